@@ -1,0 +1,41 @@
+namespace QuantBuild.Abstractions.Ir;
+
+/// <summary>A model-local function that nodes can call by (domain, name, overload) (ONNX FunctionProto).</summary>
+public sealed class FunctionDef
+{
+    /// <summary>The function's name; nodes call it as their op type.</summary>
+    public string Name { get; set; } = string.Empty;
+
+    /// <summary>The function's domain.</summary>
+    public string? Domain { get; set; }
+
+    /// <summary>Distinguishes functions that share a domain and name.</summary>
+    public string? Overload { get; set; }
+
+    /// <summary>Formal input names.</summary>
+    public List<string> Inputs { get; } = new();
+
+    /// <summary>Formal output names.</summary>
+    public List<string> Outputs { get; } = new();
+
+    /// <summary>Names of attributes without defaults.</summary>
+    public List<string> Attributes { get; } = new();
+
+    /// <summary>Attributes with default values.</summary>
+    public List<NodeAttribute> AttributeDefaults { get; } = new();
+
+    /// <summary>The body.</summary>
+    public List<Node> Nodes { get; } = new();
+
+    /// <summary>Human-readable documentation.</summary>
+    public string? DocString { get; set; }
+
+    /// <summary>Operator sets the body uses.</summary>
+    public List<OpsetImport> OpsetImports { get; } = new();
+
+    /// <summary>Type information for values inside the body.</summary>
+    public List<ValueInfo> ValueInfo { get; } = new();
+
+    /// <summary>Named metadata.</summary>
+    public List<MetadataEntry> MetadataProps { get; } = new();
+}

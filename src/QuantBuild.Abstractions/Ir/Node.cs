@@ -1,0 +1,57 @@
+namespace QuantBuild.Abstractions.Ir;
+
+/// <summary>One operator invocation (ONNX NodeProto). An empty input name means an omitted optional input.</summary>
+public sealed class Node
+{
+    /// <summary>The node's name; null when the file gives none.</summary>
+    public string? Name { get; set; }
+
+    /// <summary>The operator, for example <c>Conv</c>.</summary>
+    public string OpType { get; set; } = string.Empty;
+
+    /// <summary>The operator's domain; null or empty for the default ONNX domain.</summary>
+    public string? Domain { get; set; }
+
+    /// <summary>Which overload of a model-local function this node calls.</summary>
+    public string? Overload { get; set; }
+
+    /// <summary>Names of the values the node reads, positionally.</summary>
+    public List<string> Inputs { get; } = new();
+
+    /// <summary>Names of the values the node produces, positionally.</summary>
+    public List<string> Outputs { get; } = new();
+
+    /// <summary>Attributes, in file order.</summary>
+    public List<NodeAttribute> Attributes { get; } = new();
+
+    /// <summary>Human-readable documentation.</summary>
+    public string? DocString { get; set; }
+
+    /// <summary>Named metadata.</summary>
+    public List<MetadataEntry> MetadataProps { get; } = new();
+
+    /// <summary>
+    /// Per-device placement (ONNX NodeDeviceConfigurationProto), preserved verbatim as serialized message bytes.
+    /// </summary>
+    public List<byte[]> DeviceConfigurations { get; } = new();
+
+    /// <summary>True when the node belongs to the default ONNX domain.</summary>
+    public bool IsDefaultDomain => string.IsNullOrEmpty(Domain) || Domain == "ai.onnx";
+
+    /// <summary>The attribute called <paramref name="name"/>, or null.</summary>
+    public NodeAttribute? FindAttribute(string name)
+    {
+        foreach (NodeAttribute attribute in Attributes)
+        {
+            if (attribute.Name == name)
+            {
+                return attribute;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>A name good for messages: the node's name, else its op type and first output.</summary>
+    public string DisplayName => !string.IsNullOrEmpty(Name) ? Name : $"{OpType}({(Outputs.Count > 0 ? Outputs[0] : "?")})";
+}
