@@ -1,0 +1,65 @@
+using System.Collections.Frozen;
+using QuantBuild.Abstractions.Devices;
+using QuantBuild.Abstractions.Tensors;
+
+namespace QuantBuild.Engine.Profiles;
+
+/// <summary>The device profiles QuantBuild knows, by name.</summary>
+public static class DeviceProfiles
+{
+    // Ops ORT's QDQ transformer turns into integer kernels on CPU (QLinearConv, QLinearMatMul/MatMulInteger,
+    // QGemm) plus the ops it runs directly on 8-bit data between them, so no dequantize/requantize is needed.
+    private static readonly IReadOnlySet<string> CpuIntegerOps = new[]
+    {
+        "Conv", "MatMul", "Gemm", "Relu", "Clip", "MaxPool", "AveragePool", "GlobalAveragePool", "Add", "Mul",
+        "Concat", "Reshape", "Transpose", "Squeeze", "Unsqueeze", "Flatten", "Resize", "Sigmoid", "LeakyRelu",
+        "Gather", "Split", "Slice", "Pad",
+    }.ToFrozenSet(StringComparer.Ordinal);
+
+    private static readonly IReadOnlyDictionary<string, string> NoConfig = new Dictionary<string, string>();
+
+    /// <summary>x64 with AVX-512 VNNI or AVX-VNNI: u8 activations × s8 weights, full 8-bit range.</summary>
+    public static readonly DeviceProfile CpuX64Vnni = new()
+    {
+        Name = "cpu-x64-vnni",
+        Description = "x64 CPU with AVX-512 VNNI or AVX-VNNI (ONNX Runtime CPU provider): uint8 activations, int8 per-channel weights",
+        RuntimeIdentifiers = new[] { "linux-x64", "win-x64", "osx-x64", "linux-musl-x64" },
+        ActivationType = ElementType.UInt8,
+        SymmetricActivations = false,
+        PerChannelWeights = true,
+        ReduceRange = false,
+        WeightBits = new[] { 2, 3, 4, 5, 6, 7, 8 },
+        IntegerOps = CpuIntegerOps,
+        SessionConfig = NoConfig,
+    };
+
+    /// <summary>x64 with AVX2 only: as VNNI but 7-bit weights, which its 16-bit accumulation needs.</summary>
+    public static readonly DeviceProfile CpuX64Avx2 = CpuX64Vnni with
+    {
+        Name = "cpu-x64-avx2",
+        Description = "x64 CPU with AVX2 but no VNNI: uint8 activations, int8 per-channel weights in reduced (7-bit) range",
+        ReduceRange = true,
+    };
+
+    /// <summary>ARM64 (Neon dot-product kernels): s8 activations and weights.</summary>
+    public static readonly DeviceProfile CpuArm64 = new()
+    {
+        Name = "cpu-arm64",
+        Description = "ARM64 CPU (ONNX Runtime CPU provider, Neon dot product): int8 symmetric activations, int8 per-channel weights",
+        RuntimeIdentifiers = new[] { "linux-arm64", "osx-arm64", "win-arm64", "linux-musl-arm64" },
+        ActivationType = ElementType.Int8,
+        SymmetricActivations = true,
+        PerChannelWeights = true,
+        ReduceRange = false,
+        WeightBits = new[] { 2, 3, 4, 5, 6, 7, 8 },
+        IntegerOps = CpuIntegerOps,
+        SessionConfig = NoConfig,
+    };
+
+    /// <summary>Every known profile, by name.</summary>
+    public static readonly IReadOnlyDictionary<string, DeviceProfile> All = new[] { CpuX64Vnni, CpuX64Avx2, CpuArm64 }
+        .ToFrozenDictionary(p => p.Name, StringComparer.Ordinal);
+
+    /// <summary>The profile called <paramref name="name"/>, or null.</summary>
+    public static DeviceProfile? Find(string name) => All.TryGetValue(name, out DeviceProfile? p) ? p : null;
+}
