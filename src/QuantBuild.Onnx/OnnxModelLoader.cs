@@ -1,0 +1,36 @@
+using QuantBuild.Abstractions.Ir;
+using QuantBuild.Onnx.Conversion;
+using QuantBuild.Onnx.Proto;
+using QuantBuild.Onnx.Serialization;
+
+namespace QuantBuild.Onnx;
+
+/// <summary>Reads ONNX model files into the graph IR, including tensors kept in external data files.</summary>
+public static class OnnxModelLoader
+{
+    /// <summary>Loads the model at <paramref name="path"/>; external data resolves against its folder.</summary>
+    /// <exception cref="Abstractions.Diagnostics.QuantBuildException">QB1101–QB1107 for a missing, damaged or foreign file.</exception>
+    public static OnnxModel Load(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        byte[] bytes = ModelFileReader.ReadAll(path);
+        string folder = Path.GetDirectoryName(Path.GetFullPath(path)) ?? Directory.GetCurrentDirectory();
+        return LoadFromBytes(bytes, folder, path);
+    }
+
+    /// <summary>
+    /// Loads a model from bytes already in memory. The model's tensors share <paramref name="bytes"/>,
+    /// which must not be changed afterwards. External data resolves against <paramref name="externalDataFolder"/>;
+    /// without one, a model that uses external data is refused.
+    /// </summary>
+    /// <param name="bytes">The serialized ModelProto.</param>
+    /// <param name="externalDataFolder">The folder the model's external data paths are relative to, or null.</param>
+    /// <param name="displayPath">The name to use in error messages.</param>
+    public static OnnxModel LoadFromBytes(byte[] bytes, string? externalDataFolder = null, string displayPath = "<memory>")
+    {
+        ArgumentNullException.ThrowIfNull(bytes);
+        ModelProto proto = ModelFileReader.Parse(bytes, displayPath);
+        using ExternalDataReader? external = externalDataFolder is null ? null : new ExternalDataReader(displayPath, externalDataFolder);
+        return new ProtoToIr(displayPath, external).Model(proto);
+    }
+}

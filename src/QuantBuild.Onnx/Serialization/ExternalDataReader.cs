@@ -1,0 +1,76 @@
+using Microsoft.Win32.SafeHandles;
+using QuantBuild.Abstractions.Ir;
+
+namespace QuantBuild.Onnx.Serialization;
+
+/// <summary>
+/// Reads tensors whose bytes live in side files next to the model. Each tensor is read straight from disk
+/// into its own array (one copy), and no path may leave the model's folder.
+/// </summary>
+internal sealed class ExternalDataReader : IDisposable
+{
+    private readonly string _modelPath;
+    private readonly string _folder;
+    private readonly Dictionary<string, SafeFileHandle> _open = new(StringComparer.Ordinal);
+
+    public ExternalDataReader(string modelPath, string folder)
+    {
+        _modelPath = modelPath;
+        _folder = Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder));
+    }
+
+    public ReadOnlyMemory<byte> Read(string tensorName, ExternalDataReference reference)
+    {
+        string location = reference.Location;
+        string full = Path.GetFullPath(Path.Combine(_folder, location));
+        if (location.Length == 0 || Path.IsPathRooted(location)
+            || !full.StartsWith(_folder + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+        {
+            throw ModelFileErrors.ExternalPathEscapes(_modelPath, location, tensorName);
+        }
+
+        if (!_open.TryGetValue(full, out SafeFileHandle? handle))
+        {
+            if (!File.Exists(full))
+            {
+                throw ModelFileErrors.ExternalFileMissing(_modelPath, full, tensorName);
+            }
+
+            handle = File.OpenHandle(full, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.RandomAccess);
+            _open.Add(full, handle);
+        }
+
+        long fileLength = RandomAccess.GetLength(handle);
+        long offset = reference.Offset ?? 0;
+        long length = reference.Length ?? Math.Max(0, fileLength - offset);
+        if (offset < 0 || length < 0 || offset + length > fileLength || length > Array.MaxLength)
+        {
+            throw ModelFileErrors.ExternalRange(_modelPath, full, tensorName, offset, length, fileLength);
+        }
+
+        byte[] bytes = GC.AllocateUninitializedArray<byte>((int)length);
+        int done = 0;
+        while (done < bytes.Length)
+        {
+            int n = RandomAccess.Read(handle, bytes.AsSpan(done), offset + done);
+            if (n == 0)
+            {
+                throw ModelFileErrors.ExternalRange(_modelPath, full, tensorName, offset, length, fileLength);
+            }
+
+            done += n;
+        }
+
+        return bytes;
+    }
+
+    public void Dispose()
+    {
+        foreach (SafeFileHandle handle in _open.Values)
+        {
+            handle.Dispose();
+        }
+
+        _open.Clear();
+    }
+}

@@ -1,0 +1,84 @@
+using System.Text;
+using Google.Protobuf;
+using QuantBuild.Onnx.Proto;
+
+namespace QuantBuild.Onnx.Serialization;
+
+/// <summary>Bytes of a .onnx file to a ModelProto, with every failure turned into a QB11xx error.</summary>
+internal static class ModelFileReader
+{
+    public static byte[] ReadAll(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw ModelFileErrors.NotFound(path);
+        }
+
+        return File.ReadAllBytes(path);
+    }
+
+    public static ModelProto Parse(byte[] bytes, string displayPath)
+    {
+        if (bytes.Length == 0)
+        {
+            throw ModelFileErrors.Empty(displayPath);
+        }
+
+        if (bytes.AsSpan().StartsWith("version https://git-lfs"u8))
+        {
+            throw ModelFileErrors.NotOnnx(displayPath, "it is a Git LFS pointer; run 'git lfs pull'");
+        }
+
+        switch (ModelEnvelope.Inspect(bytes))
+        {
+            case ModelEnvelope.Verdict.NotAModel:
+                throw ModelFileErrors.NotOnnx(displayPath, Describe(bytes));
+            case ModelEnvelope.Verdict.Truncated:
+                throw ModelFileErrors.Truncated(displayPath);
+        }
+
+        ModelProto model;
+        try
+        {
+            model = ModelProto.Parser.ParseFrom(bytes);
+        }
+        catch (InvalidProtocolBufferException e) when (e.Message.Contains("truncated", StringComparison.OrdinalIgnoreCase)
+            || e.Message.Contains("ended unexpectedly", StringComparison.OrdinalIgnoreCase))
+        {
+            throw ModelFileErrors.Truncated(displayPath, e);
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            throw ModelFileErrors.NotOnnx(displayPath, "its protobuf structure is invalid: " + e.Message, e);
+        }
+
+        if (!model.HasIrVersion || model.IrVersion <= 0)
+        {
+            throw ModelFileErrors.NotOnnx(displayPath, "it has no ONNX IR version");
+        }
+
+        if (model.Graph is null && model.Functions.Count == 0)
+        {
+            throw ModelFileErrors.NotOnnx(displayPath, "it has no graph");
+        }
+
+        return model;
+    }
+
+    private static string Describe(byte[] bytes)
+    {
+        ReadOnlySpan<byte> head = bytes.AsSpan(0, Math.Min(bytes.Length, 512));
+        int printable = 0;
+        foreach (byte b in head)
+        {
+            if (b is (>= 0x20 and < 0x7F) or (byte)'\n' or (byte)'\r' or (byte)'\t')
+            {
+                printable++;
+            }
+        }
+
+        return printable == head.Length
+            ? $"it looks like text starting \"{Encoding.ASCII.GetString(head[..Math.Min(head.Length, 24)]).ReplaceLineEndings(" ")}\""
+            : "its bytes do not form an ONNX ModelProto";
+    }
+}
