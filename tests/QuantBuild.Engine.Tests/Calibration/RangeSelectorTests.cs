@@ -1,0 +1,87 @@
+using QuantBuild.Abstractions.Quantization;
+using QuantBuild.Engine.Calibration;
+
+namespace QuantBuild.Engine.Tests.Calibration;
+
+public class RangeSelectorTests
+{
+    private static TensorObserver GaussianWithOutliers(int samples = 200_000, float outlier = 60f)
+    {
+        var random = new Random(5);
+        var observer = new TensorObserver("x");
+        float[] values = new float[samples];
+        for (int i = 0; i < samples; i++)
+        {
+            values[i] = StreamingHistogramTests.Gaussian(random);
+        }
+
+        // A handful of far outliers, as LayerNorm outputs and attention scores often have.
+        values[10] = outlier;
+        values[20] = -outlier;
+        observer.Observe(values, new long[] { samples });
+        return observer;
+    }
+
+    [Fact]
+    public void MinMax_returns_exactly_what_was_seen()
+    {
+        TensorObserver o = GaussianWithOutliers();
+        Assert.Equal(new TensorRange(-60f, 60f), RangeSelector.Select(o, RangeMethod.MinMax));
+    }
+
+    [Fact]
+    public void Percentile_clips_rare_outliers_to_the_bulk_of_the_distribution()
+    {
+        TensorRange r = RangeSelector.Select(GaussianWithOutliers(), RangeMethod.Percentile, percentile: 99.9);
+        // The 99.9th percentile of a standard normal is 3.09; histogram resolution is 120/2048.
+        Assert.InRange(r.Max, 2.9f, 3.3f);
+        Assert.InRange(r.Min, -3.3f, -2.9f);
+    }
+
+    [Fact]
+    public void Entropy_clips_outliers_but_keeps_the_body()
+    {
+        TensorRange r = RangeSelector.Select(GaussianWithOutliers(), RangeMethod.Entropy, levels: 255);
+        Assert.InRange(r.Max, 2.5f, 30f);
+        Assert.InRange(r.Min, -30f, -2.5f);
+    }
+
+    [Fact]
+    public void Mse_clips_outliers_and_beats_minmax_on_expected_error()
+    {
+        TensorObserver o = GaussianWithOutliers();
+        TensorRange mse = RangeSelector.Select(o, RangeMethod.Mse, levels: 254, symmetric: true);
+        Assert.True(mse.Max < 60f, $"expected clipping, got {mse}");
+        Assert.True(ExpectedError(o, mse, 254) <= ExpectedError(o, new TensorRange(-60, 60), 254));
+    }
+
+    [Fact]
+    public void Ranges_of_a_non_negative_tensor_stay_non_negative()
+    {
+        var observer = new TensorObserver("relu");
+        var random = new Random(9);
+        observer.Observe(Enumerable.Range(0, 10_000).Select(_ => (float)random.NextDouble() * 6).ToArray(), new long[] { 10_000 });
+        foreach (RangeMethod method in Enum.GetValues<RangeMethod>())
+        {
+            TensorRange r = RangeSelector.Select(observer, method);
+            Assert.True(r.Min >= 0f, $"{method}: {r}");
+            Assert.True(r.Max > 4f, $"{method}: {r}");
+        }
+    }
+
+    private static double ExpectedError(TensorObserver o, TensorRange r, int levels)
+    {
+        double a = Math.Max(-r.Min, r.Max);
+        double scale = 2 * a / levels;
+        double error = 0;
+        StreamingHistogram h = o.Histogram;
+        for (int i = 0; i < h.Bins; i++)
+        {
+            double x = h.Start + (i + 0.5) * h.BinWidth;
+            double q = Math.Clamp(Math.Round(x / scale), -levels / 2, levels / 2) * scale;
+            error += h.Counts[i] * (q - x) * (q - x);
+        }
+
+        return error;
+    }
+}
