@@ -6,6 +6,9 @@ namespace QuantBuild.Engine.Data;
 /// <summary>
 /// Reads arrays from a NumPy .npz archive (what <c>numpy.savez</c> and <c>numpy.savez_compressed</c> write: a zip
 /// of .npy members, stored or deflated). Arrays are named as in Python, without the ".npy" suffix.
+/// Members are read whole: deflated data can only be decompressed from the start, so for calibration sets
+/// too large for memory prefer a .npy file, which <see cref="NpyFile"/> streams by rows.
+/// One instance must not be used from several threads at once (the underlying zip reader is not thread-safe).
 /// </summary>
 public sealed class NpzReader : IDisposable
 {
