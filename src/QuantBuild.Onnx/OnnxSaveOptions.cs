@@ -1,7 +1,7 @@
 namespace QuantBuild.Onnx;
 
 /// <summary>How <see cref="OnnxModelSaver"/> lays a model out on disk.</summary>
-public sealed class OnnxSaveOptions
+public sealed record OnnxSaveOptions
 {
     /// <summary>Protobuf cannot serialize a message of 2 GiB or more; leave room for the graph structure.</summary>
     internal const long DefaultProtobufSizeLimit = int.MaxValue - (64L << 20);
