@@ -1,0 +1,23 @@
+namespace QuantBuild.Engine.Config;
+
+/// <summary>The <c>calibration</c> section.</summary>
+public sealed record CalibrationConfig
+{
+    /// <summary>Where the calibration inputs come from.</summary>
+    public required DataSourceConfig Data { get; init; }
+
+    /// <summary>Range method (default <see cref="CalibrationMethod.MinMax"/>).</summary>
+    public CalibrationMethod Method { get; init; } = CalibrationMethod.MinMax;
+
+    /// <summary>The percentile for <see cref="CalibrationMethod.Percentile"/> (default 99.99), otherwise null.</summary>
+    public double? Percentile { get; init; }
+
+    /// <summary>At most this many samples are used, or null for all.</summary>
+    public int? Samples { get; init; }
+
+    /// <summary>Samples per forward pass (default 32; the model's fixed batch dimension wins when it has one).</summary>
+    public int BatchSize { get; init; } = 32;
+
+    /// <summary>Where the section starts.</summary>
+    public SourceLocation Location { get; init; }
+}

@@ -1,0 +1,21 @@
+namespace QuantBuild.Engine.Config;
+
+/// <summary>What validation knows of a metric: whether it needs labels and the range its values live in.</summary>
+/// <param name="Name">The name written after <c>metric:</c>.</param>
+/// <param name="NeedsLabels">True when the metric reads <c>evaluation.labels</c>.</param>
+/// <param name="Minimum">The lowest value the metric can take, or null for unbounded.</param>
+/// <param name="Maximum">The highest value the metric can take, or null for unbounded.</param>
+public sealed record MetricInfo(string Name, bool NeedsLabels, double? Minimum, double? Maximum)
+{
+    /// <summary>The metrics the engine ships. Accuracy-like metrics are percentages (0–100).</summary>
+    public static readonly IReadOnlyList<MetricInfo> BuiltIn = new MetricInfo[]
+    {
+        new("top1", NeedsLabels: true, 0, 100),
+        new("top5", NeedsLabels: true, 0, 100),
+        new("topk", NeedsLabels: true, 0, 100),
+        new("agreement", NeedsLabels: false, 0, 100),
+        new("cosine", NeedsLabels: false, -1, 1),
+        new("sqnr", NeedsLabels: false, null, null),
+        new("max_abs_error", NeedsLabels: false, 0, null),
+    };
+}

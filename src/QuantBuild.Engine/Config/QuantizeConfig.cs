@@ -1,0 +1,35 @@
+namespace QuantBuild.Engine.Config;
+
+/// <summary>
+/// A validated quantize.yaml, frozen: every path absolute, every default applied, every target's gate merged with
+/// the top-level one. Only <see cref="QuantizeConfigLoader"/> makes these, and only when the file had no errors.
+/// </summary>
+public sealed record QuantizeConfig
+{
+    /// <summary>Absolute path of the yaml file.</summary>
+    public required string ConfigPath { get; init; }
+
+    /// <summary>The yaml's folder: every relative path in it is resolved from here.</summary>
+    public required string BaseDirectory { get; init; }
+
+    /// <summary>Absolute path of the fp32 model.</summary>
+    public required string ModelPath { get; init; }
+
+    /// <summary>Absolute path of the output folder (default <c>quantized</c> beside the yaml).</summary>
+    public required string OutputDirectory { get; init; }
+
+    /// <summary>The calibration data and method.</summary>
+    public required CalibrationConfig Calibration { get; init; }
+
+    /// <summary>The evaluation data and metric, or null when the run reports no accuracy (then no gate applies).</summary>
+    public EvaluationConfig? Evaluation { get; init; }
+
+    /// <summary>The top-level gate as written (targets carry their merged gate), or null for none.</summary>
+    public GateConfig? Gate { get; init; }
+
+    /// <summary>Third-party plugins in the order written; first-party plugins are always loaded and not listed.</summary>
+    public required IReadOnlyList<PluginReference> Plugins { get; init; }
+
+    /// <summary>The targets in the order written; at least one.</summary>
+    public required IReadOnlyList<TargetConfig> Targets { get; init; }
+}

@@ -1,0 +1,35 @@
+namespace QuantBuild.Engine.Config;
+
+/// <summary>
+/// The keys the loader accepts at each level: the single list both the loader's unknown-key check and the schema
+/// agreement test read, so docs/quantize.schema.json and the loader cannot drift apart.
+/// </summary>
+public static class QuantizeConfigKeys
+{
+    /// <summary>Top level.</summary>
+    public static readonly IReadOnlyList<string> Root = ["model", "output", "calibration", "evaluation", "gate", "plugins", "targets"];
+
+    /// <summary><c>calibration</c>.</summary>
+    public static readonly IReadOnlyList<string> Calibration = ["data", "method", "percentile", "samples", "batch_size"];
+
+    /// <summary><c>evaluation</c>.</summary>
+    public static readonly IReadOnlyList<string> Evaluation = ["data", "labels", "metric", "k", "output", "batch_size"];
+
+    /// <summary><c>gate</c>, top level and per target.</summary>
+    public static readonly IReadOnlyList<string> Gate = ["max_drop", "min"];
+
+    /// <summary>One entry of <c>plugins</c>.</summary>
+    public static readonly IReadOnlyList<string> Plugin = ["path", "sha256", "allow_outside", "package", "version"];
+
+    /// <summary>One target under <c>targets</c>.</summary>
+    public static readonly IReadOnlyList<string> Target = ["device", "recipe", "weights", "exclude", "gate", "output"];
+
+    /// <summary><c>weights</c> of a target.</summary>
+    public static readonly IReadOnlyList<string> Weights = ["bits", "granularity", "block_size"];
+
+    /// <summary><c>exclude</c> of a target.</summary>
+    public static readonly IReadOnlyList<string> Exclude = ["nodes", "op_types"];
+
+    /// <summary>The one key every recipe step has; its other keys are the pass's own options.</summary>
+    public const string Pass = "pass";
+}

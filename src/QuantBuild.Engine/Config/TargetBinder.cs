@@ -1,0 +1,322 @@
+using System.Text.RegularExpressions;
+using QuantBuild.Abstractions.Devices;
+using QuantBuild.Engine.Profiles;
+
+namespace QuantBuild.Engine.Config;
+
+/// <summary>
+/// Binds <c>targets</c>: device profile, recipe, weight format, exclusions, gate override and output file, and checks
+/// each against the device profile, so a recipe the device can't run fails here rather than on the device.
+/// </summary>
+internal sealed partial class TargetBinder
+{
+    private readonly ConfigReader _r;
+    private readonly ConfigValidationOptions _options;
+    private readonly string _outputDir;
+    private readonly Func<ConfigNode, string, GateConfig?> _gate;
+
+    public TargetBinder(ConfigReader reader, ConfigValidationOptions options, string outputDir, Func<ConfigNode, string, GateConfig?> gate)
+    {
+        _r = reader;
+        _options = options;
+        _outputDir = outputDir;
+        _gate = gate;
+    }
+
+    /// <summary>Where the first per-target gate was written, if any.</summary>
+    public SourceLocation? FirstGate { get; private set; }
+
+    public IReadOnlyList<TargetConfig> Bind(ConfigEntry? targetsEntry, GateConfig? rootGate, SourceLocation top)
+    {
+        var targets = new List<TargetConfig>();
+        ConfigNode? node = targetsEntry?.Value;
+        if (node is null or ConfigScalar { IsNull: true })
+        {
+            _r.Error(ConfigErrorCodes.NoTargets, targetsEntry is null ? "missing required key 'targets'" : "'targets' is empty",
+                "add at least one target, for example:  targets: { x64: { device: cpu-x64-vnni } }", targetsEntry?.Key.Location ?? top);
+            return targets;
+        }
+
+        if (_r.AsMapping(node, "targets") is not { } map)
+        {
+            return targets;
+        }
+
+        if (map.Entries.Count == 0)
+        {
+            _r.Error(ConfigErrorCodes.NoTargets, "'targets' is empty",
+                "add at least one target, for example:  targets: { x64: { device: cpu-x64-vnni } }", map.Location);
+        }
+
+        var outputs = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (ConfigEntry entry in map.Entries)
+        {
+            if (Target(entry, rootGate) is { } target)
+            {
+                if (outputs.TryGetValue(target.OutputPath, out string? other))
+                {
+                    _r.Error(ConfigErrorCodes.BadName, $"targets '{other}' and '{target.Name}' both write {target.OutputPath}",
+                        $"give target '{target.Name}' its own 'output' file name", target.Location);
+                }
+                else
+                {
+                    outputs[target.OutputPath] = target.Name;
+                }
+
+                targets.Add(target);
+            }
+        }
+
+        return targets;
+    }
+
+    private TargetConfig? Target(ConfigEntry entry, GateConfig? rootGate)
+    {
+        string name = entry.Name;
+        string path = $"targets.{name}";
+        int before = _r.Errors.Count;
+        if (!NamePattern().IsMatch(name))
+        {
+            _r.Error(ConfigErrorCodes.BadName, $"target name '{name}' is not usable in a file name",
+                "use letters, digits, '.', '-' and '_' only, starting with a letter or digit", entry.Key.Location);
+        }
+
+        if (_r.AsMapping(entry.Value, path) is not { } map)
+        {
+            return null;
+        }
+
+        _r.CheckKeys(map, QuantizeConfigKeys.Target, path);
+        DeviceProfile? device = Device(map, path, entry.Key.Location);
+        WeightFormat weights = ConfigReader.Value(map, "weights") is { } wNode ? Weights(wNode, path + ".weights", device) : DefaultWeights(device);
+        IReadOnlyList<RecipePass> recipe = ConfigReader.Value(map, "recipe") is { } rNode ? Recipe(rNode, path + ".recipe", device) : Array.Empty<RecipePass>();
+
+        ExcludeConfig exclude = ExcludeConfig.None;
+        if (ConfigReader.Value(map, "exclude") is { } xNode && _r.AsMapping(xNode, path + ".exclude") is { } x)
+        {
+            _r.CheckKeys(x, QuantizeConfigKeys.Exclude, path + ".exclude");
+            exclude = new ExcludeConfig { Nodes = _r.StringList(x, "nodes", path + ".exclude.nodes"), OpTypes = _r.StringList(x, "op_types", path + ".exclude.op_types") };
+        }
+
+        GateConfig? gate = rootGate;
+        if (ConfigReader.Value(map, "gate") is { } gNode)
+        {
+            FirstGate ??= map.Find("gate")!.Key.Location;
+            if (_gate(gNode, path + ".gate") is { } own)
+            {
+                // A target's gate overrides key by key: 'gate: {max_drop: 1.0}' keeps the top-level floor.
+                bool ownDrop = gNode is ConfigMapping gm && ConfigReader.Value(gm, "max_drop") is not null;
+                gate = new GateConfig
+                {
+                    MaxDrop = ownDrop ? own.MaxDrop : rootGate?.MaxDrop,
+                    MaxDropIsRelative = ownDrop ? own.MaxDropIsRelative : rootGate?.MaxDropIsRelative ?? false,
+                    Min = own.Min ?? rootGate?.Min,
+                    Location = own.Location,
+                };
+            }
+        }
+
+        string fileName = _r.String(map, "output", path + ".output") ?? $"model.{name}.onnx";
+        if (fileName.Length == 0 || fileName is "." or ".." || fileName.IndexOfAny(['/', '\\']) >= 0 || fileName.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0)
+        {
+            _r.Error(ConfigErrorCodes.BadName, $"'{path}.output' must be a file name inside the output folder, got '{fileName}'",
+                "write just the file name (model.x64.onnx); set the folder with the top-level 'output'", ConfigReader.At(map, "output", map.Location));
+        }
+
+        if (_r.Errors.Count > before || device is null)
+        {
+            return null;
+        }
+
+        return new TargetConfig
+        {
+            Name = name,
+            Device = device,
+            Recipe = recipe,
+            Weights = weights,
+            Exclude = exclude,
+            Gate = gate,
+            OutputPath = Path.Combine(_outputDir, fileName),
+            Location = entry.Key.Location,
+        };
+    }
+
+    private DeviceProfile? Device(ConfigMapping map, string path, SourceLocation keyAt)
+    {
+        string? name = _r.String(map, "device", path + ".device");
+        if (name is null)
+        {
+            if (ConfigReader.Value(map, "device") is null)
+            {
+                _r.Missing("device", path, keyAt, $"add 'device:' with one of: {string.Join(", ", DeviceProfiles.All.Keys.Order(StringComparer.Ordinal))}");
+            }
+
+            return null;
+        }
+
+        if (DeviceProfiles.Find(name) is { } profile)
+        {
+            return profile;
+        }
+
+        IEnumerable<string> known = DeviceProfiles.All.Keys.Order(StringComparer.Ordinal);
+        _r.Error(ConfigErrorCodes.UnknownDevice,
+            $"unknown device profile '{name}'.{NameSuggester.DidYouMean(name, known)}",
+            $"use one of: {string.Join(", ", known)}", map.Find("device")!.Value.Location);
+        return null;
+    }
+
+    private static WeightFormat DefaultWeights(DeviceProfile? device) => new()
+    {
+        Bits = 8,
+        Granularity = device is { PerChannelWeights: false } ? WeightGranularity.PerTensor : WeightGranularity.PerChannel,
+    };
+
+    private WeightFormat Weights(ConfigNode node, string path, DeviceProfile? device)
+    {
+        WeightFormat fallback = DefaultWeights(device);
+        if (_r.AsMapping(node, path) is not { } map)
+        {
+            return fallback;
+        }
+
+        _r.CheckKeys(map, QuantizeConfigKeys.Weights, path);
+        int bits = _r.Integer(map, "bits", path + ".bits") ?? 8;
+        if (bits is < 2 or > 8)
+        {
+            _r.Range(map.Find("bits")?.Value, map.Location, path + ".bits", "from 2 to 8", bits.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+        else if (device is not null && !device.WeightBits.Contains(bits))
+        {
+            _r.Error(ConfigErrorCodes.NotSupportedByDevice, $"device '{device.Name}' cannot run {bits}-bit weights",
+                $"use one of the bit widths it runs: {string.Join(", ", device.WeightBits)}", ConfigReader.At(map, "bits", map.Location));
+        }
+
+        WeightGranularity granularity = fallback.Granularity;
+        string? g = _r.String(map, "granularity", path + ".granularity");
+        string[] names = ["per-channel", "per-tensor", "block"];
+        if (g is not null)
+        {
+            int i = Array.IndexOf(names, g.Replace('_', '-'));
+            if (i < 0)
+            {
+                _r.Error(ConfigErrorCodes.UnknownValue, $"unknown weight granularity '{g}'.{NameSuggester.DidYouMean(g, names)}",
+                    $"use one of: {string.Join(", ", names)}", map.Find("granularity")!.Value.Location);
+            }
+            else
+            {
+                granularity = (WeightGranularity)i;
+                if (granularity != WeightGranularity.PerTensor && device is { PerChannelWeights: false })
+                {
+                    _r.Error(ConfigErrorCodes.NotSupportedByDevice, $"device '{device.Name}' has no per-channel weight scales, so '{g}' cannot run there",
+                        "use 'granularity: per-tensor' or a device profile with per-channel weights", map.Find("granularity")!.Value.Location);
+                }
+            }
+        }
+
+        int? block = _r.Integer(map, "block_size", path + ".block_size");
+        if (block is { } b && (b < 16 || (b & (b - 1)) != 0))
+        {
+            _r.Range(map.Find("block_size")!.Value, map.Location, path + ".block_size", "a power of two, 16 or more", b.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        if (granularity == WeightGranularity.Block && block is null && ConfigReader.Value(map, "block_size") is null)
+        {
+            _r.Missing("block_size", path, ConfigReader.At(map, "granularity", map.Location), "add 'block_size: 32' (a power of two, 16 or more)");
+        }
+        else if (granularity != WeightGranularity.Block && map.Find("block_size") is { } bs)
+        {
+            _r.Error(ConfigErrorCodes.Conflict, $"'{path}.block_size' only applies to 'granularity: block'", "set 'granularity: block' or remove 'block_size'", bs.Key.Location);
+        }
+
+        return new WeightFormat { Bits = bits, Granularity = granularity, BlockSize = granularity == WeightGranularity.Block ? block : null, Location = map.Location };
+    }
+
+    private IReadOnlyList<RecipePass> Recipe(ConfigNode node, string path, DeviceProfile? device)
+    {
+        var passes = new List<RecipePass>();
+        if (_r.AsSequence(node, path) is not { } seq)
+        {
+            return passes;
+        }
+
+        foreach (ConfigNode item in seq.Items)
+        {
+            RecipePass? pass = item switch
+            {
+                // "- smoothquant" is a pass with default options.
+                ConfigScalar { IsNull: false } s => new RecipePass { Name = s.Value, Options = new ConfigMapping(Array.Empty<ConfigEntry>(), s.Location), Location = s.Location },
+                ConfigMapping m => FromMapping(m, path),
+                _ => null,
+            };
+            if (pass is null)
+            {
+                if (item is not ConfigMapping)
+                {
+                    _r.WrongType(item, path + " item", "a pass ('- pass: name' with its options)");
+                }
+
+                continue;
+            }
+
+            CheckPass(pass, device);
+            passes.Add(pass);
+        }
+
+        return passes;
+    }
+
+    private RecipePass? FromMapping(ConfigMapping m, string path)
+    {
+        ConfigEntry? nameEntry = m.Find(QuantizeConfigKeys.Pass);
+        if (nameEntry is null || nameEntry.Value is not ConfigScalar { IsNull: false } nameNode)
+        {
+            if (nameEntry is null)
+            {
+                _r.Missing(QuantizeConfigKeys.Pass, path, m.Location, "start each recipe step with 'pass: <name>'; its other keys are that pass's options");
+            }
+            else
+            {
+                _r.WrongType(nameEntry.Value, path + ".pass", "a pass name");
+            }
+
+            return null;
+        }
+
+        var options = new ConfigMapping(m.Entries.Where(e => e.Name != QuantizeConfigKeys.Pass).ToList(), m.Location);
+        return new RecipePass { Name = nameNode.Value, Options = options, Location = nameNode.Location };
+    }
+
+    private void CheckPass(RecipePass pass, DeviceProfile? device)
+    {
+        if (_options.KnownPasses is not { } known)
+        {
+            return;
+        }
+
+        KnownPass? match = known.FirstOrDefault(k => k.Name == pass.Name);
+        if (match is null)
+        {
+            string list = known.Count == 0 ? "none are loaded"
+                : "known passes: " + string.Join(", ", known.OrderBy(k => k.Name, StringComparer.Ordinal).Select(k => $"{k.Name} ({k.Provider})"));
+            _r.Error(ConfigErrorCodes.UnknownPass,
+                $"unknown pass '{pass.Name}'.{NameSuggester.DidYouMean(pass.Name, known.Select(k => k.Name))} ({list})",
+                "fix the name, or add the plugin that provides it under 'plugins' ('quantbuild plugins' lists what is loaded)", pass.Location);
+            return;
+        }
+
+        if (device is not null && match.SupportsDevice is { } supports && !supports(device))
+        {
+            _r.Error(ConfigErrorCodes.NotSupportedByDevice, $"pass '{pass.Name}' ({match.Provider}) cannot target device '{device.Name}'",
+                "remove the pass from this target's recipe, or use a device profile it supports", pass.Location);
+        }
+
+        if (match.OptionsType is { } type)
+        {
+            PassOptionsBinder.Bind(type, pass.Options, _r.Errors, pass.Name);
+        }
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+    private static partial Regex NamePattern();
+}
