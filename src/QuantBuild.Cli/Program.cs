@@ -1,0 +1,3 @@
+using QuantBuild.Cli;
+
+return CliApp.Run(args, Console.Out, Console.Error, interactive: !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("CI") is null);

@@ -1,0 +1,10 @@
+namespace QuantBuild.Engine.Inspection;
+
+/// <summary>A node a quantizer can rewrite, with what it needs to know about the node's weight.</summary>
+/// <param name="Name">The node's name (or a generated display name when the file gives none).</param>
+/// <param name="OpType">The operator.</param>
+/// <param name="Weight">Name of the weight input, or null when the op has none.</param>
+/// <param name="WeightShape">The weight's dimensions when it is a constant, else null.</param>
+/// <param name="WeightIsConstant">True when the weight is an initializer or a Constant node's output, so it can be quantized ahead of time.</param>
+/// <param name="Subgraph">Path of the enclosing subgraph (for example <c>If_3/then_branch</c>), or null in the main graph.</param>
+public sealed record QuantizableNode(string Name, string OpType, string? Weight, IReadOnlyList<long>? WeightShape, bool WeightIsConstant, string? Subgraph);
