@@ -1,0 +1,29 @@
+using QuantBuild.Abstractions.Devices;
+using QuantBuild.Abstractions.Quantization;
+
+namespace QuantBuild.Engine.Quantization;
+
+/// <summary>What <see cref="QdqEncoder"/> may quantize and how.</summary>
+public sealed record EncodeOptions
+{
+    /// <summary>The device the model is encoded for: activation type, symmetry, reduce-range, integer ops.</summary>
+    public required DeviceProfile Profile { get; init; }
+
+    /// <summary>Node names that stay fp32 (from the yaml's exclude list).</summary>
+    public IReadOnlySet<string> ExcludedNodeNames { get; init; } = new HashSet<string>(StringComparer.Ordinal);
+
+    /// <summary>Op types that stay fp32 (from the yaml's exclude list).</summary>
+    public IReadOnlySet<string> ExcludedOpTypes { get; init; } = new HashSet<string>(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Encodings chosen by earlier passes, by weight initializer (or Constant output) name. Their scales, zero points
+    /// and codes are used verbatim instead of round-to-nearest.
+    /// </summary>
+    public IReadOnlyDictionary<string, WeightEncoding> WeightOverrides { get; init; } = new Dictionary<string, WeightEncoding>(StringComparer.Ordinal);
+
+    /// <summary>Bits per weight for round-to-nearest: 8 (per-channel int8) or 4 (blocked int4, MatMul only, opset 21).</summary>
+    public int WeightBits { get; init; } = 8;
+
+    /// <summary>Block size along K for 4-bit weights; a power of two of at least 16 so ORT fuses MatMulNBits.</summary>
+    public int BlockSize { get; init; } = 32;
+}

@@ -1,0 +1,17 @@
+namespace QuantBuild.Engine.Quantization;
+
+/// <summary>What the encoder does with one node.</summary>
+internal enum NodeMode
+{
+    /// <summary>Left in fp32 (with a reason).</summary>
+    Fp32,
+
+    /// <summary>Integer QDQ: int8 weights, quantized activations in and out.</summary>
+    Integer,
+
+    /// <summary>4-bit blocked weights behind a DequantizeLinear, fp32 activations (ORT fuses MatMulNBits).</summary>
+    WeightOnly4,
+
+    /// <summary>A Constant node: data, not a layer; neither quantized nor reported.</summary>
+    Constant,
+}

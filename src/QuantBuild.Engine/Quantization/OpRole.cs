@@ -1,0 +1,20 @@
+namespace QuantBuild.Engine.Quantization;
+
+/// <summary>How the encoder treats one kind of op.</summary>
+internal enum OpRole
+{
+    /// <summary>No QDQ rule: the op stays fp32.</summary>
+    None,
+
+    /// <summary>Conv, Gemm, MatMul: integer weights, per-channel scales, int32 bias, its own output range.</summary>
+    Linear,
+
+    /// <summary>An op whose output gets its own calibrated range (Relu, Add, Concat, AveragePool...).</summary>
+    Requantizing,
+
+    /// <summary>
+    /// An op that only moves or selects values (Reshape, Transpose, MaxPool...): its output reuses the input's
+    /// scale and zero point, because ORT drops the surrounding Q/DQ pair only when the two match.
+    /// </summary>
+    ScaleInheriting,
+}

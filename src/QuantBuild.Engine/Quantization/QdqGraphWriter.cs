@@ -1,0 +1,326 @@
+using System.Buffers.Binary;
+using QuantBuild.Abstractions.Ir;
+using QuantBuild.Abstractions.Quantization;
+using QuantBuild.Abstractions.Tensors;
+
+namespace QuantBuild.Engine.Quantization;
+
+/// <summary>
+/// Writes the QDQ main graph: walks the original nodes in order and emits each one with DequantizeLinear in front
+/// of its quantized inputs and QuantizeLinear → DequantizeLinear behind its quantized outputs. Names derive from
+/// the tensor they quantize (<c>t_quantized</c>, <c>t_scale</c>...), so the output is the same on every run.
+/// </summary>
+internal sealed class QdqGraphWriter
+{
+    private readonly GraphIndex _index;
+    private readonly EncodeOptions _options;
+    private readonly NodeMode[] _modes;
+    private readonly IReadOnlyDictionary<string, ActivationEncoding> _encodings;
+    private readonly Graph _target;
+    private readonly NameTable _names;
+    private readonly Dictionary<string, string> _dequantized = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _quantizedAfterProducer = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _replacedWeights = new(StringComparer.Ordinal);
+    private readonly List<Node> _nodes = new();
+
+    public QdqGraphWriter(GraphIndex index, EncodeOptions options, NodeMode[] modes, IReadOnlyDictionary<string, ActivationEncoding> encodings, Graph target)
+    {
+        _index = index;
+        _options = options;
+        _modes = modes;
+        _encodings = encodings;
+        _target = target;
+        _names = new NameTable(index.Graph);
+    }
+
+    /// <summary>Rewrites the target graph's nodes and initializers; returns the quantized layers in graph order.</summary>
+    public List<QuantizedLayer> Write()
+    {
+        var layers = new List<QuantizedLayer>();
+        List<Node> source = _index.Graph.Nodes;
+        for (int i = 0; i < source.Count; i++)
+        {
+            Node node = source[i];
+            Node clone = ModelCopy.Clone(node);
+            RewireToDequantized(clone);
+            switch (_modes[i])
+            {
+                case NodeMode.Integer:
+                    WriteInteger(node, clone);
+                    layers.Add(Layer(node));
+                    break;
+                case NodeMode.WeightOnly4:
+                    clone.Inputs[1] = WriteWeight(node, fourBits: true).Dequantized;
+                    _nodes.Add(clone);
+                    layers.Add(Layer(node));
+                    break;
+                default:
+                    _nodes.Add(clone);
+                    break;
+            }
+        }
+
+        _target.Nodes.Clear();
+        _target.Nodes.AddRange(_nodes);
+        DropReplacedWeights();
+        return layers;
+    }
+
+    private void WriteInteger(Node node, Node clone)
+    {
+        foreach (int position in OpRules.DataInputs(node))
+        {
+            clone.Inputs[position] = Dequantized(node.Inputs[position]);
+        }
+
+        if (OpRules.RoleOf(node) == OpRole.Linear)
+        {
+            (string dq, QuantizedWeight weight) = WriteWeight(node, fourBits: false);
+            clone.Inputs[1] = dq;
+            if (node.Inputs.Count > 2 && node.Inputs[2].Length > 0)
+            {
+                clone.Inputs[2] = WriteBias(node, weight);
+            }
+        }
+
+        _nodes.Add(clone);
+        for (int o = 0; o < OpRules.DataOutputCount(node); o++)
+        {
+            string output = node.Outputs[o];
+            if (output.Length == 0 || _index.IsGraphOutput(output) || !_encodings.TryGetValue(output, out ActivationEncoding? encoding))
+            {
+                continue;
+            }
+
+            // Gemm and MatMul fuse without an output Q (QGemm / MatMulIntegerToFloat with float output); Conv does not.
+            if (node.OpType is "Gemm" or "MatMul" && !FeedsIntegerNode(output))
+            {
+                continue;
+            }
+
+            WriteQuantizeDequantize(output, encoding);
+            _quantizedAfterProducer.Add(output);
+        }
+    }
+
+    private QuantizedLayer Layer(Node node)
+    {
+        string output = node.Outputs[0];
+        return new QuantizedLayer(node.DisplayName, node.OpType, output, _dequantized.GetValueOrDefault(output, output));
+    }
+
+    // Every reader of a tensor quantized right after its producer reads the dequantized copy, fp32 readers too:
+    // ORT fuses a producer into an integer kernel only when Q is its sole consumer.
+    private void RewireToDequantized(Node clone)
+    {
+        for (int j = 0; j < clone.Inputs.Count; j++)
+        {
+            if (_quantizedAfterProducer.Contains(clone.Inputs[j]))
+            {
+                clone.Inputs[j] = _dequantized[clone.Inputs[j]];
+            }
+        }
+    }
+
+    private bool FeedsIntegerNode(string tensor)
+    {
+        foreach (int consumer in _index.Consumers(tensor))
+        {
+            Node node = _index.Graph.Nodes[consumer];
+            if (_modes[consumer] == NodeMode.Integer && OpRules.DataInputs(node).Any(p => p < node.Inputs.Count && node.Inputs[p] == tensor))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private string Dequantized(string tensor)
+    {
+        if (_dequantized.TryGetValue(tensor, out string? existing))
+        {
+            return existing;
+        }
+
+        ActivationEncoding encoding = _encodings[tensor];
+        if (_index.Constant(tensor) is { } constant)
+        {
+            // A constant operand (Add's bias, Mul's factor): stored already quantized, behind a DequantizeLinear.
+            string codes = AddInitializer(tensor + "_quantized", encoding.Type, constant.Dims,
+                ActivationEncoder.Quantize(constant.AsDense().AsSpan<float>(), encoding));
+            (string scale, string zeroPoint) = AddActivationParameters(tensor, encoding);
+            return _dequantized[tensor] = AddDequantize(tensor, codes, scale, zeroPoint, axis: null, blockSize: null);
+        }
+
+        return WriteQuantizeDequantize(tensor, encoding);
+    }
+
+    private string WriteQuantizeDequantize(string tensor, ActivationEncoding encoding)
+    {
+        (string scale, string zeroPoint) = AddActivationParameters(tensor, encoding);
+        var quantize = new Node { Name = _names.Take(tensor + "_QuantizeLinear"), OpType = "QuantizeLinear" };
+        quantize.Inputs.AddRange(new[] { tensor, scale, zeroPoint });
+        string quantized = _names.Take(tensor + "_quantized");
+        quantize.Outputs.Add(quantized);
+        _nodes.Add(quantize);
+        return _dequantized[tensor] = AddDequantize(tensor, quantized, scale, zeroPoint, axis: null, blockSize: null);
+    }
+
+    private (string Scale, string ZeroPoint) AddActivationParameters(string tensor, ActivationEncoding encoding)
+    {
+        string scale = AddInitializer(tensor + "_scale", ElementType.Float, Array.Empty<long>(), FloatBytes(new[] { encoding.Scale }));
+        string zeroPoint = AddInitializer(tensor + "_zero_point", encoding.Type, Array.Empty<long>(), new[] { unchecked((byte)encoding.ZeroPoint) });
+        return (scale, zeroPoint);
+    }
+
+    private (string Dequantized, QuantizedWeight Weight) WriteWeight(Node node, bool fourBits)
+    {
+        string name = node.Inputs[1];
+        TensorValue w = _index.Constant(name)!;
+        ReadOnlySpan<float> values = w.AsDense().AsSpan<float>();
+        int outputAxis = OpRules.WeightAxis(node).Axis;
+        QuantizedWeight q;
+        if (_options.WeightOverrides.TryGetValue(name, out WeightEncoding? chosen))
+        {
+            q = WeightQuantizer.FromEncoding(name, values, w.Dims, chosen);
+        }
+        else if (fourBits)
+        {
+            q = WeightQuantizer.RoundToNearest4Blocked(values, w.Dims, _options.BlockSize);
+        }
+        else
+        {
+            int? axis = _options.Profile.PerChannelWeights ? outputAxis : null;
+            q = WeightQuantizer.RoundToNearest8(values, w.Dims, axis, _options.Profile.ReduceRange ? 63 : 127, BiasMinimumScales(node, axis));
+        }
+
+        _replacedWeights.Add(name);
+        string codes = AddInitializer(name + "_quantized", q.Type, q.Dims, q.Codes);
+        string scale = AddInitializer(name + "_scale", ElementType.Float, q.ScaleDims, FloatBytes(q.Scales));
+        string zeroPoint = AddInitializer(name + "_zero_point", q.Type, q.ScaleDims, q.ZeroPoints);
+        return (AddDequantize(name, codes, scale, zeroPoint, q.Axis, q.BlockSize), q);
+    }
+
+    // An int32 bias holds b / (s_x · s_w); a channel whose weights are tiny next to its bias would overflow it, so
+    // its weight scale is raised just enough to keep the bias in range.
+    private float[]? BiasMinimumScales(Node node, int? axis)
+    {
+        if (node.Inputs.Count <= 2 || node.Inputs[2].Length == 0 || _index.Constant(node.Inputs[2]) is not { } b)
+        {
+            return null;
+        }
+
+        float inputScale = _encodings[node.Inputs[0]].Scale;
+        ReadOnlySpan<float> bias = b.AsDense().AsSpan<float>();
+        var minimum = new float[axis is null ? 1 : bias.Length];
+        for (int c = 0; c < bias.Length; c++)
+        {
+            float needed = (float)(Math.Abs((double)bias[c]) / ((double)inputScale * int.MaxValue) * (1 + 1e-6));
+            int slot = axis is null ? 0 : c;
+            minimum[slot] = Math.Max(minimum[slot], needed);
+        }
+
+        return minimum;
+    }
+
+    private string WriteBias(Node node, QuantizedWeight weight)
+    {
+        string name = node.Inputs[2];
+        if (!weight.ScalesFitBias(OpRules.WeightAxis(node).Axis))
+        {
+            return name;
+        }
+
+        float inputScale = _encodings[node.Inputs[0]].Scale;
+        ReadOnlySpan<float> bias = _index.Constant(name)!.AsDense().AsSpan<float>();
+        bool perChannel = weight.Scales.Length > 1 || weight.Axis is not null;
+        var scales = new float[perChannel ? bias.Length : 1];
+        for (int c = 0; c < scales.Length; c++)
+        {
+            scales[c] = inputScale * weight.Scales[perChannel ? c : 0];
+        }
+
+        var values = new int[bias.Length];
+        for (int c = 0; c < bias.Length; c++)
+        {
+            double v = Math.Round(bias[c] / (double)scales[perChannel ? c : 0], MidpointRounding.ToEven);
+            values[c] = (int)Math.Clamp(v, int.MinValue, int.MaxValue);
+        }
+
+        _replacedWeights.Add(name);
+        long[] scaleDims = perChannel ? new long[] { bias.Length } : Array.Empty<long>();
+        string codes = AddInitializer(name + "_quantized", ElementType.Int32, new long[] { bias.Length }, IntBytes(values));
+        string scale = AddInitializer(name + "_scale", ElementType.Float, scaleDims, FloatBytes(scales));
+        string zeroPoint = AddInitializer(name + "_zero_point", ElementType.Int32, scaleDims, new byte[4 * scales.Length]);
+        return AddDequantize(name, codes, scale, zeroPoint, perChannel ? 0 : null, null);
+    }
+
+    private string AddDequantize(string tensor, string input, string scale, string zeroPoint, int? axis, int? blockSize)
+    {
+        var dequantize = new Node { Name = _names.Take(tensor + "_DequantizeLinear"), OpType = "DequantizeLinear" };
+        dequantize.Inputs.AddRange(new[] { input, scale, zeroPoint });
+        string output = _names.Take(tensor + "_dequantized");
+        dequantize.Outputs.Add(output);
+        if (axis is { } a)
+        {
+            dequantize.Attributes.Add(NodeAttribute.FromInt("axis", a));
+        }
+
+        if (blockSize is { } bs)
+        {
+            dequantize.Attributes.Add(NodeAttribute.FromInt("block_size", bs));
+        }
+
+        _nodes.Add(dequantize);
+        return output;
+    }
+
+    private string AddInitializer(string wanted, ElementType type, long[] dims, byte[] data)
+    {
+        string name = _names.Take(wanted);
+        _target.Initializers.Add(new TensorValue { Name = name, ElementType = type, Dims = dims, Data = data });
+        return name;
+    }
+
+    // The fp32 weights a quantized copy replaced go, unless something still reads them (an fp32 node or a subgraph).
+    private void DropReplacedWeights()
+    {
+        var read = new HashSet<string>(_index.SubgraphReaders, StringComparer.Ordinal);
+        foreach (Node node in _target.Nodes)
+        {
+            read.UnionWith(node.Inputs);
+        }
+
+        foreach (ValueInfo output in _target.Outputs)
+        {
+            read.Add(output.Name);
+        }
+
+        bool Unused(string name) => _replacedWeights.Contains(name) && !read.Contains(name);
+        _target.Initializers.RemoveAll(t => Unused(t.Name ?? string.Empty));
+        _target.Nodes.RemoveAll(n => n.IsDefaultDomain && n.OpType == "Constant" && n.Outputs.Count == 1 && Unused(n.Outputs[0]));
+    }
+
+    private static byte[] FloatBytes(float[] values)
+    {
+        var bytes = new byte[values.Length * 4];
+        for (int i = 0; i < values.Length; i++)
+        {
+            BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(i * 4), values[i]);
+        }
+
+        return bytes;
+    }
+
+    private static byte[] IntBytes(int[] values)
+    {
+        var bytes = new byte[values.Length * 4];
+        for (int i = 0; i < values.Length; i++)
+        {
+            BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(i * 4), values[i]);
+        }
+
+        return bytes;
+    }
+}

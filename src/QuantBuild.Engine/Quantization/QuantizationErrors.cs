@@ -1,0 +1,37 @@
+using QuantBuild.Abstractions.Diagnostics;
+
+namespace QuantBuild.Engine.Quantization;
+
+/// <summary>The QB30xx failures of the QDQ encoder, one factory per code so messages stay uniform.</summary>
+internal static class QuantizationErrors
+{
+    public static QuantBuildException AlreadyQuantized(string nodeName, string opType) => new(
+        "QB3001",
+        $"The model is already quantized: node '{nodeName}' is {opType}.",
+        "Quantize the fp32 model the quantized one was made from; QuantBuild does not re-quantize QDQ or QOperator models.");
+
+    public static QuantBuildException OpsetNotRaisable(long from, long to, string opType, long changedAt) => new(
+        "QB3002",
+        $"The encoding needs default-domain opset {to}, but the model declares {from} and uses {opType}, whose meaning changes at opset {changedAt}.",
+        $"Re-export the model at opset {to} or later (torch.onnx.export(..., opset_version={to})), or convert it with onnx.version_converter.");
+
+    public static QuantBuildException InvalidWeightOverride(string weight, string origin, string problem) => new(
+        "QB3003",
+        $"The weight encoding for '{weight}' from {origin} is invalid: {problem}.",
+        "This is a bug in the pass that produced the encoding; report it to the pass's author, or remove the pass from the recipe.");
+
+    public static QuantBuildException UnknownWeightOverride(string weight, string origin) => new(
+        "QB3004",
+        $"A weight encoding from {origin} names '{weight}', which is not a constant weight of the model.",
+        "The pass must key encodings by initializer (or Constant output) name; report it to the pass's author.");
+
+    public static QuantBuildException RangeNotFinite(string tensor, float min, float max) => new(
+        "QB3005",
+        $"The calibrated range of '{tensor}' is not finite ([{min}, {max}]).",
+        "The fp32 model produces NaN or infinity on the calibration data; check the data's preprocessing, or exclude the node producing it.");
+
+    public static QuantBuildException UnsupportedWeightBits(int bits, string profile) => new(
+        "QB3006",
+        $"The built-in encoder rounds weights to 8 or 4 bits, not {bits}" + (profile.Length > 0 ? $" (profile {profile})." : "."),
+        "Set weight bits to 8 (per-channel int8) or 4 (blocked int4 MatMul weights), or add a pass that chooses the weight codes itself.");
+}
