@@ -29,8 +29,8 @@ public static class OnnxModelLoader
     public static OnnxModel LoadFromBytes(byte[] bytes, string? externalDataFolder = null, string displayPath = "<memory>")
     {
         ArgumentNullException.ThrowIfNull(bytes);
-        ModelProto proto = ModelFileReader.Parse(bytes, displayPath);
+        ModelProto proto = ModelFileReader.Parse(bytes, displayPath, out HashSet<(long, long)>? lifted);
         using ExternalDataReader? external = externalDataFolder is null ? null : new ExternalDataReader(displayPath, externalDataFolder);
-        return new ProtoToIr(displayPath, external).Model(proto);
+        return new ProtoToIr(displayPath, external, bytes, lifted).Model(proto);
     }
 }

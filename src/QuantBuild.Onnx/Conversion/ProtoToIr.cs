@@ -15,11 +15,19 @@ internal sealed class ProtoToIr
 {
     private readonly string _sourcePath;
     private readonly ExternalDataReader? _external;
+    private readonly ReadOnlyMemory<byte> _source;
+    private readonly HashSet<(long Offset, long Length)>? _lifted;
 
-    public ProtoToIr(string sourcePath, ExternalDataReader? external)
+    /// <param name="sourcePath">The file, for error messages.</param>
+    /// <param name="external">Reads side files, or null when there is no folder to read them from.</param>
+    /// <param name="source">The file's bytes, which lifted tensors slice.</param>
+    /// <param name="lifted">The ranges <see cref="RawDataLifter"/> replaced, the only ones honoured.</param>
+    public ProtoToIr(string sourcePath, ExternalDataReader? external, ReadOnlyMemory<byte> source = default, HashSet<(long, long)>? lifted = null)
     {
         _sourcePath = sourcePath;
         _external = external;
+        _source = source;
+        _lifted = lifted;
     }
 
     public OnnxModel Model(ModelProto proto)
@@ -111,12 +119,25 @@ internal sealed class ProtoToIr
         };
         Metadata(proto.MetadataProps, tensor.MetadataProps);
 
+        bool checkLength = type != ElementType.String && TensorData.HasAnyData(proto);
         if (proto.HasDataLocation && proto.DataLocation == TensorProto.Types.DataLocation.External)
         {
-            tensor.ExternalData = ExternalReference(proto);
-            tensor.Data = _external is null
-                ? throw ModelFileErrors.ExternalFileMissing(_sourcePath, tensor.ExternalData.Location, proto.Name)
-                : _external.Read(proto.Name, tensor.ExternalData);
+            ExternalDataReference reference = ExternalReference(proto);
+            if (reference.Location == RawDataLifter.BufferLocation && _lifted is not null
+                && _lifted.Contains((reference.Offset ?? -1, reference.Length ?? -1)))
+            {
+                // Was inline raw_data; the lifter moved it aside so the bytes are shared, not copied.
+                tensor.Data = _source.Slice((int)reference.Offset!.Value, (int)reference.Length!.Value);
+            }
+            else
+            {
+                tensor.ExternalData = reference;
+                tensor.Data = _external is null
+                    ? throw ModelFileErrors.ExternalFileMissing(_sourcePath, reference.Location, proto.Name)
+                    : _external.Read(proto.Name, reference);
+            }
+
+            checkLength = true;
         }
         else if (type == ElementType.String)
         {
@@ -130,7 +151,7 @@ internal sealed class ProtoToIr
             tensor.Data = TensorData.ToRawBytes(proto, _sourcePath);
         }
 
-        if (type != ElementType.String && TensorData.HasAnyData(proto) || tensor.ExternalData is not null)
+        if (checkLength)
         {
             TensorData.CheckLength(proto, type, tensor.Data.Length, _sourcePath);
         }

@@ -22,9 +22,13 @@ internal sealed class ExternalDataReader : IDisposable
     public ReadOnlyMemory<byte> Read(string tensorName, ExternalDataReference reference)
     {
         string location = reference.Location;
+        if (location.Length == 0 || location.Contains('\0') || Path.IsPathRooted(location))
+        {
+            throw ModelFileErrors.ExternalPathEscapes(_modelPath, location, tensorName);
+        }
+
         string full = Path.GetFullPath(Path.Combine(_folder, location));
-        if (location.Length == 0 || Path.IsPathRooted(location)
-            || !full.StartsWith(_folder + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+        if (!full.StartsWith(_folder + Path.DirectorySeparatorChar, StringComparison.Ordinal))
         {
             throw ModelFileErrors.ExternalPathEscapes(_modelPath, location, tensorName);
         }

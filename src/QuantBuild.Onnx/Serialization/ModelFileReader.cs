@@ -17,8 +17,12 @@ internal static class ModelFileReader
         return File.ReadAllBytes(path);
     }
 
-    public static ModelProto Parse(byte[] bytes, string displayPath)
+    /// <param name="bytes">The file's bytes.</param>
+    /// <param name="displayPath">The name for error messages.</param>
+    /// <param name="lifted">Ranges of <paramref name="bytes"/> that tensors now reference instead of raw_data (see <see cref="RawDataLifter"/>).</param>
+    public static ModelProto Parse(byte[] bytes, string displayPath, out HashSet<(long Offset, long Length)>? lifted)
     {
+        lifted = null;
         if (bytes.Length == 0)
         {
             throw ModelFileErrors.Empty(displayPath);
@@ -40,7 +44,9 @@ internal static class ModelFileReader
         ModelProto model;
         try
         {
-            model = ModelProto.Parser.ParseFrom(bytes);
+            var rewritten = RawDataLifter.Lift(bytes);
+            model = ModelProto.Parser.ParseFrom(rewritten?.Bytes ?? bytes);
+            lifted = rewritten?.Lifted;
         }
         catch (InvalidProtocolBufferException e) when (e.Message.Contains("truncated", StringComparison.OrdinalIgnoreCase)
             || e.Message.Contains("ended unexpectedly", StringComparison.OrdinalIgnoreCase))
