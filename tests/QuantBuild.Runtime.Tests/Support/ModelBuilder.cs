@@ -18,13 +18,13 @@ internal sealed class ModelBuilder
 
     public Graph Graph => _model.Graph;
 
-    public ModelBuilder Input(string name, ElementType type, params object[] dims)
+    public ModelBuilder Input(string name, ElementType type, params object?[] dims)
     {
         Graph.Inputs.Add(Value(name, type, dims));
         return this;
     }
 
-    public ModelBuilder Output(string name, ElementType type, params object[] dims)
+    public ModelBuilder Output(string name, ElementType type, params object?[] dims)
     {
         Graph.Outputs.Add(Value(name, type, dims));
         return this;
@@ -61,7 +61,7 @@ internal sealed class ModelBuilder
     }
 
     /// <summary>Dims are longs (fixed), strings (symbolic) or null (unknown).</summary>
-    private static ValueInfo Value(string name, ElementType type, object[] dims)
+    private static ValueInfo Value(string name, ElementType type, object?[] dims)
     {
         var shape = new TensorShape();
         foreach (object? d in dims)
