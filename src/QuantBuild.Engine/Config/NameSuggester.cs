@@ -23,7 +23,9 @@ public static class NameSuggester
             }
         }
 
-        return scored.OrderBy(s => s.Distance).ThenBy(s => s.Name, StringComparer.Ordinal)
+        // Only the closest ones: 'cpu-x64-vnni' for 'cpu-x64-vnii', not every profile that happens to be near too.
+        int best = scored.Count == 0 ? 0 : scored.Min(s => s.Distance);
+        return scored.Where(s => s.Distance == best).OrderBy(s => s.Name, StringComparer.Ordinal)
             .Select(s => s.Name).Take(3).ToList();
     }
 

@@ -38,7 +38,7 @@ public static class PassOptionsBinder
     public static object? Bind(Type type, ConfigMapping options, ICollection<QuantBuildException> errors, string? passName = null)
     {
         int before = errors.Count;
-        object result = BindObject(type, options, errors, passName is null ? "option" : $"option of pass '{passName}'", string.Empty);
+        object result = BindObject(type, options, errors, passName is null ? "option" : $"{passName} option", string.Empty);
         return errors.Count > before ? null : result;
     }
 

@@ -1,6 +1,5 @@
 using System.Text.RegularExpressions;
 using QuantBuild.Abstractions.Devices;
-using QuantBuild.Engine.Profiles;
 
 namespace QuantBuild.Engine.Config;
 
@@ -148,18 +147,18 @@ internal sealed partial class TargetBinder
         {
             if (ConfigReader.Value(map, "device") is null)
             {
-                _r.Missing("device", path, keyAt, $"add 'device:' with one of: {string.Join(", ", DeviceProfiles.All.Keys.Order(StringComparer.Ordinal))}");
+                _r.Missing("device", path, keyAt, $"add 'device:' with one of: {string.Join(", ", _options.Devices.Keys.Order(StringComparer.Ordinal))}");
             }
 
             return null;
         }
 
-        if (DeviceProfiles.Find(name) is { } profile)
+        if (_options.Devices.TryGetValue(name, out DeviceProfile? profile))
         {
             return profile;
         }
 
-        IEnumerable<string> known = DeviceProfiles.All.Keys.Order(StringComparer.Ordinal);
+        IEnumerable<string> known = _options.Devices.Keys.Order(StringComparer.Ordinal);
         _r.Error(ConfigErrorCodes.UnknownDevice,
             $"unknown device profile '{name}'.{NameSuggester.DidYouMean(name, known)}",
             $"use one of: {string.Join(", ", known)}", map.Find("device")!.Value.Location);

@@ -14,9 +14,10 @@ internal static class YamlConfigReader
     public static ConfigNode? Read(string text, string file)
     {
         var stream = new YamlStream();
+        var parser = new TrackingParser(new Parser(new StringReader(text)));
         try
         {
-            stream.Load(new StringReader(text));
+            stream.Load(parser);
         }
         catch (YamlException e)
         {
@@ -27,6 +28,16 @@ internal static class YamlConfigReader
                 $"yaml syntax error: {Clean(precise.Message)}",
                 "fix the yaml at this position: check indentation (spaces, not tabs), a missing ':' or an unclosed quote or bracket",
                 file, (int)precise.Start.Line, (int)precise.Start.Column, e);
+        }
+        catch (InvalidOperationException e)
+        {
+            // YamlDotNet's scanner throws this (not a YamlException) on some malformed flow collections; the last
+            // event it produced is the closest position we have.
+            throw new QuantBuildException(
+                ConfigErrorCodes.Syntax,
+                "yaml syntax error: malformed value after this position (an unclosed '[' or '{'?)",
+                "close every '[' with ']' and every '{' with '}', or write the list as '- item' lines",
+                file, (int)parser.LastEnd.Line, (int)parser.LastEnd.Column, e);
         }
 
         if (stream.Documents.Count > 1)
@@ -79,5 +90,23 @@ internal static class YamlConfigReader
     {
         int i = message.LastIndexOf("): ", StringComparison.Ordinal);
         return (i >= 0 && message.StartsWith("(Line:", StringComparison.Ordinal) ? message[(i + 3)..] : message).Trim();
+    }
+
+    /// <summary>Remembers where the last parsed event ended, for errors YamlDotNet raises without a position.</summary>
+    private sealed class TrackingParser(IParser inner) : IParser
+    {
+        public Mark LastEnd { get; private set; } = new(0, 1, 1);
+
+        public YamlDotNet.Core.Events.ParsingEvent? Current => inner.Current;
+
+        public bool MoveNext()
+        {
+            if (inner.Current is { } current)
+            {
+                LastEnd = current.End;
+            }
+
+            return inner.MoveNext();
+        }
     }
 }
