@@ -1,0 +1,63 @@
+using System.Globalization;
+using QuantBuild.Abstractions.Evaluation;
+using QuantBuild.Engine.Config;
+
+namespace QuantBuild.Engine.Evaluation;
+
+/// <summary>
+/// Decides whether a quantized model may ship: it fails when the metric drops more than <c>max_drop</c> below
+/// fp32 on the same data (absolute units, or percent of the fp32 value when relative), or misses the absolute
+/// bound <c>min</c> (a floor for higher-is-better metrics, a ceiling for error metrics).
+/// </summary>
+public static class AccuracyGate
+{
+    // Metrics are sums of float products; a drop this small is rounding, not accuracy.
+    private const double Tolerance = 1e-9;
+
+    /// <summary>Applies <paramref name="gate"/> to the two metric values.</summary>
+    public static GateVerdict Evaluate(IMetric metric, double fp32, double quantized, GateConfig? gate)
+    {
+        double drop = metric.HigherIsBetter ? fp32 - quantized : quantized - fp32;
+        if (double.IsNaN(drop) && double.IsInfinity(fp32) && double.IsInfinity(quantized))
+        {
+            drop = 0;
+        }
+
+        string numbers = $"{metric.Name} fp32 {Format(fp32, metric.Unit)}, quantized {Format(quantized, metric.Unit)}";
+        if (double.IsNaN(quantized))
+        {
+            return new GateVerdict(false, metric.Name, metric.Unit, fp32, quantized, drop, $"{numbers}: the quantized model produced NaN");
+        }
+
+        if (gate?.MaxDrop is double maxDrop && double.IsFinite(fp32))
+        {
+            double allowed = gate.MaxDropIsRelative ? Math.Abs(fp32) * maxDrop / 100 : maxDrop;
+            string bound = gate.MaxDropIsRelative ? $"{Number(maxDrop)}% of fp32 ({Number(allowed)})" : Number(maxDrop);
+            if (drop > allowed + Tolerance)
+            {
+                return new GateVerdict(false, metric.Name, metric.Unit, fp32, quantized, drop,
+                    $"{numbers}: dropped {Number(drop)}, more than max_drop {bound}");
+            }
+        }
+
+        if (gate?.Min is double min)
+        {
+            bool missed = metric.HigherIsBetter ? quantized < min - Tolerance : quantized > min + Tolerance;
+            if (missed)
+            {
+                string relation = metric.HigherIsBetter ? "below the floor" : "above the ceiling";
+                return new GateVerdict(false, metric.Name, metric.Unit, fp32, quantized, drop,
+                    $"{numbers}: {Format(quantized, metric.Unit)} is {relation} min {Format(min, metric.Unit)}");
+            }
+        }
+
+        return new GateVerdict(true, metric.Name, metric.Unit, fp32, quantized, drop, $"{numbers}: drop {Number(drop)}, within the gate");
+    }
+
+    /// <summary>A metric value with its unit, two decimals.</summary>
+    public static string Format(double value, string unit) =>
+        Number(value) + (unit.Length == 0 ? string.Empty : unit == "%" ? " %" : " " + unit);
+
+    private static string Number(double value) =>
+        double.IsPositiveInfinity(value) ? "∞" : double.IsNegativeInfinity(value) ? "-∞" : value.ToString("0.00##", CultureInfo.InvariantCulture);
+}
