@@ -1,0 +1,94 @@
+using QuantBuild.Abstractions.Ir;
+using QuantBuild.Abstractions.Quantization;
+using QuantBuild.Abstractions.Tensors;
+using QuantBuild.Engine.Data;
+using QuantBuild.Engine.Profiles;
+using QuantBuild.Engine.Quantization;
+using QuantBuild.Onnx;
+using Xunit.Abstractions;
+
+namespace QuantBuild.Engine.Tests.Quantization;
+
+/// <summary>The encoded models run in ONNX Runtime, stay close to fp32, and really become integer kernels.</summary>
+public sealed class QdqEncoderRuntimeTests(ITestOutputHelper output)
+{
+    private static readonly EncodeOptions Vnni = new() { Profile = DeviceProfiles.CpuX64Vnni };
+
+    [Fact]
+    public void Small_conv_net_runs_in_ORT_close_to_fp32_and_fuses_into_QLinearConv_and_QGemm()
+    {
+        OnnxModel fp32 = TestGraphs.SmallConvNet();
+        DenseTensor calibration = DenseTensor.FromFloats(TestGraphs.Normal(100, 64 * 3 * 16 * 16, 1f), 64, 3, 16, 16);
+        DenseTensor eval = DenseTensor.FromFloats(TestGraphs.Normal(200, 32 * 3 * 16 * 16, 1f), 32, 3, 16, 16);
+        var ranges = OrtHarness.MinMax(fp32, QdqEncoder.Plan(fp32, Vnni), new[] { calibration }, "x");
+
+        EncodeResult result = QdqEncoder.Encode(fp32, ranges, Vnni);
+
+        float[] expected = OrtHarness.Run(fp32, "x", eval, "logits");
+        float[] actual = OrtHarness.Run(result.Model, "x", eval, "logits");
+        double cosine = OrtHarness.Cosine(expected, actual);
+        output.WriteLine($"cosine {cosine:F5}");
+        Assert.True(cosine > 0.99, $"cosine {cosine}");
+
+        OnnxModel optimized = OrtHarness.Optimized(result.Model);
+        var counts = OrtHarness.OpCounts(optimized);
+        output.WriteLine(OrtHarness.Describe(counts));
+        Assert.Equal(2, counts.GetValueOrDefault("QLinearConv"));
+        Assert.Equal(1, counts.GetValueOrDefault("QGemm"));
+        Assert.Equal(0, OrtHarness.DequantizeIntoConv(optimized));
+        Assert.False(counts.ContainsKey("Conv"), OrtHarness.Describe(counts));
+        Assert.False(counts.ContainsKey("Gemm"), OrtHarness.Describe(counts));
+    }
+
+    [Fact]
+    public void Fashion_mnist_sample_quantized_with_real_images_agrees_with_fp32_and_runs_as_integer_kernels()
+    {
+        string root = RepoRoot();
+        OnnxModel fp32 = OnnxModelLoader.Load(Path.Combine(root, "samples", "fashion-mnist", "model.onnx"));
+        DenseTensor calibration = Rows(NpyReader.Read(Path.Combine(root, "samples", "fashion-mnist", "data", "calibration.npy")), 256);
+        DenseTensor eval = Rows(NpyReader.Read(Path.Combine(root, "samples", "fashion-mnist", "data", "eval_images.npy")), 500);
+        var ranges = OrtHarness.MinMax(fp32, QdqEncoder.Plan(fp32, Vnni), new[] { calibration }, "input");
+
+        EncodeResult result = QdqEncoder.Encode(fp32, ranges, Vnni);
+
+        float[] expected = OrtHarness.Run(fp32, "input", eval, "logits");
+        float[] actual = OrtHarness.Run(result.Model, "input", eval, "logits");
+        double cosine = OrtHarness.Cosine(expected, actual);
+        int agree = OrtHarness.ArgMaxAgreement(expected, actual, 10);
+        output.WriteLine($"cosine {cosine:F5}, top-1 agreement {agree}/500");
+        Assert.True(cosine > 0.99, $"cosine {cosine}");
+        Assert.True(agree >= 490, $"top-1 agreement {agree}/500");
+        Assert.Empty(result.UnquantizedNodes);
+
+        var before = OrtHarness.OpCounts(OrtHarness.Optimized(fp32));
+        OnnxModel optimized = OrtHarness.Optimized(result.Model);
+        var after = OrtHarness.OpCounts(optimized);
+        output.WriteLine($"fp32 optimized:  {OrtHarness.Describe(before)}");
+        output.WriteLine($"QDQ as written:  {OrtHarness.Describe(OrtHarness.OpCounts(result.Model))}");
+        output.WriteLine($"QDQ optimized:   {OrtHarness.Describe(after)}");
+        Assert.Equal(3, after.GetValueOrDefault("QLinearConv"));
+        Assert.Equal(2, after.GetValueOrDefault("QGemm"));
+        Assert.Equal(0, OrtHarness.DequantizeIntoConv(optimized));
+        Assert.False(after.ContainsKey("Conv"), OrtHarness.Describe(after));
+        Assert.False(after.ContainsKey("Gemm"), OrtHarness.Describe(after));
+    }
+
+    private static DenseTensor Rows(DenseTensor all, int count)
+    {
+        long[] shape = all.ShapeArray();
+        long rowElements = all.ElementCount / shape[0];
+        shape[0] = Math.Min(count, shape[0]);
+        return DenseTensor.FromFloats(all.AsSpan<float>()[..(int)(shape[0] * rowElements)], shape);
+    }
+
+    private static string RepoRoot()
+    {
+        string? dir = AppContext.BaseDirectory;
+        while (dir is not null && !File.Exists(Path.Combine(dir, "samples", "fashion-mnist", "model.onnx")))
+        {
+            dir = Path.GetDirectoryName(dir);
+        }
+
+        return dir ?? throw new InvalidOperationException("samples/fashion-mnist/model.onnx not found above the test binaries");
+    }
+}
