@@ -56,4 +56,7 @@ public static class ConfigErrorCodes
 
     /// <summary>A target name or output file name that cannot be a file name, or that two targets share.</summary>
     public const string BadName = "QB1017";
+
+    /// <summary><c>quantbuild init</c> would overwrite an existing quantize.yaml.</summary>
+    public const string StarterExists = "QB1018";
 }
