@@ -108,6 +108,17 @@ public sealed class SchemaTests : IDisposable
     }
 
     [Fact]
+    public void The_full_example_in_configuration_md_validates_against_the_schema()
+    {
+        string md = File.ReadAllText(Path.Combine(RepoRoot, "docs", "configuration.md"));
+        int start = md.IndexOf("```yaml\nmodel:", StringComparison.Ordinal) + "```yaml\n".Length;
+        string yaml = md[start..md.IndexOf("```", start, StringComparison.Ordinal)].Replace("3f5a...", new string('a', 64));
+
+        ICollection<ValidationError> errors = SchemaErrors(yaml);
+        Assert.True(errors.Count == 0, string.Join("\n", errors));
+    }
+
+    [Fact]
     public void Schema_enums_match_the_loader()
     {
         JsonNode root = JsonNode.Parse(File.ReadAllText(SchemaPath))!;
