@@ -38,8 +38,7 @@ public sealed unsafe class InferenceSession : IDisposable
         }
 
         _session = OrtHandle.Own(session, api.ReleaseSession);
-        (InputMetadata, OutputMetadata) = ReadMetadata(api);
-        _outputNames = [.. OutputMetadata.Keys];
+        (InputMetadata, OutputMetadata, _outputNames) = ReadMetadataOrRelease(api);
     }
 
     /// <summary>Loads a model from its serialized bytes (a model with external data needs the path constructor).</summary>
@@ -60,8 +59,7 @@ public sealed unsafe class InferenceSession : IDisposable
         }
 
         _session = OrtHandle.Own(session, api.ReleaseSession);
-        (InputMetadata, OutputMetadata) = ReadMetadata(api);
-        _outputNames = [.. OutputMetadata.Keys];
+        (InputMetadata, OutputMetadata, _outputNames) = ReadMetadataOrRelease(api);
     }
 
     /// <summary>The model's inputs (graph inputs that are not initializers), in model order.</summary>
@@ -195,6 +193,21 @@ public sealed unsafe class InferenceSession : IDisposable
         catch
         {
             handle.Dispose();
+            throw;
+        }
+    }
+
+    // A constructor that throws leaves no object to dispose, so release the session here rather than at finalization.
+    private (IReadOnlyDictionary<string, NodeMetadata>, IReadOnlyDictionary<string, NodeMetadata>, string[]) ReadMetadataOrRelease(OrtApi api)
+    {
+        try
+        {
+            var (inputs, outputs) = ReadMetadata(api);
+            return (inputs, outputs, [.. outputs.Keys]);
+        }
+        catch
+        {
+            _session.Dispose();
             throw;
         }
     }

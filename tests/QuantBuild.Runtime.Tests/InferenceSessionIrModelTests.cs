@@ -134,4 +134,49 @@ public sealed class InferenceSessionIrModelTests
         Assert.Equal(new long[] { 0, 3 }, outputs["y"].ShapeArray());
         Assert.Equal(0, outputs["y"].Data.Length);
     }
+
+    [Fact]
+    public void One_session_runs_from_many_threads_at_once_with_the_same_answers()
+    {
+        float[] w = Reference.Values(32 * 16, seed: 81);
+        byte[] model = new ModelBuilder()
+            .Input("x", ElementType.Float, 1, 32)
+            .Output("y", ElementType.Float, 1, 16)
+            .Initializer("w", ElementType.Float, w, 32, 16)
+            .Node("MatMul", ["x", "w"], ["y"])
+            .ToBytes();
+        using var session = new InferenceSession(model);
+        var failures = new System.Collections.Concurrent.ConcurrentBag<string>();
+
+        Parallel.For(0, 64, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i =>
+        {
+            float[] x = Reference.Values(32, seed: 1000 + i);
+            var y = session.Run(new Dictionary<string, DenseTensor> { ["x"] = DenseTensor.FromFloats(x, 1, 32) })["y"];
+            float[] expected = Reference.Gemm(x, w, null, 1, 32, 16);
+            for (int j = 0; j < 16; j++)
+            {
+                if (Math.Abs(expected[j] - y.AsSpan<float>()[j]) > 1e-4f)
+                {
+                    failures.Add($"run {i} element {j}");
+                }
+            }
+        });
+
+        Assert.Empty(failures);
+    }
+
+    [Fact]
+    public void Running_a_disposed_session_throws_ObjectDisposedException()
+    {
+        byte[] model = new ModelBuilder()
+            .Input("x", ElementType.Float, 1)
+            .Output("y", ElementType.Float, 1)
+            .Node("Relu", ["x"], ["y"])
+            .ToBytes();
+        var session = new InferenceSession(model);
+        session.Dispose();
+
+        Assert.Throws<ObjectDisposedException>(() =>
+            session.Run(new Dictionary<string, DenseTensor> { ["x"] = DenseTensor.FromFloats([1f], 1) }));
+    }
 }

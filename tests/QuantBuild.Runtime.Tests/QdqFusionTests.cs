@@ -2,6 +2,7 @@ using QuantBuild.Abstractions.Ir;
 using QuantBuild.Abstractions.Tensors;
 using QuantBuild.Onnx;
 using QuantBuild.Runtime.Tests.Support;
+using Xunit.Abstractions;
 
 namespace QuantBuild.Runtime.Tests;
 
@@ -9,7 +10,7 @@ namespace QuantBuild.Runtime.Tests;
 /// The encoding QuantBuild ships (QDQ, int8 per-channel weights, uint8 activations) must be what ONNX Runtime
 /// turns into integer kernels; otherwise the "quantized" model runs in float and the speed-up is fiction.
 /// </summary>
-public sealed class QdqFusionTests : IDisposable
+public sealed class QdqFusionTests(ITestOutputHelper output) : IDisposable
 {
     private const float InScale = 2f / 255f;
     private const byte InZero = 128;
@@ -34,6 +35,7 @@ public sealed class QdqFusionTests : IDisposable
 
         OnnxModel model = OnnxModelLoader.Load(optimized);
         var ops = model.Graph.Nodes.Select(n => n.OpType).ToHashSet();
+        output.WriteLine($"optimized graph: {string.Join(", ", model.Graph.Nodes.Select(n => $"{n.Domain}:{n.OpType}"))}");
         Assert.Contains("QLinearConv", ops);
         Assert.True(
             ops.Overlaps(["QLinearMatMul", "MatMulInteger", "MatMulIntegerToFloat"]),
