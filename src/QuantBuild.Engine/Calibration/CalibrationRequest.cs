@@ -1,0 +1,20 @@
+namespace QuantBuild.Engine.Calibration;
+
+/// <summary>What one calibration pass observes and how it batches.</summary>
+public sealed record CalibrationRequest
+{
+    /// <summary>The float tensors to observe (activation names from the encoder's plan or a pass's needs).</summary>
+    public required IReadOnlyList<string> Tensors { get; init; }
+
+    /// <summary>Tensors that also need per-channel abs-max, with the channel axis (negative counts from the end).</summary>
+    public IReadOnlyDictionary<string, int> ChannelAxes { get; init; } = new Dictionary<string, int>();
+
+    /// <summary>Samples per batch when the model's batch dimension is free.</summary>
+    public int BatchSize { get; init; } = 32;
+
+    /// <summary>At most this many samples; null for all.</summary>
+    public long? MaxSamples { get; init; }
+
+    /// <summary>Histogram bins per tensor.</summary>
+    public int Bins { get; init; } = 2048;
+}

@@ -1,0 +1,84 @@
+using System.Diagnostics;
+using QuantBuild.Abstractions.Data;
+using QuantBuild.Abstractions.Diagnostics;
+using QuantBuild.Abstractions.Ir;
+using QuantBuild.Abstractions.Tensors;
+using QuantBuild.Engine.Data;
+using QuantBuild.Onnx;
+using QuantBuild.Runtime;
+
+namespace QuantBuild.Engine.Calibration;
+
+/// <summary>
+/// One streaming pass of the fp32 model over the calibration data in ONNX Runtime, with every tensor to observe
+/// exposed as an extra graph output. Each batch's values are folded into fixed-size observers and dropped, so
+/// memory does not grow with the number of samples.
+/// </summary>
+public static class Calibrator
+{
+    /// <summary>Runs <paramref name="model"/> over <paramref name="data"/> and observes the requested tensors.</summary>
+    public static CalibrationResult Run(OnnxModel model, IDataSource data, CalibrationRequest request, SessionOptions? sessionOptions = null,
+        IProgress<StageProgress>? progress = null, CancellationToken cancellation = default)
+    {
+        var total = Stopwatch.StartNew();
+        var observers = new Dictionary<string, TensorObserver>(StringComparer.Ordinal);
+        foreach (string name in request.Tensors.Distinct(StringComparer.Ordinal))
+        {
+            int? axis = request.ChannelAxes.TryGetValue(name, out int a) ? a : null;
+            observers[name] = new TensorObserver(name, axis, request.Bins);
+        }
+
+        var batcher = new Batcher(data, model, request.BatchSize, request.MaxSamples);
+        var inputNames = new HashSet<string>(Batcher.ModelInputs(model).Select(i => i.Name), StringComparer.Ordinal);
+        // Inputs are observed straight from the data; everything else must come out of the model.
+        List<string> outputs = observers.Keys.Where(n => !inputNames.Contains(n)).ToList();
+        byte[] augmented = Augment(model, outputs);
+
+        using var session = new InferenceSession(augmented, sessionOptions);
+        var runtime = new Stopwatch();
+        long done = 0;
+        foreach (IReadOnlyDictionary<string, DenseTensor> batch in batcher.Batches())
+        {
+            cancellation.ThrowIfCancellationRequested();
+            runtime.Start();
+            IReadOnlyDictionary<string, DenseTensor> results = outputs.Count == 0
+                ? new Dictionary<string, DenseTensor>()
+                : session.Run(batch, outputs);
+            runtime.Stop();
+            foreach ((string name, TensorObserver observer) in observers)
+            {
+                DenseTensor tensor = results.TryGetValue(name, out DenseTensor? t) ? t : batch[name];
+                observer.Observe(tensor.AsSpan<float>(), tensor.Shape);
+            }
+
+            done += batch.Values.First().Shape[0];
+            progress?.Report(new StageProgress("calibrate", done, batcher.SampleCount));
+        }
+
+        return new CalibrationResult(observers, done, total.Elapsed, runtime.Elapsed);
+    }
+
+    /// <summary>The model's bytes with <paramref name="extraOutputs"/> added as float graph outputs; the model itself is not changed.</summary>
+    public static byte[] Augment(OnnxModel model, IReadOnlyList<string> extraOutputs)
+    {
+        var existing = new HashSet<string>(model.Graph.Outputs.Select(o => o.Name), StringComparer.Ordinal);
+        var added = new List<ValueInfo>();
+        foreach (string name in extraOutputs)
+        {
+            if (existing.Add(name))
+            {
+                added.Add(new ValueInfo { Name = name, Type = new TensorTypeInfo { ElementType = ElementType.Float } });
+            }
+        }
+
+        model.Graph.Outputs.AddRange(added);
+        try
+        {
+            return OnnxModelSaver.SaveToBytes(model);
+        }
+        finally
+        {
+            model.Graph.Outputs.RemoveRange(model.Graph.Outputs.Count - added.Count, added.Count);
+        }
+    }
+}

@@ -1,0 +1,70 @@
+using System.Diagnostics;
+using QuantBuild.Abstractions.Data;
+using QuantBuild.Abstractions.Diagnostics;
+using QuantBuild.Abstractions.Evaluation;
+using QuantBuild.Abstractions.Ir;
+using QuantBuild.Abstractions.Tensors;
+using QuantBuild.Engine.Data;
+using QuantBuild.Runtime;
+
+namespace QuantBuild.Engine.Evaluation;
+
+/// <summary>
+/// Runs a model's exact bytes over the evaluation data and scores one output, batch by batch. The fp32 model is
+/// evaluated once per run with its outputs kept; each quantized model is then compared with those outputs, so
+/// label-free metrics and the agreement/SQNR columns of the report cost no second fp32 pass.
+/// </summary>
+public static class Evaluator
+{
+    /// <summary>Scores <paramref name="modelBytes"/> (whose graph is <paramref name="model"/>) on <paramref name="inputs"/>.</summary>
+    /// <param name="modelBytes">The serialized model: exactly what is shipped.</param>
+    /// <param name="model">The same model as IR, for input shapes and names.</param>
+    /// <param name="inputs">Evaluation inputs.</param>
+    /// <param name="labels">Labels for label metrics, else null.</param>
+    /// <param name="metric">The gate's metric.</param>
+    /// <param name="outputName">The scored output.</param>
+    /// <param name="batchSize">Samples per batch when the model's batch dimension is free.</param>
+    /// <param name="reference">The fp32 outputs per batch, or null when this is the fp32 run.</param>
+    /// <param name="keepOutputs">Keep the scored outputs (for the fp32 run).</param>
+    /// <param name="sessionOptions">ONNX Runtime settings: the device profile's deploy settings.</param>
+    /// <param name="progress">Progress per batch.</param>
+    /// <param name="cancellation">Stops between batches.</param>
+    public static EvaluationResult Run(byte[] modelBytes, OnnxModel model, IDataSource inputs, IDataSource? labels, IMetric metric,
+        string outputName, int batchSize, IReadOnlyList<DenseTensor>? reference, bool keepOutputs, SessionOptions? sessionOptions = null,
+        IProgress<StageProgress>? progress = null, CancellationToken cancellation = default)
+    {
+        var clock = Stopwatch.StartNew();
+        var batcher = new Batcher(inputs, model, batchSize);
+        using var session = new InferenceSession(modelBytes, sessionOptions);
+        IMetricAccumulator score = metric.Start();
+        IMetricAccumulator agreement = new AgreementMetric().Start();
+        IMetricAccumulator sqnr = new SqnrMetric().Start();
+        var kept = keepOutputs ? new List<DenseTensor>() : null;
+        var outputs = new[] { outputName };
+        long done = 0;
+        int index = 0;
+        foreach (IReadOnlyDictionary<string, DenseTensor> batch in batcher.Batches())
+        {
+            cancellation.ThrowIfCancellationRequested();
+            DenseTensor output = session.Run(batch, outputs)[outputName];
+            if (output.ElementType != ElementType.Float)
+            {
+                throw new QuantBuildException("QB4002", $"Output '{outputName}' is {ElementTypeInfo.OnnxName(output.ElementType)}; metrics read float scores.",
+                    "set evaluation.output to a float output of the model (logits or probabilities)");
+            }
+
+            int rows = (int)batch.Values.First().Shape[0];
+            DenseTensor? labelBatch = labels?.Read(done, rows)["labels"];
+            DenseTensor ownReference = reference is null ? output : reference[index];
+            score.Add(new MetricBatch(output, metric.NeedsReference ? ownReference : null, metric.NeedsLabels ? labelBatch : null));
+            agreement.Add(new MetricBatch(output, ownReference, null));
+            sqnr.Add(new MetricBatch(output, ownReference, null));
+            kept?.Add(output);
+            done += rows;
+            index++;
+            progress?.Report(new StageProgress("evaluate", done, batcher.SampleCount));
+        }
+
+        return new EvaluationResult(score.Result(), agreement.Result(), sqnr.Result(), done, clock.Elapsed, kept);
+    }
+}
