@@ -1,0 +1,22 @@
+using QuantBuild.Abstractions.Diagnostics;
+
+namespace QuantBuild.Engine.Pipeline;
+
+/// <summary>How one run is asked for: which targets, where to write, who listens.</summary>
+public sealed record PipelineOptions
+{
+    /// <summary>Only these targets (by name); empty for all.</summary>
+    public IReadOnlyCollection<string> Targets { get; init; } = Array.Empty<string>();
+
+    /// <summary>Overrides the yaml's output folder.</summary>
+    public string? OutputDirectory { get; init; }
+
+    /// <summary>Progress of long stages.</summary>
+    public IProgress<StageProgress>? Progress { get; init; }
+
+    /// <summary>Samples the per-layer error chart uses.</summary>
+    public int LayerProbeSamples { get; init; } = 64;
+
+    /// <summary>Write the Markdown and HTML reports.</summary>
+    public bool WriteReports { get; init; } = true;
+}

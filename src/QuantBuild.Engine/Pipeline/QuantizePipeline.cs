@@ -1,0 +1,300 @@
+using System.Diagnostics;
+using System.Reflection;
+using System.Security.Cryptography;
+using QuantBuild.Abstractions.Data;
+using QuantBuild.Abstractions.Diagnostics;
+using QuantBuild.Abstractions.Evaluation;
+using QuantBuild.Abstractions.Ir;
+using QuantBuild.Abstractions.Quantization;
+using QuantBuild.Abstractions.Tensors;
+using QuantBuild.Engine.Calibration;
+using QuantBuild.Engine.Config;
+using QuantBuild.Engine.Data;
+using QuantBuild.Engine.Evaluation;
+using QuantBuild.Engine.Quantization;
+using QuantBuild.Engine.Reports;
+using QuantBuild.Onnx;
+using QuantBuild.Runtime;
+using Serilog;
+
+namespace QuantBuild.Engine.Pipeline;
+
+/// <summary>
+/// One `quantbuild run`, top to bottom: load → fp32 baseline → per target (calibrate → encode → evaluate → gate →
+/// write → manifest) → report. Each stage is a plain call on plain data. A target that fails is reported and the
+/// others still run; nothing is written for a failed target and the input model is never touched.
+/// </summary>
+public sealed class QuantizePipeline
+{
+    private readonly QuantizeConfig _config;
+    private readonly ILogger _log;
+
+    /// <summary>Creates the pipeline for a validated config.</summary>
+    public QuantizePipeline(QuantizeConfig config, ILogger? log = null)
+    {
+        _config = config;
+        _log = log ?? Serilog.Core.Logger.None;
+    }
+
+    /// <summary>QuantBuild's version as recorded in manifests.</summary>
+    public static string ToolVersion =>
+        typeof(QuantizePipeline).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
+
+    /// <summary>Runs the selected targets.</summary>
+    public RunResult Run(PipelineOptions options, CancellationToken cancellation = default)
+    {
+        var total = Stopwatch.StartNew();
+        IReadOnlyList<TargetConfig> targets = SelectTargets(options.Targets);
+        string outputDirectory = Path.GetFullPath(options.OutputDirectory ?? _config.OutputDirectory);
+        var stages = new List<StageTiming>();
+
+        var clock = Stopwatch.StartNew();
+        OnnxModel model = OnnxModelLoader.Load(_config.ModelPath);
+        string modelSha = Sha256(File.ReadAllBytes(_config.ModelPath));
+        long fp32Bytes = ModelBytesOnDisk(model);
+        byte[] fp32Serialized = OnnxModelSaver.SaveToBytes(model);
+        stages.Add(new StageTiming("load", clock.Elapsed.TotalSeconds));
+        _log.Information("Loaded {Model} ({Bytes} bytes, sha256 {Sha})", _config.ModelPath, fp32Bytes, modelSha[..12]);
+
+        IReadOnlyList<string> inputNames = Batcher.ModelInputs(model).Select(i => i.Name).ToList();
+        using IDataSource calibration = DataSources.Open(_config.Calibration.Data, inputNames);
+        using IDataSource? evaluation = _config.Evaluation is { } e ? DataSources.Open(e.Data, inputNames) : null;
+        using IDataSource? labels = _config.Evaluation?.LabelsPath is { } l ? DataSources.OpenLabels(l) : null;
+        if (labels is not null && evaluation is not null && labels.SampleCount < evaluation.SampleCount)
+        {
+            throw new QuantBuildException("QB1250", $"{labels.Description} holds {labels.SampleCount} labels for {evaluation.SampleCount} evaluation samples.",
+                "write one label per evaluation sample, in the same order", labels.Description);
+        }
+
+        IMetric? metric = _config.Evaluation is { } ev
+            ? Metrics.Create(ev.Metric, ev.K) ?? throw new QuantBuildException("QB4001", $"Unknown metric '{ev.Metric}'.", "use one of the metrics listed in docs/configuration.md")
+            : null;
+        string? scoredOutput = _config.Evaluation?.Output ?? model.Graph.Outputs.FirstOrDefault()?.Name;
+
+        EvaluationResult? baseline = null;
+        if (metric is not null && evaluation is not null)
+        {
+            clock.Restart();
+            _log.Information("Evaluating fp32 on {Samples} samples", evaluation.SampleCount);
+            baseline = Evaluator.Run(fp32Serialized, model, evaluation, labels, metric, scoredOutput!, _config.Evaluation!.BatchSize,
+                reference: null, keepOutputs: true, DeployOptions(null), options.Progress, cancellation);
+            stages.Add(new StageTiming("baseline", clock.Elapsed.TotalSeconds));
+            _log.Information("fp32 {Metric} = {Value:0.00}", metric.Name, baseline.Value);
+        }
+
+        var context = new RunContext(model, fp32Bytes, calibration, evaluation, labels, metric, scoredOutput, baseline, outputDirectory, options, cancellation);
+        var results = new List<TargetResult>();
+        foreach (TargetConfig target in targets)
+        {
+            results.Add(RunTarget(target, context));
+        }
+
+        var run = new RunResult
+        {
+            ConfigPath = _config.ConfigPath,
+            ModelPath = _config.ModelPath,
+            ModelSha256 = modelSha,
+            ToolVersion = ToolVersion,
+            OutputDirectory = outputDirectory,
+            Targets = results,
+            Stages = stages,
+            TotalSeconds = total.Elapsed.TotalSeconds,
+        };
+
+        foreach ((TargetConfig target, TargetResult result) in targets.Zip(results))
+        {
+            if (result.ManifestPath is not null)
+            {
+                string? sha = result.OutputPath ?? result.RejectedPath;
+                AtomicFile.WriteText(result.ManifestPath, ManifestWriter.Render(run, target, result,
+                    sha is null ? null : Sha256(File.ReadAllBytes(sha)), _config.Calibration));
+            }
+        }
+
+        if (options.WriteReports)
+        {
+            string markdown = Path.Combine(outputDirectory, "quantbuild-report.md");
+            string html = Path.Combine(outputDirectory, "quantbuild-report.html");
+            AtomicFile.WriteText(markdown, RunReport.Markdown(run));
+            AtomicFile.WriteText(html, RunReport.Html(run));
+            run = run with { ReportMarkdownPath = markdown, ReportHtmlPath = html, TotalSeconds = total.Elapsed.TotalSeconds };
+        }
+
+        return run;
+    }
+
+    private TargetResult RunTarget(TargetConfig target, RunContext run)
+    {
+        var stages = new List<StageTiming>();
+        var clock = Stopwatch.StartNew();
+        void Stage(string name)
+        {
+            stages.Add(new StageTiming(name, clock.Elapsed.TotalSeconds));
+            clock.Restart();
+        }
+
+        var partial = new TargetResult { Name = target.Name, Device = target.Device.Name, Status = TargetStatus.Error, Fp32Bytes = run.Fp32Bytes };
+        try
+        {
+            _log.Information("Target {Target} ({Device})", target.Name, target.Device.Name);
+            var encodeOptions = new EncodeOptions
+            {
+                Profile = target.Device,
+                ExcludedNodeNames = new HashSet<string>(target.Exclude.Nodes, StringComparer.Ordinal),
+                ExcludedOpTypes = new HashSet<string>(target.Exclude.OpTypes, StringComparer.Ordinal),
+                WeightBits = target.Weights.Bits,
+                BlockSize = target.Weights.BlockSize ?? 32,
+            };
+
+            IReadOnlyList<string> needed = QdqEncoder.Plan(run.Model, encodeOptions);
+            Stage("plan");
+
+            var request = new CalibrationRequest
+            {
+                Tensors = needed,
+                BatchSize = _config.Calibration.BatchSize,
+                MaxSamples = _config.Calibration.Samples,
+            };
+            CalibrationResult calibrated = Calibrator.Run(run.Model, run.Calibration, request, null, Tagged(run.Options.Progress, "calibrate"), run.Cancellation);
+            Stage("calibrate");
+            _log.Information("Calibrated {Tensors} tensors on {Samples} samples in {Seconds:0.00}s", needed.Count, calibrated.Samples, calibrated.Elapsed.TotalSeconds);
+
+            Dictionary<string, TensorRange> ranges = SelectRanges(calibrated, target);
+            EncodeResult encoded = QdqEncoder.Encode(run.Model, ranges, encodeOptions);
+            byte[] bytes = OnnxModelSaver.SaveToBytes(encoded.Model);
+            Stage("encode");
+            var floatNodes = encoded.UnquantizedNodes.Select(n => new FloatNode(n.NodeName, n.OpType, n.Reason)).ToList();
+            partial = partial with { QuantizedBytes = bytes.LongLength, FloatNodes = floatNodes, QuantizedNodeCount = encoded.QuantizedLayers.Count };
+
+            GateVerdict? verdict = null;
+            if (run.Metric is not null && run.Evaluation is not null && run.Baseline is not null)
+            {
+                // The gate scores these exact bytes: what is evaluated is what is written.
+                EvaluationResult scored = Evaluator.Run(bytes, encoded.Model, run.Evaluation, run.Labels, run.Metric, run.ScoredOutput!,
+                    _config.Evaluation!.BatchSize, run.Baseline.Outputs, keepOutputs: false, DeployOptions(target), Tagged(run.Options.Progress, "evaluate"), run.Cancellation);
+                Stage("evaluate");
+                verdict = AccuracyGate.Evaluate(run.Metric, run.Baseline.Value, scored.Value, target.Gate ?? _config.Gate);
+                partial = partial with
+                {
+                    Metric = run.Metric.Name,
+                    Unit = run.Metric.Unit,
+                    Fp32Value = run.Baseline.Value,
+                    QuantizedValue = scored.Value,
+                    Agreement = scored.Agreement,
+                    OutputSqnrDb = scored.Sqnr,
+                    GateMessage = verdict.Message,
+                };
+                _log.Information("{Target}: {Message}", target.Name, verdict.Message);
+            }
+
+            IReadOnlyList<LayerError> layers = LayerErrorProbe.Measure(run.Model, encoded.Model, encoded.QuantizedLayers,
+                run.Evaluation ?? run.Calibration, run.Options.LayerProbeSamples, DeployOptions(target));
+            Stage("layers");
+
+            bool passed = verdict?.Passed ?? true;
+            string modelPath = run.Options.OutputDirectory is null ? target.OutputPath : Path.Combine(run.OutputDirectory, Path.GetFileName(target.OutputPath));
+            string written = passed ? modelPath : Path.Combine(run.OutputDirectory, "rejected", Path.GetFileName(modelPath));
+            AtomicFile.Write(written, bytes);
+            Stage("write");
+
+            return partial with
+            {
+                Status = passed ? TargetStatus.Passed : TargetStatus.GateFailed,
+                OutputPath = passed ? written : null,
+                RejectedPath = passed ? null : written,
+                ManifestPath = ManifestWriter.PathFor(written),
+                ErrorCode = passed ? null : "QB4000",
+                Error = passed ? null : $"{_config.ConfigPath}({(target.Gate ?? _config.Gate)?.Location.Line ?? target.Location.Line},{Math.Max(1, (target.Gate ?? _config.Gate)?.Location.Column ?? target.Location.Column)}): error QB4000: target '{target.Name}' failed its accuracy gate: {verdict!.Message}. Fix: loosen gate.max_drop, exclude the most sensitive layers (see the per-layer chart in the report), or use a calibration method that clips outliers.",
+                Layers = layers,
+                Stages = stages,
+            };
+        }
+        catch (QuantBuildException e)
+        {
+            _log.Error("{Target}: {Error}", target.Name, e.ToDiagnosticString());
+            return partial with { Status = TargetStatus.Error, ErrorCode = e.Code, Error = e.ToDiagnosticString(), Stages = stages };
+        }
+    }
+
+    private Dictionary<string, TensorRange> SelectRanges(CalibrationResult calibrated, TargetConfig target)
+    {
+        bool symmetric = target.Device.SymmetricActivations;
+        var method = _config.Calibration.Method switch
+        {
+            CalibrationMethod.Percentile => RangeMethod.Percentile,
+            CalibrationMethod.Entropy => RangeMethod.Entropy,
+            CalibrationMethod.Mse => RangeMethod.Mse,
+            _ => RangeMethod.MinMax,
+        };
+        var ranges = new Dictionary<string, TensorRange>(StringComparer.Ordinal);
+        foreach ((string name, TensorObserver observer) in calibrated.Observers)
+        {
+            ranges[name] = RangeSelector.Select(observer, method, _config.Calibration.Percentile ?? 99.99, symmetric ? 254 : 255, symmetric);
+        }
+
+        return ranges;
+    }
+
+    private static SessionOptions DeployOptions(TargetConfig? target)
+    {
+        var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.All };
+        if (target is not null)
+        {
+            foreach ((string key, string value) in target.Device.SessionConfig)
+            {
+                options.AddConfigEntry(key, value);
+            }
+        }
+
+        return options;
+    }
+
+    private IReadOnlyList<TargetConfig> SelectTargets(IReadOnlyCollection<string> names)
+    {
+        if (names.Count == 0)
+        {
+            return _config.Targets;
+        }
+
+        var known = _config.Targets.ToDictionary(t => t.Name, StringComparer.Ordinal);
+        foreach (string name in names)
+        {
+            if (!known.ContainsKey(name))
+            {
+                throw new QuantBuildException("QB1019", $"There is no target named '{name}'.{NameSuggester.DidYouMean(name, known.Keys)}",
+                    $"pick one of: {string.Join(", ", known.Keys)}", _config.ConfigPath);
+            }
+        }
+
+        return _config.Targets.Where(t => names.Contains(t.Name)).ToList();
+    }
+
+    private static IProgress<StageProgress>? Tagged(IProgress<StageProgress>? progress, string stage) =>
+        progress is null ? null : new Progress(p => progress.Report(p with { Stage = $"{stage}" }));
+
+    private sealed class Progress(Action<StageProgress> report) : IProgress<StageProgress>
+    {
+        public void Report(StageProgress value) => report(value);
+    }
+
+    private long ModelBytesOnDisk(OnnxModel model)
+    {
+        long bytes = new FileInfo(_config.ModelPath).Length;
+        string folder = Path.GetDirectoryName(_config.ModelPath)!;
+        foreach (string location in ExternalLocations(model.Graph).Distinct(StringComparer.Ordinal))
+        {
+            string path = Path.Combine(folder, location);
+            bytes += File.Exists(path) ? new FileInfo(path).Length : 0;
+        }
+
+        return bytes;
+    }
+
+    private static IEnumerable<string> ExternalLocations(Graph graph) =>
+        graph.Initializers.Where(t => t.ExternalData is not null).Select(t => t.ExternalData!.Location);
+
+    private static string Sha256(byte[] bytes) => Convert.ToHexString(SHA256.HashData(bytes)).ToLowerInvariant();
+
+    private sealed record RunContext(OnnxModel Model, long Fp32Bytes, IDataSource Calibration, IDataSource? Evaluation, IDataSource? Labels,
+        IMetric? Metric, string? ScoredOutput, EvaluationResult? Baseline, string OutputDirectory, PipelineOptions Options, CancellationToken Cancellation);
+}
