@@ -13,6 +13,7 @@ public static class CliApp
         var context = new CliContext(stdout, stderr, interactive);
         var root = new RootCommand("QuantBuild: quantize ONNX models at build time, prove they are still accurate, ship them.");
         root.Subcommands.Add(InspectCommand.Create(context));
+        root.Subcommands.Add(RunCommand.Create(context));
 
         ParseResult parse = root.Parse(args);
         if (parse.Errors.Count > 0)

@@ -12,6 +12,9 @@ public static class JsonOutput
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         WriteIndented = true,
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+        // SQNR of an exact layer is +inf; JSON has no infinity, so it is written as the string "Infinity".
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
     };
 
     /// <summary>Writes <paramref name="value"/> as one JSON document followed by a newline.</summary>

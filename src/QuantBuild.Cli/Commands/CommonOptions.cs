@@ -1,0 +1,34 @@
+using System.CommandLine;
+using QuantBuild.Engine.Config;
+using Serilog;
+using Serilog.Events;
+
+namespace QuantBuild.Cli.Commands;
+
+/// <summary>Options and setup that several verbs share.</summary>
+public static class CommonOptions
+{
+    /// <summary><c>-c/--config</c>, defaulting to ./quantize.yaml.</summary>
+    public static Option<string> Config() => new("--config", "-c")
+    {
+        Description = "The quantize.yaml to read.",
+        DefaultValueFactory = _ => QuantizeConfigLoader.DefaultFileName,
+    };
+
+    /// <summary><c>-t/--target</c>, repeatable.</summary>
+    public static Option<string[]> Targets() => new("--target", "-t")
+    {
+        Description = "Only this target (repeat for several); default all.",
+        AllowMultipleArgumentsPerToken = false,
+    };
+
+    /// <summary>Loads and validates the config. Pass names are checked against the plugins that are available.</summary>
+    public static QuantizeConfig LoadConfig(string path) =>
+        QuantizeConfigLoader.Load(Path.GetFullPath(path), new ConfigValidationOptions { KnownPasses = Array.Empty<KnownPass>() });
+
+    /// <summary>Log lines to stderr; the terminal output stays on stdout.</summary>
+    public static Serilog.Core.Logger Logger(CliContext context) => new LoggerConfiguration()
+        .MinimumLevel.Information()
+        .WriteTo.Sink(new TextWriterSink(context.Error), LogEventLevel.Information)
+        .CreateLogger();
+}

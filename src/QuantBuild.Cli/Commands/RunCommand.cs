@@ -1,0 +1,93 @@
+using System.CommandLine;
+using QuantBuild.Engine.Config;
+using QuantBuild.Engine.Evaluation;
+using QuantBuild.Engine.Pipeline;
+using Serilog;
+using Spectre.Console;
+
+namespace QuantBuild.Cli.Commands;
+
+/// <summary><c>quantbuild run [-c quantize.yaml] [-t TARGET]... [-o OUTDIR] [--json]</c>: quantize, evaluate and gate every target.</summary>
+public static class RunCommand
+{
+    /// <summary>Builds the verb.</summary>
+    public static Command Create(CliContext context)
+    {
+        var config = CommonOptions.Config();
+        var targets = CommonOptions.Targets();
+        var output = new Option<string?>("--output", "-o") { Description = "Write outputs here instead of the yaml's output folder." };
+        var json = new Option<bool>("--json") { Description = "Print one JSON summary on stdout (logs go to stderr)." };
+        var command = new Command("run", "Quantize the model for each target, evaluate it against fp32, gate it, and write model, manifest and report.")
+        {
+            config, targets, output, json,
+        };
+        command.SetAction(parse =>
+        {
+            QuantizeConfig loaded = CommonOptions.LoadConfig(parse.GetValue(config)!);
+            bool asJson = parse.GetValue(json);
+            using Serilog.Core.Logger log = CommonOptions.Logger(context);
+            var pipeline = new QuantizePipeline(loaded, log);
+            RunResult result = pipeline.Run(new PipelineOptions
+            {
+                Targets = parse.GetValue(targets) ?? Array.Empty<string>(),
+                OutputDirectory = parse.GetValue(output),
+                Progress = new ConsoleProgress(context.Error),
+            });
+
+            if (asJson)
+            {
+                JsonOutput.Write(context.Out, result);
+            }
+            else
+            {
+                Summarise(context.Console, result);
+            }
+
+            foreach (TargetResult t in result.Targets.Where(t => t.Error is not null))
+            {
+                context.Error.WriteLine(t.Error);
+            }
+
+            return ExitCode(result);
+        });
+        return command;
+    }
+
+    /// <summary>1 when any target hit an error, else 3 when any failed its gate, else 0.</summary>
+    public static int ExitCode(RunResult result) =>
+        result.Targets.Any(t => t.Status == TargetStatus.Error) ? ExitCodes.Error
+        : result.Targets.Any(t => t.Status == TargetStatus.GateFailed) ? ExitCodes.GateFailed
+        : ExitCodes.Ok;
+
+    private static void Summarise(IAnsiConsole console, RunResult run)
+    {
+        var table = new Table().Border(TableBorder.Simple)
+            .AddColumns("target", "device", "verdict", "metric", "fp32", "quantized", "agreement", "size", "time");
+        foreach (TargetResult t in run.Targets)
+        {
+            string verdict = t.Status switch
+            {
+                TargetStatus.Passed => "[green]passed[/]",
+                TargetStatus.GateFailed => "[red]gate failed[/]",
+                _ => $"[red]error {t.ErrorCode}[/]",
+            };
+            string size = t.QuantizedBytes is long q ? $"{Sizes.Bytes(q)} ({100.0 * q / Math.Max(1, t.Fp32Bytes):0}%)" : "-";
+            table.AddRow(Markup.Escape(t.Name), Markup.Escape(t.Device), verdict, Markup.Escape(t.Metric ?? "-"),
+                Markup.Escape(Format(t.Fp32Value, t.Unit)), Markup.Escape(Format(t.QuantizedValue, t.Unit)), Markup.Escape(Format(t.Agreement, "%")),
+                Markup.Escape(size), $"{t.Stages.Sum(s => s.Seconds):0.0}s");
+        }
+
+        console.Write(table);
+        foreach (TargetResult t in run.Targets.Where(t => t.OutputPath is not null))
+        {
+            console.MarkupLine($"[grey]{Markup.Escape(t.Name)}:[/] {Markup.Escape(t.OutputPath!)}");
+        }
+
+        if (run.ReportMarkdownPath is not null)
+        {
+            console.MarkupLine($"Report: {Markup.Escape(run.ReportHtmlPath!)} ({run.TotalSeconds:0.0}s in all)");
+        }
+    }
+
+    private static string Format(double? value, string? unit) => value is double v ? AccuracyGate.Format(v, unit ?? string.Empty) : "-";
+}

@@ -1,0 +1,50 @@
+using Serilog.Core;
+using Serilog.Events;
+using Serilog.Parsing;
+
+namespace QuantBuild.Cli;
+
+/// <summary>Serilog log lines to a TextWriter (stderr in the tool, a buffer in tests).</summary>
+public sealed class TextWriterSink : ILogEventSink
+{
+    private readonly TextWriter _writer;
+    private readonly object _gate = new();
+
+    /// <summary>Writes to <paramref name="writer"/>.</summary>
+    public TextWriterSink(TextWriter writer) => _writer = writer;
+
+    // Serilog quotes string properties when rendering; for people reading a terminal, names read better bare.
+    private static string Render(LogEvent logEvent)
+    {
+        var text = new StringWriter(System.Globalization.CultureInfo.InvariantCulture);
+        foreach (MessageTemplateToken token in logEvent.MessageTemplate.Tokens)
+        {
+            if (token is PropertyToken property && logEvent.Properties.TryGetValue(property.PropertyName, out LogEventPropertyValue? value)
+                && value is ScalarValue { Value: string s })
+            {
+                text.Write(s);
+            }
+            else
+            {
+                token.Render(logEvent.Properties, text, System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+
+        return text.ToString();
+    }
+
+    /// <inheritdoc />
+    public void Emit(LogEvent logEvent)
+    {
+        string level = logEvent.Level switch
+        {
+            LogEventLevel.Warning => "warning: ",
+            LogEventLevel.Error or LogEventLevel.Fatal => "error: ",
+            _ => string.Empty,
+        };
+        lock (_gate)
+        {
+            _writer.WriteLine($"[{logEvent.Timestamp:HH:mm:ss}] {level}{Render(logEvent)}");
+        }
+    }
+}
