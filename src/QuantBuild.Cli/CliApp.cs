@@ -14,6 +14,8 @@ public static class CliApp
         var root = new RootCommand("QuantBuild: quantize ONNX models at build time, prove they are still accurate, ship them.");
         root.Subcommands.Add(InspectCommand.Create(context));
         root.Subcommands.Add(RunCommand.Create(context));
+        root.Subcommands.Add(EvalCommand.Create(context));
+        root.Subcommands.Add(InitCommand.Create(context));
 
         ParseResult parse = root.Parse(args);
         if (parse.Errors.Count > 0)

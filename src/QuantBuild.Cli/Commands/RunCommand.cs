@@ -59,7 +59,8 @@ public static class RunCommand
         : result.Targets.Any(t => t.Status == TargetStatus.GateFailed) ? ExitCodes.GateFailed
         : ExitCodes.Ok;
 
-    private static void Summarise(IAnsiConsole console, RunResult run)
+    /// <summary>The summary table people read at the end of run and eval.</summary>
+    public static void Summarise(IAnsiConsole console, RunResult run)
     {
         var table = new Table().Border(TableBorder.Simple)
             .AddColumns("target", "device", "verdict", "metric", "fp32", "quantized", "agreement", "size", "time");

@@ -45,6 +45,66 @@ public sealed class QuantizePipeline
     {
         var total = Stopwatch.StartNew();
         IReadOnlyList<TargetConfig> targets = SelectTargets(options.Targets);
+        (RunContext context, List<StageTiming> stages) = Prepare(options, cancellation);
+        using (context)
+        {
+            var results = targets.Select(t => RunTarget(t, context)).ToList();
+            return Finish(context, targets, results, stages, options, total);
+        }
+    }
+
+    /// <summary>
+    /// Re-scores the models a previous run wrote, without quantizing again: the fp32 baseline, then each selected
+    /// target's file on disk through the same evaluation and gate.
+    /// </summary>
+    public RunResult EvaluateExisting(PipelineOptions options, CancellationToken cancellation = default)
+    {
+        if (_config.Evaluation is null)
+        {
+            throw new QuantBuildException("QB4004", "The config has no evaluation section, so there is nothing to evaluate against.",
+                "add evaluation: data, labels and metric to quantize.yaml", _config.ConfigPath);
+        }
+
+        var total = Stopwatch.StartNew();
+        IReadOnlyList<TargetConfig> targets = SelectTargets(options.Targets);
+        (RunContext context, List<StageTiming> stages) = Prepare(options, cancellation);
+        using (context)
+        {
+            var results = new List<TargetResult>();
+            foreach (TargetConfig target in targets)
+            {
+                var clock = Stopwatch.StartNew();
+                string path = OutputPathFor(target, context);
+                var partial = new TargetResult { Name = target.Name, Device = target.Device.Name, Status = TargetStatus.Error, Fp32Bytes = context.Fp32Bytes };
+                try
+                {
+                    if (!File.Exists(path))
+                    {
+                        throw new QuantBuildException("QB4003", $"Target '{target.Name}' has no quantized model at {path}.",
+                            "run `dotnet quantbuild run` for this target first", path);
+                    }
+
+                    byte[] bytes = File.ReadAllBytes(path);
+                    OnnxModel quantized = OnnxModelLoader.LoadFromBytes(bytes, Path.GetDirectoryName(path), path);
+                    (TargetResult scored, _) = Score(target, context, bytes, quantized, partial with { QuantizedBytes = bytes.LongLength });
+                    results.Add(scored with
+                    {
+                        OutputPath = path,
+                        Stages = new[] { new StageTiming("evaluate", clock.Elapsed.TotalSeconds) },
+                    });
+                }
+                catch (QuantBuildException e)
+                {
+                    results.Add(partial with { ErrorCode = e.Code, Error = e.ToDiagnosticString() });
+                }
+            }
+
+            return Finish(context, targets, results, stages, options with { WriteReports = false }, total, writeManifests: false);
+        }
+    }
+
+    private (RunContext Context, List<StageTiming> Stages) Prepare(PipelineOptions options, CancellationToken cancellation)
+    {
         string outputDirectory = Path.GetFullPath(options.OutputDirectory ?? _config.OutputDirectory);
         var stages = new List<StageTiming>();
 
@@ -57,64 +117,78 @@ public sealed class QuantizePipeline
         _log.Information("Loaded {Model} ({Bytes} bytes, sha256 {Sha})", _config.ModelPath, fp32Bytes, modelSha[..12]);
 
         IReadOnlyList<string> inputNames = Batcher.ModelInputs(model).Select(i => i.Name).ToList();
-        using IDataSource calibration = DataSources.Open(_config.Calibration.Data, inputNames);
-        using IDataSource? evaluation = _config.Evaluation is { } e ? DataSources.Open(e.Data, inputNames) : null;
-        using IDataSource? labels = _config.Evaluation?.LabelsPath is { } l ? DataSources.OpenLabels(l) : null;
-        if (labels is not null && evaluation is not null && labels.SampleCount < evaluation.SampleCount)
+        IDataSource calibration = DataSources.Open(_config.Calibration.Data, inputNames);
+        IDataSource? evaluation = null;
+        IDataSource? labels = null;
+        try
         {
-            throw new QuantBuildException("QB1250", $"{labels.Description} holds {labels.SampleCount} labels for {evaluation.SampleCount} evaluation samples.",
-                "write one label per evaluation sample, in the same order", labels.Description);
+            evaluation = _config.Evaluation is { } e ? DataSources.Open(e.Data, inputNames) : null;
+            labels = _config.Evaluation?.LabelsPath is { } l ? DataSources.OpenLabels(l) : null;
+            if (labels is not null && evaluation is not null && labels.SampleCount < evaluation.SampleCount)
+            {
+                throw new QuantBuildException("QB1250", $"{labels.Description} holds {labels.SampleCount} labels for {evaluation.SampleCount} evaluation samples.",
+                    "write one label per evaluation sample, in the same order", labels.Description);
+            }
+
+            IMetric? metric = _config.Evaluation is { } ev
+                ? Metrics.Create(ev.Metric, ev.K) ?? throw new QuantBuildException("QB4001", $"Unknown metric '{ev.Metric}'.", "use one of the metrics listed in docs/configuration.md")
+                : null;
+            string? scoredOutput = _config.Evaluation?.Output ?? model.Graph.Outputs.FirstOrDefault()?.Name;
+
+            EvaluationResult? baseline = null;
+            if (metric is not null && evaluation is not null)
+            {
+                clock.Restart();
+                _log.Information("Evaluating fp32 on {Samples} samples", evaluation.SampleCount);
+                baseline = Evaluator.Run(fp32Serialized, model, evaluation, labels, metric, scoredOutput!, _config.Evaluation!.BatchSize,
+                    reference: null, keepOutputs: true, DeployOptions(null), Tagged(options.Progress, "evaluate fp32"), cancellation);
+                stages.Add(new StageTiming("baseline", clock.Elapsed.TotalSeconds));
+                _log.Information("fp32 {Metric} = {Value:0.00}", metric.Name, baseline.Value);
+            }
+
+            return (new RunContext(model, modelSha, fp32Bytes, calibration, evaluation, labels, metric, scoredOutput, baseline, outputDirectory, options, cancellation), stages);
         }
-
-        IMetric? metric = _config.Evaluation is { } ev
-            ? Metrics.Create(ev.Metric, ev.K) ?? throw new QuantBuildException("QB4001", $"Unknown metric '{ev.Metric}'.", "use one of the metrics listed in docs/configuration.md")
-            : null;
-        string? scoredOutput = _config.Evaluation?.Output ?? model.Graph.Outputs.FirstOrDefault()?.Name;
-
-        EvaluationResult? baseline = null;
-        if (metric is not null && evaluation is not null)
+        catch
         {
-            clock.Restart();
-            _log.Information("Evaluating fp32 on {Samples} samples", evaluation.SampleCount);
-            baseline = Evaluator.Run(fp32Serialized, model, evaluation, labels, metric, scoredOutput!, _config.Evaluation!.BatchSize,
-                reference: null, keepOutputs: true, DeployOptions(null), options.Progress, cancellation);
-            stages.Add(new StageTiming("baseline", clock.Elapsed.TotalSeconds));
-            _log.Information("fp32 {Metric} = {Value:0.00}", metric.Name, baseline.Value);
+            calibration.Dispose();
+            evaluation?.Dispose();
+            labels?.Dispose();
+            throw;
         }
+    }
 
-        var context = new RunContext(model, fp32Bytes, calibration, evaluation, labels, metric, scoredOutput, baseline, outputDirectory, options, cancellation);
-        var results = new List<TargetResult>();
-        foreach (TargetConfig target in targets)
-        {
-            results.Add(RunTarget(target, context));
-        }
-
+    private RunResult Finish(RunContext context, IReadOnlyList<TargetConfig> targets, List<TargetResult> results, List<StageTiming> stages,
+        PipelineOptions options, Stopwatch total, bool writeManifests = true)
+    {
         var run = new RunResult
         {
             ConfigPath = _config.ConfigPath,
             ModelPath = _config.ModelPath,
-            ModelSha256 = modelSha,
+            ModelSha256 = context.ModelSha256,
             ToolVersion = ToolVersion,
-            OutputDirectory = outputDirectory,
+            OutputDirectory = context.OutputDirectory,
             Targets = results,
             Stages = stages,
             TotalSeconds = total.Elapsed.TotalSeconds,
         };
 
-        foreach ((TargetConfig target, TargetResult result) in targets.Zip(results))
+        if (writeManifests)
         {
-            if (result.ManifestPath is not null)
+            foreach ((TargetConfig target, TargetResult result) in targets.Zip(results))
             {
-                string? sha = result.OutputPath ?? result.RejectedPath;
-                AtomicFile.WriteText(result.ManifestPath, ManifestWriter.Render(run, target, result,
-                    sha is null ? null : Sha256(File.ReadAllBytes(sha)), _config.Calibration));
+                if (result.ManifestPath is not null)
+                {
+                    string? written = result.OutputPath ?? result.RejectedPath;
+                    AtomicFile.WriteText(result.ManifestPath, ManifestWriter.Render(run, target, result,
+                        written is null ? null : Sha256(File.ReadAllBytes(written)), _config.Calibration));
+                }
             }
         }
 
         if (options.WriteReports)
         {
-            string markdown = Path.Combine(outputDirectory, "quantbuild-report.md");
-            string html = Path.Combine(outputDirectory, "quantbuild-report.html");
+            string markdown = Path.Combine(context.OutputDirectory, "quantbuild-report.md");
+            string html = Path.Combine(context.OutputDirectory, "quantbuild-report.html");
             AtomicFile.WriteText(markdown, RunReport.Markdown(run));
             AtomicFile.WriteText(html, RunReport.Html(run));
             run = run with { ReportMarkdownPath = markdown, ReportHtmlPath = html, TotalSeconds = total.Elapsed.TotalSeconds };
@@ -166,33 +240,15 @@ public sealed class QuantizePipeline
             var floatNodes = encoded.UnquantizedNodes.Select(n => new FloatNode(n.NodeName, n.OpType, n.Reason)).ToList();
             partial = partial with { QuantizedBytes = bytes.LongLength, FloatNodes = floatNodes, QuantizedNodeCount = encoded.QuantizedLayers.Count };
 
-            GateVerdict? verdict = null;
-            if (run.Metric is not null && run.Evaluation is not null && run.Baseline is not null)
-            {
-                // The gate scores these exact bytes: what is evaluated is what is written.
-                EvaluationResult scored = Evaluator.Run(bytes, encoded.Model, run.Evaluation, run.Labels, run.Metric, run.ScoredOutput!,
-                    _config.Evaluation!.BatchSize, run.Baseline.Outputs, keepOutputs: false, DeployOptions(target), Tagged(run.Options.Progress, "evaluate"), run.Cancellation);
-                Stage("evaluate");
-                verdict = AccuracyGate.Evaluate(run.Metric, run.Baseline.Value, scored.Value, target.Gate ?? _config.Gate);
-                partial = partial with
-                {
-                    Metric = run.Metric.Name,
-                    Unit = run.Metric.Unit,
-                    Fp32Value = run.Baseline.Value,
-                    QuantizedValue = scored.Value,
-                    Agreement = scored.Agreement,
-                    OutputSqnrDb = scored.Sqnr,
-                    GateMessage = verdict.Message,
-                };
-                _log.Information("{Target}: {Message}", target.Name, verdict.Message);
-            }
+            (partial, GateVerdict? verdict) = Score(target, run, bytes, encoded.Model, partial);
+            Stage("evaluate");
 
             IReadOnlyList<LayerError> layers = LayerErrorProbe.Measure(run.Model, encoded.Model, encoded.QuantizedLayers,
                 run.Evaluation ?? run.Calibration, run.Options.LayerProbeSamples, DeployOptions(target));
             Stage("layers");
 
             bool passed = verdict?.Passed ?? true;
-            string modelPath = run.Options.OutputDirectory is null ? target.OutputPath : Path.Combine(run.OutputDirectory, Path.GetFileName(target.OutputPath));
+            string modelPath = OutputPathFor(target, run);
             string written = passed ? modelPath : Path.Combine(run.OutputDirectory, "rejected", Path.GetFileName(modelPath));
             AtomicFile.Write(written, bytes);
             Stage("write");
@@ -203,8 +259,6 @@ public sealed class QuantizePipeline
                 OutputPath = passed ? written : null,
                 RejectedPath = passed ? null : written,
                 ManifestPath = ManifestWriter.PathFor(written),
-                ErrorCode = passed ? null : "QB4000",
-                Error = passed ? null : $"{_config.ConfigPath}({(target.Gate ?? _config.Gate)?.Location.Line ?? target.Location.Line},{Math.Max(1, (target.Gate ?? _config.Gate)?.Location.Column ?? target.Location.Column)}): error QB4000: target '{target.Name}' failed its accuracy gate: {verdict!.Message}. Fix: loosen gate.max_drop, exclude the most sensitive layers (see the per-layer chart in the report), or use a calibration method that clips outliers.",
                 Layers = layers,
                 Stages = stages,
             };
@@ -215,6 +269,45 @@ public sealed class QuantizePipeline
             return partial with { Status = TargetStatus.Error, ErrorCode = e.Code, Error = e.ToDiagnosticString(), Stages = stages };
         }
     }
+
+    private (TargetResult Result, GateVerdict? Verdict) Score(TargetConfig target, RunContext run, byte[] bytes, OnnxModel quantized, TargetResult partial)
+    {
+        if (run.Metric is null || run.Evaluation is null || run.Baseline is null)
+        {
+            return (partial, null);
+        }
+
+        // The gate scores these exact bytes: what is evaluated is what is written.
+        EvaluationResult scored = Evaluator.Run(bytes, quantized, run.Evaluation, run.Labels, run.Metric, run.ScoredOutput!,
+            _config.Evaluation!.BatchSize, run.Baseline.Outputs, keepOutputs: false, DeployOptions(target), Tagged(run.Options.Progress, $"evaluate {target.Name}"), run.Cancellation);
+        GateVerdict verdict = AccuracyGate.Evaluate(run.Metric, run.Baseline.Value, scored.Value, target.Gate ?? _config.Gate);
+        _log.Information("{Target}: {Message}", target.Name, verdict.Message);
+        TargetResult result = partial with
+        {
+            Status = verdict.Passed ? TargetStatus.Passed : TargetStatus.GateFailed,
+            Metric = run.Metric.Name,
+            Unit = run.Metric.Unit,
+            Fp32Value = run.Baseline.Value,
+            QuantizedValue = scored.Value,
+            Agreement = scored.Agreement,
+            OutputSqnrDb = scored.Sqnr,
+            GateMessage = verdict.Message,
+            ErrorCode = verdict.Passed ? null : "QB4000",
+            Error = verdict.Passed ? null : GateError(target, verdict),
+        };
+        return (result, verdict);
+    }
+
+    private string GateError(TargetConfig target, GateVerdict verdict)
+    {
+        SourceLocation where = (target.Gate ?? _config.Gate)?.Location ?? target.Location;
+        return new QuantBuildException("QB4000", $"Target '{target.Name}' failed its accuracy gate: {verdict.Message}.",
+            "loosen gate.max_drop, exclude the most sensitive layers (see the per-layer chart in the report), or calibrate with a method that clips outliers",
+            _config.ConfigPath, where.Line, where.Column).ToDiagnosticString();
+    }
+
+    private static string OutputPathFor(TargetConfig target, RunContext run) =>
+        run.Options.OutputDirectory is null ? target.OutputPath : Path.Combine(run.OutputDirectory, Path.GetFileName(target.OutputPath));
 
     private Dictionary<string, TensorRange> SelectRanges(CalibrationResult calibrated, TargetConfig target)
     {
@@ -295,6 +388,14 @@ public sealed class QuantizePipeline
 
     private static string Sha256(byte[] bytes) => Convert.ToHexString(SHA256.HashData(bytes)).ToLowerInvariant();
 
-    private sealed record RunContext(OnnxModel Model, long Fp32Bytes, IDataSource Calibration, IDataSource? Evaluation, IDataSource? Labels,
-        IMetric? Metric, string? ScoredOutput, EvaluationResult? Baseline, string OutputDirectory, PipelineOptions Options, CancellationToken Cancellation);
+    private sealed record RunContext(OnnxModel Model, string ModelSha256, long Fp32Bytes, IDataSource Calibration, IDataSource? Evaluation, IDataSource? Labels,
+        IMetric? Metric, string? ScoredOutput, EvaluationResult? Baseline, string OutputDirectory, PipelineOptions Options, CancellationToken Cancellation) : IDisposable
+    {
+        public void Dispose()
+        {
+            Calibration.Dispose();
+            Evaluation?.Dispose();
+            Labels?.Dispose();
+        }
+    }
 }
