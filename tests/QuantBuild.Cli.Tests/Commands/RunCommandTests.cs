@@ -25,7 +25,8 @@ public class RunCommandTests
         Assert.Equal("top1", target.GetProperty("metric").GetString());
         double fp32 = target.GetProperty("fp32Value").GetDouble();
         double int8 = target.GetProperty("quantizedValue").GetDouble();
-        Assert.InRange(fp32, 90, 93);                 // the sample's README: 91.90 % on these 2000 images
+        // PyTorch and make_sample.py's NumPy interpreter both score the sample 1838/2000 = 91.90 %; ONNX Runtime must agree.
+        Assert.Equal(91.90, fp32, 6);
         Assert.True(fp32 - int8 <= 0.5, $"int8 {int8} vs fp32 {fp32}");
 
         string output = target.GetProperty("outputPath").GetString()!;
