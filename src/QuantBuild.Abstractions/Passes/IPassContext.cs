@@ -1,0 +1,63 @@
+using QuantBuild.Abstractions.Devices;
+using QuantBuild.Abstractions.Diagnostics;
+using QuantBuild.Abstractions.Ir;
+using QuantBuild.Abstractions.Quantization;
+using QuantBuild.Abstractions.Tensors;
+
+namespace QuantBuild.Abstractions.Passes;
+
+/// <summary>
+/// Everything a pass may read and change for one target. The host gives each target its own copy of the fp32
+/// model, so a pass may rewrite <see cref="Model"/> freely; later passes and the encoder see the result.
+/// </summary>
+public interface IPassContext
+{
+    /// <summary>The target's name as written in quantize.yaml.</summary>
+    string TargetName { get; }
+
+    /// <summary>The model as earlier passes left it; the pass may modify it in place (graph rewrites, folded scales).</summary>
+    OnnxModel Model { get; }
+
+    /// <summary>The device the target is quantized for: legal types, symmetry, integer ops.</summary>
+    DeviceProfile Device { get; }
+
+    /// <summary>The weight format the target asks for.</summary>
+    TargetWeightFormat Weights { get; }
+
+    /// <summary>A seed derived from the target and the pass's place in the recipe: the same run gives the same seed.</summary>
+    int Seed { get; }
+
+    /// <summary>The host's log.</summary>
+    IPassLogger Log { get; }
+
+    /// <summary>Where to report progress of long work (samples, layers).</summary>
+    IProgress<StageProgress> Progress { get; }
+
+    /// <summary>Signalled when the run is cancelled or the pass passes its time limit; check it between units of work.</summary>
+    CancellationToken Cancellation { get; }
+
+    /// <summary>Runs models in the host's ONNX Runtime.</summary>
+    IModelRunner Runner { get; }
+
+    /// <summary>Weight encodings recorded so far in this target's recipe, by initializer name.</summary>
+    IReadOnlyDictionary<string, WeightEncoding> WeightEncodings { get; }
+
+    /// <summary>
+    /// Runs the current <see cref="Model"/> over the calibration data and observes the named float tensors: min/max,
+    /// a histogram for quantiles and, when <paramref name="channelAxis"/> is given, the per-channel absolute maximum
+    /// along that axis (negative counts from the end).
+    /// </summary>
+    IReadOnlyDictionary<string, ITensorStatistics> CollectStatistics(IReadOnlyCollection<string> tensors, int? channelAxis = null);
+
+    /// <summary>
+    /// Runs the current <see cref="Model"/> over at most <paramref name="maxSamples"/> calibration samples and returns the
+    /// real values of the named tensors (graph inputs or any intermediate), each with the samples stacked on axis 0.
+    /// </summary>
+    IReadOnlyDictionary<string, DenseTensor> CaptureActivations(IReadOnlyCollection<string> tensors, int maxSamples);
+
+    /// <summary>
+    /// Records how the constant weight <paramref name="initializerName"/> is to be quantized; the encoder uses it verbatim
+    /// instead of round-to-nearest. A later call for the same weight replaces an earlier one.
+    /// </summary>
+    void SetWeightEncoding(string initializerName, WeightEncoding encoding);
+}
