@@ -29,6 +29,7 @@ public static class CommonOptions
     /// <summary>Log lines to stderr; the terminal output stays on stdout.</summary>
     public static Serilog.Core.Logger Logger(CliContext context) => new LoggerConfiguration()
         .MinimumLevel.Information()
-        .WriteTo.Sink(new TextWriterSink(context.Error), LogEventLevel.Information)
+        // In a terminal the progress bars and the summary say what the info lines would; keep only warnings there.
+        .WriteTo.Sink(new TextWriterSink(context.Error), context.Interactive ? LogEventLevel.Warning : LogEventLevel.Information)
         .CreateLogger();
 }

@@ -27,12 +27,14 @@ public static class RunCommand
             bool asJson = parse.GetValue(json);
             using Serilog.Core.Logger log = CommonOptions.Logger(context);
             var pipeline = new QuantizePipeline(loaded, log);
-            RunResult result = pipeline.Run(new PipelineOptions
+            var options = new PipelineOptions
             {
                 Targets = parse.GetValue(targets) ?? Array.Empty<string>(),
                 OutputDirectory = parse.GetValue(output),
-                Progress = new ConsoleProgress(context.Error),
-            });
+            };
+            RunResult result = context.Interactive && !asJson
+                ? SpectreProgress.Run(context.Console, progress => pipeline.Run(options with { Progress = progress }))
+                : pipeline.Run(options with { Progress = new ConsoleProgress(context.Error) });
 
             if (asJson)
             {

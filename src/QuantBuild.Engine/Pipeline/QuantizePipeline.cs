@@ -229,7 +229,7 @@ public sealed class QuantizePipeline
                 BatchSize = _config.Calibration.BatchSize,
                 MaxSamples = _config.Calibration.Samples,
             };
-            CalibrationResult calibrated = Calibrator.Run(run.Model, run.Calibration, request, null, Tagged(run.Options.Progress, "calibrate"), run.Cancellation);
+            CalibrationResult calibrated = Calibrator.Run(run.Model, run.Calibration, request, null, Tagged(run.Options.Progress, $"calibrate {target.Name}"), run.Cancellation);
             Stage("calibrate");
             _log.Information("Calibrated {Tensors} tensors on {Samples} samples in {Seconds:0.00}s", needed.Count, calibrated.Samples, calibrated.Elapsed.TotalSeconds);
 
