@@ -2,8 +2,22 @@ using BenchmarkDotNet.Running;
 
 namespace QuantBuild.Benchmarks;
 
-/// <summary>Entry point: <c>dotnet run -c Release --project tests/QuantBuild.Benchmarks -- --filter '*'</c>.</summary>
+/// <summary>
+/// Entry point: <c>dotnet run -c Release --project tests/QuantBuild.Benchmarks -- --filter '*'</c> for the
+/// BenchmarkDotNet suites, <c>-- memory [counts...]</c> for calibration memory against the sample count.
+/// </summary>
 public static class Program
 {
-    public static void Main(string[] args) => BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+    public static int Main(string[] args) => args switch
+    {
+        ["memory", .. var counts] => CalibrationMemory.Run(counts),
+        ["memory-one", .. var rest] => CalibrationMemory.Child(rest),
+        _ => Run(args),
+    };
+
+    private static int Run(string[] args)
+    {
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+        return 0;
+    }
 }
