@@ -32,4 +32,7 @@ public static class QuantizeConfigKeys
 
     /// <summary>The one key every recipe step has; its other keys are the pass's own options.</summary>
     public const string Pass = "pass";
+
+    /// <summary>The recipe-step key the host reads for itself: the pass's time limit in seconds.</summary>
+    public const string PassTimeout = "timeout_seconds";
 }

@@ -12,6 +12,9 @@ public sealed record RecipePass
     /// <summary>The pass's options; empty when it has none.</summary>
     public required ConfigMapping Options { get; init; }
 
+    /// <summary>The pass's time limit in seconds (<c>timeout_seconds</c>), or null for the host's default.</summary>
+    public double? TimeoutSeconds { get; init; }
+
     /// <summary>Where the pass name was written.</summary>
     public SourceLocation Location { get; init; }
 }

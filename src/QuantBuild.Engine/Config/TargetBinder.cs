@@ -282,8 +282,17 @@ internal sealed partial class TargetBinder
             return null;
         }
 
-        var options = new ConfigMapping(m.Entries.Where(e => e.Name != QuantizeConfigKeys.Pass).ToList(), m.Location);
-        return new RecipePass { Name = nameNode.Value, Options = options, Location = nameNode.Location };
+        // timeout_seconds belongs to the host (it limits any pass), so it never reaches the pass's own options.
+        double? timeout = _r.Number(m, QuantizeConfigKeys.PassTimeout, $"{path}.{QuantizeConfigKeys.PassTimeout}");
+        if (timeout is <= 0)
+        {
+            _r.Error(ConfigErrorCodes.OutOfRange, $"'{path}.{QuantizeConfigKeys.PassTimeout}' must be positive, got {timeout}",
+                "give the pass's time limit in seconds, or remove the key for the default", m.Find(QuantizeConfigKeys.PassTimeout)!.Value.Location);
+            timeout = null;
+        }
+
+        var options = new ConfigMapping(m.Entries.Where(e => e.Name is not (QuantizeConfigKeys.Pass or QuantizeConfigKeys.PassTimeout)).ToList(), m.Location);
+        return new RecipePass { Name = nameNode.Value, Options = options, Location = nameNode.Location, TimeoutSeconds = timeout };
     }
 
     private void CheckPass(RecipePass pass, DeviceProfile? device)

@@ -11,6 +11,7 @@ using QuantBuild.Engine.Calibration;
 using QuantBuild.Engine.Config;
 using QuantBuild.Engine.Data;
 using QuantBuild.Engine.Evaluation;
+using QuantBuild.Engine.Plugins;
 using QuantBuild.Engine.Quantization;
 using QuantBuild.Engine.Reports;
 using QuantBuild.Onnx;
@@ -28,12 +29,17 @@ public sealed class QuantizePipeline
 {
     private readonly QuantizeConfig _config;
     private readonly ILogger _log;
+    private readonly PluginHost? _plugins;
 
     /// <summary>Creates the pipeline for a validated config.</summary>
-    public QuantizePipeline(QuantizeConfig config, ILogger? log = null)
+    /// <param name="config">The validated config.</param>
+    /// <param name="log">The run's log.</param>
+    /// <param name="plugins">The plugins recipes run from; null to load the config's (and the first-party ones) for each run and unload them after.</param>
+    public QuantizePipeline(QuantizeConfig config, ILogger? log = null, PluginHost? plugins = null)
     {
         _config = config;
         _log = log ?? Serilog.Core.Logger.None;
+        _plugins = plugins;
     }
 
     /// <summary>QuantBuild's version as recorded in manifests.</summary>
@@ -46,9 +52,11 @@ public sealed class QuantizePipeline
         var total = Stopwatch.StartNew();
         IReadOnlyList<TargetConfig> targets = SelectTargets(options.Targets);
         (RunContext context, List<StageTiming> stages) = Prepare(options, cancellation);
+        // Plugins live for this run only: their load contexts are unloaded when it ends.
+        using PluginHost? ownPlugins = _plugins is null && targets.Any(t => t.Recipe.Count > 0) ? PluginHost.Load(_config) : null;
         using (context)
         {
-            var results = targets.Select(t => RunTarget(t, context)).ToList();
+            var results = targets.Select(t => RunTarget(t, context, _plugins ?? ownPlugins)).ToList();
             return Finish(context, targets, results, stages, options, total);
         }
     }
@@ -197,7 +205,7 @@ public sealed class QuantizePipeline
         return run;
     }
 
-    private TargetResult RunTarget(TargetConfig target, RunContext run)
+    private TargetResult RunTarget(TargetConfig target, RunContext run, PluginHost? plugins)
     {
         var stages = new List<StageTiming>();
         var clock = Stopwatch.StartNew();
@@ -211,8 +219,27 @@ public sealed class QuantizePipeline
         try
         {
             _log.Information("Target {Target} ({Device})", target.Name, target.Device.Name);
+            // The recipe rewrites a copy of the fp32 model and chooses weight encodings; everything after works on its result.
+            OnnxModel model = run.Model;
+            IReadOnlyDictionary<string, WeightEncoding> chosen = new Dictionary<string, WeightEncoding>(StringComparer.Ordinal);
+            if (target.Recipe.Count > 0)
+            {
+                var env = new PassEnvironment
+                {
+                    Calibration = run.Calibration,
+                    BatchSize = _config.Calibration.BatchSize,
+                    MaxSamples = _config.Calibration.Samples,
+                    Log = _log,
+                    Progress = run.Options.Progress,
+                    Cancellation = run.Cancellation,
+                };
+                (model, chosen) = PassRunner.Run(plugins!, target, run.Model, env);
+                Stage("passes");
+            }
+
             var encodeOptions = new EncodeOptions
             {
+                WeightOverrides = chosen,
                 Profile = target.Device,
                 ExcludedNodeNames = new HashSet<string>(target.Exclude.Nodes, StringComparer.Ordinal),
                 ExcludedOpTypes = new HashSet<string>(target.Exclude.OpTypes, StringComparer.Ordinal),
@@ -220,7 +247,7 @@ public sealed class QuantizePipeline
                 BlockSize = target.Weights.BlockSize ?? 32,
             };
 
-            IReadOnlyList<string> needed = QdqEncoder.Plan(run.Model, encodeOptions);
+            IReadOnlyList<string> needed = QdqEncoder.Plan(model, encodeOptions);
             Stage("plan");
 
             var request = new CalibrationRequest
@@ -229,12 +256,12 @@ public sealed class QuantizePipeline
                 BatchSize = _config.Calibration.BatchSize,
                 MaxSamples = _config.Calibration.Samples,
             };
-            CalibrationResult calibrated = Calibrator.Run(run.Model, run.Calibration, request, null, Tagged(run.Options.Progress, $"calibrate {target.Name}"), run.Cancellation);
+            CalibrationResult calibrated = Calibrator.Run(model, run.Calibration, request, null, Tagged(run.Options.Progress, $"calibrate {target.Name}"), run.Cancellation);
             Stage("calibrate");
             _log.Information("Calibrated {Tensors} tensors on {Samples} samples in {Seconds:0.00}s", needed.Count, calibrated.Samples, calibrated.Elapsed.TotalSeconds);
 
             Dictionary<string, TensorRange> ranges = SelectRanges(calibrated, target);
-            EncodeResult encoded = QdqEncoder.Encode(run.Model, ranges, encodeOptions);
+            EncodeResult encoded = QdqEncoder.Encode(model, ranges, encodeOptions);
             byte[] bytes = OnnxModelSaver.SaveToBytes(encoded.Model);
             Stage("encode");
             var floatNodes = encoded.UnquantizedNodes.Select(n => new FloatNode(n.NodeName, n.OpType, n.Reason)).ToList();
@@ -243,7 +270,7 @@ public sealed class QuantizePipeline
             (partial, GateVerdict? verdict) = Score(target, run, bytes, encoded.Model, partial);
             Stage("evaluate");
 
-            IReadOnlyList<LayerError> layers = LayerErrorProbe.Measure(run.Model, encoded.Model, encoded.QuantizedLayers,
+            IReadOnlyList<LayerError> layers = LayerErrorProbe.Measure(model, encoded.Model, encoded.QuantizedLayers,
                 run.Evaluation ?? run.Calibration, run.Options.LayerProbeSamples, DeployOptions(target));
             Stage("layers");
 
