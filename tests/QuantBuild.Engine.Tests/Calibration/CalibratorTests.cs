@@ -1,0 +1,88 @@
+using System.Numerics.Tensors;
+using QuantBuild.Abstractions.Ir;
+using QuantBuild.Abstractions.Tensors;
+using QuantBuild.Engine.Calibration;
+using QuantBuild.Engine.Data;
+using QuantBuild.Engine.Tests.Data;
+using QuantBuild.Onnx;
+using QuantBuild.Runtime;
+
+namespace QuantBuild.Engine.Tests.Calibration;
+
+public class CalibratorTests
+{
+    private const string FirstRelu = "/features/features.2/Relu_output_0";
+
+    [Fact]
+    public void Observed_ranges_equal_a_direct_computation_whatever_the_batch_size()
+    {
+        OnnxModel model = DataSourceTests.SampleModel();
+        using var data = NpyDataSource.Single("input", TestFiles.Sample("calibration.npy"));
+        string[] tensors = { "input", FirstRelu, "logits" };
+
+        CalibrationResult small = Calibrator.Run(model, data, new CalibrationRequest { Tensors = tensors, BatchSize = 7 });
+        CalibrationResult large = Calibrator.Run(model, data, new CalibrationRequest { Tensors = tensors, BatchSize = 256 });
+
+        // Independent reference: run the whole set through ORT at once with the tensors as outputs.
+        using var session = new InferenceSession(Calibrator.Augment(model, new[] { FirstRelu, "logits" }));
+        DenseTensor all = NpyReader.Read(TestFiles.Sample("calibration.npy"));
+        var outputs = session.Run(new Dictionary<string, DenseTensor> { ["input"] = all }, new[] { FirstRelu, "logits" });
+        var expected = new Dictionary<string, DenseTensor> { ["input"] = all, [FirstRelu] = outputs[FirstRelu], ["logits"] = outputs["logits"] };
+
+        foreach (string name in tensors)
+        {
+            ReadOnlySpan<float> values = expected[name].AsSpan<float>();
+            foreach (CalibrationResult result in new[] { small, large })
+            {
+                TensorObserver o = result.Observers[name];
+                Assert.Equal(TensorPrimitives.Min(values), o.Min, 4);
+                Assert.Equal(TensorPrimitives.Max(values), o.Max, 4);
+                Assert.Equal(values.Length, o.Count);
+                Assert.Equal(values.Length, o.Histogram.Total);
+            }
+        }
+
+        Assert.Equal(256, small.Samples);
+        Assert.Equal(0f, small.Observers[FirstRelu].Min); // a Relu output never goes below zero
+    }
+
+    [Fact]
+    public void Per_channel_abs_max_of_an_activation_matches_the_full_tensor()
+    {
+        OnnxModel model = DataSourceTests.SampleModel();
+        using var data = NpyDataSource.Single("input", TestFiles.Sample("calibration.npy"));
+        CalibrationResult result = Calibrator.Run(model, data, new CalibrationRequest
+        {
+            Tensors = new[] { FirstRelu },
+            ChannelAxes = new Dictionary<string, int> { [FirstRelu] = 1 },
+            BatchSize = 50,
+            MaxSamples = 100,
+        });
+
+        using var session = new InferenceSession(Calibrator.Augment(model, new[] { FirstRelu }));
+        DenseTensor input = TensorRows.Slice(NpyReader.Read(TestFiles.Sample("calibration.npy")), 0, 100);
+        DenseTensor relu = session.Run(new Dictionary<string, DenseTensor> { ["input"] = input }, new[] { FirstRelu })[FirstRelu];
+        int channels = (int)relu.Shape[1];
+        int plane = (int)(relu.Shape[2] * relu.Shape[3]);
+        var expected = new float[channels];
+        ReadOnlySpan<float> v = relu.AsSpan<float>();
+        for (int i = 0; i < v.Length; i++)
+        {
+            int c = i / plane % channels;
+            expected[c] = Math.Max(expected[c], Math.Abs(v[i]));
+        }
+
+        Assert.Equal(100, result.Samples);
+        Assert.Equal(expected, result.Observers[FirstRelu].ChannelAbsMax.ToArray());
+    }
+
+    [Fact]
+    public void Calibration_never_changes_the_model_it_augments()
+    {
+        OnnxModel model = DataSourceTests.SampleModel();
+        byte[] before = OnnxModelSaver.SaveToBytes(model);
+        using var data = NpyDataSource.Single("input", TestFiles.Sample("calibration.npy"));
+        Calibrator.Run(model, data, new CalibrationRequest { Tensors = new[] { FirstRelu }, MaxSamples = 8 });
+        Assert.Equal(before, OnnxModelSaver.SaveToBytes(model));
+    }
+}
