@@ -28,6 +28,26 @@ public static class AtomicFile
         }
     }
 
+    /// <summary>
+    /// Writes <paramref name="bytes"/> only when the file does not already hold exactly them, so an unchanged output keeps its
+    /// timestamp and incremental builds stay incremental.
+    /// </summary>
+    /// <returns>True when the file was written.</returns>
+    public static bool WriteIfChanged(string path, ReadOnlySpan<byte> bytes)
+    {
+        var existing = new FileInfo(path);
+        if (existing.Exists && existing.Length == bytes.Length && File.ReadAllBytes(path).AsSpan().SequenceEqual(bytes))
+        {
+            return false;
+        }
+
+        Write(path, bytes);
+        return true;
+    }
+
+    /// <summary>Writes text as UTF-8 atomically, and only when it changed.</summary>
+    public static bool WriteTextIfChanged(string path, string text) => WriteIfChanged(path, System.Text.Encoding.UTF8.GetBytes(text));
+
     /// <summary>Writes text as UTF-8 atomically.</summary>
     public static void WriteText(string path, string text) => Write(path, System.Text.Encoding.UTF8.GetBytes(text));
 }

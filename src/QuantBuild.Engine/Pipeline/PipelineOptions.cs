@@ -17,6 +17,12 @@ public sealed record PipelineOptions
     /// <summary>Samples the per-layer error chart uses.</summary>
     public int LayerProbeSamples { get; init; } = 64;
 
+    /// <summary>The result cache targets are looked up in and stored to; null to always quantize.</summary>
+    public Cache.ResultCache? Cache { get; init; }
+
+    /// <summary>False to ignore cached results (force) while still storing fresh ones.</summary>
+    public bool ReadCache { get; init; } = true;
+
     /// <summary>Write the Markdown and HTML reports.</summary>
     public bool WriteReports { get; init; } = true;
 }

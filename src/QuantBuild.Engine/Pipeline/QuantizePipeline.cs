@@ -7,6 +7,7 @@ using QuantBuild.Abstractions.Evaluation;
 using QuantBuild.Abstractions.Ir;
 using QuantBuild.Abstractions.Quantization;
 using QuantBuild.Abstractions.Tensors;
+using QuantBuild.Engine.Cache;
 using QuantBuild.Engine.Calibration;
 using QuantBuild.Engine.Config;
 using QuantBuild.Engine.Data;
@@ -51,13 +52,41 @@ public sealed class QuantizePipeline
     {
         var total = Stopwatch.StartNew();
         IReadOnlyList<TargetConfig> targets = SelectTargets(options.Targets);
-        (RunContext context, List<StageTiming> stages) = Prepare(options, cancellation);
         // Plugins live for this run only: their load contexts are unloaded when it ends.
         using PluginHost? ownPlugins = _plugins is null && targets.Any(t => t.Recipe.Count > 0) ? PluginHost.Load(_config) : null;
+        PluginHost? plugins = _plugins ?? ownPlugins;
+
+        // Cache hits first: when every target hits, the model is never evaluated and nothing is quantized.
+        string outputDirectory = Path.GetFullPath(options.OutputDirectory ?? _config.OutputDirectory);
+        TargetCache? cache = options.Cache is null ? null : TargetCache.Open(options.Cache, _config, plugins);
+        var lookups = new double[targets.Count];
+        var results = new TargetResult?[targets.Count];
+        for (int i = 0; i < targets.Count && cache is not null && options.ReadCache; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            results[i] = cache.TryRestore(targets[i], OutputPathFor(targets[i], options, outputDirectory));
+            lookups[i] = clock.Elapsed.TotalSeconds;
+        }
+
+        if (cache is not null && results.All(r => r is not null))
+        {
+            return Finish(cache.ModelSha256, outputDirectory, targets, results.ToList()!, new List<StageTiming>(), options, total);
+        }
+
+        (RunContext context, List<StageTiming> stages) = Prepare(options, cancellation);
         using (context)
         {
-            var results = targets.Select(t => RunTarget(t, context, _plugins ?? ownPlugins)).ToList();
-            return Finish(context, targets, results, stages, options, total);
+            for (int i = 0; i < targets.Count; i++)
+            {
+                if (results[i] is null)
+                {
+                    TargetResult fresh = RunTarget(targets[i], context, plugins);
+                    cache?.Store(targets[i], fresh);
+                    results[i] = cache is null ? fresh : fresh with { Stages = fresh.Stages.Prepend(new StageTiming(TargetCache.Stage, lookups[i])).ToList() };
+                }
+            }
+
+            return Finish(context.ModelSha256, context.OutputDirectory, targets, results.ToList()!, stages, options, total);
         }
     }
 
@@ -107,7 +136,7 @@ public sealed class QuantizePipeline
                 }
             }
 
-            return Finish(context, targets, results, stages, options with { WriteReports = false }, total, writeManifests: false);
+            return Finish(context.ModelSha256, context.OutputDirectory, targets, results, stages, options with { WriteReports = false }, total, writeManifests: false);
         }
     }
 
@@ -165,16 +194,16 @@ public sealed class QuantizePipeline
         }
     }
 
-    private RunResult Finish(RunContext context, IReadOnlyList<TargetConfig> targets, List<TargetResult> results, List<StageTiming> stages,
-        PipelineOptions options, Stopwatch total, bool writeManifests = true)
+    private RunResult Finish(string modelSha256, string outputDirectory, IReadOnlyList<TargetConfig> targets, List<TargetResult> results,
+        List<StageTiming> stages, PipelineOptions options, Stopwatch total, bool writeManifests = true)
     {
         var run = new RunResult
         {
             ConfigPath = _config.ConfigPath,
             ModelPath = _config.ModelPath,
-            ModelSha256 = context.ModelSha256,
+            ModelSha256 = modelSha256,
             ToolVersion = ToolVersion,
-            OutputDirectory = context.OutputDirectory,
+            OutputDirectory = outputDirectory,
             Targets = results,
             Stages = stages,
             TotalSeconds = total.Elapsed.TotalSeconds,
@@ -187,7 +216,7 @@ public sealed class QuantizePipeline
                 if (result.ManifestPath is not null)
                 {
                     string? written = result.OutputPath ?? result.RejectedPath;
-                    AtomicFile.WriteText(result.ManifestPath, ManifestWriter.Render(run, target, result,
+                    AtomicFile.WriteTextIfChanged(result.ManifestPath, ManifestWriter.Render(run, target, result,
                         written is null ? null : Sha256(File.ReadAllBytes(written)), _config.Calibration));
                 }
             }
@@ -195,10 +224,10 @@ public sealed class QuantizePipeline
 
         if (options.WriteReports)
         {
-            string markdown = Path.Combine(context.OutputDirectory, "quantbuild-report.md");
-            string html = Path.Combine(context.OutputDirectory, "quantbuild-report.html");
-            AtomicFile.WriteText(markdown, RunReport.Markdown(run));
-            AtomicFile.WriteText(html, RunReport.Html(run));
+            string markdown = Path.Combine(outputDirectory, "quantbuild-report.md");
+            string html = Path.Combine(outputDirectory, "quantbuild-report.html");
+            AtomicFile.WriteTextIfChanged(markdown, RunReport.Markdown(run));
+            AtomicFile.WriteTextIfChanged(html, RunReport.Html(run));
             run = run with { ReportMarkdownPath = markdown, ReportHtmlPath = html, TotalSeconds = total.Elapsed.TotalSeconds };
         }
 
@@ -277,7 +306,7 @@ public sealed class QuantizePipeline
             bool passed = verdict?.Passed ?? true;
             string modelPath = OutputPathFor(target, run);
             string written = passed ? modelPath : Path.Combine(run.OutputDirectory, "rejected", Path.GetFileName(modelPath));
-            AtomicFile.Write(written, bytes);
+            AtomicFile.WriteIfChanged(written, bytes);
             Stage("write");
 
             return partial with
@@ -333,8 +362,10 @@ public sealed class QuantizePipeline
             _config.ConfigPath, where.Line, where.Column).ToDiagnosticString();
     }
 
-    private static string OutputPathFor(TargetConfig target, RunContext run) =>
-        run.Options.OutputDirectory is null ? target.OutputPath : Path.Combine(run.OutputDirectory, Path.GetFileName(target.OutputPath));
+    private static string OutputPathFor(TargetConfig target, RunContext run) => OutputPathFor(target, run.Options, run.OutputDirectory);
+
+    private static string OutputPathFor(TargetConfig target, PipelineOptions options, string outputDirectory) =>
+        options.OutputDirectory is null ? target.OutputPath : Path.Combine(outputDirectory, Path.GetFileName(target.OutputPath));
 
     private Dictionary<string, TensorRange> SelectRanges(CalibrationResult calibrated, TargetConfig target)
     {

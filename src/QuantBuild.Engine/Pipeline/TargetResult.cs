@@ -63,6 +63,9 @@ public sealed record TargetResult
     /// <summary>Every node left in fp32, with why.</summary>
     public IReadOnlyList<FloatNode> FloatNodes { get; init; } = Array.Empty<FloatNode>();
 
+    /// <summary>True when the model and this summary came from the result cache instead of a fresh run.</summary>
+    public bool Cached { get; init; }
+
     /// <summary>Quantized node count.</summary>
     public int QuantizedNodeCount { get; init; }
 }

@@ -1,0 +1,86 @@
+using System.Diagnostics;
+using QuantBuild.Engine.Config;
+using QuantBuild.Engine.Pipeline;
+using QuantBuild.Engine.Plugins;
+using QuantBuild.Onnx;
+
+namespace QuantBuild.Engine.Cache;
+
+/// <summary>
+/// The pipeline's view of the <see cref="ResultCache"/> for one run: hashes the inputs once, restores a target's model
+/// from its entry (writing the file only when its bytes differ), and stores targets that passed.
+/// </summary>
+public sealed class TargetCache
+{
+    /// <summary>The stage name a lookup reports; manifests leave it out so a hit reproduces them byte for byte.</summary>
+    public const string Stage = "cache";
+
+    private readonly ResultCache _store;
+    private readonly QuantizeConfig _config;
+    private readonly InputHashes _inputs;
+    private readonly IReadOnlyList<string>? _pluginHashes;
+
+    private TargetCache(ResultCache store, QuantizeConfig config, InputHashes inputs, IReadOnlyList<string>? pluginHashes)
+    {
+        _store = store;
+        _config = config;
+        _inputs = inputs;
+        _pluginHashes = pluginHashes;
+    }
+
+    /// <summary>SHA-256 of the model file.</summary>
+    public string ModelSha256 => _inputs.ModelFile;
+
+    /// <summary>Hashes the run's inputs. <paramref name="plugins"/> are the loaded plugins recipes run from (the hook for their assembly hashes).</summary>
+    public static TargetCache Open(ResultCache store, QuantizeConfig config, PluginHost? plugins)
+    {
+        InputHashes inputs = InputHashes.Compute(config, OnnxModelLoader.Load(config.ModelPath).Graph);
+        IReadOnlyList<string>? pluginHashes = plugins is null ? Array.Empty<string>()
+            : plugins.Plugins.Any(p => p.Sha256 is null) ? null
+            : plugins.Plugins.Select(p => $"{p.Name}@{p.Version}:{p.Sha256}").ToList();
+        return new TargetCache(store, config, inputs, pluginHashes);
+    }
+
+    /// <summary>The key of <paramref name="target"/>; null when it cannot be cached (a plugin whose hash is unknown).</summary>
+    public string? KeyFor(TargetConfig target) =>
+        target.Recipe.Count > 0 && _pluginHashes is null ? null
+        : CacheKey.Compute(_config, target, _inputs, target.Recipe.Count > 0 ? _pluginHashes! : Array.Empty<string>());
+
+    /// <summary>On a hit, puts the cached model at <paramref name="outputPath"/> and returns its summary marked cached.</summary>
+    public TargetResult? TryRestore(TargetConfig target, string outputPath)
+    {
+        var clock = Stopwatch.StartNew();
+        if (KeyFor(target) is not { } key || _store.TryGet(key) is not { } entry)
+        {
+            return null;
+        }
+
+        AtomicFile.WriteIfChanged(outputPath, entry.Model);
+        return entry.Result with
+        {
+            Name = target.Name,
+            OutputPath = outputPath,
+            ManifestPath = ManifestWriter.PathFor(outputPath),
+            RejectedPath = null,
+            Cached = true,
+            Stages = entry.Result.Stages.Append(new StageTiming(Stage, clock.Elapsed.TotalSeconds)).ToList(),
+        };
+    }
+
+    /// <summary>Stores a target that passed (its model already written); errors and gate failures are never cached.</summary>
+    public void Store(TargetConfig target, TargetResult result)
+    {
+        if (result.Status != TargetStatus.Passed || result.OutputPath is null || KeyFor(target) is not { } key)
+        {
+            return;
+        }
+
+        _store.Store(key, File.ReadAllBytes(result.OutputPath), result with
+        {
+            OutputPath = null,
+            ManifestPath = null,
+            Cached = false,
+            Stages = result.Stages.Where(s => s.Stage != Stage).ToList(),
+        });
+    }
+}
