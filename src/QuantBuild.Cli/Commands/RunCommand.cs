@@ -1,4 +1,5 @@
 using System.CommandLine;
+using QuantBuild.Engine.Cache;
 using QuantBuild.Engine.Config;
 using QuantBuild.Engine.Evaluation;
 using QuantBuild.Engine.Pipeline;
@@ -17,9 +18,11 @@ public static class RunCommand
         var targets = CommonOptions.Targets();
         var output = new Option<string?>("--output", "-o") { Description = "Write outputs here instead of the yaml's output folder." };
         var json = new Option<bool>("--json") { Description = "Print one JSON summary on stdout (logs go to stderr)." };
+        var noCache = new Option<bool>("--no-cache") { Description = "Quantize every target even when the result cache holds it (the result is still stored)." };
+        var cacheDir = new Option<string?>("--cache") { Description = "The result cache folder (default $QUANTBUILD_CACHE or ~/.cache/quantbuild/results)." };
         var command = new Command("run", "Quantize the model for each target, evaluate it against fp32, gate it, and write model, manifest and report.")
         {
-            config, targets, output, json,
+            config, targets, output, json, noCache, cacheDir,
         };
         command.SetAction(parse =>
         {
@@ -31,6 +34,8 @@ public static class RunCommand
             {
                 Targets = parse.GetValue(targets) ?? Array.Empty<string>(),
                 OutputDirectory = parse.GetValue(output),
+                Cache = new ResultCache(parse.GetValue(cacheDir) ?? ResultCache.DefaultRoot()),
+                ReadCache = !parse.GetValue(noCache),
             };
             RunResult result = context.Interactive && !asJson
                 ? SpectreProgress.Run(context.Console, progress => pipeline.Run(options with { Progress = progress }))
@@ -70,7 +75,7 @@ public static class RunCommand
         {
             string verdict = t.Status switch
             {
-                TargetStatus.Passed => "[green]passed[/]",
+                TargetStatus.Passed => t.Cached ? "[green]passed[/] [grey](cached)[/]" : "[green]passed[/]",
                 TargetStatus.GateFailed => "[red]gate failed[/]",
                 _ => $"[red]error {t.ErrorCode}[/]",
             };

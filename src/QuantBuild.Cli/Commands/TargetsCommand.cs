@@ -1,0 +1,56 @@
+using System.CommandLine;
+using QuantBuild.Engine.Config;
+using Spectre.Console;
+
+namespace QuantBuild.Cli.Commands;
+
+/// <summary>
+/// <c>quantbuild targets [-c quantize.yaml] [--json]</c>: the config's targets with the runtime identifiers their device
+/// serves. The MSBuild task asks this to pick the targets for a publish's RuntimeIdentifier.
+/// </summary>
+public static class TargetsCommand
+{
+    /// <summary>Builds the verb.</summary>
+    public static Command Create(CliContext context)
+    {
+        var config = CommonOptions.Config();
+        var json = new Option<bool>("--json") { Description = "Print the targets as JSON on stdout." };
+        var command = new Command("targets", "List the config's targets, their device profiles and the .NET runtime identifiers each serves.")
+        {
+            config, json,
+        };
+        command.SetAction(parse =>
+        {
+            QuantizeConfig loaded = CommonOptions.LoadConfig(parse.GetValue(config)!);
+            var listing = new
+            {
+                ConfigPath = loaded.ConfigPath,
+                ModelPath = loaded.ModelPath,
+                OutputDirectory = loaded.OutputDirectory,
+                Targets = loaded.Targets.Select(t => new
+                {
+                    t.Name,
+                    Device = t.Device.Name,
+                    RuntimeIdentifiers = t.Device.RuntimeIdentifiers,
+                    t.OutputPath,
+                    t.Location.Line,
+                }).ToList(),
+            };
+            if (parse.GetValue(json))
+            {
+                JsonOutput.Write(context.Out, listing);
+                return ExitCodes.Ok;
+            }
+
+            var table = new Table().Border(TableBorder.Simple).AddColumns("target", "device", "runtime identifiers", "output");
+            foreach (var t in listing.Targets)
+            {
+                table.AddRow(Markup.Escape(t.Name), Markup.Escape(t.Device), Markup.Escape(string.Join(", ", t.RuntimeIdentifiers)), Markup.Escape(t.OutputPath));
+            }
+
+            context.Console.Write(table);
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+}
