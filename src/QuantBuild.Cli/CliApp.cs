@@ -17,6 +17,7 @@ public static class CliApp
         root.Subcommands.Add(EvalCommand.Create(context));
         root.Subcommands.Add(InitCommand.Create(context));
         root.Subcommands.Add(TargetsCommand.Create(context));
+        root.Subcommands.Add(PluginsCommand.Create(context));
 
         ParseResult parse = root.Parse(args);
         if (parse.Errors.Count > 0)
