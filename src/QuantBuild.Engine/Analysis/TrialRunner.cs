@@ -1,0 +1,87 @@
+using QuantBuild.Abstractions.Data;
+using QuantBuild.Abstractions.Evaluation;
+using QuantBuild.Abstractions.Ir;
+using QuantBuild.Abstractions.Quantization;
+using QuantBuild.Engine.Config;
+using QuantBuild.Engine.Evaluation;
+using QuantBuild.Engine.Quantization;
+using QuantBuild.Onnx;
+using QuantBuild.Runtime;
+
+namespace QuantBuild.Engine.Analysis;
+
+/// <summary>
+/// Encodes and scores model variants against one fp32 baseline: the calibrated ranges are computed once and reused
+/// by every trial, so a trial costs one encode and one evaluation pass.
+/// </summary>
+public sealed class TrialRunner
+{
+    private readonly IDataSource _data;
+    private readonly IDataSource? _labels;
+    private readonly string _output;
+    private readonly int _batchSize;
+    private readonly SessionOptions _session;
+    private readonly GateConfig? _gate;
+
+    /// <summary>Evaluates fp32 once on <paramref name="data"/> and keeps its outputs as the reference.</summary>
+    public TrialRunner(OnnxModel fp32, IReadOnlyDictionary<string, TensorRange> ranges, IDataSource data, IDataSource? labels, IMetric metric,
+        string output, int batchSize, SessionOptions session, GateConfig? gate)
+    {
+        Fp32 = fp32;
+        Ranges = ranges;
+        _data = data;
+        _labels = labels;
+        Metric = metric;
+        _output = output;
+        _batchSize = batchSize;
+        _session = session;
+        _gate = gate;
+        Baseline = Evaluator.Run(OnnxModelSaver.SaveToBytes(fp32), fp32, data, labels, metric, output, batchSize, null, keepOutputs: true, session);
+    }
+
+    /// <summary>The fp32 model.</summary>
+    public OnnxModel Fp32 { get; }
+
+    /// <summary>The calibrated activation ranges trials draw from (a superset of every trial's plan).</summary>
+    public IReadOnlyDictionary<string, TensorRange> Ranges { get; }
+
+    /// <summary>The metric trials are scored with.</summary>
+    public IMetric Metric { get; }
+
+    /// <summary>fp32 on the trial data.</summary>
+    public EvaluationResult Baseline { get; }
+
+    /// <summary>Samples each trial runs.</summary>
+    public long Samples => Baseline.Samples;
+
+    /// <summary>Trials run so far.</summary>
+    public int Trials { get; private set; }
+
+    /// <summary>Encodes the fp32 model with <paramref name="options"/> and scores it.</summary>
+    public (TrialResult Result, EncodeResult Encoded, byte[] Bytes) Run(EncodeOptions options)
+    {
+        // Exactly the ranges `run` would calibrate for these options: a range on a tensor the plan does not ask for
+        // changes what the encoder does, a missing one leaves a layer in float.
+        var ranges = new Dictionary<string, TensorRange>(StringComparer.Ordinal);
+        foreach (string tensor in QdqEncoder.Plan(Fp32, options))
+        {
+            if (Ranges.TryGetValue(tensor, out TensorRange? range))
+            {
+                ranges[tensor] = range;
+            }
+        }
+
+        EncodeResult encoded = QdqEncoder.Encode(Fp32, ranges, options);
+        byte[] bytes = OnnxModelSaver.SaveToBytes(encoded.Model);
+        return (Score(bytes, encoded.Model), encoded, bytes);
+    }
+
+    /// <summary>Scores a serialized model (whose IR is <paramref name="model"/>) against the fp32 outputs.</summary>
+    public TrialResult Score(byte[] bytes, OnnxModel model)
+    {
+        Trials++;
+        EvaluationResult r = Evaluator.Run(bytes, model, _data, _labels, Metric, _output, _batchSize, Baseline.Outputs, keepOutputs: false, _session);
+        GateVerdict verdict = AccuracyGate.Evaluate(Metric, Baseline.Value, r.Value, _gate);
+        return new TrialResult(r.Value, verdict.Drop, r.Sqnr, r.Agreement, verdict.Passed, bytes.LongLength);
+    }
+}
