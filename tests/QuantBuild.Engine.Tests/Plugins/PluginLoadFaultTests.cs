@@ -142,4 +142,14 @@ public sealed class PluginLoadFaultTests : IDisposable
         Assert.Equal("QB2005", failed.ErrorCode);
         Assert.Contains("Fixture.NoSuchPlugin 9.9.9", failed.Error);
     }
+
+    [Fact]
+    public void Every_plugin_error_code_has_a_row_in_errors_md()
+    {
+        string errors = File.ReadAllText(Path.Combine(Data.TestFiles.RepoRoot, "docs", "errors.md"));
+        string[] codes = typeof(PluginErrorCodes).GetFields().Select(f => (string)f.GetValue(null)!).ToArray();
+
+        Assert.NotEmpty(codes);
+        Assert.All(codes, code => Assert.Contains($"| {code} |", errors));
+    }
 }
