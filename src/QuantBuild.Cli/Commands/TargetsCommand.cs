@@ -27,6 +27,8 @@ public static class TargetsCommand
                 ConfigPath = loaded.ConfigPath,
                 ModelPath = loaded.ModelPath,
                 OutputDirectory = loaded.OutputDirectory,
+                // Files a run reads, so a build can tell whether anything changed without asking the engine.
+                Inputs = Inputs(loaded),
                 Targets = loaded.Targets.Select(t => new
                 {
                     t.Name,
@@ -52,5 +54,22 @@ public static class TargetsCommand
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    private static List<string> Inputs(QuantizeConfig config)
+    {
+        var files = new List<string> { config.ConfigPath, config.ModelPath };
+        foreach (DataSourceConfig source in new[] { config.Calibration.Data, config.Evaluation?.Data }.OfType<DataSourceConfig>())
+        {
+            files.AddRange(new[] { source.Path }.Concat(source.Inputs.Values).OfType<string>());
+        }
+
+        if (config.Evaluation?.LabelsPath is { } labels)
+        {
+            files.Add(labels);
+        }
+
+        return files.SelectMany(f => Directory.Exists(f) ? Directory.EnumerateFiles(f, "*", SearchOption.AllDirectories) : new[] { f })
+            .Distinct(StringComparer.Ordinal).ToList();
     }
 }

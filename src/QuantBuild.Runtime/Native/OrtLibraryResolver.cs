@@ -22,7 +22,7 @@ internal static unsafe class OrtLibraryResolver
     /// <summary>
     /// Loads ONNX Runtime: <paramref name="overridePath"/> alone when set (the user chose that file, so silently
     /// using another build would change numbers behind their back); otherwise
-    /// <c>&lt;baseDirectory&gt;/runtimes/&lt;rid&gt;/native/&lt;name&gt;</c>, then the operating system's default search.
+    /// <c>&lt;baseDirectory&gt;/runtimes/&lt;rid&gt;/native/&lt;name&gt;</c>, then <c>&lt;baseDirectory&gt;/&lt;name&gt;</c>, then the operating system's default search.
     /// </summary>
     /// <exception cref="QuantBuildException">QB6001 when nothing loads, QB6002 when the library is too old.</exception>
     public static Loaded Load(string? overridePath, string baseDirectory, string rid, IReadOnlyList<string> fileNames)
@@ -43,6 +43,17 @@ internal static unsafe class OrtLibraryResolver
         {
             string candidate = Path.Combine(baseDirectory, "runtimes", rid, "native", name);
             if (TryLoadFile(candidate, tried, out Loaded loaded))
+            {
+                return loaded;
+            }
+        }
+
+        // A RuntimeIdentifier-specific publish of an app that references the QuantBuild.Runtime package flattens
+        // runtimes/<rid>/native/ into the app folder.
+        foreach (string name in fileNames)
+        {
+            string candidate = Path.Combine(baseDirectory, name);
+            if (File.Exists(candidate) && TryLoadFile(candidate, tried, out Loaded loaded))
             {
                 return loaded;
             }

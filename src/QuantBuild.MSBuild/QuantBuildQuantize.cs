@@ -1,0 +1,182 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Build.Framework;
+using Microsoft.Build.Utilities;
+
+namespace QuantBuild.MSBuild;
+
+/// <summary>
+/// Runs <c>quantbuild run --json</c> for the selected targets in its own process and reports in MSBuild's terms: every
+/// QBnnnn line as an error or warning at its yaml file/line/column, a failed gate with both metric values, fp32 nodes
+/// as QB5001 warnings, and whether each target came from the cache.
+/// </summary>
+public sealed class QuantBuildQuantize : Microsoft.Build.Utilities.Task, ICancelableTask
+{
+    private readonly CancellationTokenSource _cancel = new();
+
+    /// <summary>The dotnet host to run the tool with.</summary>
+    public string DotnetHost { get; set; } = "dotnet";
+
+    /// <summary>QuantBuild.Cli.dll.</summary>
+    [Required]
+    public string ToolPath { get; set; } = string.Empty;
+
+    /// <summary>The quantize.yaml.</summary>
+    [Required]
+    public string ConfigFile { get; set; } = string.Empty;
+
+    /// <summary>The targets to run (ItemSpec = name, metadata Line).</summary>
+    [Required]
+    public ITaskItem[] Targets { get; set; } = [];
+
+    /// <summary>Where models, manifests and the report go.</summary>
+    [Required]
+    public string OutputDirectory { get; set; } = string.Empty;
+
+    /// <summary>The result cache folder; empty for the tool's default.</summary>
+    public string CacheDirectory { get; set; } = string.Empty;
+
+    /// <summary>Quantize again even when the cache holds the result.</summary>
+    public bool Force { get; set; }
+
+    /// <summary>Files the run wrote (models, manifests, reports), for FileWrites.</summary>
+    [Output]
+    public ITaskItem[] WrittenFiles { get; private set; } = [];
+
+    /// <inheritdoc />
+    public void Cancel() => _cancel.Cancel();
+
+    /// <inheritdoc />
+    public override bool Execute()
+    {
+        if (Targets.Length == 0)
+        {
+            return true;
+        }
+
+        var arguments = new List<string> { "run", "--json", "-c", ConfigFile, "-o", OutputDirectory };
+        foreach (ITaskItem target in Targets)
+        {
+            arguments.Add("-t");
+            arguments.Add(target.ItemSpec);
+        }
+
+        if (!string.IsNullOrEmpty(CacheDirectory))
+        {
+            arguments.Add("--cache");
+            arguments.Add(CacheDirectory);
+        }
+
+        if (Force)
+        {
+            arguments.Add("--no-cache");
+        }
+
+        Log.LogMessage(MessageImportance.High, $"QuantBuild: {string.Join(", ", Targets.Select(t => t.ItemSpec))} from {ConfigFile}");
+        int exitCode;
+        string stdout;
+        bool sawError = false;
+        try
+        {
+            (exitCode, stdout, _) = new ToolProcess(DotnetHost, ToolPath).Run(arguments, line =>
+            {
+                if (Diagnostics.TryLog(Log, line, out bool isError))
+                {
+                    sawError |= isError;
+                }
+                else
+                {
+                    Log.LogMessage(MessageImportance.Low, line);
+                }
+            }, _cancel.Token);
+        }
+        catch (ToolException e)
+        {
+            Diagnostics.Error(Log, "QB5000", null, e.Message, e.Fix);
+            return false;
+        }
+
+        if (_cancel.IsCancellationRequested)
+        {
+            return false;
+        }
+
+        JsonElement? run = null;
+        try
+        {
+            run = stdout.Trim().Length > 0 ? JsonDocument.Parse(stdout).RootElement : null;
+        }
+        catch (JsonException)
+        {
+        }
+
+        if (run is { } summary)
+        {
+            Report(summary, sawError);
+        }
+
+        if (exitCode != 0 && !sawError && !Log.HasLoggedErrors)
+        {
+            Diagnostics.Error(Log, "QB5002", ConfigFile, $"quantbuild exited with code {exitCode} without a QB diagnostic.",
+                $"run `dotnet quantbuild run -c {ConfigFile}` to see its full output");
+        }
+
+        return exitCode == 0 && !Log.HasLoggedErrors;
+    }
+
+    private void Report(JsonElement run, bool toolReportedErrors)
+    {
+        var written = new List<ITaskItem>();
+        foreach (string report in new[] { "reportMarkdownPath", "reportHtmlPath" })
+        {
+            if (run.TryGetProperty(report, out JsonElement path) && path.ValueKind == JsonValueKind.String)
+            {
+                written.Add(new TaskItem(path.GetString()));
+            }
+        }
+
+        foreach (JsonElement target in run.GetProperty("targets").EnumerateArray())
+        {
+            string name = target.GetProperty("name").GetString()!;
+            string status = target.GetProperty("status").GetString()!;
+            int line = Targets.FirstOrDefault(t => t.ItemSpec == name)?.GetMetadata("Line") is { Length: > 0 } l ? int.Parse(l, CultureInfo.InvariantCulture) : 0;
+            foreach (string file in new[] { "outputPath", "manifestPath" })
+            {
+                if (target.TryGetProperty(file, out JsonElement path) && path.ValueKind == JsonValueKind.String)
+                {
+                    written.Add(new TaskItem(path.GetString()));
+                }
+            }
+
+            string values = $"{target.GetProperty("metric")} fp32 {Number(target, "fp32Value")}, quantized {Number(target, "quantizedValue")}";
+            if (status == "passed")
+            {
+                bool cached = target.TryGetProperty("cached", out JsonElement c) && c.GetBoolean();
+                double seconds = target.GetProperty("stages").EnumerateArray().Sum(s => s.GetProperty("seconds").GetDouble());
+                Log.LogMessage(MessageImportance.High,
+                    $"QuantBuild: {name}: passed ({values}), {Number(target, "quantizedBytes")} bytes from {Number(target, "fp32Bytes")}, " +
+                    (cached ? "cached" : $"quantized in {seconds:0.0}s"));
+            }
+            else if (status == "gateFailed" && !toolReportedErrors)
+            {
+                // The tool's QB4000 line normally carries both numbers; say them here when it did not.
+                Log.LogError("QuantBuild", "QB4000", null, ConfigFile, line, 0, 0, 0, $"Target '{name}' failed its accuracy gate: {values}.");
+            }
+
+            if (target.TryGetProperty("floatNodes", out JsonElement floats) && floats.GetArrayLength() > 0)
+            {
+                var nodes = floats.EnumerateArray().Select(n => $"{n.GetProperty("node").GetString()} ({n.GetProperty("opType").GetString()}): {n.GetProperty("reason").GetString()}").ToList();
+                Log.LogWarning("QuantBuild", "QB5001", null, ConfigFile, line, 0, 0, 0,
+                    $"Target '{name}' keeps {nodes.Count} node(s) in fp32: {string.Join("; ", nodes.Take(10))}{(nodes.Count > 10 ? "; ..." : string.Empty)}. " +
+                    "Fix: nothing, if intended (excluded or not supported by the device); otherwise see the report's float-node table.");
+            }
+        }
+
+        WrittenFiles = written.ToArray();
+    }
+
+    private static string Number(JsonElement target, string property) =>
+        target.TryGetProperty(property, out JsonElement value) && value.ValueKind == JsonValueKind.Number
+            ? value.GetDouble().ToString("0.##", CultureInfo.InvariantCulture)
+            : "-";
+}
