@@ -1,0 +1,86 @@
+using System.Numerics.Tensors;
+
+namespace QuantBuild.Plugins.Nupes;
+
+/// <summary>H = XᵀX / n from a layer's real inputs, computed once per layer (rows of X in parallel over H's rows).</summary>
+internal static class Hessian
+{
+    /// <summary>Columns of X kept at most (evenly spaced when there are more): the objective only needs H's shape, not every patch.</summary>
+    public const int MaxRows = 32768;
+
+    /// <summary>H for a Gemm/MatMul whose input rows (the last axis, length <paramref name="length"/>) are stacked in <paramref name="x"/>.</summary>
+    public static float[] FromRows(ReadOnlySpan<float> x, int length)
+    {
+        int rows = x.Length / length;
+        int stride = (rows + MaxRows - 1) / MaxRows;
+        int kept = (rows + stride - 1) / stride;
+        var xt = new float[length * kept];
+        for (int n = 0, k = 0; n < rows; n += stride, k++)
+        {
+            ReadOnlySpan<float> row = x.Slice(n * length, length);
+            for (int i = 0; i < length; i++)
+            {
+                xt[i * kept + k] = row[i];
+            }
+        }
+
+        return Gram(xt, length, kept);
+    }
+
+    /// <summary>
+    /// H for a 2-D Conv (group 1, explicit pads): the im2col patches of <paramref name="x"/> [N, C, H, W], each laid
+    /// out (c, ky, kx) like the weight's row, zeros where the kernel reads padding.
+    /// </summary>
+    public static float[] FromConv(ReadOnlySpan<float> x, long[] shape, int kh, int kw, int[] strides, int[] pads, int[] dilations)
+    {
+        int batch = (int)shape[0], channels = (int)shape[1], height = (int)shape[2], width = (int)shape[3];
+        int oh = (height + pads[0] + pads[2] - (dilations[0] * (kh - 1) + 1)) / strides[0] + 1;
+        int ow = (width + pads[1] + pads[3] - (dilations[1] * (kw - 1) + 1)) / strides[1] + 1;
+        int length = channels * kh * kw;
+        long patches = (long)batch * oh * ow;
+        int stride = (int)((patches + MaxRows - 1) / MaxRows);
+        int kept = (int)((patches + stride - 1) / stride);
+        var xt = new float[(long)length * kept];
+        for (long p = 0, k = 0; p < patches; p += stride, k++)
+        {
+            int b = (int)(p / (oh * ow));
+            int oy = (int)(p / ow % oh);
+            int ox = (int)(p % ow);
+            for (int c = 0; c < channels; c++)
+            {
+                for (int ky = 0; ky < kh; ky++)
+                {
+                    int iy = oy * strides[0] - pads[0] + ky * dilations[0];
+                    for (int kx = 0; kx < kw; kx++)
+                    {
+                        int ix = ox * strides[1] - pads[1] + kx * dilations[1];
+                        if (iy >= 0 && iy < height && ix >= 0 && ix < width)
+                        {
+                            int r = (c * kh + ky) * kw + kx;
+                            xt[r * kept + k] = x[((b * channels + c) * height + iy) * width + ix];
+                        }
+                    }
+                }
+            }
+        }
+
+        return Gram(xt, length, kept);
+    }
+
+    private static float[] Gram(float[] xt, int length, int count)
+    {
+        var h = new float[length * length];
+        Parallel.For(0, length, i =>
+        {
+            ReadOnlySpan<float> xi = xt.AsSpan(i * count, count);
+            for (int j = i; j < length; j++)
+            {
+                float v = TensorPrimitives.Dot(xi, xt.AsSpan(j * count, count)) / count;
+                h[i * length + j] = v;
+                h[j * length + i] = v;
+            }
+        });
+
+        return h;
+    }
+}

@@ -1,0 +1,60 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace QuantBuild.Plugins.Nupes;
+
+/// <summary>What the exponent search minimises.</summary>
+public enum NupesMode
+{
+    /// <summary><c>data_free</c>: the weights' squared reconstruction error; needs no data.</summary>
+    DataFree,
+
+    /// <summary><c>data_driven</c>: the layer's output error on real calibration inputs, (W−Ŵ)ᵀH(W−Ŵ) with H = XᵀX.</summary>
+    DataDriven,
+}
+
+/// <summary>The exponents tried: a coarse grid of <see cref="Steps"/> values from <see cref="Min"/> to <see cref="Max"/>, then two refinements around the best.</summary>
+public sealed class ExponentRange
+{
+    /// <summary><c>min</c>: the smallest exponent a (a &lt; 1 makes the grid dense near zero).</summary>
+    [Range(0.05, 4.0)]
+    public double Min { get; set; } = 0.25;
+
+    /// <summary><c>max</c>: the largest exponent a (a = 1 is the uniform grid; it is always tried).</summary>
+    [Range(0.05, 4.0)]
+    public double Max { get; set; } = 1.25;
+
+    /// <summary><c>steps</c>: exponents in the coarse grid.</summary>
+    [Range(1, 1000)]
+    public int Steps { get; set; } = 21;
+}
+
+/// <summary>The options of the <c>nupes</c> pass, bound from its recipe step (snake_case keys).</summary>
+public sealed class NupesOptions
+{
+    /// <summary><c>bits</c>: bits per weight, 2 to 8.</summary>
+    [Range(2, 8)]
+    public int Bits { get; set; } = 4;
+
+    /// <summary><c>group_size</c>: weights per scale along the input axis; 0 for one scale per output channel.</summary>
+    [Range(0, 1 << 20)]
+    public int GroupSize { get; set; }
+
+    /// <summary><c>exponent</c>: the search range of the power exponent a, <c>{min, max, steps}</c>.</summary>
+    public ExponentRange Exponent { get; set; } = new();
+
+    /// <summary><c>mode</c>: <c>data_free</c> (weight error) or <c>data_driven</c> (output error on calibration inputs).</summary>
+    public NupesMode Mode { get; set; } = NupesMode.DataDriven;
+
+    /// <summary>
+    /// <c>optimize_codes</c>: after the exponent search, move each integer code to whichever grid value lowers the
+    /// objective most (coordinate descent over the whole grid, not only up or down); data-free this is nearest-value.
+    /// </summary>
+    public bool OptimizeCodes { get; set; } = true;
+
+    /// <summary><c>layers</c>: node names or op types to quantize; empty for every Conv, Gemm and MatMul with a constant 2-D (or conv) weight.</summary>
+    public string[] Layers { get; set; } = [];
+
+    /// <summary><c>samples</c>: calibration samples whose activations feed the data-driven objective.</summary>
+    [Range(1, 100000)]
+    public int Samples { get; set; } = 64;
+}

@@ -1,0 +1,201 @@
+using System.Diagnostics;
+using System.Globalization;
+using QuantBuild.Abstractions.Diagnostics;
+using QuantBuild.Abstractions.Ir;
+using QuantBuild.Abstractions.Passes;
+using QuantBuild.Abstractions.Tensors;
+
+namespace QuantBuild.Plugins.Nupes;
+
+/// <summary>
+/// <c>nupes</c>: power-exponent non-uniform weight quantization (Yvinec, Dapogny, Bailly). Each selected Conv, Gemm
+/// and MatMul weight is coded on the grid sign(q)·|q/qmax|^(1/a)·s with per-channel or per-group abs-max scales s and
+/// one exponent a per layer, searched (coarse grid, then refinement) for the least weight error (data_free) or output
+/// error on calibration inputs (data_driven); the codes can then be optimised over the whole grid. The weight
+/// initializer is replaced by packed codes, a lookup table, scales and a decode subgraph ORT folds at load, so the file
+/// really shrinks. The layer then runs in fp32 on the decoded weights (weight-only: its activations are not quantized).
+/// </summary>
+public sealed class NupesPass : QuantizationPass<NupesOptions>
+{
+    /// <inheritdoc />
+    public override string Name => "nupes";
+
+    /// <inheritdoc />
+    public override IReadOnlyCollection<string> SupportedOps => ["Conv", "Gemm", "MatMul"];
+
+    /// <inheritdoc />
+    public override void Run(IPassContext context, NupesOptions options)
+    {
+        if (options.Exponent.Min > options.Exponent.Max)
+        {
+            throw new QuantBuildException("QB2101", $"nupes: exponent min {options.Exponent.Min} is above max {options.Exponent.Max}.",
+                "write exponent: {min: 0.25, max: 1.25} with min <= max");
+        }
+
+        Graph graph = context.Model.Graph;
+        if (context.Model.OpsetVersion() is long opset && opset < 11)
+        {
+            context.Log.Warning($"the model imports opset {opset}; the decode subgraph needs BitShift (opset 11): nothing quantized");
+            return;
+        }
+
+        List<Layer> layers = SelectLayers(context, options);
+        Dictionary<string, DenseTensor> activations = options.Mode == NupesMode.DataDriven && layers.Count > 0
+            ? new Dictionary<string, DenseTensor>(context.CaptureActivations(layers.Select(l => l.Node.Inputs[0]).Distinct().ToList(), options.Samples), StringComparer.Ordinal)
+            : new Dictionary<string, DenseTensor>(StringComparer.Ordinal);
+
+        var decodeNodes = new List<Node>();
+        long before = 0, after = 0;
+        var clock = Stopwatch.StartNew();
+        for (int i = 0; i < layers.Count; i++)
+        {
+            context.Cancellation.ThrowIfCancellationRequested();
+            Layer layer = layers[i];
+            var m = new LayerMatrix(layer.Matrix, layer.Channels, layer.Length, options.GroupSize);
+            ILayerObjective objective = Objective(context, layer, activations, options);
+            var layerClock = Stopwatch.StartNew();
+            LayerQuantization uniform = LayerQuantizer.Quantize(m, options.Bits, 1.0, objective);
+            LayerQuantization best = LayerQuantizer.Search(m, options.Bits, options.Exponent, objective);
+            LayerQuantization searched = best;
+            if (options.OptimizeCodes)
+            {
+                best = LayerQuantizer.OptimizeCodes(m, best, objective);
+            }
+
+            EncodedWeight encoded = EncodedWeight.From(layer.Weight.Name!, m, best, layer.Weight.Dims, layer.Transposed);
+            (List<Node> nodes, List<TensorValue> constants) = encoded.BuildGraph($"nupes{i}");
+            graph.Initializers.Remove(layer.Weight);
+            graph.Initializers.AddRange(constants);
+            decodeNodes.AddRange(nodes);
+            before += layer.Weight.Data.Length;
+            after += constants.Sum(t => (long)t.Data.Length);
+            double mse = WeightMse(m, best.Decoded), uniformMse = WeightMse(m, uniform.Decoded);
+            context.Log.Information(string.Create(CultureInfo.InvariantCulture,
+                $"{layer.Node.DisplayName}: {options.Bits}-bit a={best.Exponent:0.####}, {objective.Name} {best.Error:G4} (uniform a=1: {uniform.Error:G4}, after search {searched.Error:G4}); weight MSE {mse:G4} vs uniform {uniformMse:G4}; {layer.Weight.Data.Length} → {constants.Sum(t => (long)t.Data.Length)} bytes; {layerClock.Elapsed.TotalSeconds:0.00} s"));
+            context.Progress.Report(new StageProgress("nupes", i + 1, layers.Count));
+        }
+
+        graph.Nodes.InsertRange(0, decodeNodes);
+        if (layers.Count > 0)
+        {
+            context.Log.Information(string.Create(CultureInfo.InvariantCulture,
+                $"{layers.Count} layers to {options.Bits}-bit NUPES ({(options.GroupSize > 0 ? $"groups of {options.GroupSize}" : "per channel")}, {options.Mode}): weights {before} → {after} bytes ({(double)after / before:P1}); weights decoded by ORT at load, these layers compute in fp32; {clock.Elapsed.TotalSeconds:0.0} s"));
+        }
+    }
+
+    private static double WeightMse(LayerMatrix m, float[] decoded) => LayerQuantizer.Score(m, decoded, WeightError.Instance) / m.Values.Length;
+
+    private sealed record Layer(Node Node, TensorValue Weight, float[] Matrix, int Channels, int Length, bool Transposed);
+
+    private static List<Layer> SelectLayers(IPassContext context, NupesOptions options)
+    {
+        Graph graph = context.Model.Graph;
+        var initializers = new Dictionary<string, TensorValue>(StringComparer.Ordinal);
+        foreach (TensorValue t in graph.Initializers)
+        {
+            if (t.Name is not null)
+            {
+                initializers[t.Name] = t;
+            }
+        }
+
+        var inputs = new HashSet<string>(graph.Inputs.Select(v => v.Name ?? string.Empty), StringComparer.Ordinal);
+        var wanted = new HashSet<string>(options.Layers, StringComparer.Ordinal);
+        var done = new HashSet<string>(StringComparer.Ordinal);
+        var layers = new List<Layer>();
+        foreach (Node node in graph.Nodes)
+        {
+            if (!node.IsDefaultDomain || node.OpType is not ("Conv" or "Gemm" or "MatMul") || node.Inputs.Count < 2)
+            {
+                continue;
+            }
+
+            if (wanted.Count > 0 && !wanted.Contains(node.OpType) && !(node.Name is { } n && wanted.Contains(n)))
+            {
+                continue;
+            }
+
+            string name = node.Inputs[1];
+            if (!initializers.TryGetValue(name, out TensorValue? weight) || weight.ElementType != ElementType.Float || inputs.Contains(name) || weight.ExternalData is not null && weight.Data.Length == 0)
+            {
+                context.Log.Debug($"{node.DisplayName}: weight '{name}' is not a float initializer; left alone");
+                continue;
+            }
+
+            if (!done.Add(name))
+            {
+                continue;
+            }
+
+            long[] dims = weight.Dims;
+            float[] values = weight.AsDense().AsSpan<float>().ToArray();
+            if (node.OpType == "Conv" && dims.Length >= 3)
+            {
+                int channels = (int)dims[0];
+                layers.Add(new Layer(node, weight, values, channels, values.Length / channels, false));
+            }
+            else if (dims.Length == 2 && (node.OpType == "Gemm" && node.FindAttribute("transB")?.Int == 1))
+            {
+                layers.Add(new Layer(node, weight, values, (int)dims[0], (int)dims[1], false));
+            }
+            else if (dims.Length == 2)
+            {
+                // [in, out]: quantize the transpose so rows are output channels and groups run along the input axis.
+                int k = (int)dims[0], channels = (int)dims[1];
+                var t = new float[values.Length];
+                for (int r = 0; r < k; r++)
+                {
+                    for (int c = 0; c < channels; c++)
+                    {
+                        t[c * k + r] = values[r * channels + c];
+                    }
+                }
+
+                layers.Add(new Layer(node, weight, t, channels, k, true));
+            }
+            else
+            {
+                context.Log.Information($"{node.DisplayName}: weight '{name}' has shape [{string.Join(",", dims)}]; only conv and 2-D weights are coded; left alone");
+            }
+        }
+
+        return layers;
+    }
+
+    private static ILayerObjective Objective(IPassContext context, Layer layer, Dictionary<string, DenseTensor> activations, NupesOptions options)
+    {
+        if (options.Mode != NupesMode.DataDriven || !activations.TryGetValue(layer.Node.Inputs[0], out DenseTensor? x) || x.ElementType != ElementType.Float)
+        {
+            return WeightError.Instance;
+        }
+
+        Node node = layer.Node;
+        ReadOnlySpan<float> data = x.AsSpan<float>();
+        if (node.OpType == "Conv")
+        {
+            long[] shape = x.ShapeArray();
+            string? autoPad = node.FindAttribute("auto_pad")?.StringValue;
+            if (layer.Weight.Dims.Length != 4 || shape.Length != 4 || (node.FindAttribute("group")?.Int ?? 1) != 1 || autoPad is not (null or "NOTSET"))
+            {
+                context.Log.Information($"{node.DisplayName}: data-driven error needs a 2-D, group-1 conv with explicit pads; using the weight error");
+                return WeightError.Instance;
+            }
+
+            int[] Ints(string attribute, int count, int fill)
+            {
+                NodeAttribute? a = node.FindAttribute(attribute);
+                return a is null || a.Ints.Count == 0 ? Enumerable.Repeat(fill, count).ToArray() : a.Ints.Select(v => (int)v).ToArray();
+            }
+
+            long[] w = layer.Weight.Dims;
+            return new OutputError(Hessian.FromConv(data, shape, (int)w[2], (int)w[3], Ints("strides", 2, 1), Ints("pads", 4, 0), Ints("dilations", 2, 1)), layer.Length);
+        }
+
+        if (node.OpType == "Gemm" && node.FindAttribute("transA")?.Int == 1 || data.Length % layer.Length != 0)
+        {
+            return WeightError.Instance;
+        }
+
+        return new OutputError(Hessian.FromRows(data, layer.Length), layer.Length);
+    }
+}

@@ -1,0 +1,93 @@
+using QuantBuild.Abstractions.Ir;
+using QuantBuild.Abstractions.Tensors;
+using QuantBuild.Onnx;
+
+namespace QuantBuild.Plugins.Nupes.Tests;
+
+internal static class TestData
+{
+    /// <summary>Bell-shaped (Laplace) weights with a few outliers, like trained layers have.</summary>
+    public static float[] Weights(int count, int seed)
+    {
+        var random = new Random(seed);
+        var w = new float[count];
+        for (int i = 0; i < count; i++)
+        {
+            double u = random.NextDouble() - 0.5;
+            w[i] = (float)(-0.05 * Math.Sign(u) * Math.Log(1 - 2 * Math.Abs(u)));
+        }
+
+        return w;
+    }
+
+    /// <summary>Inputs with correlated, unequal features (so H is far from the identity).</summary>
+    public static float[] Inputs(int rows, int features, int seed)
+    {
+        var random = new Random(seed);
+        var x = new float[rows * features];
+        for (int n = 0; n < rows; n++)
+        {
+            double common = random.NextDouble() * 2 - 1;
+            for (int i = 0; i < features; i++)
+            {
+                x[n * features + i] = (float)((random.NextDouble() * 2 - 1) * (1 + i % 7) + common * 2);
+            }
+        }
+
+        return x;
+    }
+
+    public static string RepoRoot
+    {
+        get
+        {
+            string? dir = AppContext.BaseDirectory;
+            while (dir is not null && !File.Exists(Path.Combine(dir, "QuantBuild.sln")))
+            {
+                dir = Path.GetDirectoryName(dir);
+            }
+
+            return dir ?? throw new InvalidOperationException("QuantBuild.sln not found above " + AppContext.BaseDirectory);
+        }
+    }
+
+    public static string CnnSample => Path.Combine(RepoRoot, "samples", "fashion-mnist");
+
+    /// <summary>The quantizable layers of a model: (node, weight as [channels, length] rows, channels, length).</summary>
+    public static List<(string Node, float[] Rows, int Channels, int Length)> Layers(string modelPath)
+    {
+        OnnxModel model = OnnxModelLoader.Load(modelPath);
+        var weights = model.Graph.Initializers.Where(t => t.Name is not null).ToDictionary(t => t.Name!);
+        var layers = new List<(string, float[], int, int)>();
+        foreach (Node node in model.Graph.Nodes.Where(n => n.OpType is "Conv" or "Gemm" or "MatMul"))
+        {
+            if (node.Inputs.Count < 2 || !weights.TryGetValue(node.Inputs[1], out TensorValue? w) || w.ElementType != ElementType.Float)
+            {
+                continue;
+            }
+
+            float[] values = w.AsDense().AsSpan<float>().ToArray();
+            bool rowsAreChannels = node.OpType == "Conv" || node.FindAttribute("transB")?.Int == 1;
+            if (rowsAreChannels)
+            {
+                layers.Add((node.DisplayName, values, (int)w.Dims[0], values.Length / (int)w.Dims[0]));
+            }
+            else if (w.Dims.Length == 2)
+            {
+                int k = (int)w.Dims[0], c = (int)w.Dims[1];
+                var t = new float[values.Length];
+                for (int r = 0; r < k; r++)
+                {
+                    for (int j = 0; j < c; j++)
+                    {
+                        t[j * k + r] = values[r * c + j];
+                    }
+                }
+
+                layers.Add((node.DisplayName, t, c, k));
+            }
+        }
+
+        return layers;
+    }
+}
