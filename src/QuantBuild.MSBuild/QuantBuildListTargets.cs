@@ -37,6 +37,12 @@ public sealed class QuantBuildListTargets : Microsoft.Build.Utilities.Task, ICan
     /// <summary>One target by name (QuantBuildTarget), or "all" (QuantBuildTargets=all).</summary>
     public string TargetName { get; set; } = string.Empty;
 
+    /// <summary>
+    /// Where the tool's listing is kept between builds; reused while it is newer than the config and the tool, so a
+    /// no-op publish starts no process at all.
+    /// </summary>
+    public string ListingCache { get; set; } = string.Empty;
+
     /// <summary>Put the first selected target's model in place of the fp32 file.</summary>
     public bool ReplaceModel { get; set; } = true;
 
@@ -70,6 +76,12 @@ public sealed class QuantBuildListTargets : Microsoft.Build.Utilities.Task, ICan
         }
 
         string stdout;
+        if (ListingIsFresh())
+        {
+            stdout = File.ReadAllText(ListingCache);
+            Log.LogMessage(MessageImportance.Low, $"QuantBuild: targets of {ConfigFile} from {ListingCache}");
+        }
+        else
         try
         {
             (int code, stdout, List<string> errors) = new ToolProcess(DotnetHost, ToolPath)
@@ -89,6 +101,14 @@ public sealed class QuantBuildListTargets : Microsoft.Build.Utilities.Task, ICan
                 }
 
                 return false;
+            }
+
+            if (!string.IsNullOrEmpty(ListingCache))
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(ListingCache)!);
+                string temp = ListingCache + "." + Guid.NewGuid().ToString("N") + ".tmp";
+                File.WriteAllText(temp, stdout);
+                File.Move(temp, ListingCache, overwrite: true);
             }
         }
         catch (ToolException e)
@@ -136,6 +156,17 @@ public sealed class QuantBuildListTargets : Microsoft.Build.Utilities.Task, ICan
         SelectedTargets = targets.ToArray();
         OutputFiles = outputs.ToArray();
         return true;
+    }
+
+    private bool ListingIsFresh()
+    {
+        if (string.IsNullOrEmpty(ListingCache) || !File.Exists(ListingCache))
+        {
+            return false;
+        }
+
+        DateTime listed = File.GetLastWriteTimeUtc(ListingCache);
+        return listed > File.GetLastWriteTimeUtc(ConfigFile) && (!File.Exists(ToolPath) || listed > File.GetLastWriteTimeUtc(ToolPath));
     }
 
     private List<JsonElement> Select(List<JsonElement> all, out bool byRid)
