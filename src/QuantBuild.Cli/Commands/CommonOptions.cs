@@ -23,8 +23,21 @@ public static class CommonOptions
     };
 
     /// <summary>Loads and validates the config. Pass names are checked against the plugins that are available.</summary>
-    public static QuantizeConfig LoadConfig(string path) =>
-        QuantizeConfigLoader.Load(Path.GetFullPath(path), new ConfigValidationOptions { KnownPasses = Array.Empty<KnownPass>() });
+    public static QuantizeConfig LoadConfig(string path)
+    {
+        string full = Path.GetFullPath(path);
+        // A first read without pass checks finds the plugins; recipes are then checked against the passes they provide.
+        QuantizeConfig first = QuantizeConfigLoader.Load(full, new ConfigValidationOptions { KnownPasses = null });
+        if (!first.Targets.Any(t => t.Recipe.Count > 0))
+        {
+            return first;
+        }
+
+        using Engine.Plugins.PluginHost host = Engine.Plugins.PluginHost.Load(first);
+        // A plugin that failed to load would make its passes look unknown (QB1009) and stop every target; leave the
+        // names to the run instead, which fails only the targets needing that plugin, with the plugin's own QB20xx code.
+        return host.Failures.Count > 0 ? first : QuantizeConfigLoader.Load(full, new ConfigValidationOptions { KnownPasses = host.KnownPasses });
+    }
 
     /// <summary>Log lines to stderr; the terminal output stays on stdout.</summary>
     public static Serilog.Core.Logger Logger(CliContext context) => new LoggerConfiguration()
