@@ -204,7 +204,7 @@ public sealed class SmoothingTests(ITestOutputHelper output)
         Assert.Equal(MathF.Round(0.5f / scale) * scale, x[2], 1e-6f);
         Assert.Equal(3f, x[3], 2e-2f);
 
-        float[] w = [0.5f, -1f, 0.25f, 2f, 0.01f, 1f];
+        float[] w = [0.5f, -1f, 0.25f, 2f, 0.005f, 1f];
         BlockError.FakeQuantizeWeights(w, 2, 3, QuantSpec.Default);
         Assert.Equal(-1f, w[1], 1e-6f);
         Assert.Equal(MathF.Round(0.5f * 127) / 127, w[0], 1e-6f);
