@@ -122,7 +122,9 @@ internal sealed class GraphView
     {
         string old = node.Inputs[index];
         string name = UniqueName($"{old}_{suffix}");
-        _graph.Initializers.Add(TensorValue.FromFloats(name, values, dims));
+        TensorValue replacement = TensorValue.FromFloats(name, values, dims);
+        _graph.Initializers.Add(replacement);
+        _initializers[name] = replacement;
         node.Inputs[index] = name;
         _names.Add(name);
         RemoveIfUnused(old);

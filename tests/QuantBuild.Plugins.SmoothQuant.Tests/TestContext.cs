@@ -1,3 +1,4 @@
+using QuantBuild.Abstractions.Data;
 using QuantBuild.Abstractions.Devices;
 using QuantBuild.Abstractions.Diagnostics;
 using QuantBuild.Abstractions.Ir;
@@ -18,12 +19,35 @@ namespace QuantBuild.Plugins.SmoothQuant.Tests;
 /// </summary>
 internal sealed class TestContext : IPassContext, IPassLogger, IProgress<StageProgress>
 {
-    private readonly string _calibration;
+    private readonly Func<IDataSource> _open;
+    private readonly Func<int, Dictionary<string, DenseTensor>> _first;
 
+    /// <summary>Calibration from the sample's int64 token windows.</summary>
     public TestContext(OnnxModel model, string calibrationNpy)
     {
         Model = model;
-        _calibration = calibrationNpy;
+        _open = () => NpyDataSource.Single(model.Graph.Inputs[0].Name, calibrationNpy);
+        _first = n =>
+        {
+            long[] tokens = Npy.ReadInt64(calibrationNpy, out long[] shape);
+            n = (int)Math.Min(n, shape[0]);
+            return new() { [model.Graph.Inputs[0].Name] = DenseTensor.Create(ElementType.Int64, tokens.AsSpan(0, n * (int)shape[1]), [n, shape[1]]) };
+        };
+    }
+
+    /// <summary>Calibration from float tensors in memory, samples on axis 0.</summary>
+    public TestContext(OnnxModel model, IReadOnlyList<(string Name, float[] Values, long[] Shape)> inputs)
+    {
+        Model = model;
+        _open = () => new InMemoryDataSource("synthetic", inputs.Select(i => (i.Name, DenseTensor.FromFloats(i.Values, i.Shape))).ToList());
+        _first = n => inputs.ToDictionary(i => i.Name, i =>
+        {
+            long rows = Math.Min(n, i.Shape[0]);
+            long per = i.Values.Length / i.Shape[0];
+            long[] shape = (long[])i.Shape.Clone();
+            shape[0] = rows;
+            return DenseTensor.FromFloats(i.Values.AsSpan(0, (int)(rows * per)), shape);
+        });
     }
 
     public string TargetName => "test";
@@ -59,18 +83,15 @@ internal sealed class TestContext : IPassContext, IPassLogger, IProgress<StagePr
             BatchSize = 32,
             MaxSamples = MaxSamples,
         };
-        using var data = NpyDataSource.Single(Model.Graph.Inputs[0].Name, _calibration);
+        using IDataSource data = _open();
         CalibrationResult result = Calibrator.Run(Model, data, request);
         return result.Observers.ToDictionary(o => o.Key, o => (ITensorStatistics)new Stats(o.Value));
     }
 
     public IReadOnlyDictionary<string, DenseTensor> CaptureActivations(IReadOnlyCollection<string> tensors, int maxSamples)
     {
-        long[] tokens = Npy.ReadInt64(_calibration, out long[] shape);
-        int n = (int)Math.Min(maxSamples, shape[0]);
-        var input = DenseTensor.Create(ElementType.Int64, tokens.AsSpan(0, n * (int)shape[1]), [n, shape[1]]);
         using var session = new InferenceSession(Calibrator.Augment(Model, tensors.ToList()));
-        return session.Run(new Dictionary<string, DenseTensor> { [Model.Graph.Inputs[0].Name] = input }, tensors.ToList());
+        return session.Run(_first(maxSamples), tensors.ToList());
     }
 
     public void SetWeightEncoding(string initializerName, WeightEncoding encoding) => throw new NotSupportedException();
