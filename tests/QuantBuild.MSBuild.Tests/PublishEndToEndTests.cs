@@ -1,0 +1,169 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Xunit.Abstractions;
+
+namespace QuantBuild.MSBuild.Tests;
+
+/// <summary>
+/// A user's path through the packages, start to finish: pack to a local feed, a fresh app with only package references,
+/// `dotnet publish -r linux-x64`, a failing gate, an unchanged re-publish, and the tool through a tool manifest.
+/// </summary>
+public sealed class PublishEndToEndTests(ITestOutputHelper output) : IDisposable
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "quantbuild-e2e-" + Guid.NewGuid().ToString("N"));
+
+    [Fact]
+    public void Publish_ships_the_gated_int8_model_fails_on_a_tight_gate_reuses_the_cache_and_the_tool_restores()
+    {
+        string repo = RepoRoot();
+        string feed = Path.Combine(_root, "feed");
+        string app = Path.Combine(_root, "app");
+        string publish = Path.Combine(_root, "publish");
+        var env = new Dictionary<string, string>
+        {
+            // Isolated: the 0.1.0 packages built here never land in (or come stale from) the machine's NuGet cache.
+            ["NUGET_PACKAGES"] = Path.Combine(_root, "nuget"),
+            ["QUANTBUILD_CACHE"] = Path.Combine(_root, "cache"),
+        };
+
+        foreach (string project in new[] { "QuantBuild.Abstractions", "QuantBuild.Runtime", "QuantBuild.Cli", "QuantBuild.MSBuild" })
+        {
+            Dotnet(repo, env, "pack", Path.Combine(repo, "src", project), "-c", "Release", "-o", feed).AssertOk();
+        }
+
+        Directory.CreateDirectory(app);
+        string sample = Path.Combine(repo, "samples", "fashion-mnist");
+        File.WriteAllText(Path.Combine(app, "nuget.config"),
+            $"<configuration><packageSources><add key=\"local\" value=\"{feed}\" /></packageSources></configuration>");
+        File.WriteAllText(Path.Combine(app, "App.csproj"), $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup><OutputType>Exe</OutputType><TargetFramework>net10.0</TargetFramework><ImplicitUsings>enable</ImplicitUsings></PropertyGroup>
+              <ItemGroup>
+                <PackageReference Include="QuantBuild.MSBuild" Version="0.1.0" PrivateAssets="all" />
+                <PackageReference Include="QuantBuild.Runtime" Version="0.1.0" />
+                <None Include="{sample}/model.onnx" Link="model.onnx" CopyToPublishDirectory="PreserveNewest" />
+              </ItemGroup>
+            </Project>
+            """);
+        File.WriteAllText(Path.Combine(app, "Program.cs"), """
+            using QuantBuild.Abstractions.Tensors;
+            using QuantBuild.Runtime;
+            using var session = new InferenceSession(Path.Combine(AppContext.BaseDirectory, "model.onnx"));
+            var input = DenseTensor.FromFloats(new float[28 * 28], 1, 1, 28, 28);
+            var logits = session.Run(new Dictionary<string, DenseTensor> { [session.InputMetadata.Keys.First()] = input })[session.OutputMetadata.Keys.First()];
+            Console.WriteLine($"classes={logits.ElementCount}");
+            """);
+        string yaml = Path.Combine(app, "quantize.yaml");
+        string Yaml(string gate) =>
+            $"model: {sample}/model.onnx\noutput: quantized\ncalibration:\n  data: {sample}/data/calibration.npy\n" +
+            $"evaluation:\n  data: {sample}/data/eval_images.npy\n  labels: {sample}/data/eval_labels.npy\n  metric: top1\n  batch_size: 250\n" +
+            $"gate:\n  {gate}\ntargets:\n  x64:\n    device: cpu-x64-vnni\n  arm64:\n    device: cpu-arm64\n";
+        File.WriteAllText(yaml, Yaml("max_drop: 0.5"));
+
+        // 1. publish -r linux-x64: the x64 target's int8 model replaces model.onnx, with its manifest.
+        Dotnet(app, env, "publish", "-r", "linux-x64", "-o", publish).AssertOk();
+        string model = Path.Combine(publish, "model.onnx");
+        byte[] shipped = File.ReadAllBytes(model);
+        Assert.True(shipped.Length < new FileInfo(Path.Combine(sample, "model.onnx")).Length / 2, "the published model is not the int8 one");
+        Assert.Contains("QuantizeLinear", System.Text.Encoding.ASCII.GetString(shipped));
+        using (JsonDocument manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(publish, "model.manifest.json"))))
+        {
+            Assert.Equal("x64", manifest.RootElement.GetProperty("target").GetString());
+            Assert.Equal("Passed", manifest.RootElement.GetProperty("verdict").GetString());
+        }
+
+        Assert.False(File.Exists(Path.Combine(publish, "model.arm64.onnx")), "arm64 does not serve linux-x64");
+        Run(Path.Combine(publish, "App"), publish).AssertOk().AssertContains("classes=10");
+
+        // 2. Unchanged: nothing is quantized again; with obj/ cleaned, the result comes from the cache.
+        Dotnet(app, env, "publish", "-r", "linux-x64", "-o", publish).AssertOk().AssertNotContains("quantized in");
+        Directory.Delete(Path.Combine(app, "obj", "Release", "net10.0", "linux-x64", "quantbuild"), recursive: true);
+        Dotnet(app, env, "publish", "-r", "linux-x64", "-o", publish).AssertOk().AssertContains("cached");
+        Assert.Equal(shipped, File.ReadAllBytes(model));
+
+        // 3. A gate no int8 model can meet fails the publish with QB4000 at the yaml's gate line.
+        File.WriteAllText(yaml, Yaml("min: 99.9"));
+        Result failed = Dotnet(app, env, "publish", "-r", "linux-x64", "-o", publish);
+        Assert.NotEqual(0, failed.ExitCode);
+        failed.AssertContains("error QB4000").AssertContains(yaml);
+
+        // 4. The tool package through a tool manifest pointing at the same feed.
+        string tools = Path.Combine(_root, "tools");
+        Directory.CreateDirectory(tools);
+        File.Copy(Path.Combine(repo, "dotnet-tools.json"), Path.Combine(tools, "dotnet-tools.json"));
+        File.Copy(Path.Combine(app, "nuget.config"), Path.Combine(tools, "nuget.config"));
+        Dotnet(tools, env, "tool", "restore").AssertOk();
+        Dotnet(tools, env, "quantbuild", "--version").AssertOk().AssertContains("0.1.0");
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(_root, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private Result Dotnet(string directory, Dictionary<string, string> env, params string[] args) => Run("dotnet", directory, env, args);
+
+    private Result Run(string file, string directory, Dictionary<string, string>? env = null, params string[] args)
+    {
+        var start = new ProcessStartInfo(file) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        foreach ((string key, string value) in env ?? new())
+        {
+            start.Environment[key] = value;
+        }
+
+        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        start.Environment["DOTNET_NOLOGO"] = "1";
+        var clock = Stopwatch.StartNew();
+        using Process process = Process.Start(start)!;
+        Task<string> stderr = process.StandardError.ReadToEndAsync();
+        string stdout = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        var result = new Result(process.ExitCode, stdout + stderr.Result);
+        output.WriteLine($"$ {file} {string.Join(' ', args)}  ({clock.Elapsed.TotalSeconds:0.0}s, exit {result.ExitCode})");
+        output.WriteLine(result.Output);
+        return result;
+    }
+
+    private static string RepoRoot()
+    {
+        string? dir = AppContext.BaseDirectory;
+        while (dir is not null && !File.Exists(Path.Combine(dir, "QuantBuild.sln")))
+        {
+            dir = Path.GetDirectoryName(dir);
+        }
+
+        return dir ?? throw new InvalidOperationException("QuantBuild.sln not found");
+    }
+
+    private sealed record Result(int ExitCode, string Output)
+    {
+        public Result AssertOk()
+        {
+            Assert.True(ExitCode == 0, Output);
+            return this;
+        }
+
+        public Result AssertContains(string text)
+        {
+            Assert.True(Output.Contains(text, StringComparison.Ordinal), $"expected '{text}' in:\n{Output}");
+            return this;
+        }
+
+        public Result AssertNotContains(string text)
+        {
+            Assert.False(Output.Contains(text, StringComparison.Ordinal), $"did not expect '{text}' in:\n{Output}");
+            return this;
+        }
+    }
+}
