@@ -1,3 +1,4 @@
+using QuantBuild.Abstractions.Diagnostics;
 using QuantBuild.Abstractions.Evaluation;
 using QuantBuild.Abstractions.Tensors;
 
@@ -78,7 +79,8 @@ public sealed class TopKMetric : IMetric
             long rows = scores.Length / classes;
             if (labels.ElementCount != rows)
             {
-                throw new InvalidOperationException($"The output has {rows} rows of {classes} scores but {labels.ElementCount} labels came with it.");
+                throw new QuantBuildException("QB1256", $"The scored output has {rows} rows of {classes} scores but {labels.ElementCount} labels came with them.",
+                    "write one label per output row (for sequence outputs [n, seq, classes], labels of shape [n, seq]) and check evaluation.output");
             }
 
             for (int r = 0; r < rows; r++)
@@ -86,7 +88,8 @@ public sealed class TopKMetric : IMetric
                 long label = LabelAt(labels, r);
                 if (label < 0 || label >= classes)
                 {
-                    throw new InvalidOperationException($"Label {label} is outside the model's {classes} classes.");
+                    throw new QuantBuildException("QB1257", $"Label {label} is outside the model's {classes} classes (0..{classes - 1}).",
+                        "check that evaluation.labels belongs to this model and holds class indices, not one-hot rows or names");
                 }
 
                 if (Rank(scores.Slice(r * classes, classes), (int)label) < k)
@@ -108,6 +111,7 @@ public sealed class TopKMetric : IMetric
         ElementType.UInt8 => labels.AsSpan<byte>()[index],
         ElementType.Int8 => labels.AsSpan<sbyte>()[index],
         ElementType.Int16 => labels.AsSpan<short>()[index],
-        _ => throw new InvalidOperationException($"Labels must be integers, not {ElementTypeInfo.OnnxName(labels.ElementType)}."),
+        _ => throw new QuantBuildException("QB1258", $"Labels must be integers, not {ElementTypeInfo.OnnxName(labels.ElementType)}.",
+            "save the labels as an integer array (numpy: labels.astype('int64'))"),
     };
 }

@@ -79,6 +79,7 @@ public class MetricTests
     [Fact]
     public void Labels_outside_the_classes_are_refused()
     {
-        Assert.Throws<InvalidOperationException>(() => Score(new TopKMetric(1), Scores(1, 1f, 2f), labels: Labels(7)));
+        var e = Assert.Throws<QuantBuild.Abstractions.Diagnostics.QuantBuildException>(() => Score(new TopKMetric(1), Scores(1, 1f, 2f), labels: Labels(7)));
+        Assert.Equal("QB1257", e.Code);
     }
 }
