@@ -213,6 +213,15 @@ public sealed class SmoothingTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void TheSearchQuantizesWeightsAtTheTargetsWidth()
+    {
+        OnnxModel model = Samples.Load("model.onnx");
+        Assert.Equal(127, SmoothQuantPass.WeightQMax(new TestContext(model, Samples.Calibration)));
+        Assert.Equal(63, SmoothQuantPass.WeightQMax(new TestContext(model, Samples.Calibration) { Device = Engine.Profiles.DeviceProfiles.All["cpu-x64-avx2"] }));
+        Assert.Equal(7, SmoothQuantPass.WeightQMax(new TestContext(model, Samples.Calibration) { Weights = new(4, true, 32) }));
+    }
+
+    [Fact]
     public void ScalesFollowTheFormulaAndLeaveDeadChannelsAlone()
     {
         float[] s = Smoother.Scales([4f, 0f, 100f], [0.25f, 1f, 0f], 0.5, 1e-5);
