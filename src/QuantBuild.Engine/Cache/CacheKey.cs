@@ -75,6 +75,17 @@ public static class CacheKey
             WriteStrings(json, "excludeNodes", target.Exclude.Nodes.Order(StringComparer.Ordinal));
             WriteStrings(json, "excludeOps", target.Exclude.OpTypes.Order(StringComparer.Ordinal));
             WriteGate(json, target.Gate ?? config.Gate);
+            if (target.Fallback is { } fallback)
+            {
+                // Written only when set, so keys of targets without fallback stay what they were.
+                json.WriteString("fallback", string.Join("|", fallback.MaxTrials, Invariant(fallback.MaxSeconds), Invariant(fallback.MaxBitsPerWeight), Invariant(fallback.MaxBytes)));
+            }
+
+            if (target.RequireSpeedup)
+            {
+                json.WriteBoolean("requireSpeedup", true);
+            }
+
             json.WriteStartObject("calibration");
             json.WriteString("method", config.Calibration.Method.ToString());
             json.WriteString("percentile", Invariant(config.Calibration.Percentile));

@@ -22,13 +22,19 @@ public static class QuantizeConfigKeys
     public static readonly IReadOnlyList<string> Plugin = ["path", "sha256", "allow_outside", "package", "version"];
 
     /// <summary>One target under <c>targets</c>.</summary>
-    public static readonly IReadOnlyList<string> Target = ["device", "recipe", "weights", "exclude", "gate", "output"];
+    public static readonly IReadOnlyList<string> Target = ["device", "recipe", "weights", "exclude", "gate", "output", "fallback", "budget", "size", "require_speedup"];
 
     /// <summary><c>weights</c> of a target.</summary>
     public static readonly IReadOnlyList<string> Weights = ["bits", "granularity", "block_size"];
 
     /// <summary><c>exclude</c> of a target.</summary>
     public static readonly IReadOnlyList<string> Exclude = ["nodes", "op_types"];
+
+    /// <summary><c>budget</c> of a target with <c>fallback: auto</c>.</summary>
+    public static readonly IReadOnlyList<string> Budget = ["trials", "seconds"];
+
+    /// <summary><c>size</c> of a target with <c>fallback: auto</c>.</summary>
+    public static readonly IReadOnlyList<string> Size = ["max_bits_per_weight", "max_bytes"];
 
     /// <summary>The one key every recipe step has; its other keys are the pass's own options.</summary>
     public const string Pass = "pass";

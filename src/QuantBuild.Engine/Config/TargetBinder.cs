@@ -115,6 +115,8 @@ internal sealed partial class TargetBinder
             }
         }
 
+        FallbackConfig? fallback = new FallbackBinder(_r).Bind(map, path);
+        bool requireSpeedup = _r.Bool(map, "require_speedup", path + ".require_speedup") ?? false;
         string fileName = _r.String(map, "output", path + ".output") ?? $"model.{name}.onnx";
         if (fileName.Length == 0 || fileName is "." or ".." || fileName.IndexOfAny(['/', '\\']) >= 0 || fileName.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0)
         {
@@ -136,6 +138,8 @@ internal sealed partial class TargetBinder
             Exclude = exclude,
             Gate = gate,
             OutputPath = Path.Combine(_outputDir, fileName),
+            Fallback = fallback,
+            RequireSpeedup = requireSpeedup,
             Location = entry.Key.Location,
         };
     }

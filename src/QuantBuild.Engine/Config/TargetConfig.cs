@@ -26,6 +26,12 @@ public sealed record TargetConfig
     /// <summary>Absolute path of the model this target writes (default <c>model.&lt;target&gt;.onnx</c> in the output folder).</summary>
     public required string OutputPath { get; init; }
 
+    /// <summary><c>fallback: auto</c> with its budget and size target, or null when the gate alone decides.</summary>
+    public FallbackConfig? Fallback { get; init; }
+
+    /// <summary>Fail the target (rather than warn) when the quantized model is not faster than fp32 on this machine.</summary>
+    public bool RequireSpeedup { get; init; }
+
     /// <summary>Where the target's name was written.</summary>
     public SourceLocation Location { get; init; }
 }
