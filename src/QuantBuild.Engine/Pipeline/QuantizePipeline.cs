@@ -11,7 +11,9 @@ using QuantBuild.Engine.Cache;
 using QuantBuild.Engine.Calibration;
 using QuantBuild.Engine.Config;
 using QuantBuild.Engine.Data;
+using QuantBuild.Engine.Analysis;
 using QuantBuild.Engine.Evaluation;
+using QuantBuild.Engine.Fallback;
 using QuantBuild.Engine.Plugins;
 using QuantBuild.Engine.Quantization;
 using QuantBuild.Engine.Reports;
@@ -276,7 +278,7 @@ public sealed class QuantizePipeline
                 BlockSize = target.Weights.BlockSize ?? 32,
             };
 
-            IReadOnlyList<string> needed = QdqEncoder.Plan(model, encodeOptions);
+            IReadOnlyList<string> needed = FallbackStage.Plan(model, encodeOptions, target);
             Stage("plan");
 
             var request = new CalibrationRequest
@@ -290,7 +292,7 @@ public sealed class QuantizePipeline
             _log.Information("Calibrated {Tensors} tensors on {Samples} samples in {Seconds:0.00}s", needed.Count, calibrated.Samples, calibrated.Elapsed.TotalSeconds);
 
             Dictionary<string, TensorRange> ranges = SelectRanges(calibrated, target);
-            EncodeResult encoded = QdqEncoder.Encode(model, ranges, encodeOptions);
+            EncodeResult encoded = QdqEncoder.Encode(model, FallbackStage.Restrict(ranges, model, encodeOptions), encodeOptions);
             byte[] bytes = OnnxModelSaver.SaveToBytes(encoded.Model);
             Stage("encode");
             var floatNodes = encoded.UnquantizedNodes.Select(n => new FloatNode(n.NodeName, n.OpType, n.Reason)).ToList();
@@ -298,12 +300,27 @@ public sealed class QuantizePipeline
 
             (partial, GateVerdict? verdict) = Score(target, run, bytes, encoded.Model, partial);
             Stage("evaluate");
+            if (FallbackStage.Wanted(target, verdict))
+            {
+                TargetResult recipe = partial;
+                (encoded, bytes, partial, verdict) = FallbackStage.Run(target, _config.ConfigPath, model, ranges, encodeOptions, encoded, partial, verdict!,
+                    (b, m) => Score(target, run, b, m, recipe), _log);
+                Stage("fallback");
+            }
 
             IReadOnlyList<LayerError> layers = LayerErrorProbe.Measure(model, encoded.Model, encoded.QuantizedLayers,
                 run.Evaluation ?? run.Calibration, run.Options.LayerProbeSamples, DeployOptions(target));
             Stage("layers");
 
-            bool passed = verdict?.Passed ?? true;
+            bool fast = true;
+            if (verdict?.Passed ?? true)
+            {
+                (partial, fast) = KernelStage.Check(target, _config.ConfigPath, run.Model, bytes, run.Evaluation ?? run.Calibration,
+                    _config.Evaluation?.BatchSize ?? _config.Calibration.BatchSize, partial, _log);
+                Stage("kernels");
+            }
+
+            bool passed = (verdict?.Passed ?? true) && fast;
             string modelPath = OutputPathFor(target, run);
             string written = passed ? modelPath : Path.Combine(run.OutputDirectory, "rejected", Path.GetFileName(modelPath));
             AtomicFile.WriteIfChanged(written, bytes);

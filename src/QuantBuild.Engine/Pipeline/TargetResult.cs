@@ -68,4 +68,10 @@ public sealed record TargetResult
 
     /// <summary>Quantized node count.</summary>
     public int QuantizedNodeCount { get; init; }
+
+    /// <summary>What <c>fallback: auto</c> did (layers kept in higher precision, every trial), or null when it did not run.</summary>
+    public QuantBuild.Engine.Fallback.FallbackReport? Fallback { get; init; }
+
+    /// <summary>The quantized model timed against fp32 on this machine and the layers ORT did not fuse, or null when not run.</summary>
+    public QuantBuild.Engine.Analysis.KernelCheckResult? Kernels { get; init; }
 }

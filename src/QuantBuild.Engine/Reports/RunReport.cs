@@ -47,6 +47,7 @@ public static class RunReport
                 md.AppendLine($"Model: `{t.OutputPath ?? t.RejectedPath}`{(t.RejectedPath is not null ? " (rejected: not shipped)" : string.Empty)}").AppendLine();
             }
 
+            md.Append(Fallback.FallbackMarkdown.Sections(t));
             if (t.Layers.Count > 0)
             {
                 md.AppendLine("Per-layer output SQNR against fp32, worst first:").AppendLine();
@@ -105,6 +106,7 @@ public static class RunReport
                 html.AppendLine($"<p>Gate: {E(t.GateMessage)}.</p>");
             }
 
+            html.Append(Fallback.FallbackMarkdown.Html(t));
             if (t.Layers.Count > 0)
             {
                 html.AppendLine("<h3>Per-layer output SQNR against fp32 (dB), worst first</h3>");

@@ -1,0 +1,56 @@
+using QuantBuild.Abstractions.Data;
+using QuantBuild.Abstractions.Diagnostics;
+using QuantBuild.Abstractions.Ir;
+using QuantBuild.Engine.Config;
+using QuantBuild.Engine.Pipeline;
+using QuantBuild.Onnx;
+using Serilog;
+
+namespace QuantBuild.Engine.Analysis;
+
+/// <summary>
+/// The pipeline's kernel check: a short timed run of the written model against fp32 with the same settings; a warning
+/// when it is not faster (listing what ORT did not fuse), an error with <c>require_speedup: true</c>.
+/// </summary>
+public static class KernelStage
+{
+    /// <summary>Timed batches per model in `run` (bounded: the check must stay a smoke test).</summary>
+    public const int Batches = 10;
+
+    /// <summary>Runs the check and returns the result with it recorded; false when require_speedup fails the target.</summary>
+    public static (TargetResult Result, bool Ok) Check(TargetConfig target, string configPath, OnnxModel fp32, byte[] quantized, IDataSource data, int batchSize,
+        TargetResult result, ILogger log)
+    {
+        KernelCheckResult k;
+        try
+        {
+            k = KernelCheck.Run(OnnxModelSaver.SaveToBytes(fp32), quantized, fp32, data, batchSize, target.Device.SessionConfig, Batches);
+        }
+        catch (Exception e) when (e is QuantBuildException or IOException or InvalidOperationException)
+        {
+            log.Warning("{Code}: {Target}: the kernel check could not run: {Message}", AnalysisErrors.KernelCheckFailed, target.Name, e.Message);
+            return (result, true);
+        }
+
+        result = result with { Kernels = k };
+        if (k.Faster)
+        {
+            log.Information("{Target}: quantized {Quant:0.00} ms vs fp32 {Fp32:0.00} ms per batch ({Speedup:0.00}x)", target.Name, k.QuantizedMilliseconds, k.Fp32Milliseconds, k.Speedup);
+            return (result, true);
+        }
+
+        string unfused = k.UnfusedNodes.Count == 0 ? "every quantized layer was fused" : "not fused into integer kernels: " + string.Join(", ", k.UnfusedNodes.Select(u => $"{u.Node} ({u.OpType})"));
+        string message = $"Target '{target.Name}': the quantized model is not faster than fp32 on this machine ({k.QuantizedMilliseconds:0.00} ms vs {k.Fp32Milliseconds:0.00} ms per batch of {k.BatchSize}); {unfused}.";
+        if (!target.RequireSpeedup)
+        {
+            log.Warning("warning {Code}: {Message}", AnalysisErrors.NotFaster, message);
+            return (result, true);
+        }
+
+        var error = new QuantBuildException(AnalysisErrors.NotFaster, message,
+            "exclude the layers listed (they run as float with extra DequantizeLinear), use a device profile with integer kernels for them, or drop require_speedup",
+            configPath, target.Location.Line, target.Location.Column);
+        log.Error("{Error}", error.ToDiagnosticString());
+        return (result with { ErrorCode = AnalysisErrors.NotFaster, Error = error.ToDiagnosticString() }, false);
+    }
+}

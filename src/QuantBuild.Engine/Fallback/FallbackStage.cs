@@ -1,0 +1,164 @@
+using QuantBuild.Abstractions.Diagnostics;
+using QuantBuild.Abstractions.Ir;
+using QuantBuild.Abstractions.Quantization;
+using QuantBuild.Engine.Analysis;
+using QuantBuild.Engine.Config;
+using QuantBuild.Engine.Evaluation;
+using QuantBuild.Engine.Pipeline;
+using QuantBuild.Engine.Quantization;
+using QuantBuild.Onnx;
+using Serilog;
+
+namespace QuantBuild.Engine.Fallback;
+
+/// <summary>
+/// The pipeline's hook for <c>fallback: auto</c>: what calibration must observe so any layer can change precision, and,
+/// after the gate scored the recipe as written, the search and the model it chose (scored by the same gate on the same
+/// data, so what is written is what was evaluated).
+/// </summary>
+public static class FallbackStage
+{
+    /// <summary>
+    /// The activations to calibrate: the recipe's plan alone without fallback; with it, also every plan a kept layer
+    /// can lead to (8-bit fallback of 4-bit layers, each layer left out, each layer alone).
+    /// </summary>
+    public static IReadOnlyList<string> Plan(OnnxModel model, EncodeOptions options, TargetConfig target)
+    {
+        IReadOnlyList<string> plan = QdqEncoder.Plan(model, options);
+        if (target.Fallback is null)
+        {
+            return plan;
+        }
+
+        var all = new List<string>(TargetEncoding.PlanWithEightBitFallback(model, options));
+        var seen = new HashSet<string>(all, StringComparer.Ordinal);
+        var names = model.Graph.Nodes.Where(n => !string.IsNullOrEmpty(n.Name) && OpRules.RoleOf(n) == OpRole.Linear).Select(n => n.Name!).ToList();
+        foreach (string name in names)
+        {
+            var without = new HashSet<string>(options.ExcludedNodeNames, StringComparer.Ordinal) { name };
+            var only = new HashSet<string>(options.ExcludedNodeNames.Concat(names.Where(n => n != name)), StringComparer.Ordinal);
+            all.AddRange(QdqEncoder.Plan(model, options with { ExcludedNodeNames = without }).Where(seen.Add));
+            all.AddRange(QdqEncoder.Plan(model, options with { ExcludedNodeNames = only }).Where(seen.Add));
+        }
+
+        return all;
+    }
+
+    /// <summary>The ranges of exactly the tensors <paramref name="options"/>' plan asks for: what `run` gives the encoder.</summary>
+    public static Dictionary<string, TensorRange> Restrict(IReadOnlyDictionary<string, TensorRange> ranges, OnnxModel model, EncodeOptions options)
+    {
+        var restricted = new Dictionary<string, TensorRange>(StringComparer.Ordinal);
+        foreach (string tensor in QdqEncoder.Plan(model, options))
+        {
+            if (ranges.TryGetValue(tensor, out TensorRange? r))
+            {
+                restricted[tensor] = r;
+            }
+        }
+
+        return restricted;
+    }
+
+    /// <summary>True when the target asks for fallback and the recipe's result gives it something to do.</summary>
+    public static bool Wanted(TargetConfig target, GateVerdict? verdict) =>
+        target.Fallback is { } f && verdict is not null && (!verdict.Passed || f.MaxBitsPerWeight is not null || f.MaxBytes is not null);
+
+    /// <summary>Runs the search and returns the chosen model, its bytes and its scored result (with the fallback report).</summary>
+    /// <param name="target">The target.</param>
+    /// <param name="configPath">The yaml, for error locations.</param>
+    /// <param name="model">The model the encoder reads (after recipe passes).</param>
+    /// <param name="ranges">Calibrated ranges (from <see cref="Plan"/>).</param>
+    /// <param name="options">The recipe's encoder options.</param>
+    /// <param name="encoded">The recipe's encoded model.</param>
+    /// <param name="scored">The recipe's scored result.</param>
+    /// <param name="scoredVerdict">The gate's verdict on it.</param>
+    /// <param name="score">Scores exact bytes with the gate on the gate's data.</param>
+    /// <param name="log">The run's log.</param>
+    public static (EncodeResult Encoded, byte[] Bytes, TargetResult Result, GateVerdict Verdict) Run(TargetConfig target, string configPath, OnnxModel model,
+        IReadOnlyDictionary<string, TensorRange> ranges, EncodeOptions options, EncodeResult encoded, TargetResult scored, GateVerdict scoredVerdict,
+        Func<byte[], OnnxModel, (TargetResult Result, GateVerdict? Verdict)> score, ILogger log)
+    {
+        FallbackConfig config = target.Fallback!;
+        var results = new Dictionary<string, (TargetResult Result, GateVerdict Verdict)>(StringComparer.Ordinal);
+        TrialResult Trial(EncodeOptions o)
+        {
+            EncodeResult e = QdqEncoder.Encode(model, Restrict(ranges, model, o), o);
+            byte[] b = OnnxModelSaver.SaveToBytes(e.Model);
+            (TargetResult r, GateVerdict? v) = score(b, e.Model);
+            results[Key(o)] = (r with { QuantizedBytes = b.LongLength }, v!);
+            return ToTrial(r, v!, b.LongLength);
+        }
+
+        var search = new FallbackSearch(model, options, encoded.QuantizedLayers, config, Trial);
+        if (search.SizeUnreachable(scored.QuantizedBytes ?? 0))
+        {
+            throw new QuantBuildException(AnalysisErrors.SizeUnreachable,
+                $"Target '{target.Name}': the size target cannot be met; the recipe itself is {search.Bits(new HashSet<string>()):0.##} bits per weight and {scored.QuantizedBytes} bytes.",
+                "raise size.max_bits_per_weight / size.max_bytes, or use weights: {bits: 4} for MatMul weights", configPath, config.Location.Line, config.Location.Column);
+        }
+
+        TrialResult initial = ToTrial(scored, scoredVerdict, scored.QuantizedBytes ?? 0);
+        log.Information("{Target}: fallback search over {Layers} layers (budget {Trials} trials, {Seconds} s)", target.Name, search.LayerCount, config.MaxTrials, config.MaxSeconds);
+        (FallbackReport report, EncodeOptions chosen, _) = search.Run(initial);
+        if (!report.Passed && search.HasEightBitLayers && report.Trials < config.MaxTrials && report.Seconds < config.MaxSeconds)
+        {
+            // 8-bit was not enough for a 4-bit recipe: search again with fp32 as the higher precision, on what budget is left.
+            var rest = config with { MaxTrials = config.MaxTrials - report.Trials, MaxSeconds = config.MaxSeconds - report.Seconds };
+            var second = new FallbackSearch(model, options, encoded.QuantizedLayers, rest, Trial, toFp32: true);
+            (FallbackReport escalated, EncodeOptions chosen2, _) = second.Run(initial);
+            report = escalated with
+            {
+                Trials = report.Trials + escalated.Trials,
+                MaxTrials = config.MaxTrials,
+                Seconds = report.Seconds + escalated.Seconds,
+                Steps = report.Steps.Concat(escalated.Steps.Select(s => s with { Trial = s.Trial == 0 ? 0 : s.Trial + report.Trials })).ToList(),
+                Summary = $"With 8-bit as the higher precision: {report.Summary} Escalated to fp32: {escalated.Summary}",
+            };
+            chosen = chosen2;
+        }
+
+        log.Information("{Target}: {Summary}", target.Name, report.Summary);
+
+        EncodeResult final = report.Kept.Count == 0 && results.Count == 0 ? encoded : QdqEncoder.Encode(model, Restrict(ranges, model, chosen), chosen);
+        byte[] bytes = OnnxModelSaver.SaveToBytes(final.Model);
+        (TargetResult result, GateVerdict verdict) = report.Kept.Count == 0
+            ? (scored, scoredVerdict)
+            : results.TryGetValue(Key(chosen), out var known) ? known : Rescore(score, bytes, final);
+        result = result with
+        {
+            QuantizedBytes = bytes.LongLength,
+            QuantizedNodeCount = final.QuantizedLayers.Count,
+            FloatNodes = final.UnquantizedNodes.Select(n => new FloatNode(n.NodeName, n.OpType,
+                report.Kept.Contains(n.NodeName) ? "kept in fp32 by fallback: auto (see the fallback section)" : n.Reason)).ToList(),
+            Fallback = report,
+        };
+        if (!report.Passed)
+        {
+            string why = report.BudgetExhausted ? "used its whole budget" : "found no combination";
+            result = result with
+            {
+                Status = result.Status == TargetStatus.Passed ? TargetStatus.GateFailed : result.Status,
+                ErrorCode = AnalysisErrors.FallbackExhausted,
+                Error = new QuantBuildException(AnalysisErrors.FallbackExhausted,
+                    $"Target '{target.Name}' failed its accuracy gate: fallback: auto {why} ({report.Trials} trials) without a model that passes{(config.MaxBitsPerWeight is not null || config.MaxBytes is not null ? " within the size target" : string.Empty)}; best attempt {result.GateMessage}.",
+                    "raise budget.trials / budget.seconds or the size target, loosen the gate, or see `quantbuild analyze` for why the layers lose accuracy",
+                    configPath, config.Location.Line, config.Location.Column).ToDiagnosticString(),
+            };
+            verdict = verdict with { Passed = false };
+        }
+
+        return (final, bytes, result, verdict);
+    }
+
+    private static (TargetResult, GateVerdict) Rescore(Func<byte[], OnnxModel, (TargetResult Result, GateVerdict? Verdict)> score, byte[] bytes, EncodeResult e)
+    {
+        (TargetResult r, GateVerdict? v) = score(bytes, e.Model);
+        return (r, v!);
+    }
+
+    private static TrialResult ToTrial(TargetResult r, GateVerdict v, long bytes) =>
+        new(r.QuantizedValue ?? double.NaN, v.Drop, r.OutputSqnrDb ?? double.NaN, r.Agreement ?? double.NaN, v.Passed, bytes);
+
+    private static string Key(EncodeOptions o) =>
+        string.Join("|", o.ExcludedNodeNames.Order(StringComparer.Ordinal)) + "#" + string.Join("|", o.WeightOverrides.Keys.Order(StringComparer.Ordinal));
+}
