@@ -131,6 +131,13 @@ public sealed class FallbackPipelineTests(ITestOutputHelper output, FallbackPipe
                   int8-sized: { device: cpu-x64-vnni, fallback: auto, size: { max_bits_per_weight: 30 } }
                   int8-tiny: { device: cpu-x64-vnni, fallback: auto, budget: { trials: 2 } }
                 """, gate: "min: 99.0", metric: "agreement");
+            // docs/benchmarks.md's numbers come from this model: set QB_KEEP_OUTLIER_MODEL to a folder to keep a copy.
+            if (Environment.GetEnvironmentVariable("QB_KEEP_OUTLIER_MODEL") is { Length: > 0 } keep)
+            {
+                Directory.CreateDirectory(keep);
+                File.Copy(Path.Combine(_folder.Path, "model.onnx"), Path.Combine(keep, "model.onnx"), overwrite: true);
+            }
+
             Result = new QuantizePipeline(QuantizeConfigLoader.Load(yaml)).Run(new PipelineOptions());
         }
 
