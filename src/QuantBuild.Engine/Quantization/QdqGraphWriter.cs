@@ -298,7 +298,12 @@ internal sealed class QdqGraphWriter
         }
 
         bool Unused(string name) => _replacedWeights.Contains(name) && !read.Contains(name);
-        _target.Initializers.RemoveAll(t => Unused(t.Name ?? string.Empty));
+
+        // Constant activations (an embedding table feeding Gather, a bias added by Add) are stored pre-quantized;
+        // their fp32 originals are then read by nothing and would only make the shipped file larger.
+        var graphInputs = new HashSet<string>(_target.Inputs.Select(i => i.Name), StringComparer.Ordinal);
+        _target.Initializers.RemoveAll(t => Unused(t.Name ?? string.Empty)
+            || (!read.Contains(t.Name ?? string.Empty) && !graphInputs.Contains(t.Name ?? string.Empty)));
         _target.Nodes.RemoveAll(n => n.IsDefaultDomain && n.OpType == "Constant" && n.Outputs.Count == 1 && Unused(n.Outputs[0]));
     }
 
