@@ -6,7 +6,7 @@ namespace QuantBuild.Engine.Analysis;
 /// <param name="Threads">ONNX Runtime intra-op threads for both (0: ORT's default).</param>
 /// <param name="Fp32Milliseconds">Median milliseconds per batch, fp32.</param>
 /// <param name="QuantizedMilliseconds">Median milliseconds per batch, quantized.</param>
-/// <param name="UnfusedNodes">Nodes of ORT's optimized quantized graph where a DequantizeLinear still feeds a float Conv/MatMul/Gemm.</param>
+/// <param name="UnfusedNodes">Float Conv/MatMul/Gemm nodes of ORT's optimized quantized graph whose weight comes from a DequantizeLinear.</param>
 /// <param name="OptimizedOpCounts">Op types of ORT's optimized quantized graph with their counts.</param>
 public sealed record KernelCheckResult(int Batches, int BatchSize, int Threads, double Fp32Milliseconds, double QuantizedMilliseconds,
     IReadOnlyList<UnfusedNode> UnfusedNodes, IReadOnlyDictionary<string, int> OptimizedOpCounts)
