@@ -86,6 +86,11 @@ public static class RunCommand
         }
 
         console.Write(table);
+        foreach (TargetResult t in run.Targets.Where(t => t.Fallback is not null))
+        {
+            console.MarkupLine($"[grey]{Markup.Escape(t.Name)} fallback:[/] {Markup.Escape(t.Fallback!.Summary)}");
+        }
+
         foreach (TargetResult t in run.Targets.Where(t => t.OutputPath is not null))
         {
             console.MarkupLine($"[grey]{Markup.Escape(t.Name)}:[/] {Markup.Escape(t.OutputPath!)}");
