@@ -258,6 +258,7 @@ internal static class RoundingOptimizer
         var d = new float[size];
         var g = new float[size];
         var hard = new float[size];
+        var sig = new float[size];
         for (int r = 0; r < rows; r++)
         {
             for (int j = 0; j < k; j++)
@@ -291,17 +292,19 @@ internal static class RoundingOptimizer
             int from = done, to = Math.Min(total, done + chunk);
             Parallel.ForEach(tiles, tile =>
             {
-                float[] a = obj.A[obj.GroupOf(tile.Start)];
+                var powBuf = new float[k];
                 for (int it = from; it < to; it++)
                 {
                     bool reg = it >= warm;
                     float beta = reg ? (float)(BetaEnd + (BetaStart - BetaEnd) * Math.Max(0.0, 1.0 - (double)(it - warm) / Math.Max(1, total - warm))) : 0f;
                     for (int r = tile.Start; r < tile.End; r++)
                     {
+                        // σ(V) vectorised once per row; the gradient below reuses it.
+                        TensorPrimitives.Sigmoid(v.AsSpan(r * k, k), sig.AsSpan(r * k, k));
                         for (int j = 0; j < k; j++)
                         {
                             long i = (long)r * k + j;
-                            float h = Math.Clamp(Sigmoid(v[i]) * (Zeta - Gamma) + Gamma, 0f, 1f);
+                            float h = Math.Clamp(sig[i] * (Zeta - Gamma) + Gamma, 0f, 1f);
                             float q = Math.Clamp(floor[i] + h, grid.QMin, grid.QMax);
                             d[i] = q * scales[r * nb + j / grid.BlockSize] - obj.W[i];
                         }
@@ -312,10 +315,23 @@ internal static class RoundingOptimizer
                     float c1 = 1f - MathF.Pow(0.9f, t), c2 = 1f - MathF.Pow(0.999f, t);
                     for (int r = tile.Start; r < tile.End; r++)
                     {
+                        Span<float> pw = powBuf.AsSpan(0, k);
+                        if (reg)
+                        {
+                            // |2h−1|^(β−1), vectorised per row.
+                            for (int j = 0; j < k; j++)
+                            {
+                                float h0 = Math.Clamp(sig[(long)r * k + j] * (Zeta - Gamma) + Gamma, 0f, 1f);
+                                pw[j] = MathF.Abs(2f * h0 - 1f);
+                            }
+
+                            TensorPrimitives.Pow(pw, beta - 1f, pw);
+                        }
+
                         for (int j = 0; j < k; j++)
                         {
                             long i = (long)r * k + j;
-                            float sg = Sigmoid(v[i]);
+                            float sg = sig[i];
                             float hraw = sg * (Zeta - Gamma) + Gamma;
                             float h = Math.Clamp(hraw, 0f, 1f);
                             float x = floor[i] + h;
@@ -323,9 +339,7 @@ internal static class RoundingOptimizer
                             float gh = x >= grid.QMin && x <= grid.QMax ? invN * (g[i] + obj.Cross[i]) * s : 0f;
                             if (reg)
                             {
-                                float u = 2f * h - 1f;
-                                float au = MathF.Abs(u);
-                                gh -= lambda * 2f * beta * MathF.Pow(au, beta - 1f) * MathF.Sign(u);
+                                gh -= lambda * 2f * beta * pw[j] * MathF.Sign(2f * h - 1f);
                             }
 
                             float gv = hraw > 0f && hraw < 1f ? gh * (Zeta - Gamma) * sg * (1f - sg) : 0f;
@@ -337,7 +351,7 @@ internal static class RoundingOptimizer
 
                     if (it >= warm && ((it - warm + 1) % check == 0 || t == total))
                     {
-                        CheckHard(obj, grid, scales, floor, v, hard, g, a, tile, bestCodes, bestLoss);
+                        CheckHard(obj, grid, scales, floor, v, hard, g, tile, bestCodes, bestLoss);
                     }
                 }
             });
@@ -347,14 +361,14 @@ internal static class RoundingOptimizer
 
         if (early)
         {
-            Parallel.ForEach(tiles, tile => CheckHard(obj, grid, scales, floor, v, hard, g, obj.A[obj.GroupOf(tile.Start)], tile, bestCodes, bestLoss));
+            Parallel.ForEach(tiles, tile => CheckHard(obj, grid, scales, floor, v, hard, g, tile, bestCodes, bestLoss));
         }
 
         return (done, early);
     }
 
     // Hard rounding of the current V (up where h ≥ ½); keeps each row's codes if its exact error is the best so far.
-    private static void CheckHard(LayerObjective obj, Grid grid, float[] scales, float[] floor, float[] v, float[] hard, float[] g, float[] a,
+    private static void CheckHard(LayerObjective obj, Grid grid, float[] scales, float[] floor, float[] v, float[] hard, float[] g,
         (int Start, int End) tile, int[] bestCodes, double[] bestLoss)
     {
         int k = obj.K, nb = grid.Blocks(k);
@@ -424,7 +438,6 @@ internal static class RoundingOptimizer
             int from = done, to = Math.Min(total, done + chunk);
             Parallel.ForEach(tiles, tile =>
             {
-                float[] a = obj.A[obj.GroupOf(tile.Start)];
                 var gs = new float[nb];
                 for (int it = from; it < to; it++)
                 {
@@ -493,6 +506,4 @@ internal static class RoundingOptimizer
 
         return (done, early);
     }
-
-    private static float Sigmoid(float x) => 1f / (1f + MathF.Exp(-x));
 }
