@@ -124,7 +124,8 @@ public sealed class FallbackSearch
                     break;
                 }
 
-                TrialResult r = current.Count == 0 && c.Alone is { } alone ? alone : Try(next);
+                bool reused = current.Count == 0 && c.Alone is not null;
+                TrialResult r = reused ? c.Alone! : Try(next);
                 if (sized && _config.MaxBytes is long maxBytes && r.Bytes > maxBytes)
                 {
                     Record("skip (size)", c, r, next, $"the model would be {r.Bytes} bytes, over max_bytes {maxBytes}");
@@ -133,7 +134,7 @@ public sealed class FallbackSearch
 
                 current = next;
                 now = r;
-                Record("keep", c, r, current, $"gain {Num(c.Gain ?? double.NaN)} alone; the gate {(r.Passed ? "passes" : "still fails")}");
+                Record("keep", c, r, current, $"gain {Num(c.Gain ?? double.NaN)} alone; the gate {(r.Passed ? "passes" : "still fails")}{(reused ? " (its measure trial, not run again)" : string.Empty)}", trial: !reused);
                 best = Better(best, current, r);
                 if (r.Passed && !sized)
                 {
