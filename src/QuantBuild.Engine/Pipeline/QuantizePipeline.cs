@@ -268,15 +268,7 @@ public sealed class QuantizePipeline
                 Stage("passes");
             }
 
-            var encodeOptions = new EncodeOptions
-            {
-                WeightOverrides = chosen,
-                Profile = target.Device,
-                ExcludedNodeNames = new HashSet<string>(target.Exclude.Nodes, StringComparer.Ordinal),
-                ExcludedOpTypes = new HashSet<string>(target.Exclude.OpTypes, StringComparer.Ordinal),
-                WeightBits = target.Weights.Bits,
-                BlockSize = target.Weights.BlockSize ?? 32,
-            };
+            var encodeOptions = TargetEncoding.Options(target) with { WeightOverrides = chosen };
 
             IReadOnlyList<string> needed = FallbackStage.Plan(model, encodeOptions, target);
             Stage("plan");
@@ -384,38 +376,13 @@ public sealed class QuantizePipeline
     private static string OutputPathFor(TargetConfig target, PipelineOptions options, string outputDirectory) =>
         options.OutputDirectory is null ? target.OutputPath : Path.Combine(outputDirectory, Path.GetFileName(target.OutputPath));
 
-    private Dictionary<string, TensorRange> SelectRanges(CalibrationResult calibrated, TargetConfig target)
-    {
-        bool symmetric = target.Device.SymmetricActivations;
-        var method = _config.Calibration.Method switch
-        {
-            CalibrationMethod.Percentile => RangeMethod.Percentile,
-            CalibrationMethod.Entropy => RangeMethod.Entropy,
-            CalibrationMethod.Mse => RangeMethod.Mse,
-            _ => RangeMethod.MinMax,
-        };
-        var ranges = new Dictionary<string, TensorRange>(StringComparer.Ordinal);
-        foreach ((string name, TensorObserver observer) in calibrated.Observers)
-        {
-            ranges[name] = RangeSelector.Select(observer, method, _config.Calibration.Percentile ?? 99.99, symmetric ? 254 : 255, symmetric);
-        }
+    // Range selection and session settings live in TargetEncoding so analysis and fallback trials measure exactly
+    // the model this pipeline writes.
+    private Dictionary<string, TensorRange> SelectRanges(CalibrationResult calibrated, TargetConfig target) =>
+        TargetEncoding.Ranges(calibrated, _config.Calibration, target.Device);
 
-        return ranges;
-    }
-
-    private static SessionOptions DeployOptions(TargetConfig? target)
-    {
-        var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.All };
-        if (target is not null)
-        {
-            foreach ((string key, string value) in target.Device.SessionConfig)
-            {
-                options.AddConfigEntry(key, value);
-            }
-        }
-
-        return options;
-    }
+    private static SessionOptions DeployOptions(TargetConfig? target) =>
+        target is null ? new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.All } : TargetEncoding.Deploy(target.Device);
 
     private IReadOnlyList<TargetConfig> SelectTargets(IReadOnlyCollection<string> names)
     {
