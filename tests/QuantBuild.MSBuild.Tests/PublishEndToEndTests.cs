@@ -15,7 +15,9 @@ public sealed class PublishEndToEndTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public void Publish_ships_the_gated_int8_model_fails_on_a_tight_gate_reuses_the_cache_and_the_tool_restores()
     {
-        string repo = RepoRoot();
+        // Pack from a copy of the sources: packing restores with this test's isolated NuGet folder, which would
+        // rewrite the repository's obj/ assets while other test projects build from them in parallel.
+        string repo = CopySources(RepoRoot(), Path.Combine(_root, "repo"));
         string feed = Path.Combine(_root, "feed");
         string app = Path.Combine(_root, "app");
         string publish = Path.Combine(_root, "publish");
@@ -32,7 +34,7 @@ public sealed class PublishEndToEndTests(ITestOutputHelper output) : IDisposable
         }
 
         Directory.CreateDirectory(app);
-        string sample = Path.Combine(repo, "samples", "fashion-mnist");
+        string sample = Path.Combine(RepoRoot(), "samples", "fashion-mnist");
         File.WriteAllText(Path.Combine(app, "nuget.config"),
             $"<configuration><packageSources><add key=\"local\" value=\"{feed}\" /></packageSources></configuration>");
         File.WriteAllText(Path.Combine(app, "App.csproj"), $"""
@@ -92,8 +94,12 @@ public sealed class PublishEndToEndTests(ITestOutputHelper output) : IDisposable
         Directory.CreateDirectory(tools);
         File.Copy(Path.Combine(repo, "dotnet-tools.json"), Path.Combine(tools, "dotnet-tools.json"));
         File.Copy(Path.Combine(app, "nuget.config"), Path.Combine(tools, "nuget.config"));
-        Dotnet(tools, env, "tool", "restore").AssertOk();
-        Dotnet(tools, env, "quantbuild", "--version").AssertOk().AssertContains("0.1.0");
+        // The SDK's local-tool resolver cache lives under the CLI home and keeps the first path it saw for a
+        // tool id and version; a fresh CLI home keeps a stale entry from an earlier run (whose temp NuGet folder is
+        // gone) from shadowing this restore.
+        var toolEnv = new Dictionary<string, string>(env) { ["DOTNET_CLI_HOME"] = Path.Combine(_root, "cli-home") };
+        Dotnet(tools, toolEnv, "tool", "restore").AssertOk();
+        Dotnet(tools, toolEnv, "quantbuild", "--version").AssertOk().AssertContains("0.1.0");
     }
 
     public void Dispose()
@@ -133,6 +139,41 @@ public sealed class PublishEndToEndTests(ITestOutputHelper output) : IDisposable
         output.WriteLine($"$ {file} {string.Join(' ', args)}  ({clock.Elapsed.TotalSeconds:0.0}s, exit {result.ExitCode})");
         output.WriteLine(result.Output);
         return result;
+    }
+
+    private static string CopySources(string from, string to)
+    {
+        foreach (string file in new[] { "Directory.Build.props", "Directory.Packages.props", "global.json", "dotnet-tools.json" })
+        {
+            Directory.CreateDirectory(to);
+            File.Copy(Path.Combine(from, file), Path.Combine(to, file));
+        }
+
+        foreach (string folder in new[] { "eng", "src", "plugins" })
+        {
+            CopyTree(Path.Combine(from, folder), Path.Combine(to, folder));
+        }
+
+        // The samples stay where they are: the app reads the model and data from the repository.
+        return to;
+    }
+
+    private static void CopyTree(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (string file in Directory.GetFiles(from))
+        {
+            File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
+        }
+
+        foreach (string dir in Directory.GetDirectories(from))
+        {
+            string name = Path.GetFileName(dir);
+            if (name is not ("bin" or "obj"))
+            {
+                CopyTree(dir, Path.Combine(to, name));
+            }
+        }
     }
 
     private static string RepoRoot()
