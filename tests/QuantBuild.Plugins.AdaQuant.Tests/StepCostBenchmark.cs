@@ -9,25 +9,15 @@ using Xunit.Abstractions;
 
 namespace QuantBuild.Plugins.AdaQuant.Tests;
 
-/// <summary>A fact that runs only when ADAQUANT_BENCH=1 (it takes minutes): measurements for docs/benchmarks.md.</summary>
-public sealed class BenchFactAttribute : FactAttribute
-{
-    public BenchFactAttribute()
-    {
-        if (Environment.GetEnvironmentVariable("ADAQUANT_BENCH") != "1")
-        {
-            Skip = "benchmark: set ADAQUANT_BENCH=1";
-        }
-    }
-}
-
 /// <summary>
 /// Per layer of the CNN: the time to build H, one H-based AdaRound step, and one step of the naive per-sample
 /// formulation (Ŵ·X and its gradient over every input row), extrapolated to 10,000 full-batch iterations.
+/// A measurement for docs/benchmarks.md, not a check: it is compiled only with -p:AdaQuantBench=true (see the csproj),
+/// so the normal test run neither runs nor skips it.
 /// </summary>
 public sealed class StepCostBenchmark(ITestOutputHelper output)
 {
-    [BenchFact]
+    [Fact]
     public void MeasureStepCosts()
     {
         string sample = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "samples", "fashion-mnist");
