@@ -44,7 +44,14 @@ public sealed class TextWriterSink : ILogEventSink
         };
         lock (_gate)
         {
-            _writer.WriteLine($"[{logEvent.Timestamp:HH:mm:ss}] {level}{Render(logEvent)}");
+            string message = Render(logEvent);
+            // A QB diagnostic already says "warning QBnnnn:" or "error QBnnnn:"; do not say it twice.
+            if (message.StartsWith("warning ", StringComparison.Ordinal) || message.StartsWith("error ", StringComparison.Ordinal) || message.Contains(": warning QB", StringComparison.Ordinal) || message.Contains(": error QB", StringComparison.Ordinal))
+            {
+                level = string.Empty;
+            }
+
+            _writer.WriteLine($"[{logEvent.Timestamp:HH:mm:ss}] {level}{message}");
         }
     }
 }
