@@ -16,8 +16,7 @@ public sealed record InputHashes(string Model, string ModelFile, IReadOnlyList<K
         string modelFile = HashFile(config.ModelPath);
         string folder = Path.GetDirectoryName(Path.GetFullPath(config.ModelPath))!;
         var parts = new List<string> { modelFile };
-        foreach (string location in model.Initializers.Where(t => t.ExternalData is not null).Select(t => t.ExternalData!.Location)
-                     .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
+        foreach (string location in ExternalDataLocations(model))
         {
             string path = Path.Combine(folder, location);
             parts.Add(location + "=" + (File.Exists(path) ? HashFile(path) : "missing"));
@@ -71,6 +70,11 @@ public sealed record InputHashes(string Model, string ModelFile, IReadOnlyList<K
             .Select(relative => relative + "=" + HashFile(Path.Combine(path, relative)));
         return CacheKey.Hex(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(string.Join("\n", lines))));
     }
+
+    /// <summary>The side files the main graph's initializers keep their data in, each once, in ordinal order.</summary>
+    public static IEnumerable<string> ExternalDataLocations(Graph graph) =>
+        graph.Initializers.Where(t => t.ExternalData is not null).Select(t => t.ExternalData!.Location)
+            .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal);
 
     /// <summary>SHA-256 of a file, streamed.</summary>
     public static string HashFile(string path)

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Reflection;
-using System.Security.Cryptography;
 using QuantBuild.Abstractions.Data;
 using QuantBuild.Abstractions.Diagnostics;
 using QuantBuild.Abstractions.Evaluation;
@@ -75,7 +74,8 @@ public sealed class QuantizePipeline
             return Finish(cache.ModelSha256, outputDirectory, targets, results.ToList()!, new List<StageTiming>(), options, total);
         }
 
-        (RunContext context, List<StageTiming> stages) = Prepare(options, cancellation);
+        // The cache has already hashed the model file; do not read it a second time for the same hash.
+        (RunContext context, List<StageTiming> stages) = Prepare(options, cancellation, cache?.ModelSha256);
         using (context)
         {
             for (int i = 0; i < targets.Count; i++)
@@ -142,14 +142,14 @@ public sealed class QuantizePipeline
         }
     }
 
-    private (RunContext Context, List<StageTiming> Stages) Prepare(PipelineOptions options, CancellationToken cancellation)
+    private (RunContext Context, List<StageTiming> Stages) Prepare(PipelineOptions options, CancellationToken cancellation, string? modelSha256 = null)
     {
         string outputDirectory = Path.GetFullPath(options.OutputDirectory ?? _config.OutputDirectory);
         var stages = new List<StageTiming>();
 
         var clock = Stopwatch.StartNew();
         OnnxModel model = OnnxModelLoader.Load(_config.ModelPath);
-        string modelSha = Sha256(File.ReadAllBytes(_config.ModelPath));
+        string modelSha = modelSha256 ?? InputHashes.HashFile(_config.ModelPath);
         long fp32Bytes = ModelBytesOnDisk(model);
         byte[] fp32Serialized = OnnxModelSaver.SaveToBytes(model);
         stages.Add(new StageTiming("load", clock.Elapsed.TotalSeconds));
@@ -219,7 +219,7 @@ public sealed class QuantizePipeline
                 {
                     string? written = result.OutputPath ?? result.RejectedPath;
                     AtomicFile.WriteTextIfChanged(result.ManifestPath, ManifestWriter.Render(run, target, result,
-                        written is null ? null : Sha256(File.ReadAllBytes(written)), _config.Calibration));
+                        written is null ? null : InputHashes.HashFile(written), _config.Calibration));
                 }
             }
         }
@@ -405,7 +405,7 @@ public sealed class QuantizePipeline
     }
 
     private static IProgress<StageProgress>? Tagged(IProgress<StageProgress>? progress, string stage) =>
-        progress is null ? null : new Progress(p => progress.Report(p with { Stage = $"{stage}" }));
+        progress is null ? null : new Progress(p => progress.Report(p with { Stage = stage }));
 
     private sealed class Progress(Action<StageProgress> report) : IProgress<StageProgress>
     {
@@ -416,7 +416,7 @@ public sealed class QuantizePipeline
     {
         long bytes = new FileInfo(_config.ModelPath).Length;
         string folder = Path.GetDirectoryName(_config.ModelPath)!;
-        foreach (string location in ExternalLocations(model.Graph).Distinct(StringComparer.Ordinal))
+        foreach (string location in InputHashes.ExternalDataLocations(model.Graph))
         {
             string path = Path.Combine(folder, location);
             bytes += File.Exists(path) ? new FileInfo(path).Length : 0;
@@ -424,11 +424,6 @@ public sealed class QuantizePipeline
 
         return bytes;
     }
-
-    private static IEnumerable<string> ExternalLocations(Graph graph) =>
-        graph.Initializers.Where(t => t.ExternalData is not null).Select(t => t.ExternalData!.Location);
-
-    private static string Sha256(byte[] bytes) => Convert.ToHexString(SHA256.HashData(bytes)).ToLowerInvariant();
 
     private sealed record RunContext(OnnxModel Model, string ModelSha256, long Fp32Bytes, IDataSource Calibration, IDataSource? Evaluation, IDataSource? Labels,
         IMetric? Metric, string? ScoredOutput, EvaluationResult? Baseline, string OutputDirectory, PipelineOptions Options, CancellationToken Cancellation) : IDisposable
