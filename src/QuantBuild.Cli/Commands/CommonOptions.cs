@@ -1,5 +1,6 @@
 using System.CommandLine;
 using QuantBuild.Engine.Config;
+using QuantBuild.Engine.Plugins;
 using Serilog;
 using Serilog.Events;
 
@@ -25,6 +26,18 @@ public static class CommonOptions
     /// <summary>Loads and validates the config. Pass names are checked against the plugins that are available.</summary>
     public static QuantizeConfig LoadConfig(string path)
     {
+        QuantizeConfig config = LoadConfig(path, out PluginHost? plugins);
+        plugins?.Dispose();
+        return config;
+    }
+
+    /// <summary>
+    /// Loads and validates the config and hands back the plugins loaded to check its pass names (null when no target
+    /// has a recipe), so a run uses them instead of loading every plugin a second time. The caller disposes them.
+    /// </summary>
+    public static QuantizeConfig LoadConfig(string path, out PluginHost? plugins)
+    {
+        plugins = null;
         string full = Path.GetFullPath(path);
         // A first read without pass checks finds the plugins; recipes are then checked against the passes they provide.
         QuantizeConfig first = QuantizeConfigLoader.Load(full, new ConfigValidationOptions { KnownPasses = null });
@@ -33,10 +46,20 @@ public static class CommonOptions
             return first;
         }
 
-        using Engine.Plugins.PluginHost host = Engine.Plugins.PluginHost.Load(first);
-        // A plugin that failed to load would make its passes look unknown (QB1009) and stop every target; leave the
-        // names to the run instead, which fails only the targets needing that plugin, with the plugin's own QB20xx code.
-        return host.Failures.Count > 0 ? first : QuantizeConfigLoader.Load(full, new ConfigValidationOptions { KnownPasses = host.KnownPasses });
+        PluginHost host = PluginHost.Load(first);
+        try
+        {
+            // A plugin that failed to load would make its passes look unknown (QB1009) and stop every target; leave the
+            // names to the run instead, which fails only the targets needing that plugin, with the plugin's own QB20xx code.
+            QuantizeConfig config = host.Failures.Count > 0 ? first : QuantizeConfigLoader.Load(full, new ConfigValidationOptions { KnownPasses = host.KnownPasses });
+            plugins = host;
+            return config;
+        }
+        catch
+        {
+            host.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Log lines to stderr; the terminal output stays on stdout.</summary>

@@ -3,6 +3,7 @@ using QuantBuild.Engine.Cache;
 using QuantBuild.Engine.Config;
 using QuantBuild.Engine.Evaluation;
 using QuantBuild.Engine.Pipeline;
+using QuantBuild.Engine.Plugins;
 using Serilog;
 using Spectre.Console;
 
@@ -26,10 +27,11 @@ public static class RunCommand
         };
         command.SetAction(parse =>
         {
-            QuantizeConfig loaded = CommonOptions.LoadConfig(parse.GetValue(config)!);
+            QuantizeConfig loaded = CommonOptions.LoadConfig(parse.GetValue(config)!, out PluginHost? plugins);
+            using PluginHost? ownedPlugins = plugins;
             bool asJson = parse.GetValue(json);
             using Serilog.Core.Logger log = CommonOptions.Logger(context);
-            var pipeline = new QuantizePipeline(loaded, log);
+            var pipeline = new QuantizePipeline(loaded, log, plugins);
             var options = new PipelineOptions
             {
                 Targets = parse.GetValue(targets) ?? Array.Empty<string>(),
