@@ -246,6 +246,30 @@ internal static class RoundingOptimizer
 
     private static int ChunkSize(int iterations) => Math.Clamp(iterations / 20, 1, 100);
 
+    // Runs iterations [0, total) chunk by chunk, every tile of a chunk in parallel (tiles own disjoint rows, so no
+    // reduction races). Between chunks: the time budget, cancellation and progress. Returns the iterations run and
+    // whether the budget stopped them early.
+    private static (int Done, bool Early) RunChunked(int total, OptimizerSettings st, (int Start, int End)[] tiles,
+        Action<(int Start, int End), int, int> tileWork)
+    {
+        int done = 0, chunk = ChunkSize(total);
+        while (done < total)
+        {
+            if (st.Deadline is { } deadline && DateTime.UtcNow >= deadline)
+            {
+                return (done, true);
+            }
+
+            st.Cancellation.ThrowIfCancellationRequested();
+            int from = done, to = Math.Min(total, done + chunk);
+            Parallel.ForEach(tiles, tile => tileWork(tile, from, to));
+            done = to;
+            st.Progress?.Invoke(done, total);
+        }
+
+        return (done, false);
+    }
+
     private static (int Ran, bool Early) AdaRound(LayerObjective obj, Grid grid, OptimizerSettings st, int[] startCodes, float[] scales,
         int[] bestCodes, double[] bestLoss)
     {
@@ -277,87 +301,71 @@ internal static class RoundingOptimizer
         int check = Math.Max(1, (total - warm) / 10);
         float lr = (float)st.LearningRate, lambda = (float)st.Regularization;
         float invN = 2f / Math.Max(1, obj.N);
-        int done = 0;
-        int chunk = ChunkSize(total);
-        bool early = false;
-        while (done < total)
+        (int done, bool early) = RunChunked(total, st, tiles, (tile, from, to) =>
         {
-            if (st.Deadline is { } deadline && DateTime.UtcNow >= deadline)
+            var powBuf = new float[k];
+            for (int it = from; it < to; it++)
             {
-                early = true;
-                break;
-            }
-
-            st.Cancellation.ThrowIfCancellationRequested();
-            int from = done, to = Math.Min(total, done + chunk);
-            Parallel.ForEach(tiles, tile =>
-            {
-                var powBuf = new float[k];
-                for (int it = from; it < to; it++)
+                bool reg = it >= warm;
+                float beta = reg ? (float)(BetaEnd + (BetaStart - BetaEnd) * Math.Max(0.0, 1.0 - (double)(it - warm) / Math.Max(1, total - warm))) : 0f;
+                for (int r = tile.Start; r < tile.End; r++)
                 {
-                    bool reg = it >= warm;
-                    float beta = reg ? (float)(BetaEnd + (BetaStart - BetaEnd) * Math.Max(0.0, 1.0 - (double)(it - warm) / Math.Max(1, total - warm))) : 0f;
-                    for (int r = tile.Start; r < tile.End; r++)
+                    // σ(V) vectorised once per row; the gradient below reuses it.
+                    TensorPrimitives.Sigmoid(v.AsSpan(r * k, k), sig.AsSpan(r * k, k));
+                    for (int j = 0; j < k; j++)
                     {
-                        // σ(V) vectorised once per row; the gradient below reuses it.
-                        TensorPrimitives.Sigmoid(v.AsSpan(r * k, k), sig.AsSpan(r * k, k));
-                        for (int j = 0; j < k; j++)
-                        {
-                            long i = (long)r * k + j;
-                            float h = Math.Clamp(sig[i] * (Zeta - Gamma) + Gamma, 0f, 1f);
-                            float q = Math.Clamp(floor[i] + h, grid.QMin, grid.QMax);
-                            d[i] = q * scales[r * nb + j / grid.BlockSize] - obj.W[i];
-                        }
-                    }
-
-                    obj.Apply(tile.Start, tile.End, d, g);
-                    int t = it + 1;
-                    float c1 = 1f - MathF.Pow(0.9f, t), c2 = 1f - MathF.Pow(0.999f, t);
-                    for (int r = tile.Start; r < tile.End; r++)
-                    {
-                        Span<float> pw = powBuf.AsSpan(0, k);
-                        if (reg)
-                        {
-                            // |2h−1|^(β−1), vectorised per row.
-                            for (int j = 0; j < k; j++)
-                            {
-                                float h0 = Math.Clamp(sig[(long)r * k + j] * (Zeta - Gamma) + Gamma, 0f, 1f);
-                                pw[j] = MathF.Abs(2f * h0 - 1f);
-                            }
-
-                            TensorPrimitives.Pow(pw, beta - 1f, pw);
-                        }
-
-                        for (int j = 0; j < k; j++)
-                        {
-                            long i = (long)r * k + j;
-                            float sg = sig[i];
-                            float hraw = sg * (Zeta - Gamma) + Gamma;
-                            float h = Math.Clamp(hraw, 0f, 1f);
-                            float x = floor[i] + h;
-                            float s = scales[r * nb + j / grid.BlockSize];
-                            float gh = x >= grid.QMin && x <= grid.QMax ? invN * (g[i] + obj.Cross[i]) * s : 0f;
-                            if (reg)
-                            {
-                                gh -= lambda * 2f * beta * pw[j] * MathF.Sign(2f * h - 1f);
-                            }
-
-                            float gv = hraw > 0f && hraw < 1f ? gh * (Zeta - Gamma) * sg * (1f - sg) : 0f;
-                            m1[i] = 0.9f * m1[i] + 0.1f * gv;
-                            m2[i] = 0.999f * m2[i] + 0.001f * gv * gv;
-                            v[i] -= lr * (m1[i] / c1) / (MathF.Sqrt(m2[i] / c2) + 1e-8f);
-                        }
-                    }
-
-                    if (it >= warm && ((it - warm + 1) % check == 0 || t == total))
-                    {
-                        CheckHard(obj, grid, scales, floor, v, hard, g, tile, bestCodes, bestLoss);
+                        long i = (long)r * k + j;
+                        float h = Math.Clamp(sig[i] * (Zeta - Gamma) + Gamma, 0f, 1f);
+                        float q = Math.Clamp(floor[i] + h, grid.QMin, grid.QMax);
+                        d[i] = q * scales[r * nb + j / grid.BlockSize] - obj.W[i];
                     }
                 }
-            });
-            done = to;
-            st.Progress?.Invoke(done, total);
-        }
+
+                obj.Apply(tile.Start, tile.End, d, g);
+                int t = it + 1;
+                float c1 = 1f - MathF.Pow(0.9f, t), c2 = 1f - MathF.Pow(0.999f, t);
+                for (int r = tile.Start; r < tile.End; r++)
+                {
+                    Span<float> pw = powBuf.AsSpan(0, k);
+                    if (reg)
+                    {
+                        // |2h−1|^(β−1), vectorised per row.
+                        for (int j = 0; j < k; j++)
+                        {
+                            float h0 = Math.Clamp(sig[(long)r * k + j] * (Zeta - Gamma) + Gamma, 0f, 1f);
+                            pw[j] = MathF.Abs(2f * h0 - 1f);
+                        }
+
+                        TensorPrimitives.Pow(pw, beta - 1f, pw);
+                    }
+
+                    for (int j = 0; j < k; j++)
+                    {
+                        long i = (long)r * k + j;
+                        float sg = sig[i];
+                        float hraw = sg * (Zeta - Gamma) + Gamma;
+                        float h = Math.Clamp(hraw, 0f, 1f);
+                        float x = floor[i] + h;
+                        float s = scales[r * nb + j / grid.BlockSize];
+                        float gh = x >= grid.QMin && x <= grid.QMax ? invN * (g[i] + obj.Cross[i]) * s : 0f;
+                        if (reg)
+                        {
+                            gh -= lambda * 2f * beta * pw[j] * MathF.Sign(2f * h - 1f);
+                        }
+
+                        float gv = hraw > 0f && hraw < 1f ? gh * (Zeta - Gamma) * sg * (1f - sg) : 0f;
+                        m1[i] = 0.9f * m1[i] + 0.1f * gv;
+                        m2[i] = 0.999f * m2[i] + 0.001f * gv * gv;
+                        v[i] -= lr * (m1[i] / c1) / (MathF.Sqrt(m2[i] / c2) + 1e-8f);
+                    }
+                }
+
+                if (it >= warm && ((it - warm + 1) % check == 0 || t == total))
+                {
+                    CheckHard(obj, grid, scales, floor, v, hard, g, tile, bestCodes, bestLoss);
+                }
+            }
+        });
 
         if (early)
         {
@@ -424,85 +432,70 @@ internal static class RoundingOptimizer
         (int Start, int End)[] tiles = Tiles(obj).ToArray();
         float lr = (float)st.LearningRate, lrScale = grid.SharedScale ? 0f : (float)st.LearningRate * 0.1f;
         float invN = 2f / Math.Max(1, obj.N);
-        int done = 0, chunk = ChunkSize(total);
-        bool early = false;
-        while (done < total)
+        (int done, bool early) = RunChunked(total, st, tiles, (tile, from, to) =>
         {
-            if (st.Deadline is { } deadline && DateTime.UtcNow >= deadline)
+            var gs = new float[nb];
+            for (int it = from; it < to; it++)
             {
-                early = true;
-                break;
-            }
-
-            st.Cancellation.ThrowIfCancellationRequested();
-            int from = done, to = Math.Min(total, done + chunk);
-            Parallel.ForEach(tiles, tile =>
-            {
-                var gs = new float[nb];
-                for (int it = from; it < to; it++)
+                for (int r = tile.Start; r < tile.End; r++)
                 {
-                    for (int r = tile.Start; r < tile.End; r++)
+                    for (int j = 0; j < k; j++)
                     {
-                        for (int j = 0; j < k; j++)
-                        {
-                            long i = (long)r * k + j;
-                            int b = r * nb + j / grid.BlockSize;
-                            float q = Math.Clamp(MathF.Round(u[i], MidpointRounding.ToEven), grid.QMin, grid.QMax);
-                            d[i] = q * startScales[b] * MathF.Exp(logScale[b]) - obj.W[i];
-                        }
-                    }
-
-                    obj.Apply(tile.Start, tile.End, d, g);
-                    int t = it + 1;
-                    float c1 = 1f - MathF.Pow(0.9f, t), c2 = 1f - MathF.Pow(0.999f, t);
-                    for (int r = tile.Start; r < tile.End; r++)
-                    {
-                        // The forward pass is hard, so its error is exact: keep the best codes and scales seen.
-                        Span<float> dr = d.AsSpan(r * k, k);
-                        double loss = TensorPrimitives.Dot(dr, g.AsSpan(r * k, k)) + 2.0 * TensorPrimitives.Dot(dr, obj.Cross.AsSpan(r * k, k)) + obj.C0[r];
-                        if (loss < bestLoss[r])
-                        {
-                            bestLoss[r] = loss;
-                            for (int j = 0; j < k; j++)
-                            {
-                                long i = (long)r * k + j;
-                                bestCodes[i] = (int)Math.Clamp(MathF.Round(u[i], MidpointRounding.ToEven), grid.QMin, grid.QMax);
-                            }
-
-                            for (int b = 0; b < nb; b++)
-                            {
-                                bestScales[r * nb + b] = startScales[r * nb + b] * MathF.Exp(logScale[r * nb + b]);
-                            }
-                        }
-
-                        Array.Clear(gs);
-                        for (int j = 0; j < k; j++)
-                        {
-                            long i = (long)r * k + j;
-                            int b = r * nb + j / grid.BlockSize;
-                            float s = startScales[b] * MathF.Exp(logScale[b]);
-                            float q = Math.Clamp(MathF.Round(u[i], MidpointRounding.ToEven), grid.QMin, grid.QMax);
-                            float gw = invN * (g[i] + obj.Cross[i]);
-                            gs[j / grid.BlockSize] += gw * q * s;
-                            float gu = u[i] >= grid.QMin - 0.5f && u[i] <= grid.QMax + 0.5f ? gw * s : 0f;
-                            m1[i] = 0.9f * m1[i] + 0.1f * gu;
-                            m2[i] = 0.999f * m2[i] + 0.001f * gu * gu;
-                            u[i] -= lr * (m1[i] / c1) / (MathF.Sqrt(m2[i] / c2) + 1e-8f);
-                        }
-
-                        for (int b = 0; b < nb && lrScale > 0f; b++)
-                        {
-                            int bi = r * nb + b;
-                            s1[bi] = 0.9f * s1[bi] + 0.1f * gs[b];
-                            s2[bi] = 0.999f * s2[bi] + 0.001f * gs[b] * gs[b];
-                            logScale[bi] -= lrScale * (s1[bi] / c1) / (MathF.Sqrt(s2[bi] / c2) + 1e-8f);
-                        }
+                        long i = (long)r * k + j;
+                        int b = r * nb + j / grid.BlockSize;
+                        float q = Math.Clamp(MathF.Round(u[i], MidpointRounding.ToEven), grid.QMin, grid.QMax);
+                        d[i] = q * startScales[b] * MathF.Exp(logScale[b]) - obj.W[i];
                     }
                 }
-            });
-            done = to;
-            st.Progress?.Invoke(done, total);
-        }
+
+                obj.Apply(tile.Start, tile.End, d, g);
+                int t = it + 1;
+                float c1 = 1f - MathF.Pow(0.9f, t), c2 = 1f - MathF.Pow(0.999f, t);
+                for (int r = tile.Start; r < tile.End; r++)
+                {
+                    // The forward pass is hard, so its error is exact: keep the best codes and scales seen.
+                    Span<float> dr = d.AsSpan(r * k, k);
+                    double loss = TensorPrimitives.Dot(dr, g.AsSpan(r * k, k)) + 2.0 * TensorPrimitives.Dot(dr, obj.Cross.AsSpan(r * k, k)) + obj.C0[r];
+                    if (loss < bestLoss[r])
+                    {
+                        bestLoss[r] = loss;
+                        for (int j = 0; j < k; j++)
+                        {
+                            long i = (long)r * k + j;
+                            bestCodes[i] = (int)Math.Clamp(MathF.Round(u[i], MidpointRounding.ToEven), grid.QMin, grid.QMax);
+                        }
+
+                        for (int b = 0; b < nb; b++)
+                        {
+                            bestScales[r * nb + b] = startScales[r * nb + b] * MathF.Exp(logScale[r * nb + b]);
+                        }
+                    }
+
+                    Array.Clear(gs);
+                    for (int j = 0; j < k; j++)
+                    {
+                        long i = (long)r * k + j;
+                        int b = r * nb + j / grid.BlockSize;
+                        float s = startScales[b] * MathF.Exp(logScale[b]);
+                        float q = Math.Clamp(MathF.Round(u[i], MidpointRounding.ToEven), grid.QMin, grid.QMax);
+                        float gw = invN * (g[i] + obj.Cross[i]);
+                        gs[j / grid.BlockSize] += gw * q * s;
+                        float gu = u[i] >= grid.QMin - 0.5f && u[i] <= grid.QMax + 0.5f ? gw * s : 0f;
+                        m1[i] = 0.9f * m1[i] + 0.1f * gu;
+                        m2[i] = 0.999f * m2[i] + 0.001f * gu * gu;
+                        u[i] -= lr * (m1[i] / c1) / (MathF.Sqrt(m2[i] / c2) + 1e-8f);
+                    }
+
+                    for (int b = 0; b < nb && lrScale > 0f; b++)
+                    {
+                        int bi = r * nb + b;
+                        s1[bi] = 0.9f * s1[bi] + 0.1f * gs[b];
+                        s2[bi] = 0.999f * s2[bi] + 0.001f * gs[b] * gs[b];
+                        logScale[bi] -= lrScale * (s1[bi] / c1) / (MathF.Sqrt(s2[bi] / c2) + 1e-8f);
+                    }
+                }
+            }
+        });
 
         return (done, early);
     }
