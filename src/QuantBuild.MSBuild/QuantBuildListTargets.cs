@@ -8,21 +8,8 @@ namespace QuantBuild.MSBuild;
 /// Asks the tool (<c>quantbuild targets --json</c>) which targets the yaml has and which runtime identifiers each device
 /// serves, picks the ones this build needs, and says where each quantized model and manifest go in the output.
 /// </summary>
-public sealed class QuantBuildListTargets : Microsoft.Build.Utilities.Task, ICancelableTask
+public sealed class QuantBuildListTargets : QuantBuildToolTask
 {
-    private readonly CancellationTokenSource _cancel = new();
-
-    /// <summary>The dotnet host to run the tool with.</summary>
-    public string DotnetHost { get; set; } = "dotnet";
-
-    /// <summary>QuantBuild.Cli.dll.</summary>
-    [Required]
-    public string ToolPath { get; set; } = string.Empty;
-
-    /// <summary>The quantize.yaml.</summary>
-    [Required]
-    public string ConfigFile { get; set; } = string.Empty;
-
     /// <summary>The project folder: output paths inside it keep their relative layout.</summary>
     [Required]
     public string ProjectDirectory { get; set; } = string.Empty;
@@ -63,9 +50,6 @@ public sealed class QuantBuildListTargets : Microsoft.Build.Utilities.Task, ICan
     public string ReplacedRelativePath { get; private set; } = string.Empty;
 
     /// <inheritdoc />
-    public void Cancel() => _cancel.Cancel();
-
-    /// <inheritdoc />
     public override bool Execute()
     {
         if (!File.Exists(ConfigFile))
@@ -84,8 +68,8 @@ public sealed class QuantBuildListTargets : Microsoft.Build.Utilities.Task, ICan
         else
         try
         {
-            (int code, stdout, List<string> errors) = new ToolProcess(DotnetHost, ToolPath)
-                .Run(["targets", "--json", "-c", ConfigFile], _ => { }, _cancel.Token);
+            (int code, stdout, List<string> errors) = Tool()
+                .Run(["targets", "--json", "-c", ConfigFile], _ => { }, Cancellation);
             if (code != 0)
             {
                 bool logged = false;

@@ -10,21 +10,8 @@ namespace QuantBuild.MSBuild;
 /// QBnnnn line as an error or warning at its yaml file/line/column, a failed gate with both metric values, fp32 nodes
 /// as QB5001 warnings, and whether each target came from the cache.
 /// </summary>
-public sealed class QuantBuildQuantize : Microsoft.Build.Utilities.Task, ICancelableTask
+public sealed class QuantBuildQuantize : QuantBuildToolTask
 {
-    private readonly CancellationTokenSource _cancel = new();
-
-    /// <summary>The dotnet host to run the tool with.</summary>
-    public string DotnetHost { get; set; } = "dotnet";
-
-    /// <summary>QuantBuild.Cli.dll.</summary>
-    [Required]
-    public string ToolPath { get; set; } = string.Empty;
-
-    /// <summary>The quantize.yaml.</summary>
-    [Required]
-    public string ConfigFile { get; set; } = string.Empty;
-
     /// <summary>The targets to run (ItemSpec = name, metadata Line).</summary>
     [Required]
     public ITaskItem[] Targets { get; set; } = [];
@@ -42,9 +29,6 @@ public sealed class QuantBuildQuantize : Microsoft.Build.Utilities.Task, ICancel
     /// <summary>Files the run wrote (models, manifests, reports), for FileWrites.</summary>
     [Output]
     public ITaskItem[] WrittenFiles { get; private set; } = [];
-
-    /// <inheritdoc />
-    public void Cancel() => _cancel.Cancel();
 
     /// <inheritdoc />
     public override bool Execute()
@@ -78,7 +62,7 @@ public sealed class QuantBuildQuantize : Microsoft.Build.Utilities.Task, ICancel
         bool sawError = false;
         try
         {
-            (exitCode, stdout, _) = new ToolProcess(DotnetHost, ToolPath).Run(arguments, line =>
+            (exitCode, stdout, _) = Tool().Run(arguments, line =>
             {
                 if (Diagnostics.TryLog(Log, line, out bool isError))
                 {
@@ -88,7 +72,7 @@ public sealed class QuantBuildQuantize : Microsoft.Build.Utilities.Task, ICancel
                 {
                     Log.LogMessage(MessageImportance.Low, line);
                 }
-            }, _cancel.Token);
+            }, Cancellation);
         }
         catch (ToolException e)
         {
@@ -96,7 +80,7 @@ public sealed class QuantBuildQuantize : Microsoft.Build.Utilities.Task, ICancel
             return false;
         }
 
-        if (_cancel.IsCancellationRequested)
+        if (Cancellation.IsCancellationRequested)
         {
             return false;
         }
