@@ -53,8 +53,11 @@ internal sealed class LayerMatrix
     public float Scale(int c, int r) => Scales[c * Groups + r / GroupSize];
 }
 
-/// <summary>A layer quantized at one exponent: code indices [channels, padded length], the decoded weights and the objective.</summary>
-internal sealed record LayerQuantization(int Bits, double Exponent, float[] Lut, int[] Codes, float[] Decoded, double Error);
+/// <summary>
+/// A layer quantized at one exponent: code indices [channels, padded length], the decoded weights, the objective
+/// <see cref="Error"/> and the squared weight error <see cref="WeightSquaredError"/> Σ(w − ŵ)² (the budget's measure).
+/// </summary>
+internal sealed record LayerQuantization(int Bits, double Exponent, float[] Lut, int[] Codes, float[] Decoded, double Error, double WeightSquaredError);
 
 /// <summary>An error to minimise, summed over a layer's rows.</summary>
 internal interface ILayerObjective
@@ -82,21 +85,43 @@ internal sealed class WeightError : ILayerObjective
 /// </summary>
 internal sealed class OutputError : ILayerObjective
 {
-    public OutputError(float[] hessian, int length)
+    public OutputError(float[] hessian, int length, double ridge = 0)
     {
         H = hessian;
         Length = length;
+        Ridge = ridge;
     }
 
     public float[] H { get; }
 
     public int Length { get; }
 
+    /// <summary>ρ in dᵀ(H + ρI)d: how much each unit of squared weight error costs on top of the output error.</summary>
+    public double Ridge { get; }
+
+    /// <summary>The mean of H's diagonal, the natural unit of <see cref="Ridge"/> (the output error one weight's error causes on its own).</summary>
+    public double MeanDiagonal
+    {
+        get
+        {
+            double sum = 0;
+            for (int i = 0; i < Length; i++)
+            {
+                sum += H[i * Length + i];
+            }
+
+            return sum / Length;
+        }
+    }
+
     public string Name => "output squared error";
+
+    /// <summary>The same H with ridge <paramref name="ridge"/> (H is shared, not copied).</summary>
+    public OutputError WithRidge(double ridge) => new(H, Length, ridge);
 
     public double RowError(int row, ReadOnlySpan<float> diff)
     {
-        double sum = 0;
+        double sum = Ridge == 0 ? 0 : Ridge * TensorPrimitives.Dot(diff, diff);
         for (int i = 0; i < Length; i++)
         {
             if (diff[i] != 0)
@@ -133,7 +158,7 @@ internal static class LayerQuantizer
             }
         });
 
-        return new LayerQuantization(bits, exponent, lut, codes, decoded, Score(m, decoded, objective));
+        return new LayerQuantization(bits, exponent, lut, codes, decoded, Score(m, decoded, objective), Score(m, decoded, WeightError.Instance));
     }
 
     /// <summary>The objective summed over rows (rows in parallel, summed in order so the total is deterministic).</summary>
@@ -158,10 +183,17 @@ internal static class LayerQuantizer
     /// <summary>
     /// The exponent with the least objective: a = 1 first (so ties keep the uniform grid and the result is never worse
     /// than it), then a coarse grid over [min, max], then two refinements of ±one step around the best at a quarter of
-    /// the previous step.
+    /// the previous step. With a <paramref name="weightBudget"/> (a bound on Σ(w − ŵ)²) only exponents within it
+    /// compete on the objective; when none is, the one with the least weight error wins.
     /// </summary>
-    public static LayerQuantization Search(LayerMatrix m, int bits, ExponentRange range, ILayerObjective objective, List<(double Exponent, double Error)>? trials = null)
+    public static LayerQuantization Search(LayerMatrix m, int bits, ExponentRange range, ILayerObjective objective, List<(double Exponent, double Error, double WeightSquaredError)>? trials = null, double weightBudget = double.PositiveInfinity)
     {
+        bool Better(LayerQuantization q, LayerQuantization current)
+        {
+            bool feasible = q.WeightSquaredError <= weightBudget, currentFeasible = current.WeightSquaredError <= weightBudget;
+            return feasible != currentFeasible ? feasible : feasible ? q.Error < current.Error : q.WeightSquaredError < current.WeightSquaredError;
+        }
+
         var seen = new Dictionary<double, LayerQuantization>();
         LayerQuantization? best = null;
         void Try(double a)
@@ -174,8 +206,8 @@ internal static class LayerQuantizer
 
             LayerQuantization q = Quantize(m, bits, a, objective);
             seen[a] = q;
-            trials?.Add((a, q.Error));
-            if (best is null || q.Error < best.Error)
+            trials?.Add((a, q.Error, q.WeightSquaredError));
+            if (best is null || Better(q, best))
             {
                 best = q;
             }
@@ -211,6 +243,60 @@ internal static class LayerQuantizer
     }
 
     /// <summary>
+    /// <see cref="OptimizeCodes"/> on the output error, held to a weight-error budget: if the unconstrained optimum
+    /// leaves Σ(w − ŵ)² above <paramref name="weightBudget"/>, the codes are optimised for dᵀ(H + ρI)d instead, with
+    /// the least ridge ρ (ρ̄·2^k, ρ̄ the mean of H's diagonal, k from −6 to 10, found by bisection) whose result is within
+    /// the budget; if none is, <paramref name="start"/> is kept. The result's <see cref="LayerQuantization.Error"/> is
+    /// the plain output error, never above <paramref name="start"/>'s. <paramref name="ridge"/> is the ρ used (0 when
+    /// the budget did not bind, NaN when <paramref name="start"/> was kept).
+    /// </summary>
+    public static LayerQuantization OptimizeCodesWithinBudget(LayerMatrix m, LayerQuantization start, OutputError objective, double weightBudget, out double ridge)
+    {
+        LayerQuantization free = OptimizeCodes(m, start, objective);
+        ridge = 0;
+        if (free.WeightSquaredError <= weightBudget)
+        {
+            return free;
+        }
+
+        double unit = objective.MeanDiagonal;
+        LayerQuantization? best = null;
+        double bestRidge = double.NaN;
+        int lo = -6, hi = 10; // the feasible ridge is searched in [2^lo, 2^hi]·unit; weight error falls as ρ grows
+        while (lo <= hi && unit > 0)
+        {
+            int k = (lo + hi) >> 1;
+            double rho = unit * Math.Pow(2, k);
+            LayerQuantization q = OptimizeCodes(m, start, objective.WithRidge(rho));
+            if (q.WeightSquaredError <= weightBudget)
+            {
+                (best, bestRidge) = (q, rho);
+                hi = k - 1;
+            }
+            else
+            {
+                lo = k + 1;
+            }
+        }
+
+        if (best is null)
+        {
+            ridge = double.NaN;
+            return start;
+        }
+
+        double plain = Score(m, best.Decoded, objective);
+        if (plain > start.Error)
+        {
+            ridge = double.NaN;
+            return start;
+        }
+
+        ridge = bestRidge;
+        return best with { Error = plain };
+    }
+
+    /// <summary>
     /// Moves codes over the whole grid to lower the objective, exponent and scales fixed. Data-free that is the
     /// nearest grid value per weight; with the output error it is coordinate descent per row: for each weight the
     /// grid value with the largest decrease −2δ(Hd)ᵢ + δ²Hᵢᵢ is taken, (Hd) updated, for up to <paramref name="sweeps"/>
@@ -240,6 +326,7 @@ internal static class LayerQuantizer
         else
         {
             float[] h = output.H;
+            double ridge = output.Ridge;
             Parallel.For(0, m.Channels, () => (new float[n], new double[n], new float[levels]), (c, _, buffers) =>
             {
                 (float[] diff, double[] g, float[] values) = buffers;
@@ -247,7 +334,7 @@ internal static class LayerQuantizer
                 TensorPrimitives.Subtract(m.Row(c), w, diff);
                 for (int i = 0; i < n; i++)
                 {
-                    g[i] = TensorPrimitives.Dot(h.AsSpan(i * n, n), diff);
+                    g[i] = TensorPrimitives.Dot(h.AsSpan(i * n, n), diff) + ridge * diff[i];
                 }
 
                 int group = -1;
@@ -266,7 +353,7 @@ internal static class LayerQuantizer
                             }
                         }
 
-                        double hii = h[i * n + i];
+                        double hii = h[i * n + i] + ridge;
                         double bestGain = -1e-12 * Math.Max(hii, 1e-30) * values[levels - 1] * values[levels - 1];
                         int bestK = -1;
                         double current = w[i];
@@ -291,6 +378,8 @@ internal static class LayerQuantizer
                                 g[j] -= delta * column[j];
                             }
 
+                            g[i] -= delta * ridge;
+
                             changed = true;
                         }
                     }
@@ -306,7 +395,12 @@ internal static class LayerQuantizer
         }
 
         double error = Score(m, decoded, objective);
-        // Float rounding can make the recomputed total differ in the last bits: keep the start if it is not better.
-        return error <= start.Error ? start with { Codes = codes, Decoded = decoded, Error = error } : start;
+        // start.Error may be under another objective (a ridge added here, or the weight error of a start searched on
+        // the output error): compare like with like. Float rounding can also make the recomputed total differ in the
+        // last bits: keep the start if it is not better.
+        double startError = objective is OutputError { Ridge: 0 } ? start.Error : Score(m, start.Decoded, objective);
+        return error <= startError
+            ? start with { Codes = codes, Decoded = decoded, Error = error, WeightSquaredError = Score(m, decoded, WeightError.Instance) }
+            : start with { Error = startError };
     }
 }

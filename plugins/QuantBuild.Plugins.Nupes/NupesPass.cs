@@ -55,9 +55,27 @@ public sealed class NupesPass : QuantizationPass<NupesOptions>
             ILayerObjective objective = Objective(context, layer, activations, options);
             var layerClock = Stopwatch.StartNew();
             LayerQuantization uniform = LayerQuantizer.Quantize(m, options.Bits, 1.0, objective);
-            LayerQuantization best = LayerQuantizer.Search(m, options.Bits, options.Exponent, objective);
+            double budget = objective is OutputError && options.MaxWeightMseRatio > 0 ? options.MaxWeightMseRatio * uniform.WeightSquaredError : double.PositiveInfinity;
+            LayerQuantization best = LayerQuantizer.Search(m, options.Bits, options.Exponent, objective, weightBudget: budget);
             LayerQuantization searched = best;
-            if (options.OptimizeCodes)
+            string ridgeNote = string.Empty;
+            if (searched.WeightSquaredError > budget)
+            {
+                ridgeNote = string.Create(CultureInfo.InvariantCulture, $"; no exponent reaches {options.MaxWeightMseRatio:0.###}× uniform's weight MSE: the least weight error kept, codes nearest");
+                best = LayerQuantizer.OptimizeCodes(m, best, WeightError.Instance);
+                best = best with { Error = LayerQuantizer.Score(m, best.Decoded, objective) };
+            }
+            else if (options.OptimizeCodes && objective is OutputError output && !double.IsPositiveInfinity(budget))
+            {
+                best = LayerQuantizer.OptimizeCodesWithinBudget(m, best, output, budget, out double ridge);
+                ridgeNote = ridge switch
+                {
+                    0 => "; codes optimised freely within the weight-MSE bound",
+                    double.NaN => "; codes kept as searched (no ridge met the weight-MSE bound with a gain)",
+                    _ => string.Create(CultureInfo.InvariantCulture, $"; codes held to the weight-MSE bound by ridge {ridge / output.MeanDiagonal:G3}·mean(diag H)"),
+                };
+            }
+            else if (options.OptimizeCodes)
             {
                 best = LayerQuantizer.OptimizeCodes(m, best, objective);
             }
@@ -71,7 +89,7 @@ public sealed class NupesPass : QuantizationPass<NupesOptions>
             after += constants.Sum(t => (long)t.Data.Length);
             double mse = WeightMse(m, best.Decoded), uniformMse = WeightMse(m, uniform.Decoded);
             context.Log.Information(string.Create(CultureInfo.InvariantCulture,
-                $"{layer.Node.DisplayName}: {options.Bits}-bit a={best.Exponent:0.####}, {objective.Name} {best.Error:G4} (uniform a=1: {uniform.Error:G4}, after search {searched.Error:G4}); weight MSE {mse:G4} vs uniform {uniformMse:G4}; {layer.Weight.Data.Length} → {constants.Sum(t => (long)t.Data.Length)} bytes; {layerClock.Elapsed.TotalSeconds:0.00} s"));
+                $"{layer.Node.DisplayName}: {options.Bits}-bit a={best.Exponent:0.####}, {objective.Name} {best.Error:G4} (uniform a=1: {uniform.Error:G4}, after search {searched.Error:G4}); weight MSE {mse:G4} vs uniform {uniformMse:G4}{ridgeNote}; {layer.Weight.Data.Length} → {constants.Sum(t => (long)t.Data.Length)} bytes; {layerClock.Elapsed.TotalSeconds:0.00} s"));
             context.Progress.Report(new StageProgress("nupes", i + 1, layers.Count));
         }
 

@@ -31,9 +31,41 @@ public sealed class PipelineTests : IDisposable
     }
 
     [Fact]
-    public void FourBitNupesShrinksTheFileAndBeatsUniformFourBitOnTheSample()
+    public void FourBitNupesShrinksTheFileAndBeatsUniformFourBitOnTheCnnSample()
     {
-        string sample = TestData.CnnSample;
+        (TargetResult nupes, TargetResult uniform) = RunFourBit(TestData.CnnSample, "eval_images.npy", "eval_labels.npy", batch: 250);
+
+        // 4 bits of 32: the file is about an eighth of the fp32 one (biases, scales and the graph stay).
+        Assert.True(nupes.QuantizedBytes < 0.15 * nupes.Fp32Bytes, $"{nupes.QuantizedBytes} of {nupes.Fp32Bytes}");
+        Assert.Equal(uniform.QuantizedBytes, nupes.QuantizedBytes);
+
+        // Same bits, same per-channel scales, same file format: NUPES is more accurate than the uniform grid.
+        Assert.True(nupes.QuantizedValue > uniform.QuantizedValue, $"nupes {nupes.QuantizedValue} vs uniform {uniform.QuantizedValue}");
+        Assert.True(nupes.OutputSqnrDb > uniform.OutputSqnrDb + 2, $"SQNR nupes {nupes.OutputSqnrDb} vs uniform {uniform.OutputSqnrDb}");
+        AssertEveryLayerIsCloserToItsWeights(TestData.CnnSample, nupes, uniform);
+
+        // The written file holds packed uint8 codes instead of the fp32 weights, decoded by a Gather over the table.
+        OnnxModel written = OnnxModelLoader.Load(nupes.OutputPath!);
+        Assert.DoesNotContain(written.Graph.Initializers, t => t.ElementType == ElementType.Float && t.ElementCount > 10000);
+        Assert.Contains(written.Graph.Initializers, t => t.Name!.EndsWith(".codes4b", StringComparison.Ordinal) && t.ElementType == ElementType.UInt8);
+        Assert.Equal(5, written.Graph.Nodes.Count(n => n.OpType == "Gather"));
+        Assert.Equal(5, nupes.FloatNodes.Count(f => f.OpType is "Conv" or "Gemm"));
+    }
+
+    [Fact]
+    public void FourBitNupesBeatsUniformFourBitOnTheTransformerSample()
+    {
+        (TargetResult nupes, TargetResult uniform) = RunFourBit(TestData.TransformerSample, "eval_inputs.npy", "eval_labels.npy", batch: 100);
+
+        Assert.Equal(uniform.QuantizedBytes, nupes.QuantizedBytes);
+        Assert.True(nupes.QuantizedValue > uniform.QuantizedValue, $"nupes {nupes.QuantizedValue} vs uniform {uniform.QuantizedValue}");
+        Assert.True(nupes.OutputSqnrDb > uniform.OutputSqnrDb + 1.5, $"SQNR nupes {nupes.OutputSqnrDb} vs uniform {uniform.OutputSqnrDb}");
+        AssertEveryLayerIsCloserToItsWeights(TestData.TransformerSample, nupes, uniform);
+    }
+
+    /// <summary>The default NUPES pass (data-driven, bounded weight MSE) and uniform RTN, both 4-bit per channel, through the pipeline.</summary>
+    private (TargetResult Nupes, TargetResult Uniform) RunFourBit(string sample, string evalData, string evalLabels, int batch)
+    {
         string config = Path.Combine(_root, "quantize.yaml");
         File.WriteAllText(config, $"""
             model: {Path.Combine(sample, "model.onnx")}
@@ -41,12 +73,12 @@ public sealed class PipelineTests : IDisposable
             calibration:
               data: {Path.Combine(sample, "data", "calibration.npy")}
             evaluation:
-              data: {Path.Combine(sample, "data", "eval_images.npy")}
-              labels: {Path.Combine(sample, "data", "eval_labels.npy")}
+              data: {Path.Combine(sample, "data", evalData)}
+              labels: {Path.Combine(sample, "data", evalLabels)}
               metric: top1
-              batch_size: 250
+              batch_size: {batch}
             gate:
-              max_drop: 1.0
+              max_drop: 3.0
             targets:
               nupes:
                 device: cpu-x64-vnni
@@ -66,30 +98,54 @@ public sealed class PipelineTests : IDisposable
 
         QuantizeConfig loaded = QuantizeConfigLoader.Load(config, new ConfigValidationOptions { KnownPasses = null });
         RunResult run = new QuantizePipeline(loaded).Run(new PipelineOptions { WriteReports = false });
-        TargetResult nupes = run.Targets.Single(t => t.Name == "nupes");
-        TargetResult uniform = run.Targets.Single(t => t.Name == "uniform");
         foreach (TargetResult t in run.Targets)
         {
             _output.WriteLine($"{t.Name}: {t.Status} top1 {t.QuantizedValue} (fp32 {t.Fp32Value}), {t.QuantizedBytes} of {t.Fp32Bytes} bytes, SQNR {t.OutputSqnrDb:0.00} dB {t.Error}");
         }
 
+        TargetResult nupes = run.Targets.Single(t => t.Name == "nupes");
+        TargetResult uniform = run.Targets.Single(t => t.Name == "uniform");
         Assert.Equal(TargetStatus.Passed, nupes.Status);
         Assert.Equal(TargetStatus.Passed, uniform.Status);
         Assert.NotNull(nupes.QuantizedValue);
+        Assert.NotNull(uniform.QuantizedValue);
+        return (nupes, uniform);
+    }
 
-        // 4 bits of 32: the file is about an eighth of the fp32 one (biases, scales and the graph stay).
-        Assert.True(nupes.QuantizedBytes < 0.15 * nupes.Fp32Bytes, $"{nupes.QuantizedBytes} of {nupes.Fp32Bytes}");
+    /// <summary>
+    /// Every coded weight, as ONNX Runtime decodes it from the written file, is nearer the fp32 weight (MSE) with
+    /// NUPES than with uniform RTN, and so is the total.
+    /// </summary>
+    private void AssertEveryLayerIsCloserToItsWeights(string sample, TargetResult nupes, TargetResult uniform)
+    {
+        OnnxModel source = OnnxModelLoader.Load(Path.Combine(sample, "model.onnx"));
+        var weights = source.Graph.Initializers.Where(t => t.Name is not null).ToDictionary(t => t.Name!);
+        List<string> names = source.Graph.Nodes
+            .Where(n => n.OpType is "Conv" or "Gemm" or "MatMul" && n.Inputs.Count > 1 && weights.TryGetValue(n.Inputs[1], out TensorValue? w) && w.ElementType == ElementType.Float && w.Dims.Length >= 2)
+            .Select(n => n.Inputs[1]).Distinct().ToList();
+        Assert.NotEmpty(names);
+        Dictionary<string, float[]> coded = TestData.DecodedWeights(nupes.OutputPath!, names);
+        Dictionary<string, float[]> baseline = TestData.DecodedWeights(uniform.OutputPath!, names);
+        double total = 0, totalUniform = 0;
+        foreach (string name in names)
+        {
+            float[] fp32 = weights[name].AsDense().AsSpan<float>().ToArray();
+            double se = 0, seUniform = 0;
+            for (int i = 0; i < fp32.Length; i++)
+            {
+                se += Math.Pow(fp32[i] - coded[name][i], 2);
+                seUniform += Math.Pow(fp32[i] - baseline[name][i], 2);
+            }
 
-        // Same bits, same per-channel scales, same file format: NUPES is more accurate than the uniform grid.
-        Assert.True(nupes.QuantizedValue >= uniform.QuantizedValue, $"nupes {nupes.QuantizedValue} vs uniform {uniform.QuantizedValue}");
-        Assert.True(nupes.OutputSqnrDb > uniform.OutputSqnrDb + 3, $"SQNR nupes {nupes.OutputSqnrDb} vs uniform {uniform.OutputSqnrDb}");
+            _output.WriteLine($"{name}: weight MSE {se / fp32.Length:G4} vs uniform {seUniform / fp32.Length:G4} ({se / seUniform:0.000})");
+            Assert.True(se < seUniform, $"{name}: weight squared error {se} vs uniform {seUniform}");
+            Assert.NotEqual(0, seUniform);
+            total += se;
+            totalUniform += seUniform;
+        }
 
-        // The written file holds packed uint8 codes instead of the fp32 weights, decoded by a Gather over the table.
-        OnnxModel written = OnnxModelLoader.Load(nupes.OutputPath!);
-        Assert.DoesNotContain(written.Graph.Initializers, t => t.ElementType == ElementType.Float && t.ElementCount > 10000);
-        Assert.Contains(written.Graph.Initializers, t => t.Name!.EndsWith(".codes4b", StringComparison.Ordinal) && t.ElementType == ElementType.UInt8);
-        Assert.Equal(5, written.Graph.Nodes.Count(n => n.OpType == "Gather"));
-        Assert.Equal(5, nupes.FloatNodes.Count(f => f.OpType is "Conv" or "Gemm"));
+        _output.WriteLine($"overall weight MSE ratio {total / totalUniform:0.000}");
+        Assert.True(total < 0.97 * totalUniform, $"overall {total} vs uniform {totalUniform}");
     }
 
     [Theory]

@@ -13,7 +13,7 @@ public class SearchTests
     {
         var m = new LayerMatrix(TestData.Weights(32 * 144, bits), 32, 144, 0);
         double uniform = LayerQuantizer.Quantize(m, bits, 1.0, WeightError.Instance).Error;
-        var trials = new List<(double, double)>();
+        var trials = new List<(double, double, double)>();
         LayerQuantization best = LayerQuantizer.Search(m, bits, Range, WeightError.Instance, trials);
         Assert.True(best.Error <= uniform);
         Assert.Equal(trials.Min(t => t.Item2), best.Error);
@@ -50,6 +50,98 @@ public class SearchTests
                 Assert.Equal(NupesGrid.Decode(optimised.Codes[c * m.PaddedLength + r], optimised.Lut, m.Scale(c, r)), optimised.Decoded[c * length + r]);
             }
         }
+    }
+
+    [Theory]
+    [InlineData(3, 0)]
+    [InlineData(4, 0)]
+    [InlineData(4, 16)]
+    public void BudgetedSearchTakesTheBestExponentWithinTheWeightErrorBudget(int bits, int groupSize)
+    {
+        const int length = 48;
+        var m = new LayerMatrix(TestData.Weights(24 * length, 7), 24, length, groupSize);
+        var objective = new OutputError(Hessian.FromRows(TestData.Inputs(500, length, 5), length), length);
+        var freeTrials = new List<(double Exponent, double Error, double WeightSquaredError)>();
+        LayerQuantization free = LayerQuantizer.Search(m, bits, Range, objective, freeTrials);
+        double leastWeightError = freeTrials.Min(t => t.WeightSquaredError);
+        // the output error's favourite exponent reconstructs the weights worse than the best one for the weights:
+        // a budget between the two has to move the choice
+        Assert.True(free.WeightSquaredError > leastWeightError, $"{free.WeightSquaredError} vs {leastWeightError}");
+        double budget = (free.WeightSquaredError + leastWeightError) / 2;
+
+        var trials = new List<(double Exponent, double Error, double WeightSquaredError)>();
+        LayerQuantization best = LayerQuantizer.Search(m, bits, Range, objective, trials, budget);
+
+        Assert.True(best.WeightSquaredError <= budget, $"{best.WeightSquaredError} vs budget {budget}");
+        Assert.Equal(trials.Where(t => t.WeightSquaredError <= budget).Min(t => t.Error), best.Error);
+        Assert.Equal(LayerQuantizer.Score(m, best.Decoded, WeightError.Instance), best.WeightSquaredError);
+        Assert.True(best.Error > free.Error, $"budgeted {best.Error} vs unbudgeted {free.Error}");
+    }
+
+    [Fact]
+    public void AnUnreachableBudgetFallsBackToTheLeastWeightError()
+    {
+        var m = new LayerMatrix(TestData.Weights(16 * 40, 3), 16, 40, 0);
+        var objective = new OutputError(Hessian.FromRows(TestData.Inputs(200, 40, 8), 40), 40);
+        var trials = new List<(double Exponent, double Error, double WeightSquaredError)>();
+        LayerQuantization best = LayerQuantizer.Search(m, 4, Range, objective, trials, weightBudget: 0);
+        Assert.Equal(trials.Min(t => t.WeightSquaredError), best.WeightSquaredError);
+        Assert.True(best.WeightSquaredError > 0);
+    }
+
+    [Theory]
+    [InlineData(3, 0)]
+    [InlineData(4, 0)]
+    [InlineData(4, 16)]
+    public void CodeOptimisationWithinABudgetStaysUnderItAndStillLowersTheOutputError(int bits, int groupSize)
+    {
+        const int length = 48;
+        var m = new LayerMatrix(TestData.Weights(24 * length, 13), 24, length, groupSize);
+        var objective = new OutputError(Hessian.FromRows(TestData.Inputs(500, length, 4), length), length);
+        LayerQuantization uniform = LayerQuantizer.Quantize(m, bits, 1.0, objective);
+        double budget = 0.95 * uniform.WeightSquaredError;
+        LayerQuantization searched = LayerQuantizer.Search(m, bits, Range, objective, weightBudget: budget);
+        LayerQuantization unbounded = LayerQuantizer.OptimizeCodes(m, searched, objective);
+        LayerQuantization bounded = LayerQuantizer.OptimizeCodesWithinBudget(m, searched, objective, budget, out double ridge);
+
+        // the unbounded optimum trades weight error for output error past the budget, so the ridge had to act
+        Assert.True(unbounded.WeightSquaredError > budget, $"{unbounded.WeightSquaredError} vs {budget}");
+        Assert.True(ridge > 0 && double.IsFinite(ridge), $"ridge {ridge}");
+        Assert.True(bounded.WeightSquaredError <= budget, $"{bounded.WeightSquaredError} vs {budget}");
+        Assert.Equal(LayerQuantizer.Score(m, bounded.Decoded, WeightError.Instance), bounded.WeightSquaredError);
+        Assert.Equal(LayerQuantizer.Score(m, bounded.Decoded, objective), bounded.Error);
+        Assert.True(bounded.Error < 0.9 * searched.Error, $"{bounded.Error} vs searched {searched.Error}");
+        for (int i = 0; i < m.Values.Length; i++)
+        {
+            int c = i / length, r = i % length;
+            Assert.Equal(NupesGrid.Decode(bounded.Codes[c * m.PaddedLength + r], bounded.Lut, m.Scale(c, r)), bounded.Decoded[i]);
+        }
+    }
+
+    [Fact]
+    public void ALooseBudgetLeavesTheUnboundedOptimum()
+    {
+        const int length = 32;
+        var m = new LayerMatrix(TestData.Weights(8 * length, 21), 8, length, 0);
+        var objective = new OutputError(Hessian.FromRows(TestData.Inputs(300, length, 6), length), length);
+        LayerQuantization searched = LayerQuantizer.Search(m, 4, Range, objective);
+        LayerQuantization unbounded = LayerQuantizer.OptimizeCodes(m, searched, objective);
+        LayerQuantization bounded = LayerQuantizer.OptimizeCodesWithinBudget(m, searched, objective, unbounded.WeightSquaredError, out double ridge);
+        Assert.Equal(0, ridge);
+        Assert.Equal(unbounded.Codes, bounded.Codes);
+    }
+
+    [Fact]
+    public void RidgeAddsTheWeightErrorToTheOutputError()
+    {
+        const int length = 20;
+        var objective = new OutputError(Hessian.FromRows(TestData.Inputs(100, length, 2), length), length);
+        float[] d = TestData.Weights(length, 17);
+        double plain = objective.RowError(0, d);
+        double squared = d.Sum(v => (double)v * v);
+        Assert.Equal(plain + 0.5 * squared, objective.WithRidge(0.5).RowError(0, d), 6);
+        Assert.Same(objective.H, objective.WithRidge(0.5).H);
+        Assert.Equal(Enumerable.Range(0, length).Average(i => (double)objective.H[i * length + i]), objective.MeanDiagonal, 9);
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using QuantBuild.Abstractions.Ir;
 using QuantBuild.Abstractions.Tensors;
 using QuantBuild.Onnx;
+using QuantBuild.Runtime;
 
 namespace QuantBuild.Plugins.Nupes.Tests;
 
@@ -52,6 +53,58 @@ internal static class TestData
     }
 
     public static string CnnSample => Path.Combine(RepoRoot, "samples", "fashion-mnist");
+
+    public static string TransformerSample => Path.Combine(RepoRoot, "samples", "tiny-transformer");
+
+    /// <summary>
+    /// The named weights of a written model as ONNX Runtime decodes them: a model of just the nodes the names depend
+    /// on (the decode subgraphs) and their initializers, run with no inputs. A name that is still an initializer is
+    /// returned as stored.
+    /// </summary>
+    public static Dictionary<string, float[]> DecodedWeights(string modelPath, IReadOnlyCollection<string> names)
+    {
+        OnnxModel written = OnnxModelLoader.Load(modelPath);
+        var initializers = written.Graph.Initializers.Where(t => t.Name is not null).ToDictionary(t => t.Name!, StringComparer.Ordinal);
+        var producers = new Dictionary<string, Node>(StringComparer.Ordinal);
+        foreach (Node node in written.Graph.Nodes)
+        {
+            foreach (string output in node.Outputs)
+            {
+                producers[output] = node;
+            }
+        }
+
+        var model = new OnnxModel { IrVersion = written.IrVersion, ProducerName = "nupes-test" };
+        model.OpsetImports.AddRange(written.OpsetImports);
+        model.Graph.Name = "decoded-weights";
+        var neededNodes = new HashSet<Node>();
+        var neededConstants = new HashSet<string>(StringComparer.Ordinal);
+        var pending = new Stack<string>(names);
+        while (pending.TryPop(out string? name))
+        {
+            if (initializers.ContainsKey(name))
+            {
+                neededConstants.Add(name);
+            }
+            else if (producers.TryGetValue(name, out Node? node) && neededNodes.Add(node))
+            {
+                foreach (string input in node.Inputs.Where(i => i.Length > 0))
+                {
+                    pending.Push(input);
+                }
+            }
+        }
+
+        model.Graph.Nodes.AddRange(written.Graph.Nodes.Where(neededNodes.Contains)); // graph order is topological
+        model.Graph.Initializers.AddRange(written.Graph.Initializers.Where(t => neededConstants.Contains(t.Name!)));
+        foreach (string name in names)
+        {
+            model.Graph.Outputs.Add(new ValueInfo { Name = name, Type = new TensorTypeInfo { ElementType = ElementType.Float } });
+        }
+
+        using var session = new InferenceSession(OnnxModelSaver.SaveToBytes(model), new SessionOptions());
+        return session.Run(new Dictionary<string, DenseTensor>()).ToDictionary(kv => kv.Key, kv => kv.Value.AsSpan<float>().ToArray(), StringComparer.Ordinal);
+    }
 
     /// <summary>The quantizable layers of a model: (node, weight as [channels, length] rows, channels, length).</summary>
     public static List<(string Node, float[] Rows, int Channels, int Length)> Layers(string modelPath)
