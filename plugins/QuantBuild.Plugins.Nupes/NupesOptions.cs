@@ -64,7 +64,11 @@ public sealed class NupesOptions
     /// <summary><c>layers</c>: node names or op types to quantize; empty for every Conv, Gemm and MatMul with a constant 2-D (or conv) weight.</summary>
     public string[] Layers { get; set; } = [];
 
-    /// <summary><c>samples</c>: calibration samples whose activations feed the data-driven objective.</summary>
+    /// <summary>
+    /// <c>samples</c>: calibration samples whose activations build each layer's H = XᵀX (data-driven). The inputs of
+    /// every coded layer are held for all of them at once; lower it for a model with large activations. A Gemm/MatMul
+    /// with n inputs needs well over n rows for H to be full rank (the CNN's 3136-input Gemm sees one row per sample).
+    /// </summary>
     [Range(1, 100000)]
-    public int Samples { get; set; } = 64;
+    public int Samples { get; set; } = 256;
 }
