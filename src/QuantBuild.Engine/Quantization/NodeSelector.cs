@@ -14,6 +14,9 @@ internal sealed class NodeSelector
     private readonly EncodeOptions _options;
     private readonly IReadOnlyDictionary<string, TensorRange>? _ranges;
 
+    /// <summary>Outputs of Constant nodes and of nodes computed from constants only, filled in graph order.</summary>
+    private readonly HashSet<string> _folded = new(StringComparer.Ordinal);
+
     private NodeSelector(GraphIndex index, EncodeOptions options, IReadOnlyDictionary<string, TensorRange>? ranges)
     {
         _index = index;
@@ -40,6 +43,15 @@ internal sealed class NodeSelector
             if (node.IsDefaultDomain && node.OpType == "Constant")
             {
                 modes[i] = NodeMode.Constant;
+                _folded.UnionWith(node.Outputs);
+                continue;
+            }
+
+            if (ComputesAConstant(node))
+            {
+                // e.g. a weight decoded from packed codes by a plugin: no activation flows through it at run time
+                _folded.UnionWith(node.Outputs);
+                reasons[i] = "computes a constant from initializers only: ONNX Runtime folds it once at load";
                 continue;
             }
 
@@ -84,6 +96,39 @@ internal sealed class NodeSelector
         }
 
         return (modes, reasons);
+    }
+
+    /// <summary>
+    /// True when every input of <paramref name="node"/> is an initializer or the output of an earlier node that is
+    /// itself constant, so ONNX Runtime computes it once at session creation. Nodes with no
+    /// inputs (random generators), subgraphs or a non-default domain are never treated as constant, and neither are
+    /// Q/DQ nodes (ONNX Runtime keeps those for its QDQ fusions rather than folding them).
+    /// </summary>
+    private bool ComputesAConstant(Node node)
+    {
+        if (!node.IsDefaultDomain || HasSubgraph(node) || node.OpType.StartsWith("Random", StringComparison.Ordinal)
+            || node.OpType is "Multinomial" or "QuantizeLinear" or "DequantizeLinear" or "DynamicQuantizeLinear")
+        {
+            return false;
+        }
+
+        int inputs = 0;
+        foreach (string input in node.Inputs)
+        {
+            if (input.Length == 0)
+            {
+                continue;
+            }
+
+            if (_index.Constant(input) is null && !_folded.Contains(input))
+            {
+                return false;
+            }
+
+            inputs++;
+        }
+
+        return inputs > 0;
     }
 
     private bool UsesFourBits(Node node) =>
@@ -220,7 +265,9 @@ internal sealed class NodeSelector
         TensorValue? w = _index.Constant(weight);
         if (w is null)
         {
-            return $"weight '{weight}' is not a constant (it is computed at run time)";
+            return _folded.Contains(weight)
+                ? $"weight '{weight}' is computed from initializers (decoded at load, e.g. a plugin's packed low-bit weights): the layer runs in fp32 on it"
+                : $"weight '{weight}' is not a constant (it is computed at run time)";
         }
 
         if (w.ElementType != ElementType.Float)

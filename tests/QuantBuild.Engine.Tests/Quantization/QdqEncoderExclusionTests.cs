@@ -76,6 +76,46 @@ public sealed class QdqEncoderExclusionTests
     }
 
     [Fact]
+    public void Weight_decoded_from_initializers_is_reported_as_folded_at_load_not_as_missing_kernels()
+    {
+        // what a plugin writes for packed low-bit weights: W = Cast(codes) * scale, then a MatMul reading W
+        OnnxModel model = TestGraphs.NewModel();
+        Graph g = model.Graph;
+        g.Inputs.Add(TestGraphs.Value("a", ElementType.Float, 2, 6));
+        g.Outputs.Add(TestGraphs.Value("y", ElementType.Float, 2, 4));
+        g.Initializers.Add(new TensorValue { Name = "codes", ElementType = ElementType.UInt8, Dims = [6, 4], Data = Enumerable.Range(0, 24).Select(i => (byte)(i % 15)).ToArray() });
+        g.Initializers.Add(TensorValue.FromFloats("scale", [0.01f], [1]));
+        g.AddNode("Cast", "decode_cast", new[] { "codes" }, new[] { "codes_f" }, NodeAttribute.FromInt("to", (long)ElementType.Float));
+        g.AddNode("Mul", "decode_mul", new[] { "codes_f", "scale" }, new[] { "w" });
+        g.AddNode("MatMul", "mm", new[] { "a", "w" }, new[] { "y" });
+
+        EncodeResult result = QdqEncoder.Encode(model, new Dictionary<string, TensorRange> { ["a"] = new(-1, 1), ["y"] = new(-1, 1) }, Vnni);
+
+        const string folded = "computes a constant from initializers only: ONNX Runtime folds it once at load";
+        Assert.Contains(new UnquantizedNode("decode_cast", "Cast", folded), result.UnquantizedNodes);
+        Assert.Contains(new UnquantizedNode("decode_mul", "Mul", folded), result.UnquantizedNodes);
+        UnquantizedNode mm = Assert.Single(result.UnquantizedNodes, n => n.NodeName == "mm");
+        Assert.StartsWith("weight 'w' is computed from initializers (decoded at load", mm.Reason);
+        Assert.DoesNotContain(result.Model.Graph.Nodes, n => n.OpType is "QuantizeLinear" or "DequantizeLinear");
+    }
+
+    [Fact]
+    public void A_node_fed_by_a_graph_input_is_not_taken_for_a_constant()
+    {
+        OnnxModel model = TestGraphs.NewModel();
+        Graph g = model.Graph;
+        g.Inputs.Add(TestGraphs.Value("a", ElementType.Float, 2, 6));
+        g.Outputs.Add(TestGraphs.Value("y", ElementType.Float, 2, 6));
+        g.Initializers.Add(TensorValue.FromFloats("scale", [0.5f], [1]));
+        g.AddNode("Mul", "scale_input", new[] { "a", "scale" }, new[] { "y" });
+
+        EncodeResult result = QdqEncoder.Encode(model, new Dictionary<string, TensorRange> { ["a"] = new(-1, 1), ["y"] = new(-1, 1) }, Vnni);
+
+        UnquantizedNode node = Assert.Single(result.UnquantizedNodes);
+        Assert.DoesNotContain("constant", node.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Missing_calibrated_range_is_reported_instead_of_guessed()
     {
         var ranges = TestGraphs.SmallConvNetRanges();
