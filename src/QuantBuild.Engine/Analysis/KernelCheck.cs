@@ -24,8 +24,7 @@ public static class KernelCheck
         string optimized = Path.Combine(Path.GetTempPath(), $"quantbuild-kernels-{Guid.NewGuid():N}.onnx");
         try
         {
-            double fp32Ms = Time(fp32, Options(sessionConfig, threads, null), batch, batches);
-            double quantMs = Time(quantized, Options(sessionConfig, threads, optimized), batch, batches);
+            (double fp32Ms, double quantMs) = TimeInterleaved(fp32, Options(sessionConfig, threads, null), quantized, Options(sessionConfig, threads, optimized), batch, batches);
             OnnxModel graph = OnnxModelLoader.Load(optimized);
             return new KernelCheckResult(batches, (int)batch.Values.First().Shape[0], threads, fp32Ms, quantMs, Unfused(graph.Graph),
                 graph.Graph.Nodes.GroupBy(n => n.OpType).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count()));
@@ -66,20 +65,46 @@ public static class KernelCheck
         return options;
     }
 
-    private static double Time(byte[] model, SessionOptions options, IReadOnlyDictionary<string, DenseTensor> batch, int batches)
+    /// <summary>
+    /// Median milliseconds per run of each model, the two sessions alive together and their runs alternated (the order
+    /// swapped every round), so load from elsewhere on the machine slows both alike instead of whichever ran second.
+    /// </summary>
+    private static (double A, double B) TimeInterleaved(byte[] a, SessionOptions aOptions, byte[] b, SessionOptions bOptions,
+        IReadOnlyDictionary<string, DenseTensor> batch, int batches)
     {
-        using var session = new InferenceSession(model, options);
-        session.Run(batch);
-        session.Run(batch);
-        var times = new double[Math.Max(1, batches)];
-        for (int i = 0; i < times.Length; i++)
+        using var first = new InferenceSession(a, aOptions);
+        using var second = new InferenceSession(b, bOptions);
+        for (int i = 0; i < 2; i++)
         {
-            long start = Stopwatch.GetTimestamp();
-            session.Run(batch);
-            times[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            first.Run(batch);
+            second.Run(batch);
         }
 
-        Array.Sort(times);
-        return times[times.Length / 2];
+        var timesA = new double[Math.Max(1, batches)];
+        var timesB = new double[timesA.Length];
+        for (int i = 0; i < timesA.Length; i++)
+        {
+            if (i % 2 == 0)
+            {
+                timesA[i] = Timed(first, batch);
+                timesB[i] = Timed(second, batch);
+            }
+            else
+            {
+                timesB[i] = Timed(second, batch);
+                timesA[i] = Timed(first, batch);
+            }
+        }
+
+        Array.Sort(timesA);
+        Array.Sort(timesB);
+        return (timesA[timesA.Length / 2], timesB[timesB.Length / 2]);
+    }
+
+    private static double Timed(InferenceSession session, IReadOnlyDictionary<string, DenseTensor> batch)
+    {
+        long start = Stopwatch.GetTimestamp();
+        session.Run(batch);
+        return Stopwatch.GetElapsedTime(start).TotalMilliseconds;
     }
 }

@@ -1,0 +1,121 @@
+using System.Runtime.InteropServices;
+using QuantBuild.Abstractions.Data;
+using QuantBuild.Abstractions.Ir;
+using QuantBuild.Engine.Analysis;
+using QuantBuild.Engine.Config;
+using QuantBuild.Engine.Data;
+using QuantBuild.Engine.Pipeline;
+using QuantBuild.Onnx;
+using Serilog;
+using Serilog.Core;
+using Serilog.Events;
+
+namespace QuantBuild.Engine.Tests.Analysis;
+
+/// <summary>When the pipeline's kernel check times a target, and what it says when it does not.</summary>
+public sealed class KernelStageTests : IDisposable
+{
+    private static readonly string Sample = Path.Combine(RepoRoot(), "samples", "fashion-mnist");
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "kernel-stage-" + Guid.NewGuid().ToString("N"));
+    private readonly Capture _events = new();
+    private readonly ILogger _log;
+
+    public KernelStageTests()
+    {
+        Directory.CreateDirectory(_root);
+        _log = new LoggerConfiguration().MinimumLevel.Verbose().WriteTo.Sink(_events).CreateLogger();
+    }
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_device_of_another_cpu_family_is_not_timed(bool requireSpeedup)
+    {
+        string device = RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? "cpu-x64-vnni" : "cpu-arm64";
+        (TargetConfig target, OnnxModel model, byte[] bytes) = Load(device, requireSpeedup);
+
+        (TargetResult result, bool ok) = Check(target, model, bytes, quantizedNodes: 5);
+
+        Assert.True(ok);
+        Assert.Null(result.Kernels);
+        if (requireSpeedup)
+        {
+            LogEvent warning = Assert.Single(_events.Events, e => e.Level == LogEventLevel.Warning);
+            Assert.Contains("QB4104", warning.RenderMessage(), StringComparison.Ordinal);
+            Assert.Contains("require_speedup cannot be checked here", warning.RenderMessage(), StringComparison.Ordinal);
+        }
+        else
+        {
+            Assert.DoesNotContain(_events.Events, e => e.Level >= LogEventLevel.Warning);
+            Assert.Contains(_events.Events, e => e.RenderMessage().Contains("kernel check skipped", StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
+    public void A_target_with_no_integer_layers_is_timed_but_not_warned_about()
+    {
+        string device = RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? "cpu-arm64" : "cpu-x64-vnni";
+        (TargetConfig target, OnnxModel model, byte[] bytes) = Load(device, requireSpeedup: false);
+
+        // the fp32 model itself as the "quantized" one: the same speed, which is all a weight-only format promises
+        (TargetResult result, bool ok) = Check(target, model, bytes, quantizedNodes: 0);
+
+        Assert.True(ok);
+        Assert.NotNull(result.Kernels);
+        Assert.Equal(KernelStage.Threads, result.Kernels!.Threads);
+        Assert.Equal(KernelStage.Batches, result.Kernels.Batches);
+        Assert.True(result.Kernels.Fp32Milliseconds > 0 && result.Kernels.QuantizedMilliseconds > 0);
+        Assert.DoesNotContain(_events.Events, e => e.Level >= LogEventLevel.Warning);
+        Assert.Contains(_events.Events, e => e.RenderMessage().Contains("no integer layers", StringComparison.Ordinal));
+    }
+
+    private (TargetResult Result, bool Ok) Check(TargetConfig target, OnnxModel model, byte[] bytes, int quantizedNodes)
+    {
+        IDataSource data = NpyDataSource.Single(model.Graph.Inputs[0].Name, Path.Combine(Sample, "data", "eval_images.npy"));
+        var partial = new TargetResult { Name = target.Name, Device = target.Device.Name, Status = TargetStatus.Passed, QuantizedNodeCount = quantizedNodes };
+        return KernelStage.Check(target, Path.Combine(_root, "quantize.yaml"), model, bytes, data, 50, partial, _log);
+    }
+
+    private (TargetConfig Target, OnnxModel Model, byte[] Bytes) Load(string device, bool requireSpeedup)
+    {
+        string config = Path.Combine(_root, "quantize.yaml");
+        File.WriteAllText(config, $"""
+            model: {Path.Combine(Sample, "model.onnx")}
+            calibration:
+              data: {Path.Combine(Sample, "data", "calibration.npy")}
+            targets:
+              t:
+                device: {device}
+                require_speedup: {(requireSpeedup ? "true" : "false")}
+            """);
+        TargetConfig target = QuantizeConfigLoader.Load(config).Targets.Single();
+        OnnxModel model = OnnxModelLoader.Load(Path.Combine(Sample, "model.onnx"));
+        return (target, model, File.ReadAllBytes(Path.Combine(Sample, "model.onnx")));
+    }
+
+    private static string RepoRoot()
+    {
+        string? dir = AppContext.BaseDirectory;
+        while (dir is not null && !File.Exists(Path.Combine(dir, "QuantBuild.sln")))
+        {
+            dir = Path.GetDirectoryName(dir);
+        }
+
+        return dir ?? throw new InvalidOperationException("QuantBuild.sln not found");
+    }
+
+    private sealed class Capture : ILogEventSink
+    {
+        public List<LogEvent> Events { get; } = new();
+
+        public void Emit(LogEvent logEvent)
+        {
+            lock (Events)
+            {
+                Events.Add(logEvent);
+            }
+        }
+    }
+}
