@@ -5,6 +5,7 @@ using QuantBuild.Engine.Analysis;
 using QuantBuild.Engine.Config;
 using QuantBuild.Engine.Data;
 using QuantBuild.Engine.Pipeline;
+using QuantBuild.Engine.Tests.Data;
 using QuantBuild.Onnx;
 using Serilog;
 using Serilog.Core;
@@ -15,7 +16,7 @@ namespace QuantBuild.Engine.Tests.Analysis;
 /// <summary>When the pipeline's kernel check times a target, and what it says when it does not.</summary>
 public sealed class KernelStageTests : IDisposable
 {
-    private static readonly string Sample = Path.Combine(RepoRoot(), "samples", "fashion-mnist");
+    private static readonly string Sample = Path.Combine(TestFiles.RepoRoot, "samples", "fashion-mnist");
     private readonly string _root = Path.Combine(Path.GetTempPath(), "kernel-stage-" + Guid.NewGuid().ToString("N"));
     private readonly Capture _events = new();
     private readonly ILogger _log;
@@ -93,17 +94,6 @@ public sealed class KernelStageTests : IDisposable
         TargetConfig target = QuantizeConfigLoader.Load(config).Targets.Single();
         OnnxModel model = OnnxModelLoader.Load(Path.Combine(Sample, "model.onnx"));
         return (target, model, File.ReadAllBytes(Path.Combine(Sample, "model.onnx")));
-    }
-
-    private static string RepoRoot()
-    {
-        string? dir = AppContext.BaseDirectory;
-        while (dir is not null && !File.Exists(Path.Combine(dir, "QuantBuild.sln")))
-        {
-            dir = Path.GetDirectoryName(dir);
-        }
-
-        return dir ?? throw new InvalidOperationException("QuantBuild.sln not found");
     }
 
     private sealed class Capture : ILogEventSink
