@@ -41,6 +41,11 @@ public static class PassRunner
 
             TimeSpan limit = step.TimeoutSeconds is double s ? TimeSpan.FromSeconds(s) : host.Options.DefaultPassTimeout;
             env.Log.Information("{Target}: pass {Pass} ({Plugin} {Version})", target.Name, step.Name, plugin.Name, plugin.Version);
+            if (NewerMinorContract(plugin) is { } built)
+            {
+                env.Log.Warning("warning {Code}: {Target}: plugin {Plugin} was built against plugin contract {Built}, newer than this QuantBuild's {Host}; it runs, but fails if it uses a member added after {Host}",
+                    PluginErrorCodes.NewerContract, target.Name, plugin.Name, built, PluginContract.Version, PluginContract.Version);
+            }
             RunOne(pass, plugin, step, target, working, weights, Seed(target.Name, index, step.Name), env, encodings, options, limit);
         }
 
@@ -93,8 +98,17 @@ public static class PassRunner
         }
     }
 
-    private static QuantBuildException Failed(PluginInfo plugin, RecipePass step, TargetConfig? target, Exception inner)
+    internal static QuantBuildException Failed(PluginInfo plugin, RecipePass step, TargetConfig? target, Exception inner)
     {
+        if (inner is MissingMemberException or TypeLoadException && NewerMinorContract(plugin) is { } built)
+        {
+            // Minor versions only add members, so such a plugin loads; it fails only when it reaches one of them.
+            return new QuantBuildException(PluginErrorCodes.NewerContract,
+                $"pass '{step.Name}' (plugin '{plugin.Name}' {plugin.Version}) was built against plugin contract {built} and used a member this QuantBuild's contract {PluginContract.Version} does not have ({inner.GetType().Name}: {inner.Message}); nothing was written for this target",
+                $"update QuantBuild to one with plugin contract {built} or later, or use a plugin version built for contract {PluginContract.Version}",
+                step.Location.File, step.Location.Line, step.Location.Column, inner);
+        }
+
         string what = inner is QuantBuildException q ? $"{q.Code}: {q.Message}" : $"{inner.GetType().FullName}: {inner.Message}";
         string where = target is null ? string.Empty : $" for target '{target.Name}'";
         return new QuantBuildException(PluginErrorCodes.PassFailed,
@@ -102,6 +116,10 @@ public static class PassRunner
             "check the pass's options and the plugin's documentation; if the input is valid, report this to the plugin's author with the log",
             step.Location.File, step.Location.Line, step.Location.Column, inner);
     }
+
+    /// <summary>The plugin's contract version when it has this host's major and a newer minor, otherwise null.</summary>
+    internal static Version? NewerMinorContract(PluginInfo plugin) =>
+        Version.TryParse(plugin.ContractVersion, out Version? v) && v.Major == PluginContract.Major && v.Minor > PluginContract.Minor ? v : null;
 
     private static QuantBuildException Unavailable(PluginHost host, TargetConfig target, RecipePass step)
     {
