@@ -100,6 +100,42 @@ public sealed class PublishEndToEndTests(ITestOutputHelper output) : IDisposable
         var toolEnv = new Dictionary<string, string>(env) { ["DOTNET_CLI_HOME"] = Path.Combine(_root, "cli-home") };
         Dotnet(tools, toolEnv, "tool", "restore").AssertOk();
         Dotnet(tools, toolEnv, "quantbuild", "--version").AssertOk().AssertContains("0.1.0");
+
+        // 5. A third party's plugin, as an outside author builds it: its own project (no repository props) against the
+        //    contract package 1.0.* from the feed, loaded and run by the tool package.
+        string plugin = Path.Combine(_root, "clip");
+        Directory.CreateDirectory(plugin);
+        foreach (string source in Directory.GetFiles(Path.Combine(RepoRoot(), "samples", "PercentileClipPlugin"), "*.cs"))
+        {
+            File.Copy(source, Path.Combine(plugin, Path.GetFileName(source)));
+        }
+
+        File.Copy(Path.Combine(app, "nuget.config"), Path.Combine(plugin, "nuget.config"));
+        File.WriteAllText(Path.Combine(plugin, "Clip.csproj"), """
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <TargetFramework>net10.0</TargetFramework>
+                <Nullable>enable</Nullable>
+                <ImplicitUsings>enable</ImplicitUsings>
+                <EnableDynamicLoading>true</EnableDynamicLoading>
+                <Version>2.3.4</Version>
+              </PropertyGroup>
+              <ItemGroup>
+                <PackageReference Include="QuantBuild.Abstractions" Version="1.0.*" />
+              </ItemGroup>
+            </Project>
+            """);
+        // built into a folder under the yaml's: the tool refuses plugin code from elsewhere unless told (QB1015)
+        Dotnet(plugin, env, "build", "-c", "Release", "-o", Path.Combine(tools, "plugins", "clip")).AssertOk();
+        string clipYaml = Path.Combine(tools, "clip.yaml");
+        File.WriteAllText(clipYaml,
+            $"model: {sample}/model.onnx\noutput: {Path.Combine(_root, "clip-out")}\ncalibration:\n  data: {sample}/data/calibration.npy\n" +
+            $"evaluation:\n  data: {sample}/data/eval_images.npy\n  labels: {sample}/data/eval_labels.npy\n  metric: top1\n  batch_size: 250\n" +
+            "gate:\n  max_drop: 0.5\nplugins:\n  - path: plugins/clip\n" +
+            "targets:\n  x64-clipped:\n    device: cpu-x64-vnni\n    recipe:\n      - pass: percentile-clip\n        steps: 21\n");
+        Dotnet(tools, toolEnv, "quantbuild", "plugins", "list", "-c", clipYaml).AssertOk().AssertContains("percentile-clip").AssertContains("2.3.4");
+        Dotnet(tools, toolEnv, "quantbuild", "run", "-c", clipYaml, "--no-cache").AssertOk().AssertContains("x64-clipped");
+        Assert.True(File.Exists(Path.Combine(_root, "clip-out", "model.x64-clipped.onnx")), "the plugin's target wrote no model");
     }
 
     public void Dispose()
