@@ -172,6 +172,10 @@ public sealed unsafe class InferenceSession : IDisposable
             api.Check(api.SetInterOpNumThreads(h, options.InterOpNumThreads), $"setting InterOpNumThreads={options.InterOpNumThreads}");
             api.Check(api.SetSessionGraphOptimizationLevel(h, (int)options.GraphOptimizationLevel), $"setting GraphOptimizationLevel={options.GraphOptimizationLevel}");
             api.Check(api.SetSessionExecutionMode(h, (int)options.ExecutionMode), $"setting ExecutionMode={options.ExecutionMode}");
+            if (options.LogSeverityLevel is LogSeverity severity)
+            {
+                api.Check(api.SetSessionLogSeverityLevel(h, (int)severity), $"setting LogSeverityLevel={severity}");
+            }
             if (!string.IsNullOrEmpty(options.OptimizedModelFilePath))
             {
                 fixed (byte* path = OrtApi.PathChars(Path.GetFullPath(options.OptimizedModelFilePath)))

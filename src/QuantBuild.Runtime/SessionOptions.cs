@@ -20,6 +20,13 @@ public sealed class SessionOptions
     /// <summary>When set, ONNX Runtime writes the optimized graph to this file while creating the session.</summary>
     public string? OptimizedModelFilePath { get; set; }
 
+    /// <summary>
+    /// The least severe message ONNX Runtime prints for this session (to stderr); null keeps the environment's
+    /// (warnings). <see cref="LogSeverity.Error"/> silences, for example, the warning ORT prints whenever it writes an
+    /// <see cref="OptimizedModelFilePath"/> at the highest optimization level.
+    /// </summary>
+    public LogSeverity? LogSeverityLevel { get; set; }
+
     /// <summary>Sequential or parallel execution of independent branches.</summary>
     public ExecutionMode ExecutionMode { get; set; } = ExecutionMode.Sequential;
 

@@ -30,6 +30,27 @@ public sealed class InferenceSessionIrModelTests
         Reference.AssertClose(expected, outputs["y"].AsSpan<float>(), 1e-5f);
     }
 
+    [Theory]
+    [InlineData(LogSeverity.Verbose)]
+    [InlineData(LogSeverity.Error)]
+    [InlineData(LogSeverity.Fatal)]
+    public void A_session_log_severity_is_accepted_and_changes_nothing_computed(LogSeverity severity)
+    {
+        float[] w = Reference.Values(6 * 4, seed: 31);
+        byte[] model = new ModelBuilder()
+            .Input("x", ElementType.Float, "batch", 6)
+            .Output("y", ElementType.Float, "batch", 4)
+            .Initializer("w", ElementType.Float, w, 6, 4)
+            .Node("MatMul", ["x", "w"], ["y"])
+            .ToBytes();
+        float[] x = Reference.Values(2 * 6, seed: 32);
+
+        using var session = new InferenceSession(model, new SessionOptions { LogSeverityLevel = severity });
+        var outputs = session.Run(new Dictionary<string, DenseTensor> { ["x"] = DenseTensor.FromFloats(x, 2, 6) });
+
+        Reference.AssertClose(Reference.Gemm(x, w, new float[4], 2, 6, 4), outputs["y"].AsSpan<float>(), 1e-5f);
+    }
+
     [Fact]
     public void Conv_built_from_the_IR_and_saved_to_a_file_matches_the_reference()
     {

@@ -57,6 +57,12 @@ public static class KernelCheck
     private static SessionOptions Options(IReadOnlyDictionary<string, string> config, int threads, string? optimizedPath)
     {
         var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.All, IntraOpNumThreads = threads, OptimizedModelFilePath = optimizedPath };
+        if (optimizedPath is not null)
+        {
+            // ORT warns on every such session that the file it writes is machine-specific; we only read it back here
+            options.LogSeverityLevel = LogSeverity.Error;
+        }
+
         foreach ((string key, string value) in config)
         {
             options.AddConfigEntry(key, value);

@@ -19,6 +19,7 @@ internal sealed unsafe class OrtApi
     public readonly delegate* unmanaged[Cdecl]<nint*, nint> CreateSessionOptions;
     public readonly delegate* unmanaged[Cdecl]<nint, void*, nint> SetOptimizedModelFilePath;
     public readonly delegate* unmanaged[Cdecl]<nint, int, nint> SetSessionExecutionMode;
+    public readonly delegate* unmanaged[Cdecl]<nint, int, nint> SetSessionLogSeverityLevel;
     public readonly delegate* unmanaged[Cdecl]<nint, int, nint> SetSessionGraphOptimizationLevel;
     public readonly delegate* unmanaged[Cdecl]<nint, int, nint> SetIntraOpNumThreads;
     public readonly delegate* unmanaged[Cdecl]<nint, int, nint> SetInterOpNumThreads;
@@ -66,6 +67,7 @@ internal sealed unsafe class OrtApi
         CreateSessionOptions = (delegate* unmanaged[Cdecl]<nint*, nint>)t[OrtApiIndex.CreateSessionOptions];
         SetOptimizedModelFilePath = (delegate* unmanaged[Cdecl]<nint, void*, nint>)t[OrtApiIndex.SetOptimizedModelFilePath];
         SetSessionExecutionMode = (delegate* unmanaged[Cdecl]<nint, int, nint>)t[OrtApiIndex.SetSessionExecutionMode];
+        SetSessionLogSeverityLevel = (delegate* unmanaged[Cdecl]<nint, int, nint>)t[OrtApiIndex.SetSessionLogSeverityLevel];
         SetSessionGraphOptimizationLevel = (delegate* unmanaged[Cdecl]<nint, int, nint>)t[OrtApiIndex.SetSessionGraphOptimizationLevel];
         SetIntraOpNumThreads = (delegate* unmanaged[Cdecl]<nint, int, nint>)t[OrtApiIndex.SetIntraOpNumThreads];
         SetInterOpNumThreads = (delegate* unmanaged[Cdecl]<nint, int, nint>)t[OrtApiIndex.SetInterOpNumThreads];

@@ -16,6 +16,7 @@ internal static class OrtApiIndex
     public const int CreateSessionOptions = 10;
     public const int SetOptimizedModelFilePath = 11;
     public const int SetSessionExecutionMode = 13;
+    public const int SetSessionLogSeverityLevel = 22;
     public const int SetSessionGraphOptimizationLevel = 23;
     public const int SetIntraOpNumThreads = 24;
     public const int SetInterOpNumThreads = 25;
