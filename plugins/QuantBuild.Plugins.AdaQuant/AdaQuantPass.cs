@@ -159,9 +159,27 @@ public sealed class AdaQuantPass : QuantizationPass<AdaQuantOptions>
         return graph.Inputs.Select(v => v.Name ?? string.Empty).Where(n => n.Length > 0 && !initializers.Contains(n)).ToList();
     }
 
+    /// <summary>
+    /// Refuses names in <c>layers</c> that are neither a node of the model nor an op type the pass optimises: a typo
+    /// would otherwise leave every layer at plain round-to-nearest without a word.
+    /// </summary>
+    private static void CheckLayerNames(Graph graph, string[] layers)
+    {
+        var known = new HashSet<string>(graph.Nodes.Select(n => n.Name).OfType<string>(), StringComparer.Ordinal) { "Conv", "Gemm", "MatMul" };
+        string[] unknown = layers.Where(l => !known.Contains(l)).ToArray();
+        if (unknown.Length > 0)
+        {
+            List<string> examples = graph.Nodes.Where(n => n.OpType is "Conv" or "Gemm" or "MatMul" && n.Name is not null).Select(n => n.Name!).ToList();
+            throw new QuantBuildException("QB2302",
+                $"adaquant: layers names {string.Join(", ", unknown.Select(u => $"'{u}'"))}, which is neither a node of the model nor one of Conv, Gemm, MatMul.",
+                $"use node names as `quantbuild inspect` lists them ({string.Join(", ", examples.Take(6))}{(examples.Count > 6 ? ", …" : string.Empty)}) or op types");
+        }
+    }
+
     private static List<LayerShape> SelectLayers(IPassContext context, AdaQuantOptions options)
     {
         Graph graph = context.Model.Graph;
+        CheckLayerNames(graph, options.Layers);
         var initializers = new Dictionary<string, TensorValue>(StringComparer.Ordinal);
         foreach (TensorValue t in graph.Initializers)
         {

@@ -108,6 +108,7 @@ public sealed class NupesPass : QuantizationPass<NupesOptions>
     private static List<Layer> SelectLayers(IPassContext context, NupesOptions options)
     {
         Graph graph = context.Model.Graph;
+        CheckLayerNames(graph, options.Layers);
         var initializers = new Dictionary<string, TensorValue>(StringComparer.Ordinal);
         foreach (TensorValue t in graph.Initializers)
         {
@@ -178,6 +179,23 @@ public sealed class NupesPass : QuantizationPass<NupesOptions>
         }
 
         return layers;
+    }
+
+    /// <summary>
+    /// Refuses names in <c>layers</c> that are neither a node of the model nor an op type the pass codes: a typo would
+    /// otherwise leave the model's weights in fp32 without a word.
+    /// </summary>
+    private static void CheckLayerNames(Graph graph, string[] layers)
+    {
+        var known = new HashSet<string>(graph.Nodes.Select(n => n.Name).OfType<string>(), StringComparer.Ordinal) { "Conv", "Gemm", "MatMul" };
+        string[] unknown = layers.Where(l => !known.Contains(l)).ToArray();
+        if (unknown.Length > 0)
+        {
+            List<string> examples = graph.Nodes.Where(n => n.OpType is "Conv" or "Gemm" or "MatMul" && n.Name is not null).Select(n => n.Name!).ToList();
+            throw new QuantBuildException("QB2102",
+                $"nupes: layers names {string.Join(", ", unknown.Select(u => $"'{u}'"))}, which is neither a node of the model nor one of Conv, Gemm, MatMul.",
+                $"use node names as `quantbuild inspect` lists them ({string.Join(", ", examples.Take(6))}{(examples.Count > 6 ? ", …" : string.Empty)}) or op types");
+        }
     }
 
     private static ILayerObjective Objective(IPassContext context, Layer layer, Dictionary<string, DenseTensor> activations, NupesOptions options)

@@ -90,7 +90,7 @@ public sealed class EndToEndTests : IDisposable
         }
     }
 
-    private static string RepoRoot()
+    internal static string RepoRoot()
     {
         string? dir = AppContext.BaseDirectory;
         while (dir is not null && !File.Exists(Path.Combine(dir, "QuantBuild.sln")))

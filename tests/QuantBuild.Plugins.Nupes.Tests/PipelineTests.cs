@@ -67,6 +67,35 @@ public sealed class PipelineTests : IDisposable
         AssertEveryLayerIsCloserToItsWeights(TestData.TransformerSample, nupes, uniform);
     }
 
+    [Fact]
+    public void A_layer_name_the_model_does_not_have_fails_the_target_with_QB2102()
+    {
+        string sample = TestData.CnnSample;
+        string config = Path.Combine(_root, "quantize.yaml");
+        File.WriteAllText(config, $"""
+            model: {Path.Combine(sample, "model.onnx")}
+            output: out
+            calibration:
+              data: {Path.Combine(sample, "data", "calibration.npy")}
+            targets:
+              typo:
+                device: cpu-x64-vnni
+                recipe:
+                  - pass: nupes
+                    layers: [Gemm, /features/features.0/Cnv]
+            """);
+
+        QuantizeConfig loaded = QuantizeConfigLoader.Load(config, new ConfigValidationOptions { KnownPasses = null });
+        RunResult run = new QuantizePipeline(loaded).Run(new PipelineOptions { WriteReports = false });
+
+        TargetResult typo = Assert.Single(run.Targets);
+        Assert.NotEqual(TargetStatus.Passed, typo.Status);
+        Assert.Contains("QB2102", typo.Error, StringComparison.Ordinal);
+        Assert.Contains("'/features/features.0/Cnv'", typo.Error, StringComparison.Ordinal);
+        Assert.Contains("/features/features.0/Conv", typo.Error, StringComparison.Ordinal); // the names to choose from
+        Assert.False(File.Exists(Path.Combine(_root, "out", "model.typo.onnx")));
+    }
+
     /// <summary>The default NUPES pass (data-driven, bounded weight MSE) and uniform RTN, both 4-bit per channel, through the pipeline.</summary>
     private (TargetResult Nupes, TargetResult Uniform) RunFourBit(string sample, string evalData, string evalLabels, int batch)
     {

@@ -111,9 +111,13 @@ public static class PassRunner
 
         string what = inner is QuantBuildException q ? $"{q.Code}: {q.Message}" : $"{inner.GetType().FullName}: {inner.Message}";
         string where = target is null ? string.Empty : $" for target '{target.Name}'";
+        // A pass that raises its own diagnostic knows the fix better than we do (a bad option, a name to correct).
+        string fix = inner is QuantBuildException { Fix: { Length: > 0 } own }
+            ? own
+            : "check the pass's options and the plugin's documentation; if the input is valid, report this to the plugin's author with the log";
         return new QuantBuildException(PluginErrorCodes.PassFailed,
             $"pass '{step.Name}' (plugin '{plugin.Name}' {plugin.Version}) failed{where}: {what}; nothing was written for this target",
-            "check the pass's options and the plugin's documentation; if the input is valid, report this to the plugin's author with the log",
+            fix,
             step.Location.File, step.Location.Line, step.Location.Column, inner);
     }
 

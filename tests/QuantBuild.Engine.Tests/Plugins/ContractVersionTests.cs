@@ -40,6 +40,18 @@ public sealed class ContractVersionTests
         Assert.Contains("MissingMethodException: gone", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void A_pass_that_raises_its_own_diagnostic_keeps_its_fix_inside_QB2020()
+    {
+        var own = new QuantBuildException("QB2102", "clip: layers names 'conv9'.", "use node names as `quantbuild inspect` lists them (conv1, conv2)");
+
+        QuantBuildException error = PassRunner.Failed(Plugin(PluginContract.Version.ToString()), Step, null, own);
+
+        Assert.Equal(PluginErrorCodes.PassFailed, error.Code);
+        Assert.Contains("QB2102: clip: layers names 'conv9'.", error.Message, StringComparison.Ordinal);
+        Assert.Equal(own.Fix, error.Fix);
+    }
+
     public static TheoryData<string?, bool> Contracts => new()
     {
         { null, false },
