@@ -65,10 +65,18 @@ public sealed class NupesOptions
     public string[] Layers { get; set; } = [];
 
     /// <summary>
-    /// <c>samples</c>: calibration samples whose activations build each layer's H = XᵀX (data-driven). The inputs of
-    /// every coded layer are held for all of them at once; lower it for a model with large activations. A Gemm/MatMul
+    /// <c>samples</c>: calibration samples whose activations build each layer's H = XᵀX (data-driven). A Gemm/MatMul
     /// with n inputs needs well over n rows for H to be full rank (the CNN's 3136-input Gemm sees one row per sample).
+    /// Memory is bounded by <see cref="CaptureBudgetMb"/>, not by this.
     /// </summary>
     [Range(1, 100000)]
     public int Samples { get; set; } = 256;
+
+    /// <summary>
+    /// <c>capture_budget_mb</c>: the most memory the captured layer inputs may take at once. Inputs are captured in
+    /// groups that fit (one group, one capture, on small models); an input that alone does not fit is captured for as
+    /// many samples as do, with a log line.
+    /// </summary>
+    [Range(1, 1 << 20)]
+    public int CaptureBudgetMb { get; set; } = 1024;
 }

@@ -40,11 +40,14 @@ public sealed class NupesPass : QuantizationPass<NupesOptions>
         }
 
         List<Layer> layers = SelectLayers(context, options);
-        Dictionary<string, DenseTensor> activations = options.Mode == NupesMode.DataDriven && layers.Count > 0
-            ? new Dictionary<string, DenseTensor>(context.CaptureActivations(layers.Select(l => l.Node.Inputs[0]).Distinct().ToList(), options.Samples), StringComparer.Ordinal)
-            : new Dictionary<string, DenseTensor>(StringComparer.Ordinal);
+        ActivationGroups? activations = options.Mode == NupesMode.DataDriven && layers.Count > 0
+            ? ActivationGroups.Plan(context, layers.Select(l => l.Node.Inputs[0]).Distinct(StringComparer.Ordinal).ToList(), options.Samples, options.CaptureBudgetMb * 1048576L)
+            : null;
 
+        // The graph is rewritten only after every layer is coded: activations may still be captured on the way, and
+        // they must come from the model as it was (a removed weight with no decode node yet would not run).
         var decodeNodes = new List<Node>();
+        var replaced = new List<(TensorValue Weight, List<TensorValue> Constants)>();
         long before = 0, after = 0;
         var clock = Stopwatch.StartNew();
         for (int i = 0; i < layers.Count; i++)
@@ -82,8 +85,7 @@ public sealed class NupesPass : QuantizationPass<NupesOptions>
 
             EncodedWeight encoded = EncodedWeight.From(layer.Weight.Name!, m, best, layer.Weight.Dims, layer.Transposed);
             (List<Node> nodes, List<TensorValue> constants) = encoded.BuildGraph($"nupes{i}");
-            graph.Initializers.Remove(layer.Weight);
-            graph.Initializers.AddRange(constants);
+            replaced.Add((layer.Weight, constants));
             decodeNodes.AddRange(nodes);
             before += layer.Weight.Data.Length;
             after += constants.Sum(t => (long)t.Data.Length);
@@ -93,7 +95,18 @@ public sealed class NupesPass : QuantizationPass<NupesOptions>
             context.Progress.Report(new StageProgress("nupes", i + 1, layers.Count));
         }
 
+        foreach ((TensorValue weight, List<TensorValue> constants) in replaced)
+        {
+            graph.Initializers.Remove(weight);
+            graph.Initializers.AddRange(constants);
+        }
+
         graph.Nodes.InsertRange(0, decodeNodes);
+        if (activations is { GroupCount: > 1 })
+        {
+            context.Log.Information($"layer inputs captured in {activations.GroupCount} groups ({activations.Captures} captures) to stay within capture_budget_mb ({options.CaptureBudgetMb} MB)");
+        }
+
         if (layers.Count > 0)
         {
             context.Log.Information(string.Create(CultureInfo.InvariantCulture,
@@ -198,9 +211,9 @@ public sealed class NupesPass : QuantizationPass<NupesOptions>
         }
     }
 
-    private static ILayerObjective Objective(IPassContext context, Layer layer, Dictionary<string, DenseTensor> activations, NupesOptions options)
+    private static ILayerObjective Objective(IPassContext context, Layer layer, ActivationGroups? activations, NupesOptions options)
     {
-        if (options.Mode != NupesMode.DataDriven || !activations.TryGetValue(layer.Node.Inputs[0], out DenseTensor? x) || x.ElementType != ElementType.Float)
+        if (options.Mode != NupesMode.DataDriven || activations is null || activations.Get(layer.Node.Inputs[0]) is not { ElementType: ElementType.Float } x)
         {
             return WeightError.Instance;
         }

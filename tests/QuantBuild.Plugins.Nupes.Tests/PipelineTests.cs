@@ -68,6 +68,67 @@ public sealed class PipelineTests : IDisposable
     }
 
     [Fact]
+    public void A_small_capture_budget_captures_in_groups_and_codes_the_same_weights()
+    {
+        // The CNN's five layer inputs take 0.8, 12.8, 6.4, 3.2 and 0.26 MB at 256 samples: a 16 MB budget packs them
+        // into two groups, none cut short, so every code must come out as with one capture. At 4 MB the two largest
+        // no longer fit at 256 samples and are captured for fewer, which the log says.
+        string sample = TestData.CnnSample;
+        string config = Path.Combine(_root, "quantize.yaml");
+        File.WriteAllText(config, $"""
+            model: {Path.Combine(sample, "model.onnx")}
+            output: out
+            calibration:
+              data: {Path.Combine(sample, "data", "calibration.npy")}
+            targets:
+              whole:
+                device: cpu-x64-vnni
+                recipe:
+                  - pass: nupes
+              grouped:
+                device: cpu-x64-vnni
+                recipe:
+                  - pass: nupes
+                    capture_budget_mb: 16
+              tight:
+                device: cpu-x64-vnni
+                recipe:
+                  - pass: nupes
+                    capture_budget_mb: 4
+            """);
+        var events = new List<Serilog.Events.LogEvent>();
+        using Serilog.Core.Logger log = new Serilog.LoggerConfiguration().WriteTo.Sink(new ListSink(events)).CreateLogger();
+
+        QuantizeConfig loaded = QuantizeConfigLoader.Load(config, new ConfigValidationOptions { KnownPasses = null });
+        RunResult run = new QuantizePipeline(loaded, log).Run(new PipelineOptions { WriteReports = false });
+
+        Assert.All(run.Targets, t => Assert.Equal(TargetStatus.Passed, t.Status));
+        List<string> lines = events.Select(e => e.RenderMessage()).ToList();
+        _output.WriteLine(string.Join("\n", lines.Where(l => l.Contains("captur", StringComparison.Ordinal))));
+        Assert.Contains(lines, l => l.Contains("grouped", StringComparison.Ordinal) && l.Contains("captured in 2 groups (2 captures)", StringComparison.Ordinal));
+        Assert.DoesNotContain(lines, l => l.Contains("grouped", StringComparison.Ordinal) && l.Contains("samples to stay within", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains("tight", StringComparison.Ordinal) && l.Contains("features.2/Relu_output_0' takes 0.05 MB per sample: captured for 83 of 256 samples", StringComparison.Ordinal));
+        Assert.DoesNotContain(lines, l => l.Contains("whole", StringComparison.Ordinal) && l.Contains("captured in", StringComparison.Ordinal));
+        Dictionary<string, byte[]> Coded(string target) => OnnxModelLoader.Load(run.Targets.Single(t => t.Name == target).OutputPath!)
+            .Graph.Initializers.Where(t => t.Name!.StartsWith("nupes", StringComparison.Ordinal)).ToDictionary(t => t.Name!, t => t.Data.ToArray());
+        Dictionary<string, byte[]> whole = Coded("whole"), grouped = Coded("grouped");
+        Assert.Equal(whole.Keys.Order(), grouped.Keys.Order());
+        Assert.True(whole.Count >= 15, $"{whole.Count} coded tensors");
+        Assert.All(whole, kv => Assert.Equal(kv.Value, grouped[kv.Key]));
+    }
+
+    private sealed class ListSink(List<Serilog.Events.LogEvent> events) : Serilog.Core.ILogEventSink
+    {
+        public void Emit(Serilog.Events.LogEvent logEvent)
+        {
+            lock (events)
+            {
+                events.Add(logEvent);
+            }
+        }
+    }
+
+    [Fact]
     public void A_layer_name_the_model_does_not_have_fails_the_target_with_QB2102()
     {
         string sample = TestData.CnnSample;
