@@ -58,16 +58,16 @@ public static class KernelStage
         }
 
         result = result with { Kernels = k };
-        if (k.Faster)
-        {
-            log.Information("{Target}: quantized {Quant:0.00} ms vs fp32 {Fp32:0.00} ms per batch ({Speedup:0.00}x)", target.Name, k.QuantizedMilliseconds, k.Fp32Milliseconds, k.Speedup);
-            return (result, true);
-        }
-
         if (result.QuantizedNodeCount == 0 && !target.RequireSpeedup)
         {
             // weight-only formats (e.g. a plugin's packed low-bit weights decoded at load) shrink the file, not the time
             log.Information("{Target}: no integer layers, so no speed-up was expected: quantized {Quant:0.00} ms vs fp32 {Fp32:0.00} ms per batch", target.Name, k.QuantizedMilliseconds, k.Fp32Milliseconds);
+            return (result, true);
+        }
+
+        if (k.Faster)
+        {
+            log.Information("{Target}: quantized {Quant:0.00} ms vs fp32 {Fp32:0.00} ms per batch ({Speedup:0.00}x)", target.Name, k.QuantizedMilliseconds, k.Fp32Milliseconds, k.Speedup);
             return (result, true);
         }
 
