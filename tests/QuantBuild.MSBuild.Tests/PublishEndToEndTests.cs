@@ -28,7 +28,7 @@ public sealed class PublishEndToEndTests(ITestOutputHelper output) : IDisposable
             ["QUANTBUILD_CACHE"] = Path.Combine(_root, "cache"),
         };
 
-        foreach (string project in new[] { "QuantBuild.Abstractions", "QuantBuild.Runtime", "QuantBuild.Cli", "QuantBuild.MSBuild" })
+        foreach (string project in new[] { "QuantBuild.Abstractions", "QuantBuild.Runtime", "QuantBuild.Cli", "QuantBuild.MSBuild", "QuantBuild.Testing" })
         {
             Dotnet(repo, env, "pack", Path.Combine(repo, "src", project), "-c", "Release", "-o", feed).AssertOk();
         }
@@ -138,6 +138,32 @@ public sealed class PublishEndToEndTests(ITestOutputHelper output) : IDisposable
             .AssertContains("per batch") // the kernel check ran...
             .AssertNotContains("Serializing optimized model"); // ...without ONNX Runtime's warning about the graph it writes
         Assert.True(File.Exists(Path.Combine(_root, "clip-out", "model.x64-clipped.onnx")), "the plugin's target wrote no model");
+
+        // 6. The author's own test of the pass, through the QuantBuild.Testing package: the engine's pass context on
+        //    the sample, ONNX Runtime's natives from the QuantBuild.Runtime package, no RID.
+        string check = Path.Combine(_root, "clip-check");
+        Directory.CreateDirectory(check);
+        File.Copy(Path.Combine(app, "nuget.config"), Path.Combine(check, "nuget.config"));
+        File.WriteAllText(Path.Combine(check, "ClipCheck.csproj"), """
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup><OutputType>Exe</OutputType><TargetFramework>net10.0</TargetFramework><ImplicitUsings>enable</ImplicitUsings><Nullable>enable</Nullable></PropertyGroup>
+              <ItemGroup>
+                <PackageReference Include="QuantBuild.Testing" Version="0.1.0" />
+                <ProjectReference Include="../clip/Clip.csproj" />
+              </ItemGroup>
+            </Project>
+            """);
+        File.WriteAllText(Path.Combine(check, "Program.cs"), """
+            using PercentileClipPlugin;
+            using QuantBuild.Testing;
+            using var context = PassTestContext.FromFiles(args[0], args[1]);
+            new PercentileClipPass().Run(context, new PercentileClipOptions { Steps = 21 });
+            Console.WriteLine($"encodings={context.Encodings.Count}");
+            Console.WriteLine($"codes={context.Encodings.Values.All(e => e.Codes is not null)}");
+            Console.WriteLine(string.Join(Environment.NewLine, context.Lines));
+            """);
+        Dotnet(check, env, "run", "--", $"{sample}/model.onnx", $"{sample}/data/calibration.npy").AssertOk()
+            .AssertContains("encodings=5").AssertContains("codes=True").AssertContains("info: clipped 5 weights per channel");
     }
 
     public void Dispose()

@@ -72,7 +72,7 @@ public sealed class EndToEndTests : IDisposable
 
         // The same pass called directly (same data, same batches) chooses codes; the shipped model holds exactly them.
         OnnxModel model = OnnxModelLoader.Load(Path.Combine(Sample, "model.onnx"));
-        var context = new SampleContext(model, Path.Combine(Sample, "data", "calibration.npy"), 64, new TargetWeightFormat(4, true, null));
+        var context = SampleContext.For(model, Path.Combine(Sample, "data", "calibration.npy"), 64, new TargetWeightFormat(4, true, null));
         new AdaQuantPass().Run(context, new AdaQuantOptions { Mode = AdaQuantMode.Adaround, Iterations = Iterations });
         Assert.Equal(5, context.Encodings.Count);
         OnnxModel written = OnnxModelLoader.Load(targets["ada4"].GetProperty("outputPath").GetString()!);

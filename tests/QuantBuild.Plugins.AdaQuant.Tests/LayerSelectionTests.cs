@@ -14,7 +14,7 @@ public sealed class LayerSelectionTests
     public void A_layer_name_the_model_does_not_have_is_QB2302_listing_names_to_use()
     {
         OnnxModel model = OnnxModelLoader.Load(Path.Combine(Sample, "model.onnx"));
-        var context = new SampleContext(model, Path.Combine(Sample, "data", "calibration.npy"), 64, new TargetWeightFormat(4, true, null));
+        var context = SampleContext.For(model, Path.Combine(Sample, "data", "calibration.npy"), 64, new TargetWeightFormat(4, true, null));
 
         var error = Assert.Throws<QuantBuildException>(() =>
             new AdaQuantPass().Run(context, new AdaQuantOptions { Layers = ["/features/features.0/Conv", "/features/features.9/Conv"], Iterations = 10 }));
@@ -30,7 +30,7 @@ public sealed class LayerSelectionTests
     public void Op_types_and_existing_node_names_are_accepted()
     {
         OnnxModel model = OnnxModelLoader.Load(Path.Combine(Sample, "model.onnx"));
-        var context = new SampleContext(model, Path.Combine(Sample, "data", "calibration.npy"), 64, new TargetWeightFormat(8, true, null));
+        var context = SampleContext.For(model, Path.Combine(Sample, "data", "calibration.npy"), 64, new TargetWeightFormat(8, true, null));
 
         new AdaQuantPass().Run(context, new AdaQuantOptions { Layers = ["Gemm", "/features/features.0/Conv"], Iterations = 10 });
 

@@ -22,7 +22,7 @@ public sealed class StepCostBenchmark(ITestOutputHelper output)
     {
         string sample = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "samples", "fashion-mnist");
         OnnxModel model = OnnxModelLoader.Load(Path.Combine(sample, "model.onnx"));
-        var context = new SampleContext(model, Path.Combine(sample, "data", "calibration.npy"), 64, new TargetWeightFormat(4, true, null));
+        var context = SampleContext.For(model, Path.Combine(sample, "data", "calibration.npy"), 64, new TargetWeightFormat(4, true, null));
         var inits = model.Graph.Initializers.ToDictionary(t => t.Name!, StringComparer.Ordinal);
         List<Node> nodes = model.Graph.Nodes.Where(n => n.OpType is "Conv" or "Gemm").ToList();
         IReadOnlyDictionary<string, DenseTensor> x = context.CaptureActivations(nodes.Select(n => n.Inputs[0]).Distinct().ToList(), 256);

@@ -23,7 +23,7 @@ public sealed class FoldTests(ITestOutputHelper output)
         OnnxModel model = Build();
         int nodes = model.Graph.Nodes.Count;
 
-        SmoothQuantResult result = SmoothQuantPass.Smooth(new TestContext(model, Inputs()), new SmoothQuantOptions { Alpha = 0.5 });
+        SmoothQuantResult result = SmoothQuantPass.Smooth(TestContext.For(model, Inputs()), new SmoothQuantOptions { Alpha = 0.5 });
 
         foreach (GroupResult g in result.Groups)
         {
@@ -59,7 +59,7 @@ public sealed class FoldTests(ITestOutputHelper output)
         OnnxModel model = Build();
         int nodes = model.Graph.Nodes.Count;
 
-        SmoothQuantResult result = SmoothQuantPass.Smooth(new TestContext(model, Inputs()), new SmoothQuantOptions { Fold = FoldPolicy.NormOnly, Alpha = 0.7 });
+        SmoothQuantResult result = SmoothQuantPass.Smooth(TestContext.For(model, Inputs()), new SmoothQuantOptions { Fold = FoldPolicy.NormOnly, Alpha = 0.7 });
 
         Assert.Equal(FoldKind.Producer, result.Groups.Single(g => g.Linears.SequenceEqual(["mm1"])).Fold);
         Assert.Equal(FoldKind.InsertedMul, result.Groups.Single(g => g.Linears.SequenceEqual(["mm3"])).Fold);

@@ -16,7 +16,7 @@ public sealed class SmoothingTests(ITestOutputHelper output)
         OnnxModel original = Samples.Load(file);
         OnnxModel smoothed = Samples.Load(file);
         var options = new SmoothQuantOptions { Alpha = alpha, Fold = insertMulEverywhere ? FoldPolicy.InsertMul : FoldPolicy.Auto };
-        SmoothQuantResult result = SmoothQuantPass.Smooth(new TestContext(smoothed, Samples.Calibration), options);
+        SmoothQuantResult result = SmoothQuantPass.Smooth(TestContext.For(smoothed, Samples.Calibration), options);
 
         // Q/K/V, proj, fc1, fc2 per block and the head: 9 activations, 13 linears.
         Assert.Equal(9, result.Groups.Count);
@@ -37,7 +37,7 @@ public sealed class SmoothingTests(ITestOutputHelper output)
         Assert.Equal(3, qkv.Length);
         float[][] old = qkv.Select(n => before.FloatConstant(n.Inputs[1], out _)!).ToArray();
 
-        SmoothQuantResult result = SmoothQuantPass.Smooth(new TestContext(model, Samples.Calibration), new SmoothQuantOptions { Alpha = 0.5 });
+        SmoothQuantResult result = SmoothQuantPass.Smooth(TestContext.For(model, Samples.Calibration), new SmoothQuantOptions { Alpha = 0.5 });
 
         GroupResult group = result.Groups.Single(g => g.Linears.Contains("/blocks.0/q/MatMul"));
         Assert.Equal(["/blocks.0/q/MatMul", "/blocks.0/k/MatMul", "/blocks.0/v/MatMul"], group.Linears);
@@ -69,7 +69,7 @@ public sealed class SmoothingTests(ITestOutputHelper output)
             }
         }
 
-        float[] activationMax = new TestContext(Samples.Load("model_outliers.onnx"), Samples.Calibration)
+        float[] activationMax = TestContext.For(Samples.Load("model_outliers.onnx"), Samples.Calibration)
             .CollectStatistics([group.Activation], -1)[group.Activation].ChannelAbsMax.ToArray();
         float[] expected = Smoother.Scales(activationMax, weightMax, 0.5, 1e-5);
         for (int j = 0; j < k; j++)
@@ -92,7 +92,7 @@ public sealed class SmoothingTests(ITestOutputHelper output)
         float[] gamma = before.FloatConstant(ln.Inputs[1], out _)!;
         float[] beta = before.FloatConstant(ln.Inputs[2], out _)!;
 
-        SmoothQuantResult result = SmoothQuantPass.Smooth(new TestContext(model, Samples.Calibration), new SmoothQuantOptions { Alpha = 0.5 });
+        SmoothQuantResult result = SmoothQuantPass.Smooth(TestContext.For(model, Samples.Calibration), new SmoothQuantOptions { Alpha = 0.5 });
 
         GroupResult norm = result.Groups.Single(g => g.Activation == ln.Outputs[0]);
         Assert.Equal(FoldKind.Producer, norm.Fold);
@@ -134,7 +134,7 @@ public sealed class SmoothingTests(ITestOutputHelper output)
         Node ln = model.Graph.Nodes.Single(n => n.Name == "/blocks.0/ln1/LayerNormalization");
         string gammaName = ln.Inputs[1];
 
-        SmoothQuantResult result = SmoothQuantPass.Smooth(new TestContext(model, Samples.Calibration), new SmoothQuantOptions { Fold = FoldPolicy.InsertMul });
+        SmoothQuantResult result = SmoothQuantPass.Smooth(TestContext.For(model, Samples.Calibration), new SmoothQuantOptions { Fold = FoldPolicy.InsertMul });
 
         Assert.All(result.Groups, g => Assert.Equal(FoldKind.InsertedMul, g.Fold));
         Assert.Equal(mulsBefore + 9, model.Graph.Nodes.Count(n => n.OpType == "Mul"));
@@ -145,12 +145,12 @@ public sealed class SmoothingTests(ITestOutputHelper output)
     public void NormOnlyPolicyFoldsIntoNormsAndInsertsMulsElsewhere()
     {
         OnnxModel model = Samples.Load("model.onnx");
-        SmoothQuantResult result = SmoothQuantPass.Smooth(new TestContext(model, Samples.Calibration), new SmoothQuantOptions { Fold = FoldPolicy.NormOnly });
+        SmoothQuantResult result = SmoothQuantPass.Smooth(TestContext.For(model, Samples.Calibration), new SmoothQuantOptions { Fold = FoldPolicy.NormOnly });
         Assert.Equal(5, result.Groups.Count(g => g.Fold == FoldKind.Producer && g.FoldDescription.StartsWith("LayerNormalization", StringComparison.Ordinal)));
         Assert.Equal(4, result.Groups.Count(g => g.Fold == FoldKind.InsertedMul));
 
         OnnxModel skipping = Samples.Load("model.onnx");
-        SmoothQuantResult skipped = SmoothQuantPass.Smooth(new TestContext(skipping, Samples.Calibration), new SmoothQuantOptions { Fold = FoldPolicy.FoldOrSkip });
+        SmoothQuantResult skipped = SmoothQuantPass.Smooth(TestContext.For(skipping, Samples.Calibration), new SmoothQuantOptions { Fold = FoldPolicy.FoldOrSkip });
         Assert.Equal(7, skipped.Groups.Count);
         Assert.DoesNotContain(skipped.Groups, g => g.Fold != FoldKind.Producer);
     }
@@ -160,7 +160,7 @@ public sealed class SmoothingTests(ITestOutputHelper output)
     {
         OnnxModel model = Samples.Load("model_outliers.onnx");
         var options = new SmoothQuantOptions { Search = new AlphaSearchOptions { AlphaMin = 0, AlphaMax = 1, AlphaStep = 0.1, Samples = 16, MaxRows = 1024 } };
-        SmoothQuantResult result = SmoothQuantPass.Smooth(new TestContext(model, Samples.Calibration), options);
+        SmoothQuantResult result = SmoothQuantPass.Smooth(TestContext.For(model, Samples.Calibration), options);
 
         double alpha = result.Groups[0].Alpha;
         Assert.All(result.Groups, g => Assert.Equal(alpha, g.Alpha));
@@ -183,7 +183,7 @@ public sealed class SmoothingTests(ITestOutputHelper output)
         options.Search.PerLayer = true;
         options.Search.AlphaMin = 0.2;
         options.Search.AlphaMax = 0.8;
-        SmoothQuantResult perLayer = SmoothQuantPass.Smooth(new TestContext(perLayerModel, Samples.Calibration), options);
+        SmoothQuantResult perLayer = SmoothQuantPass.Smooth(TestContext.For(perLayerModel, Samples.Calibration), options);
         foreach (GroupResult g in perLayer.Groups)
         {
             Assert.InRange(g.Alpha, 0.2, 0.8 + 1e-9);
@@ -216,9 +216,9 @@ public sealed class SmoothingTests(ITestOutputHelper output)
     public void TheSearchQuantizesWeightsAtTheTargetsWidth()
     {
         OnnxModel model = Samples.Load("model.onnx");
-        Assert.Equal(127, SmoothQuantPass.WeightQMax(new TestContext(model, Samples.Calibration)));
-        Assert.Equal(63, SmoothQuantPass.WeightQMax(new TestContext(model, Samples.Calibration) { Device = Engine.Profiles.DeviceProfiles.All["cpu-x64-avx2"] }));
-        Assert.Equal(7, SmoothQuantPass.WeightQMax(new TestContext(model, Samples.Calibration) { Weights = new(4, true, 32) }));
+        Assert.Equal(127, SmoothQuantPass.WeightQMax(TestContext.For(model, Samples.Calibration)));
+        Assert.Equal(63, SmoothQuantPass.WeightQMax(TestContext.For(model, Samples.Calibration, device: "cpu-x64-avx2")));
+        Assert.Equal(7, SmoothQuantPass.WeightQMax(TestContext.For(model, Samples.Calibration, weights: new(4, true, 32))));
     }
 
     [Fact]

@@ -1,127 +1,25 @@
-using QuantBuild.Abstractions.Data;
-using QuantBuild.Abstractions.Devices;
-using QuantBuild.Abstractions.Diagnostics;
 using QuantBuild.Abstractions.Ir;
 using QuantBuild.Abstractions.Passes;
-using QuantBuild.Abstractions.Quantization;
 using QuantBuild.Abstractions.Tensors;
-using QuantBuild.Engine.Calibration;
-using QuantBuild.Engine.Data;
-using QuantBuild.Engine.Profiles;
 using QuantBuild.Onnx;
 using QuantBuild.Runtime;
+using QuantBuild.Testing;
 
 namespace QuantBuild.Plugins.SmoothQuant.Tests;
 
-/// <summary>
-/// A real pass context without the pipeline: statistics through the engine's calibrator and activations through
-/// ONNX Runtime, over the sample's calibration windows.
-/// </summary>
-internal sealed class TestContext : IPassContext, IPassLogger, IProgress<StageProgress>
+/// <summary>The engine's own pass context (QuantBuild.Testing) over the sample's calibration windows or synthetic inputs.</summary>
+internal static class TestContext
 {
-    private readonly Func<IDataSource> _open;
-    private readonly Func<int, Dictionary<string, DenseTensor>> _first;
-
-    /// <summary>Calibration from the sample's int64 token windows.</summary>
-    public TestContext(OnnxModel model, string calibrationNpy)
-    {
-        Model = model;
-        _open = () => NpyDataSource.Single(model.Graph.Inputs[0].Name, calibrationNpy);
-        _first = n =>
-        {
-            long[] tokens = Npy.ReadInt64(calibrationNpy, out long[] shape);
-            n = (int)Math.Min(n, shape[0]);
-            return new() { [model.Graph.Inputs[0].Name] = DenseTensor.Create(ElementType.Int64, tokens.AsSpan(0, n * (int)shape[1]), [n, shape[1]]) };
-        };
-    }
+    /// <summary>At most 64 calibration samples in batches of 32, on <paramref name="device"/> with <paramref name="weights"/>.</summary>
+    public static PassTestContext For(OnnxModel model, string calibrationNpy, string device = "cpu-x64-vnni", TargetWeightFormat? weights = null) =>
+        PassTestContext.FromFiles(model, calibrationNpy, Options(device, weights));
 
     /// <summary>Calibration from float tensors in memory, samples on axis 0.</summary>
-    public TestContext(OnnxModel model, IReadOnlyList<(string Name, float[] Values, long[] Shape)> inputs)
-    {
-        Model = model;
-        _open = () => new InMemoryDataSource("synthetic", inputs.Select(i => (i.Name, DenseTensor.FromFloats(i.Values, i.Shape))).ToList());
-        _first = n => inputs.ToDictionary(i => i.Name, i =>
-        {
-            long rows = Math.Min(n, i.Shape[0]);
-            long per = i.Values.Length / i.Shape[0];
-            long[] shape = (long[])i.Shape.Clone();
-            shape[0] = rows;
-            return DenseTensor.FromFloats(i.Values.AsSpan(0, (int)(rows * per)), shape);
-        });
-    }
+    public static PassTestContext For(OnnxModel model, IReadOnlyList<(string Name, float[] Values, long[] Shape)> inputs) =>
+        PassTestContext.FromTensors(model, inputs.ToDictionary(i => i.Name, i => DenseTensor.FromFloats(i.Values, i.Shape)), Options("cpu-x64-vnni", null));
 
-    public string TargetName => "test";
-
-    public OnnxModel Model { get; }
-
-    public DeviceProfile Device { get; init; } = DeviceProfiles.All["cpu-x64-vnni"];
-
-    public TargetWeightFormat Weights { get; init; } = new(8, true, null);
-
-    public int Seed => 1;
-
-    public IPassLogger Log => this;
-
-    public IProgress<StageProgress> Progress => this;
-
-    public CancellationToken Cancellation => CancellationToken.None;
-
-    public IModelRunner Runner => throw new NotSupportedException();
-
-    public IReadOnlyDictionary<string, WeightEncoding> WeightEncodings => new Dictionary<string, WeightEncoding>();
-
-    public List<string> Lines { get; } = new();
-
-    public int MaxSamples { get; init; } = 64;
-
-    public IReadOnlyDictionary<string, ITensorStatistics> CollectStatistics(IReadOnlyCollection<string> tensors, int? channelAxis = null)
-    {
-        var request = new CalibrationRequest
-        {
-            Tensors = tensors.ToList(),
-            ChannelAxes = channelAxis is int axis ? tensors.ToDictionary(t => t, _ => axis) : new Dictionary<string, int>(),
-            BatchSize = 32,
-            MaxSamples = MaxSamples,
-        };
-        using IDataSource data = _open();
-        CalibrationResult result = Calibrator.Run(Model, data, request);
-        return result.Observers.ToDictionary(o => o.Key, o => (ITensorStatistics)new Stats(o.Value));
-    }
-
-    public IReadOnlyDictionary<string, DenseTensor> CaptureActivations(IReadOnlyCollection<string> tensors, int maxSamples)
-    {
-        using var session = new InferenceSession(Calibrator.Augment(Model, tensors.ToList()));
-        return session.Run(_first(maxSamples), tensors.ToList());
-    }
-
-    public void SetWeightEncoding(string initializerName, WeightEncoding encoding) => throw new NotSupportedException();
-
-    public void Debug(string message) => Lines.Add(message);
-
-    public void Information(string message) => Lines.Add(message);
-
-    public void Warning(string message) => Lines.Add(message);
-
-    public void Report(StageProgress value)
-    {
-    }
-
-    private sealed class Stats(TensorObserver observer) : ITensorStatistics
-    {
-        private readonly float[] _channels = observer.ChannelAbsMax.ToArray();
-
-        public string Name => observer.Name;
-
-        public float Min => observer.Min;
-
-        public float Max => observer.Max;
-
-        public long Count => observer.Count;
-
-        public IReadOnlyList<float> ChannelAbsMax => _channels;
-
-        public double Quantile(double fraction) => observer.Histogram.Quantile(fraction);
-    }
+    private static PassTestOptions Options(string device, TargetWeightFormat? weights) =>
+        new() { Device = device, Weights = weights ?? new(8, true, null), MaxSamples = 64, BatchSize = 32, PassName = "smoothquant" };
 }
 
 /// <summary>Just enough of the .npy format for the sample's little-endian int64 arrays.</summary>
