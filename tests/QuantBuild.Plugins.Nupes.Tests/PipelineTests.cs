@@ -73,13 +73,9 @@ public sealed class PipelineTests : IDisposable
         // The CNN's five layer inputs take 0.8, 12.8, 6.4, 3.2 and 0.26 MB at 256 samples: a 16 MB budget packs them
         // into two groups, none cut short, so every code must come out as with one capture. At 4 MB the two largest
         // no longer fit at 256 samples and are captured for fewer, which the log says.
-        string sample = TestData.CnnSample;
-        string config = Path.Combine(_root, "quantize.yaml");
-        File.WriteAllText(config, $"""
-            model: {Path.Combine(sample, "model.onnx")}
-            output: out
-            calibration:
-              data: {Path.Combine(sample, "data", "calibration.npy")}
+        var events = new List<Serilog.Events.LogEvent>();
+        using Serilog.Core.Logger log = new Serilog.LoggerConfiguration().WriteTo.Sink(new ListSink(events)).CreateLogger();
+        RunResult run = Run(TestData.CnnSample, """
             targets:
               whole:
                 device: cpu-x64-vnni
@@ -95,12 +91,7 @@ public sealed class PipelineTests : IDisposable
                 recipe:
                   - pass: nupes
                     capture_budget_mb: 4
-            """);
-        var events = new List<Serilog.Events.LogEvent>();
-        using Serilog.Core.Logger log = new Serilog.LoggerConfiguration().WriteTo.Sink(new ListSink(events)).CreateLogger();
-
-        QuantizeConfig loaded = QuantizeConfigLoader.Load(config, new ConfigValidationOptions { KnownPasses = null });
-        RunResult run = new QuantizePipeline(loaded, log).Run(new PipelineOptions { WriteReports = false });
+            """, log);
 
         Assert.All(run.Targets, t => Assert.Equal(TargetStatus.Passed, t.Status));
         List<string> lines = events.Select(e => e.RenderMessage()).ToList();
@@ -131,13 +122,7 @@ public sealed class PipelineTests : IDisposable
     [Fact]
     public void A_layer_name_the_model_does_not_have_fails_the_target_with_QB2102()
     {
-        string sample = TestData.CnnSample;
-        string config = Path.Combine(_root, "quantize.yaml");
-        File.WriteAllText(config, $"""
-            model: {Path.Combine(sample, "model.onnx")}
-            output: out
-            calibration:
-              data: {Path.Combine(sample, "data", "calibration.npy")}
+        RunResult run = Run(TestData.CnnSample, """
             targets:
               typo:
                 device: cpu-x64-vnni
@@ -145,9 +130,6 @@ public sealed class PipelineTests : IDisposable
                   - pass: nupes
                     layers: [Gemm, /features/features.0/Cnv]
             """);
-
-        QuantizeConfig loaded = QuantizeConfigLoader.Load(config, new ConfigValidationOptions { KnownPasses = null });
-        RunResult run = new QuantizePipeline(loaded).Run(new PipelineOptions { WriteReports = false });
 
         TargetResult typo = Assert.Single(run.Targets);
         Assert.NotEqual(TargetStatus.Passed, typo.Status);
@@ -157,8 +139,8 @@ public sealed class PipelineTests : IDisposable
         Assert.False(File.Exists(Path.Combine(_root, "out", "model.typo.onnx")));
     }
 
-    /// <summary>The default NUPES pass (data-driven, bounded weight MSE) and uniform RTN, both 4-bit per channel, through the pipeline.</summary>
-    private (TargetResult Nupes, TargetResult Uniform) RunFourBit(string sample, string evalData, string evalLabels, int batch)
+    /// <summary>Runs the pipeline on <paramref name="sample"/>'s model and calibration data with the rest of the yaml (evaluation, gate, targets).</summary>
+    private RunResult Run(string sample, string rest, Serilog.ILogger? log = null)
     {
         string config = Path.Combine(_root, "quantize.yaml");
         File.WriteAllText(config, $"""
@@ -166,6 +148,16 @@ public sealed class PipelineTests : IDisposable
             output: out
             calibration:
               data: {Path.Combine(sample, "data", "calibration.npy")}
+
+            """ + rest);
+        QuantizeConfig loaded = QuantizeConfigLoader.Load(config, new ConfigValidationOptions { KnownPasses = null });
+        return new QuantizePipeline(loaded, log).Run(new PipelineOptions { WriteReports = false });
+    }
+
+    /// <summary>The default NUPES pass (data-driven, bounded weight MSE) and uniform RTN, both 4-bit per channel, through the pipeline.</summary>
+    private (TargetResult Nupes, TargetResult Uniform) RunFourBit(string sample, string evalData, string evalLabels, int batch)
+    {
+        RunResult run = Run(sample, $"""
             evaluation:
               data: {Path.Combine(sample, "data", evalData)}
               labels: {Path.Combine(sample, "data", evalLabels)}
@@ -189,9 +181,6 @@ public sealed class PipelineTests : IDisposable
                       max: 1
                     optimize_codes: false
             """);
-
-        QuantizeConfig loaded = QuantizeConfigLoader.Load(config, new ConfigValidationOptions { KnownPasses = null });
-        RunResult run = new QuantizePipeline(loaded).Run(new PipelineOptions { WriteReports = false });
         foreach (TargetResult t in run.Targets)
         {
             _output.WriteLine($"{t.Name}: {t.Status} top1 {t.QuantizedValue} (fp32 {t.Fp32Value}), {t.QuantizedBytes} of {t.Fp32Bytes} bytes, SQNR {t.OutputSqnrDb:0.00} dB {t.Error}");
