@@ -32,16 +32,17 @@ SCHEMES = [
 ]
 RATIO_SWEEP = ["0.9", "1"]
 SAMPLES = {
-    "fashion-mnist": {"title": "Fashion-MNIST CNN", "groups": [0]},
-    "tiny-transformer": {"title": "Tiny transformer char LM", "groups": [0, 32]},
+    "fashion-mnist": {"title": "Fashion-MNIST CNN", "groups": [0], "embeddings": False},
+    "tiny-transformer": {"title": "Tiny transformer char LM", "groups": [0, 32], "embeddings": True},
 }
+EMBEDDINGS = "layers: [MatMul, Gather]"
 LAYER_LINE = re.compile(
     r"\] (?P<target>\S+) nupes: (?P<node>\S+): (?P<bits>\d)-bit a=(?P<a>[0-9.]+), (?P<objective>[a-z ]+?) "
     r"(?P<err>[0-9.Ee+-]+) \(uniform a=1: (?P<uerr>[0-9.Ee+-]+), after search [0-9.Ee+-]+\); weight MSE "
     r"(?P<mse>[0-9.Ee+-]+) vs uniform (?P<umse>[0-9.Ee+-]+)(?P<note>;[^;]*)?; (?P<before>\d+) → (?P<after>\d+) bytes")
 
 
-def targets_for(groups):
+def targets_for(groups, embeddings):
     rows = []
     for bits in (3, 4, 8):
         for group in groups:
@@ -53,6 +54,10 @@ def targets_for(groups):
                 for ratio in RATIO_SWEEP:
                     rows.append((f"ratio{ratio.replace('.', '')}-{bits}g{group}", bits, group,
                                  f"NUPES data_driven, ratio {ratio}", f"max_weight_mse_ratio: {ratio}"))
+            if embeddings and bits in (4, 8) and group == 0:
+                # the token table too (opt-in): uniform and NUPES, each with every MatMul
+                rows.append((f"uniemb{bits}g0", bits, 0, "uniform RTN + embedding table", UNIFORM + "\n        " + EMBEDDINGS))
+                rows.append((f"emb{bits}g0", bits, 0, "NUPES default + embedding table", EMBEDDINGS))
     return rows
 
 
@@ -149,7 +154,7 @@ def main():
     work = args.work or tempfile.mkdtemp(prefix="nupes-bench-")
     os.makedirs(work, exist_ok=True)
     for sample, spec in SAMPLES.items():
-        rows = targets_for(spec["groups"])
+        rows = targets_for(spec["groups"], spec["embeddings"])
         config = write_config(sample, work, rows)
         hashes = None
         for attempt in range(args.runs):

@@ -61,7 +61,11 @@ public sealed class NupesOptions
     [Range(0.0, 1000.0)]
     public double MaxWeightMseRatio { get; set; } = 0.95;
 
-    /// <summary><c>layers</c>: node names or op types to quantize; empty for every Conv, Gemm and MatMul with a constant 2-D (or conv) weight.</summary>
+    /// <summary>
+    /// <c>layers</c>: node names or op types to code; empty for every Conv, Gemm and MatMul with a constant 2-D (or
+    /// conv) weight. <c>Gather</c> (embedding tables, one scale per row, weight error as the objective) is coded only
+    /// when named here.
+    /// </summary>
     public string[] Layers { get; set; } = [];
 
     /// <summary>

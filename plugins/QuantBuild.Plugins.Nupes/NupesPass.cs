@@ -21,7 +21,7 @@ public sealed class NupesPass : QuantizationPass<NupesOptions>
     public override string Name => "nupes";
 
     /// <inheritdoc />
-    public override IReadOnlyCollection<string> SupportedOps => ["Conv", "Gemm", "MatMul"];
+    public override IReadOnlyCollection<string> SupportedOps => ["Conv", "Gemm", "MatMul", "Gather"];
 
     /// <inheritdoc />
     public override void Run(IPassContext context, NupesOptions options)
@@ -41,7 +41,7 @@ public sealed class NupesPass : QuantizationPass<NupesOptions>
 
         List<Layer> layers = SelectLayers(context, options);
         ActivationGroups? activations = options.Mode == NupesMode.DataDriven && layers.Count > 0
-            ? ActivationGroups.Plan(context, layers.Select(l => l.Node.Inputs[0]).Distinct(StringComparer.Ordinal).ToList(), options.Samples, options.CaptureBudgetMb * 1048576L)
+            ? ActivationGroups.Plan(context, layers.Where(l => !l.Lookup).Select(l => l.Node.Inputs[0]).Distinct(StringComparer.Ordinal).ToList(), options.Samples, options.CaptureBudgetMb * 1048576L)
             : null;
 
         // The graph is rewritten only after every layer is coded: activations may still be captured on the way, and
@@ -116,7 +116,8 @@ public sealed class NupesPass : QuantizationPass<NupesOptions>
 
     private static double WeightMse(LayerMatrix m, float[] decoded) => LayerQuantizer.Score(m, decoded, WeightError.Instance) / m.Values.Length;
 
-    private sealed record Layer(Node Node, TensorValue Weight, float[] Matrix, int Channels, int Length, bool Transposed);
+    /// <summary>A coded weight: its consumer, the initializer, the weight as [channels, length] rows; <paramref name="Lookup"/> for a Gather's table.</summary>
+    private sealed record Layer(Node Node, TensorValue Weight, float[] Matrix, int Channels, int Length, bool Transposed, bool Lookup = false);
 
     private static List<Layer> SelectLayers(IPassContext context, NupesOptions options)
     {
@@ -137,17 +138,27 @@ public sealed class NupesPass : QuantizationPass<NupesOptions>
         var layers = new List<Layer>();
         foreach (Node node in graph.Nodes)
         {
-            if (!node.IsDefaultDomain || node.OpType is not ("Conv" or "Gemm" or "MatMul") || node.Inputs.Count < 2)
+            if (!node.IsDefaultDomain || node.OpType is not ("Conv" or "Gemm" or "MatMul" or "Gather") || node.Inputs.Count < 2)
             {
                 continue;
             }
 
-            if (wanted.Count > 0 && !wanted.Contains(node.OpType) && !(node.Name is { } n && wanted.Contains(n)))
+            if (wanted.Count > 0 ? !wanted.Contains(node.OpType) && !(node.Name is { } n && wanted.Contains(n)) : node.OpType == "Gather")
             {
+                // Embedding tables only when asked for: at 4 bits the transformer sample's token table alone costs
+                // 2.9 points of top-1 (docs/benchmarks.md), far more than any linear layer.
                 continue;
             }
 
-            string name = node.Inputs[1];
+            // A Gather looks rows up in its data input (an embedding table); the others multiply by input 1.
+            bool lookup = node.OpType == "Gather";
+            if (lookup && (node.FindAttribute("axis")?.Int ?? 0) != 0)
+            {
+                context.Log.Debug($"{node.DisplayName}: gathers along axis {node.FindAttribute("axis")!.Int}, not rows; left alone");
+                continue;
+            }
+
+            string name = node.Inputs[lookup ? 0 : 1];
             if (!initializers.TryGetValue(name, out TensorValue? weight) || weight.ElementType != ElementType.Float || inputs.Contains(name) || weight.ExternalData is not null && weight.Data.Length == 0)
             {
                 context.Log.Debug($"{node.DisplayName}: weight '{name}' is not a float initializer; left alone");
@@ -165,6 +176,15 @@ public sealed class NupesPass : QuantizationPass<NupesOptions>
             {
                 int channels = (int)dims[0];
                 layers.Add(new Layer(node, weight, values, channels, values.Length / channels, false));
+            }
+            else if (lookup && dims.Length == 2)
+            {
+                // [rows, width]: one scale per looked-up row (or per group along it)
+                layers.Add(new Layer(node, weight, values, (int)dims[0], (int)dims[1], false, Lookup: true));
+            }
+            else if (lookup)
+            {
+                context.Log.Information($"{node.DisplayName}: table '{name}' has shape [{string.Join(",", dims)}]; only 2-D tables are coded; left alone");
             }
             else if (dims.Length == 2 && (node.OpType == "Gemm" && node.FindAttribute("transB")?.Int == 1))
             {
@@ -200,20 +220,21 @@ public sealed class NupesPass : QuantizationPass<NupesOptions>
     /// </summary>
     private static void CheckLayerNames(Graph graph, string[] layers)
     {
-        var known = new HashSet<string>(graph.Nodes.Select(n => n.Name).OfType<string>(), StringComparer.Ordinal) { "Conv", "Gemm", "MatMul" };
+        var known = new HashSet<string>(graph.Nodes.Select(n => n.Name).OfType<string>(), StringComparer.Ordinal) { "Conv", "Gemm", "MatMul", "Gather" };
         string[] unknown = layers.Where(l => !known.Contains(l)).ToArray();
         if (unknown.Length > 0)
         {
-            List<string> examples = graph.Nodes.Where(n => n.OpType is "Conv" or "Gemm" or "MatMul" && n.Name is not null).Select(n => n.Name!).ToList();
+            List<string> examples = graph.Nodes.Where(n => n.OpType is "Conv" or "Gemm" or "MatMul" or "Gather" && n.Name is not null).Select(n => n.Name!).ToList();
             throw new QuantBuildException("QB2102",
-                $"nupes: layers names {string.Join(", ", unknown.Select(u => $"'{u}'"))}, which is neither a node of the model nor one of Conv, Gemm, MatMul.",
+                $"nupes: layers names {string.Join(", ", unknown.Select(u => $"'{u}'"))}, which is neither a node of the model nor one of Conv, Gemm, MatMul, Gather.",
                 $"use node names as `quantbuild inspect` lists them ({string.Join(", ", examples.Take(6))}{(examples.Count > 6 ? ", …" : string.Empty)}) or op types");
         }
     }
 
     private static ILayerObjective Objective(IPassContext context, Layer layer, ActivationGroups? activations, NupesOptions options)
     {
-        if (options.Mode != NupesMode.DataDriven || activations is null || activations.Get(layer.Node.Inputs[0]) is not { ElementType: ElementType.Float } x)
+        // A lookup's output is its table's rows, so its output error is the weight error of the rows looked up.
+        if (options.Mode != NupesMode.DataDriven || layer.Lookup || activations is null || activations.Get(layer.Node.Inputs[0]) is not { ElementType: ElementType.Float } x)
         {
             return WeightError.Instance;
         }

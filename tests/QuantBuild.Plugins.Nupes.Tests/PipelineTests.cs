@@ -120,6 +120,57 @@ public sealed class PipelineTests : IDisposable
     }
 
     [Fact]
+    public void Embedding_tables_are_coded_only_when_asked_for_and_decode_to_rows_nearer_than_uniform()
+    {
+        string sample = TestData.TransformerSample;
+        RunResult run = Run(sample, """
+            targets:
+              linear:
+                device: cpu-x64-vnni
+                recipe:
+                  - pass: nupes
+              embeddings:
+                device: cpu-x64-vnni
+                recipe:
+                  - pass: nupes
+                    layers: [MatMul, Gather]
+              uniform:
+                device: cpu-x64-vnni
+                recipe:
+                  - pass: nupes
+                    layers: [MatMul, Gather]
+                    exponent: {min: 1, max: 1}
+                    optimize_codes: false
+            """);
+        Assert.All(run.Targets, t => Assert.Equal(TargetStatus.Passed, t.Status));
+
+        OnnxModel source = OnnxModelLoader.Load(Path.Combine(sample, "model.onnx"));
+        Node gather = source.Graph.Nodes.Single(n => n.OpType == "Gather" && source.Graph.Initializers.Any(t => t.Name == n.Inputs[0] && t.ElementType == ElementType.Float));
+        string table = gather.Inputs[0];
+        TargetResult Target(string name) => run.Targets.Single(t => t.Name == name);
+
+        // by default the table stays a float initializer; named, it is replaced by codes the Gather reads decoded
+        Assert.Contains(OnnxModelLoader.Load(Target("linear").OutputPath!).Graph.Initializers, t => t.Name == table && t.ElementType == ElementType.Float);
+        Assert.DoesNotContain(OnnxModelLoader.Load(Target("embeddings").OutputPath!).Graph.Initializers, t => t.Name == table);
+        long tableBytes = source.Graph.Initializers.Single(t => t.Name == table).Data.Length;
+        Assert.True(Target("linear").QuantizedBytes - Target("embeddings").QuantizedBytes > 0.8 * tableBytes * 28 / 32,
+            $"{Target("linear").QuantizedBytes} → {Target("embeddings").QuantizedBytes} bytes for a {tableBytes}-byte table");
+
+        float[] fp32 = source.Graph.Initializers.Single(t => t.Name == table).AsDense().AsSpan<float>().ToArray();
+        float[] coded = TestData.DecodedWeights(Target("embeddings").OutputPath!, [table])[table];
+        float[] uniform = TestData.DecodedWeights(Target("uniform").OutputPath!, [table])[table];
+        double se = 0, seUniform = 0;
+        for (int i = 0; i < fp32.Length; i++)
+        {
+            se += Math.Pow(fp32[i] - coded[i], 2);
+            seUniform += Math.Pow(fp32[i] - uniform[i], 2);
+        }
+
+        _output.WriteLine($"{table}: weight MSE {se / fp32.Length:G4} vs uniform {seUniform / fp32.Length:G4}");
+        Assert.True(se < 0.95 * seUniform, $"{se} vs uniform {seUniform}");
+    }
+
+    [Fact]
     public void A_layer_name_the_model_does_not_have_fails_the_target_with_QB2102()
     {
         RunResult run = Run(TestData.CnnSample, """
