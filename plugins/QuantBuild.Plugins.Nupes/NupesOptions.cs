@@ -70,7 +70,7 @@ public sealed class NupesOptions
 
     /// <summary>
     /// <c>samples</c>: calibration samples whose activations build each layer's H = XᵀX (data-driven). A Gemm/MatMul
-    /// with n inputs needs well over n rows for H to be full rank (the CNN's 3136-input Gemm sees one row per sample).
+    /// with n inputs needs well over n rows for H to be full rank (the CNN's 1600-input Gemm sees one row per sample).
     /// Memory is bounded by <see cref="CaptureBudgetMb"/>, not by this.
     /// </summary>
     [Range(1, 100000)]

@@ -70,7 +70,7 @@ public sealed class PipelineTests : IDisposable
     [Fact]
     public void A_small_capture_budget_captures_in_groups_and_codes_the_same_weights()
     {
-        // The CNN's five layer inputs take 0.8, 12.8, 6.4, 3.2 and 0.26 MB at 256 samples: a 16 MB budget packs them
+        // The CNN's five layer inputs take 0.8, 12.8, 6.4, 1.6 and 0.13 MB at 256 samples: a 16 MB budget packs them
         // into two groups, none cut short, so every code must come out as with one capture. At 4 MB the two largest
         // no longer fit at 256 samples and are captured for fewer, which the log says.
         var events = new List<Serilog.Events.LogEvent>();

@@ -90,7 +90,7 @@ public static class InspectCommand
         {
             string name = q.Subgraph is null ? q.Name : $"{q.Subgraph}/{q.Name}";
             string shape = q.WeightShape is null ? "-" : Markup.Escape($"[{string.Join(",", q.WeightShape)}]");
-            quantizable.AddRow(Markup.Escape(name), q.OpType, Markup.Escape(q.Weight ?? "-"), shape, q.WeightIsConstant ? "yes" : "no (runtime input)");
+            quantizable.AddRow(Markup.Escape(name), q.OpType, Markup.Escape(q.Weight ?? "-"), shape, q.WeightIsConstant ? "yes" : q.WeightIsDecoded ? "decoded at load (already coded)" : "no (runtime input)");
         }
 
         console.Write(quantizable);

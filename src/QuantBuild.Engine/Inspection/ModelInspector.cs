@@ -1,5 +1,6 @@
 using QuantBuild.Abstractions.Ir;
 using QuantBuild.Abstractions.Tensors;
+using QuantBuild.Engine.Quantization;
 
 namespace QuantBuild.Engine.Inspection;
 
@@ -108,6 +109,7 @@ public static class ModelInspector
             // A subgraph sees its enclosing graphs' constants, so a weight defined outside an If branch still counts as constant.
             var constants = new HashSet<string>(outerConstants, StringComparer.Ordinal);
             var constantShapes = new Dictionary<string, long[]>(StringComparer.Ordinal);
+            var decoded = new HashSet<string>(StringComparer.Ordinal); // computed from constants only, folded at load
             foreach (TensorValue t in graph.Initializers)
             {
                 CountTensor(t);
@@ -143,9 +145,16 @@ public static class ModelInspector
                     }
                 }
 
+                if (ConstantFolding.ComputesAConstant(node, name => constants.Contains(name) || decoded.Contains(name)))
+                {
+                    decoded.UnionWith(node.Outputs);
+                }
+
                 if (node.IsDefaultDomain && QuantizableOps.Contains(node.OpType))
                 {
-                    Quantizable.Add(Describe(node, constants, constantShapes, subgraphPath));
+                    Quantizable.Add(Describe(node, constants, constantShapes, subgraphPath) is var q && q.Weight is { } w && decoded.Contains(w)
+                        ? q with { WeightIsDecoded = true }
+                        : q);
                 }
 
                 foreach (NodeAttribute attribute in node.Attributes)

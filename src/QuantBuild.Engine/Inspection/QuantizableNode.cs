@@ -7,4 +7,9 @@ namespace QuantBuild.Engine.Inspection;
 /// <param name="WeightShape">The weight's dimensions when it is a constant, else null.</param>
 /// <param name="WeightIsConstant">True when the weight is an initializer or a Constant node's output, so it can be quantized ahead of time.</param>
 /// <param name="Subgraph">Path of the enclosing subgraph (for example <c>If_3/then_branch</c>), or null in the main graph.</param>
-public sealed record QuantizableNode(string Name, string OpType, string? Weight, IReadOnlyList<long>? WeightShape, bool WeightIsConstant, string? Subgraph);
+/// <param name="WeightIsDecoded">
+/// True when the weight is not stored but computed from constants only (a weight decoded from packed codes, as the
+/// <c>nupes</c> pass writes): ONNX Runtime computes it once at load, and it is already quantized.
+/// </param>
+public sealed record QuantizableNode(string Name, string OpType, string? Weight, IReadOnlyList<long>? WeightShape, bool WeightIsConstant, string? Subgraph,
+    bool WeightIsDecoded = false);

@@ -98,38 +98,8 @@ internal sealed class NodeSelector
         return (modes, reasons);
     }
 
-    /// <summary>
-    /// True when every input of <paramref name="node"/> is an initializer or the output of an earlier node that is
-    /// itself constant, so ONNX Runtime computes it once at session creation. Nodes with no
-    /// inputs (random generators), subgraphs or a non-default domain are never treated as constant, and neither are
-    /// Q/DQ nodes (ONNX Runtime keeps those for its QDQ fusions rather than folding them).
-    /// </summary>
-    private bool ComputesAConstant(Node node)
-    {
-        if (!node.IsDefaultDomain || HasSubgraph(node) || node.OpType.StartsWith("Random", StringComparison.Ordinal)
-            || node.OpType is "Multinomial" or "QuantizeLinear" or "DequantizeLinear" or "DynamicQuantizeLinear")
-        {
-            return false;
-        }
-
-        int inputs = 0;
-        foreach (string input in node.Inputs)
-        {
-            if (input.Length == 0)
-            {
-                continue;
-            }
-
-            if (_index.Constant(input) is null && !_folded.Contains(input))
-            {
-                return false;
-            }
-
-            inputs++;
-        }
-
-        return inputs > 0;
-    }
+    private bool ComputesAConstant(Node node) =>
+        ConstantFolding.ComputesAConstant(node, input => _index.Constant(input) is not null || _folded.Contains(input));
 
     private bool UsesFourBits(Node node) =>
         _options.WeightBits == 4 && node.OpType == "MatMul" && !_options.WeightOverrides.ContainsKey(node.Inputs[1]);
