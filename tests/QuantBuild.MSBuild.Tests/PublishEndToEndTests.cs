@@ -28,7 +28,7 @@ public sealed class PublishEndToEndTests(ITestOutputHelper output) : IDisposable
             ["QUANTBUILD_CACHE"] = Path.Combine(_root, "cache"),
         };
 
-        foreach (string project in new[] { "QuantBuild.Abstractions", "QuantBuild.Runtime", "QuantBuild.Cli", "QuantBuild.MSBuild", "QuantBuild.Testing" })
+        foreach (string project in new[] { "QuantBuild.Abstractions", "QuantBuild.Runtime", "QuantBuild.Cli", "QuantBuild.MSBuild", "QuantBuild.Testing", "QuantBuild.Templates" })
         {
             Dotnet(repo, env, "pack", Path.Combine(repo, "src", project), "-c", "Release", "-o", feed).AssertOk();
         }
@@ -164,6 +164,19 @@ public sealed class PublishEndToEndTests(ITestOutputHelper output) : IDisposable
             """);
         Dotnet(check, env, "run", "--", $"{sample}/model.onnx", $"{sample}/data/calibration.npy").AssertOk()
             .AssertContains("encodings=5").AssertContains("codes=True").AssertContains("info: clipped 5 weights per channel");
+
+        // 7. A new plugin from the template: its tests pass on the packages, and the tool runs its pass.
+        Dotnet(_root, toolEnv, "new", "install", Path.Combine(feed, "QuantBuild.Templates.0.1.0.nupkg")).AssertOk();
+        string fresh = Path.Combine(_root, "clamp");
+        Dotnet(_root, toolEnv, "new", "quantbuild-pass", "-n", "Clamp", "--passName", "clamp", "-o", fresh).AssertOk();
+        File.Copy(Path.Combine(app, "nuget.config"), Path.Combine(fresh, "nuget.config"));
+        Dotnet(fresh, toolEnv, "test", "Clamp.Tests").AssertOk().AssertContains("Passed!").AssertNotContains("Failed!");
+        Dotnet(fresh, toolEnv, "build", "Clamp", "-c", "Release", "-o", Path.Combine(tools, "plugins", "clamp")).AssertOk();
+        string clampYaml = Path.Combine(tools, "clamp.yaml");
+        File.WriteAllText(clampYaml, File.ReadAllText(clipYaml).Replace("plugins/clip", "plugins/clamp").Replace("percentile-clip\n        steps: 21", "clamp\n        clip_ratio: 0.95")
+            .Replace("clip-out", "clamp-out"));
+        Dotnet(tools, toolEnv, "quantbuild", "run", "-c", clampYaml, "--no-cache").AssertOk().AssertContains("coded 5 weights per channel at clip ratio 0.95");
+        Assert.True(File.Exists(Path.Combine(_root, "clamp-out", "model.x64-clipped.onnx")), "the template pass's target wrote no model");
     }
 
     public void Dispose()
