@@ -17,10 +17,7 @@ public sealed class ModelInspectorTests
         g.Inputs.Add(TestGraphs.Value("b", ElementType.Float, 4, 3));
         g.Outputs.Add(TestGraphs.Value("y", ElementType.Float, 2, 4));
         g.Outputs.Add(TestGraphs.Value("z", ElementType.Float, 2, 3));
-        g.Initializers.Add(new TensorValue { Name = "codes", ElementType = ElementType.UInt8, Dims = [6, 4], Data = new byte[24] });
-        g.Initializers.Add(TensorValue.FromFloats("scale", [0.01f], [1]));
-        g.AddNode("Cast", "decode_cast", new[] { "codes" }, new[] { "codes_f" }, NodeAttribute.FromInt("to", (long)ElementType.Float));
-        g.AddNode("Mul", "decode_mul", new[] { "codes_f", "scale" }, new[] { "w" });
+        g.AddDecodedWeight("w");
         g.AddNode("MatMul", "coded", new[] { "a", "w" }, new[] { "y" });
         g.AddNode("MatMul", "runtime", new[] { "y", "b" }, new[] { "z" });
 

@@ -83,10 +83,7 @@ public sealed class QdqEncoderExclusionTests
         Graph g = model.Graph;
         g.Inputs.Add(TestGraphs.Value("a", ElementType.Float, 2, 6));
         g.Outputs.Add(TestGraphs.Value("y", ElementType.Float, 2, 4));
-        g.Initializers.Add(new TensorValue { Name = "codes", ElementType = ElementType.UInt8, Dims = [6, 4], Data = Enumerable.Range(0, 24).Select(i => (byte)(i % 15)).ToArray() });
-        g.Initializers.Add(TensorValue.FromFloats("scale", [0.01f], [1]));
-        g.AddNode("Cast", "decode_cast", new[] { "codes" }, new[] { "codes_f" }, NodeAttribute.FromInt("to", (long)ElementType.Float));
-        g.AddNode("Mul", "decode_mul", new[] { "codes_f", "scale" }, new[] { "w" });
+        g.AddDecodedWeight("w");
         g.AddNode("MatMul", "mm", new[] { "a", "w" }, new[] { "y" });
 
         EncodeResult result = QdqEncoder.Encode(model, new Dictionary<string, TensorRange> { ["a"] = new(-1, 1), ["y"] = new(-1, 1) }, Vnni);

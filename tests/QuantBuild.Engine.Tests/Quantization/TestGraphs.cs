@@ -35,6 +35,18 @@ internal static class TestGraphs
         return node;
     }
 
+    /// <summary>
+    /// Adds a [6, 4] float <paramref name="name"/> decoded from packed constants, as a plugin's low-bit weights are:
+    /// uint8 codes → Cast (node <c>decode_cast</c>) → Mul by a scale (node <c>decode_mul</c>).
+    /// </summary>
+    public static void AddDecodedWeight(this Graph graph, string name)
+    {
+        graph.Initializers.Add(new TensorValue { Name = "codes", ElementType = ElementType.UInt8, Dims = [6, 4], Data = Enumerable.Range(0, 24).Select(i => (byte)(i % 15)).ToArray() });
+        graph.Initializers.Add(TensorValue.FromFloats("scale", [0.01f], [1]));
+        graph.AddNode("Cast", "decode_cast", new[] { "codes" }, new[] { "codes_f" }, NodeAttribute.FromInt("to", (long)ElementType.Float));
+        graph.AddNode("Mul", "decode_mul", new[] { "codes_f", "scale" }, new[] { name });
+    }
+
     public static float[] AddWeight(this Graph graph, string name, int seed, float std, params long[] dims)
     {
         float[] values = Normal(seed, (int)dims.Aggregate(1L, (a, b) => a * b), std);
