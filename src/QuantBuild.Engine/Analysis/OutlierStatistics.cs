@@ -74,7 +74,7 @@ public static class OutlierStatistics
     /// </summary>
     public static double ActivationRatio(TensorObserver observer)
     {
-        StreamingHistogram h = observer.Histogram;
+        StreamingHistogram h = observer.RequireHistogram("the outlier ratio");
         double max = Math.Max(Math.Abs(observer.Min), Math.Abs(observer.Max));
         if (h.Total == 0 || !double.IsFinite(max))
         {

@@ -15,6 +15,9 @@ public sealed record CalibrationRequest
     /// <summary>At most this many samples; null for all.</summary>
     public long? MaxSamples { get; init; }
 
-    /// <summary>Histogram bins per tensor.</summary>
-    public int Bins { get; init; } = 2048;
+    /// <summary>Histogram bins per tensor; 0 keeps min/max (and channel abs-max) only, which is all <c>method: minmax</c> reads.</summary>
+    public int Bins { get; init; } = DefaultBins;
+
+    /// <summary>The histogram bins a request keeps unless told otherwise.</summary>
+    public const int DefaultBins = 2048;
 }

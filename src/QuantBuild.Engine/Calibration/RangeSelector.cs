@@ -32,7 +32,7 @@ public static class RangeSelector
     private static TensorRange PercentileRange(TensorObserver o, double percentile)
     {
         double upper = Math.Clamp(percentile / 100.0, 0.5, 1.0);
-        StreamingHistogram h = o.Histogram;
+        StreamingHistogram h = o.RequireHistogram("the percentile method");
         float min = o.Min >= 0 ? o.Min : (float)Math.Max(o.Min, h.Quantile(1 - upper));
         float max = o.Max <= 0 ? o.Max : (float)Math.Min(o.Max, h.Quantile(upper));
         return new TensorRange(min, max);
@@ -49,7 +49,7 @@ public static class RangeSelector
         }
 
         const int Bins = 2048;
-        double[] folded = Fold(o.Histogram, absMax, Bins);
+        double[] folded = Fold(o.RequireHistogram("the entropy method"), absMax, Bins);
         bool oneSided = o.Min >= 0 || o.Max <= 0;
         int quantBins = oneSided ? levels : (levels + 1) / 2;
         int best = Bins;
@@ -168,7 +168,7 @@ public static class RangeSelector
     {
         // Shrink the full range step by step; for each candidate, the expected squared error of quantizing every
         // histogram bin's centre (rounding inside, clipping outside) weighted by its count.
-        StreamingHistogram h = o.Histogram;
+        StreamingHistogram h = o.RequireHistogram("the mse method");
         ReadOnlySpan<long> counts = h.Counts;
         TensorRange bestRange = new(o.Min, o.Max);
         double bestError = double.PositiveInfinity;

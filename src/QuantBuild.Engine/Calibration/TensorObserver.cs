@@ -4,19 +4,23 @@ namespace QuantBuild.Engine.Calibration;
 
 /// <summary>
 /// Everything calibration keeps about one tensor, in fixed memory however many samples stream past:
-/// exact min/max, a histogram, and optionally the absolute maximum of every channel.
+/// exact min/max, a histogram (unless asked for none), and optionally the absolute maximum of every channel.
 /// </summary>
 public sealed class TensorObserver
 {
     private readonly int? _channelAxis;
     private float[]? _channelAbsMax;
 
-    /// <summary>Creates an observer; <paramref name="channelAxis"/> (negative counts from the end) asks for per-channel abs-max.</summary>
+    /// <summary>
+    /// Creates an observer; <paramref name="channelAxis"/> (negative counts from the end) asks for per-channel abs-max,
+    /// <paramref name="bins"/> 0 for no histogram (min/max only: all <c>method: minmax</c> needs, and the histogram is
+    /// most of what observing costs).
+    /// </summary>
     public TensorObserver(string name, int? channelAxis = null, int bins = 2048)
     {
         Name = name;
         _channelAxis = channelAxis;
-        Histogram = new StreamingHistogram(bins);
+        Histogram = bins > 0 ? new StreamingHistogram(bins) : null;
     }
 
     /// <summary>The tensor's name.</summary>
@@ -34,8 +38,12 @@ public sealed class TensorObserver
     /// <summary>Non-finite values seen (NaN, ±∞); they are left out of every statistic.</summary>
     public long NonFinite { get; private set; }
 
-    /// <summary>The distribution of finite values.</summary>
-    public StreamingHistogram Histogram { get; }
+    /// <summary>The distribution of finite values; null when the observer was created without bins.</summary>
+    public StreamingHistogram? Histogram { get; }
+
+    /// <summary>The histogram, or an error naming what needed it when the observer keeps none.</summary>
+    public StreamingHistogram RequireHistogram(string purpose) =>
+        Histogram ?? throw new InvalidOperationException($"'{Name}' was calibrated without a histogram, which {purpose} needs.");
 
     /// <summary>Per-channel absolute maximum, when a channel axis was requested and a value was seen.</summary>
     public ReadOnlySpan<float> ChannelAbsMax => _channelAbsMax;
@@ -62,7 +70,7 @@ public sealed class TensorObserver
             Max = Math.Max(Max, max);
         }
 
-        Histogram.Add(values, min, max);
+        Histogram?.Add(values, min, max);
         if (_channelAxis is int axis && shape.Length > 0)
         {
             ObserveChannels(values, shape, axis < 0 ? shape.Length + axis : axis);

@@ -278,6 +278,8 @@ public sealed class QuantizePipeline
                 Tensors = needed,
                 BatchSize = _config.Calibration.BatchSize,
                 MaxSamples = _config.Calibration.Samples,
+                // min/max is all minmax ranges read; the histogram is most of what observing costs
+                Bins = _config.Calibration.Method == CalibrationMethod.MinMax ? 0 : CalibrationRequest.DefaultBins,
             };
             CalibrationResult calibrated = Calibrator.Run(model, run.Calibration, request, null, Tagged(run.Options.Progress, $"calibrate {target.Name}"), run.Cancellation);
             Stage("calibrate");

@@ -18,5 +18,5 @@ internal sealed class TensorStatistics(TensorObserver observer) : ITensorStatist
 
     public IReadOnlyList<float> ChannelAbsMax => _channels;
 
-    public double Quantile(double fraction) => observer.Histogram.Quantile(fraction);
+    public double Quantile(double fraction) => observer.RequireHistogram("ITensorStatistics.Quantile").Quantile(fraction);
 }

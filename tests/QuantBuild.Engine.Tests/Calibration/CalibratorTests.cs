@@ -38,12 +38,36 @@ public class CalibratorTests
                 Assert.Equal(TensorPrimitives.Min(values), o.Min, 4);
                 Assert.Equal(TensorPrimitives.Max(values), o.Max, 4);
                 Assert.Equal(values.Length, o.Count);
-                Assert.Equal(values.Length, o.Histogram.Total);
+                Assert.Equal(values.Length, o.RequireHistogram("the test").Total);
             }
         }
 
         Assert.Equal(256, small.Samples);
         Assert.Equal(0f, small.Observers[FirstRelu].Min); // a Relu output never goes below zero
+    }
+
+    [Fact]
+    public void Without_bins_calibration_keeps_the_same_min_max_and_no_histogram()
+    {
+        OnnxModel model = DataSourceTests.SampleModel();
+        using var data = NpyDataSource.Single("input", TestFiles.Sample("calibration.npy"));
+        string[] tensors = { "input", FirstRelu, "logits" };
+
+        CalibrationResult full = Calibrator.Run(model, data, new CalibrationRequest { Tensors = tensors, BatchSize = 32 });
+        CalibrationResult bare = Calibrator.Run(model, data, new CalibrationRequest { Tensors = tensors, BatchSize = 32, Bins = 0 });
+
+        foreach (string name in tensors)
+        {
+            TensorObserver withBins = full.Observers[name], without = bare.Observers[name];
+            Assert.Equal(withBins.Min, without.Min);
+            Assert.Equal(withBins.Max, without.Max);
+            Assert.Equal(withBins.Count, without.Count);
+            Assert.NotNull(withBins.Histogram);
+            Assert.Null(without.Histogram);
+            Assert.Equal(RangeSelector.Select(withBins, RangeMethod.MinMax), RangeSelector.Select(without, RangeMethod.MinMax));
+            var error = Assert.Throws<InvalidOperationException>(() => RangeSelector.Select(without, RangeMethod.Percentile));
+            Assert.Contains($"'{name}' was calibrated without a histogram, which the percentile method needs", error.Message, StringComparison.Ordinal);
+        }
     }
 
     [Fact]

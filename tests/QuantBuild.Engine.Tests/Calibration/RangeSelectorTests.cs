@@ -74,7 +74,7 @@ public class RangeSelectorTests
         double a = Math.Max(-r.Min, r.Max);
         double scale = 2 * a / levels;
         double error = 0;
-        StreamingHistogram h = o.Histogram;
+        StreamingHistogram h = o.RequireHistogram("the test");
         for (int i = 0; i < h.Bins; i++)
         {
             double x = h.Start + (i + 0.5) * h.BinWidth;
