@@ -27,10 +27,10 @@ UNIFORM = "exponent: {min: 1, max: 1}\n        optimize_codes: false"
 SCHEMES = [
     ("uniform", "uniform RTN", UNIFORM),
     ("free", "NUPES data_free", "mode: data_free"),
-    ("driven", "NUPES data_driven (default, ratio 0.95)", ""),
+    ("driven", "NUPES data_driven (default, ratio {default})", ""),
     ("unbounded", "NUPES data_driven, unbounded (ratio 0)", "max_weight_mse_ratio: 0"),
 ]
-RATIO_SWEEP = ["0.9", "1"]
+RATIO_SWEEP = {2: ["1", "1.5"], 4: ["0.9", "1"]}  # around each default: 1.2 at 2 bits, 0.95 above
 SAMPLES = {
     "fashion-mnist": {"title": "Fashion-MNIST CNN", "groups": [0], "embeddings": False},
     "tiny-transformer": {"title": "Tiny transformer char LM", "groups": [0, 32], "embeddings": True},
@@ -44,14 +44,14 @@ LAYER_LINE = re.compile(
 
 def targets_for(groups, embeddings):
     rows = []
-    for bits in (3, 4, 8):
+    for bits in (2, 3, 4, 8):
         for group in groups:
             if group and bits != 4:
                 continue
             for key, label, options in SCHEMES:
-                rows.append((f"{key}{bits}g{group}", bits, group, label, options))
-            if bits == 4 and group == 0:
-                for ratio in RATIO_SWEEP:
+                rows.append((f"{key}{bits}g{group}", bits, group, label.format(default="1.2" if bits == 2 else "0.95"), options))
+            if group == 0:
+                for ratio in RATIO_SWEEP.get(bits, []):
                     rows.append((f"ratio{ratio.replace('.', '')}-{bits}g{group}", bits, group,
                                  f"NUPES data_driven, ratio {ratio}", f"max_weight_mse_ratio: {ratio}"))
             if embeddings and bits in (4, 8) and group == 0:

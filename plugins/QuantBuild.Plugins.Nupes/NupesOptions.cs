@@ -54,12 +54,17 @@ public sealed class NupesOptions
     /// <summary>
     /// <c>max_weight_mse_ratio</c>: data-driven only, the most weight MSE a layer may have, as a multiple of uniform
     /// round-to-nearest's at the same bits and grouping. The exponent search and the code optimisation lower the
-    /// output error only within it (the codes through a ridge on the weight error). The default 0.95 keeps every layer
-    /// measurably closer to its fp32 weights than uniform; 1 allows as much error as uniform; 0 lifts the bound (pure
+    /// output error only within it (the codes through a ridge on the weight error). Unset, it is
+    /// <see cref="DefaultMaxWeightMseRatio"/>: 0.95 from 3 bits up, which keeps every layer measurably closer to its
+    /// fp32 weights than uniform, and 1.2 at 2 bits, where the grid is {−s, 0, s} whatever the exponent, so no code
+    /// can be nearer the weights than uniform's and the codes need some slack to move at all. 0 lifts the bound (pure
     /// output error, which on the samples costs 1.5–2.4× uniform's weight MSE).
     /// </summary>
     [Range(0.0, 1000.0)]
-    public double MaxWeightMseRatio { get; set; } = 0.95;
+    public double? MaxWeightMseRatio { get; set; }
+
+    /// <summary>The bound used when <see cref="MaxWeightMseRatio"/> is unset, for <paramref name="bits"/>.</summary>
+    public static double DefaultMaxWeightMseRatio(int bits) => bits <= 2 ? 1.2 : 0.95;
 
     /// <summary>
     /// <c>layers</c>: node names or op types to code; empty for every Conv, Gemm and MatMul with a constant 2-D (or

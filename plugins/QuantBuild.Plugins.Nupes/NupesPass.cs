@@ -46,6 +46,7 @@ public sealed class NupesPass : QuantizationPass<NupesOptions>
 
         // The graph is rewritten only after every layer is coded: activations may still be captured on the way, and
         // they must come from the model as it was (a removed weight with no decode node yet would not run).
+        double ratio = options.MaxWeightMseRatio ?? NupesOptions.DefaultMaxWeightMseRatio(options.Bits);
         var decodeNodes = new List<Node>();
         var replaced = new List<(TensorValue Weight, List<TensorValue> Constants)>();
         long before = 0, after = 0;
@@ -58,13 +59,13 @@ public sealed class NupesPass : QuantizationPass<NupesOptions>
             ILayerObjective objective = Objective(context, layer, activations, options);
             var layerClock = Stopwatch.StartNew();
             LayerQuantization uniform = LayerQuantizer.Quantize(m, options.Bits, 1.0, objective);
-            double budget = objective is OutputError && options.MaxWeightMseRatio > 0 ? options.MaxWeightMseRatio * uniform.WeightSquaredError : double.PositiveInfinity;
+            double budget = objective is OutputError && ratio > 0 ? ratio * uniform.WeightSquaredError : double.PositiveInfinity;
             LayerQuantization best = LayerQuantizer.Search(m, options.Bits, options.Exponent, objective, weightBudget: budget);
             LayerQuantization searched = best;
             string ridgeNote = string.Empty;
             if (searched.WeightSquaredError > budget)
             {
-                ridgeNote = string.Create(CultureInfo.InvariantCulture, $"; no exponent reaches {options.MaxWeightMseRatio:0.###}× uniform's weight MSE: the least weight error kept, codes nearest");
+                ridgeNote = string.Create(CultureInfo.InvariantCulture, $"; no exponent reaches {ratio:0.###}× uniform's weight MSE: the least weight error kept, codes nearest");
                 best = LayerQuantizer.OptimizeCodes(m, best, WeightError.Instance);
                 best = best with { Error = LayerQuantizer.Score(m, best.Decoded, objective) };
             }

@@ -120,6 +120,51 @@ public sealed class PipelineTests : IDisposable
     }
 
     [Fact]
+    public void At_two_bits_the_default_moves_codes_within_its_slack_and_beats_uniform_by_far()
+    {
+        // {−s, 0, s} whatever the exponent: only the codes can move, within 1.2× uniform's weight MSE by default
+        string sample = TestData.CnnSample;
+        RunResult run = Run(sample, $"""
+            evaluation:
+              data: {Path.Combine(sample, "data", "eval_images.npy")}
+              labels: {Path.Combine(sample, "data", "eval_labels.npy")}
+              metric: top1
+              batch_size: 250
+            gate:
+              max_drop: 100
+            targets:
+              nupes:
+                device: cpu-x64-vnni
+                recipe:
+                  - pass: nupes
+                    bits: 2
+              uniform:
+                device: cpu-x64-vnni
+                recipe:
+                  - pass: nupes
+                    bits: 2
+                    exponent:
+                      min: 1
+                      max: 1
+                    optimize_codes: false
+            """);
+        TargetResult nupes = run.Targets.Single(t => t.Name == "nupes"), uniform = run.Targets.Single(t => t.Name == "uniform");
+        _output.WriteLine($"2-bit top1 nupes {nupes.QuantizedValue} vs uniform {uniform.QuantizedValue}");
+        Assert.True(nupes.QuantizedValue > uniform.QuantizedValue + 20, $"nupes {nupes.QuantizedValue} vs uniform {uniform.QuantizedValue}");
+
+        OnnxModel source = OnnxModelLoader.Load(Path.Combine(sample, "model.onnx"));
+        List<string> names = source.Graph.Nodes.Where(n => n.OpType is "Conv" or "Gemm").Select(n => n.Inputs[1]).ToList();
+        Dictionary<string, float[]> coded = TestData.DecodedWeights(nupes.OutputPath!, names), rtn = TestData.DecodedWeights(uniform.OutputPath!, names);
+        foreach (string name in names)
+        {
+            float[] fp32 = source.Graph.Initializers.Single(t => t.Name == name).AsDense().AsSpan<float>().ToArray();
+            double se = fp32.Select((w, i) => Math.Pow(w - coded[name][i], 2)).Sum(), seUniform = fp32.Select((w, i) => Math.Pow(w - rtn[name][i], 2)).Sum();
+            _output.WriteLine($"{name}: weight MSE ratio {se / seUniform:0.000}");
+            Assert.InRange(se / seUniform, 1.0001, 1.2 + 1e-9); // the codes moved, and no further than the default slack
+        }
+    }
+
+    [Fact]
     public void Embedding_tables_are_coded_only_when_asked_for_and_decode_to_rows_nearer_than_uniform()
     {
         string sample = TestData.TransformerSample;
