@@ -6,6 +6,7 @@ using QuantBuild.Abstractions.Ir;
 using QuantBuild.Abstractions.Quantization;
 using QuantBuild.Engine.Calibration;
 using QuantBuild.Engine.Config;
+using QuantBuild.Engine.Pipeline;
 using QuantBuild.Engine.Data;
 using QuantBuild.Engine.Evaluation;
 using QuantBuild.Engine.Quantization;
@@ -35,7 +36,7 @@ public sealed class ModelAnalyzer
     public AnalysisResult Run(AnalyzeOptions options, CancellationToken cancellation = default)
     {
         var total = Stopwatch.StartNew();
-        IReadOnlyList<TargetConfig> targets = SelectTargets(options.Targets);
+        IReadOnlyList<TargetConfig> targets = _config.SelectTargets(options.Targets);
         OnnxModel model = OnnxModelLoader.Load(_config.ModelPath);
         IReadOnlyList<string> inputs = Batcher.ModelInputs(model).Select(i => i.Name).ToList();
         using IDataSource calibration = DataSources.Open(_config.Calibration.Data, inputs);
@@ -105,7 +106,7 @@ public sealed class ModelAnalyzer
         tensors.AddRange(layers.SelectMany(l => new[] { l.Node.Inputs[0], l.Node.Outputs[0] }));
         CalibrationResult calibrated = Calibrator.Run(model, calibration,
             new CalibrationRequest { Tensors = tensors.Distinct(StringComparer.Ordinal).ToList(), BatchSize = _config.Calibration.BatchSize, MaxSamples = _config.Calibration.Samples },
-            null, Tagged(options.Progress, $"calibrate {target.Name}"), cancellation);
+            null, TaggedProgress.Tagged(options.Progress, $"calibrate {target.Name}"), cancellation);
         Dictionary<string, TensorRange> ranges = TargetEncoding.Ranges(calibrated, _config.Calibration, target.Device);
 
         var runner = new TrialRunner(model, ranges, trialData, labels, metric, _config.Evaluation?.Output ?? model.Graph.Outputs[0].Name,
@@ -266,32 +267,4 @@ public sealed class ModelAnalyzer
     // Ranges are unknown before calibration; planning only needs a placeholder so the full encode lists the layers.
     private static Dictionary<string, TensorRange> PlanRanges(OnnxModel model, EncodeOptions options) =>
         TargetEncoding.PlanWithEightBitFallback(model, options).ToDictionary(t => t, _ => new TensorRange(-1f, 1f), StringComparer.Ordinal);
-
-    private IReadOnlyList<TargetConfig> SelectTargets(IReadOnlyCollection<string> names)
-    {
-        if (names.Count == 0)
-        {
-            return _config.Targets;
-        }
-
-        var known = _config.Targets.ToDictionary(t => t.Name, StringComparer.Ordinal);
-        foreach (string name in names)
-        {
-            if (!known.ContainsKey(name))
-            {
-                throw new QuantBuildException("QB1019", $"There is no target named '{name}'.{NameSuggester.DidYouMean(name, known.Keys)}",
-                    $"pick one of: {string.Join(", ", known.Keys)}", _config.ConfigPath);
-            }
-        }
-
-        return _config.Targets.Where(t => names.Contains(t.Name)).ToList();
-    }
-
-    private static IProgress<StageProgress>? Tagged(IProgress<StageProgress>? progress, string stage) =>
-        progress is null ? null : new Relay(p => progress.Report(p with { Stage = stage }));
-
-    private sealed class Relay(Action<StageProgress> report) : IProgress<StageProgress>
-    {
-        public void Report(StageProgress value) => report(value);
-    }
 }

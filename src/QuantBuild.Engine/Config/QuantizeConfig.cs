@@ -1,3 +1,5 @@
+using QuantBuild.Abstractions.Diagnostics;
+
 namespace QuantBuild.Engine.Config;
 
 /// <summary>
@@ -32,4 +34,26 @@ public sealed record QuantizeConfig
 
     /// <summary>The targets in the order written; at least one.</summary>
     public required IReadOnlyList<TargetConfig> Targets { get; init; }
+
+    /// <summary>The targets named in <paramref name="names"/> in yaml order, or all of them when it is empty.</summary>
+    /// <exception cref="QuantBuildException">QB1019: a name is not a target of this config.</exception>
+    public IReadOnlyList<TargetConfig> SelectTargets(IReadOnlyCollection<string> names)
+    {
+        if (names.Count == 0)
+        {
+            return Targets;
+        }
+
+        var known = Targets.ToDictionary(t => t.Name, StringComparer.Ordinal);
+        foreach (string name in names)
+        {
+            if (!known.ContainsKey(name))
+            {
+                throw new QuantBuildException("QB1019", $"There is no target named '{name}'.{NameSuggester.DidYouMean(name, known.Keys)}",
+                    $"pick one of: {string.Join(", ", known.Keys)}", ConfigPath);
+            }
+        }
+
+        return Targets.Where(t => names.Contains(t.Name)).ToList();
+    }
 }

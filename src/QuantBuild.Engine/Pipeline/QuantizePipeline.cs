@@ -52,7 +52,7 @@ public sealed class QuantizePipeline
     public RunResult Run(PipelineOptions options, CancellationToken cancellation = default)
     {
         var total = Stopwatch.StartNew();
-        IReadOnlyList<TargetConfig> targets = SelectTargets(options.Targets);
+        IReadOnlyList<TargetConfig> targets = _config.SelectTargets(options.Targets);
         // Plugins live for this run only: their load contexts are unloaded when it ends.
         using PluginHost? ownPlugins = _plugins is null && targets.Any(t => t.Recipe.Count > 0) ? PluginHost.Load(_config) : null;
         PluginHost? plugins = _plugins ?? ownPlugins;
@@ -105,7 +105,7 @@ public sealed class QuantizePipeline
         }
 
         var total = Stopwatch.StartNew();
-        IReadOnlyList<TargetConfig> targets = SelectTargets(options.Targets);
+        IReadOnlyList<TargetConfig> targets = _config.SelectTargets(options.Targets);
         (RunContext context, List<StageTiming> stages) = Prepare(options, cancellation);
         using (context)
         {
@@ -180,7 +180,7 @@ public sealed class QuantizePipeline
                 clock.Restart();
                 _log.Information("Evaluating fp32 on {Samples} samples", evaluation.SampleCount);
                 baseline = Evaluator.Run(fp32Serialized, model, evaluation, labels, metric, scoredOutput!, _config.Evaluation!.BatchSize,
-                    reference: null, keepOutputs: true, DeployOptions(null), Tagged(options.Progress, "evaluate fp32"), cancellation);
+                    reference: null, keepOutputs: true, DeployOptions(null), TaggedProgress.Tagged(options.Progress, "evaluate fp32"), cancellation);
                 stages.Add(new StageTiming("baseline", clock.Elapsed.TotalSeconds));
                 _log.Information("fp32 {Metric} = {Value:0.00}", metric.Name, baseline.Value);
             }
@@ -281,7 +281,7 @@ public sealed class QuantizePipeline
                 // min/max is all minmax ranges read; the histogram is most of what observing costs
                 Bins = _config.Calibration.Method == CalibrationMethod.MinMax ? 0 : CalibrationRequest.DefaultBins,
             };
-            CalibrationResult calibrated = Calibrator.Run(model, run.Calibration, request, null, Tagged(run.Options.Progress, $"calibrate {target.Name}"), run.Cancellation);
+            CalibrationResult calibrated = Calibrator.Run(model, run.Calibration, request, null, TaggedProgress.Tagged(run.Options.Progress, $"calibrate {target.Name}"), run.Cancellation);
             Stage("calibrate");
             _log.Information("Calibrated {Tensors} tensors on {Samples} samples in {Seconds:0.00}s", needed.Count, calibrated.Samples, calibrated.Elapsed.TotalSeconds);
 
@@ -346,7 +346,7 @@ public sealed class QuantizePipeline
 
         // The gate scores these exact bytes: what is evaluated is what is written.
         EvaluationResult scored = Evaluator.Run(bytes, quantized, run.Evaluation, run.Labels, run.Metric, run.ScoredOutput!,
-            _config.Evaluation!.BatchSize, run.Baseline.Outputs, keepOutputs: false, DeployOptions(target), Tagged(run.Options.Progress, $"evaluate {target.Name}"), run.Cancellation);
+            _config.Evaluation!.BatchSize, run.Baseline.Outputs, keepOutputs: false, DeployOptions(target), TaggedProgress.Tagged(run.Options.Progress, $"evaluate {target.Name}"), run.Cancellation);
         GateVerdict verdict = AccuracyGate.Evaluate(run.Metric, run.Baseline.Value, scored.Value, target.Gate ?? _config.Gate);
         _log.Information("{Target}: {Message}", target.Name, verdict.Message);
         TargetResult result = partial with
@@ -385,34 +385,6 @@ public sealed class QuantizePipeline
 
     private static SessionOptions DeployOptions(TargetConfig? target) =>
         target is null ? new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.All } : TargetEncoding.Deploy(target.Device);
-
-    private IReadOnlyList<TargetConfig> SelectTargets(IReadOnlyCollection<string> names)
-    {
-        if (names.Count == 0)
-        {
-            return _config.Targets;
-        }
-
-        var known = _config.Targets.ToDictionary(t => t.Name, StringComparer.Ordinal);
-        foreach (string name in names)
-        {
-            if (!known.ContainsKey(name))
-            {
-                throw new QuantBuildException("QB1019", $"There is no target named '{name}'.{NameSuggester.DidYouMean(name, known.Keys)}",
-                    $"pick one of: {string.Join(", ", known.Keys)}", _config.ConfigPath);
-            }
-        }
-
-        return _config.Targets.Where(t => names.Contains(t.Name)).ToList();
-    }
-
-    private static IProgress<StageProgress>? Tagged(IProgress<StageProgress>? progress, string stage) =>
-        progress is null ? null : new Progress(p => progress.Report(p with { Stage = stage }));
-
-    private sealed class Progress(Action<StageProgress> report) : IProgress<StageProgress>
-    {
-        public void Report(StageProgress value) => report(value);
-    }
 
     private long ModelBytesOnDisk(OnnxModel model)
     {
