@@ -149,8 +149,12 @@ internal sealed class LayerObjective
         TensorPrimitives.Subtract(what, W.AsSpan(row * k, k), d);
         var g = new float[k];
         ApplyRow(row, d, g);
-        return TensorPrimitives.Dot(d, g) + 2.0 * TensorPrimitives.Dot(d, Cross.AsSpan(row * k, k)) + C0[row];
+        return LossFrom(row, d, g);
     }
+
+    /// <summary>L_o of row <paramref name="row"/> from d = ŵ − w and g = A·d already computed: dᵀg + 2dᵀe_o + c_o.</summary>
+    public double LossFrom(int row, ReadOnlySpan<float> d, ReadOnlySpan<float> g) =>
+        TensorPrimitives.Dot(d, g) + 2.0 * TensorPrimitives.Dot(d, Cross.AsSpan(row * K, K)) + C0[row];
 
     /// <summary>The mean output error z̄ the bias absorbs (b̂ = b − z̄) when centred.</summary>
     public double MeanError(int row, ReadOnlySpan<float> what)

@@ -394,7 +394,7 @@ internal static class RoundingOptimizer
         for (int r = tile.Start; r < tile.End; r++)
         {
             Span<float> dr = hard.AsSpan(r * k, k);
-            double loss = TensorPrimitives.Dot(dr, g.AsSpan(r * k, k)) + 2.0 * TensorPrimitives.Dot(dr, obj.Cross.AsSpan(r * k, k)) + obj.C0[r];
+            double loss = obj.LossFrom(r, dr, g.AsSpan(r * k, k));
             if (loss < bestLoss[r])
             {
                 bestLoss[r] = loss;
@@ -455,7 +455,7 @@ internal static class RoundingOptimizer
                 {
                     // The forward pass is hard, so its error is exact: keep the best codes and scales seen.
                     Span<float> dr = d.AsSpan(r * k, k);
-                    double loss = TensorPrimitives.Dot(dr, g.AsSpan(r * k, k)) + 2.0 * TensorPrimitives.Dot(dr, obj.Cross.AsSpan(r * k, k)) + obj.C0[r];
+                    double loss = obj.LossFrom(r, dr, g.AsSpan(r * k, k));
                     if (loss < bestLoss[r])
                     {
                         bestLoss[r] = loss;
