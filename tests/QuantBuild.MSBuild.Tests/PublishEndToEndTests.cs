@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Xunit.Abstractions;
+using QuantBuild.Tests.Shared;
 
 namespace QuantBuild.MSBuild.Tests;
 
@@ -253,16 +254,7 @@ public sealed class PublishEndToEndTests(ITestOutputHelper output) : IDisposable
         }
     }
 
-    private static string RepoRoot()
-    {
-        string? dir = AppContext.BaseDirectory;
-        while (dir is not null && !File.Exists(Path.Combine(dir, "QuantBuild.sln")))
-        {
-            dir = Path.GetDirectoryName(dir);
-        }
-
-        return dir ?? throw new InvalidOperationException("QuantBuild.sln not found");
-    }
+    private static string RepoRoot() => RepositoryRoot.Path;
 
     private sealed record Result(int ExitCode, string Output)
     {

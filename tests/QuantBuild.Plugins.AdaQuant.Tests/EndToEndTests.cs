@@ -4,6 +4,7 @@ using QuantBuild.Abstractions.Passes;
 using QuantBuild.Abstractions.Quantization;
 using QuantBuild.Cli;
 using QuantBuild.Onnx;
+using QuantBuild.Tests.Shared;
 
 namespace QuantBuild.Plugins.AdaQuant.Tests;
 
@@ -90,14 +91,5 @@ public sealed class EndToEndTests : IDisposable
         }
     }
 
-    internal static string RepoRoot()
-    {
-        string? dir = AppContext.BaseDirectory;
-        while (dir is not null && !File.Exists(Path.Combine(dir, "QuantBuild.sln")))
-        {
-            dir = Path.GetDirectoryName(dir);
-        }
-
-        return dir ?? throw new InvalidOperationException("QuantBuild.sln not found above the test folder.");
-    }
+    internal static string RepoRoot() => RepositoryRoot.Path;
 }

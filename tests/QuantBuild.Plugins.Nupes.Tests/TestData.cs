@@ -2,6 +2,7 @@ using QuantBuild.Abstractions.Ir;
 using QuantBuild.Abstractions.Tensors;
 using QuantBuild.Onnx;
 using QuantBuild.Runtime;
+using QuantBuild.Tests.Shared;
 
 namespace QuantBuild.Plugins.Nupes.Tests;
 
@@ -38,19 +39,8 @@ internal static class TestData
         return x;
     }
 
-    public static string RepoRoot
-    {
-        get
-        {
-            string? dir = AppContext.BaseDirectory;
-            while (dir is not null && !File.Exists(Path.Combine(dir, "QuantBuild.sln")))
-            {
-                dir = Path.GetDirectoryName(dir);
-            }
+    public static string RepoRoot => RepositoryRoot.Path;
 
-            return dir ?? throw new InvalidOperationException("QuantBuild.sln not found above " + AppContext.BaseDirectory);
-        }
-    }
 
     public static string CnnSample => Path.Combine(RepoRoot, "samples", "fashion-mnist");
 

@@ -4,6 +4,7 @@ using QuantBuild.Abstractions.Tensors;
 using QuantBuild.Onnx;
 using QuantBuild.Runtime;
 using QuantBuild.Testing;
+using QuantBuild.Tests.Shared;
 
 namespace QuantBuild.Plugins.SmoothQuant.Tests;
 
@@ -44,19 +45,8 @@ internal static class Npy
 
 internal static class Samples
 {
-    public static string RepoRoot
-    {
-        get
-        {
-            string? dir = AppContext.BaseDirectory;
-            while (dir is not null && !File.Exists(Path.Combine(dir, "QuantBuild.sln")))
-            {
-                dir = Path.GetDirectoryName(dir);
-            }
+    public static string RepoRoot => RepositoryRoot.Path;
 
-            return dir ?? throw new InvalidOperationException("QuantBuild.sln not found above " + AppContext.BaseDirectory);
-        }
-    }
 
     public static string Transformer => Path.Combine(RepoRoot, "samples", "tiny-transformer");
 

@@ -1,22 +1,12 @@
+using QuantBuild.Tests.Shared;
+
 namespace QuantBuild.Engine.Tests.Data;
 
 /// <summary>Locates committed fixtures and the sample data from the repository root, whichever folder tests run in.</summary>
 internal static class TestFiles
 {
-    private static readonly Lazy<string> Root = new(() =>
-    {
-        for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "QuantBuild.sln")))
-            {
-                return dir.FullName;
-            }
-        }
 
-        throw new InvalidOperationException($"No QuantBuild.sln above {AppContext.BaseDirectory}.");
-    });
-
-    public static string RepoRoot => Root.Value;
+    public static string RepoRoot => RepositoryRoot.Path;
 
     public static string Fixture(string name) => Path.Combine(RepoRoot, "tests", "QuantBuild.Engine.Tests", "Data", "Fixtures", name);
 

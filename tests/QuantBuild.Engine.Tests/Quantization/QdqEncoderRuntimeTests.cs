@@ -6,6 +6,7 @@ using QuantBuild.Engine.Profiles;
 using QuantBuild.Engine.Quantization;
 using QuantBuild.Onnx;
 using Xunit.Abstractions;
+using QuantBuild.Tests.Shared;
 
 namespace QuantBuild.Engine.Tests.Quantization;
 
@@ -100,14 +101,5 @@ public sealed class QdqEncoderRuntimeTests(ITestOutputHelper output)
         return DenseTensor.FromFloats(all.AsSpan<float>()[..(int)(shape[0] * rowElements)], shape);
     }
 
-    private static string RepoRoot()
-    {
-        string? dir = AppContext.BaseDirectory;
-        while (dir is not null && !File.Exists(Path.Combine(dir, "samples", "fashion-mnist", "model.onnx")))
-        {
-            dir = Path.GetDirectoryName(dir);
-        }
-
-        return dir ?? throw new InvalidOperationException("samples/fashion-mnist/model.onnx not found above the test binaries");
-    }
+    private static string RepoRoot() => RepositoryRoot.Path;
 }

@@ -1,3 +1,5 @@
+using QuantBuild.Tests.Shared;
+
 namespace QuantBuild.Onnx.Tests.Support;
 
 /// <summary>Where the real models used by these tests live: Debian's ONNX test data and the repo's samples.</summary>
@@ -48,18 +50,7 @@ public static class TestModels
         return found;
     }
 
-    public static string RepoRoot()
-    {
-        for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "QuantBuild.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("Cannot find QuantBuild.sln above " + AppContext.BaseDirectory);
-    }
+    public static string RepoRoot() => RepositoryRoot.Path;
 
     public static string Resolve(string model) => Path.IsPathRooted(model) ? model : Path.Combine(TestDataRoot, model);
 }
