@@ -84,13 +84,15 @@ public static class InspectCommand
         }
 
         console.WriteLine();
-        console.MarkupLine($"[bold]Quantizable nodes[/] ({r.Quantizable.Count})");
-        var quantizable = new Table().Border(TableBorder.Simple).AddColumns("node", "op", "weight", "weight shape", "constant");
+        int integer = r.Quantizable.Count(q => q.Fp32Reason is null);
+        console.MarkupLine($"[bold]Layers[/] ({r.Quantizable.Count}, {integer} quantized by `run` on cpu-x64-vnni)");
+        var quantizable = new Table().Border(TableBorder.Simple).AddColumns("node", "op", "weight", "weight shape", "constant", "int8");
         foreach (QuantizableNode q in r.Quantizable)
         {
             string name = q.Subgraph is null ? q.Name : $"{q.Subgraph}/{q.Name}";
             string shape = q.WeightShape is null ? "-" : Markup.Escape($"[{string.Join(",", q.WeightShape)}]");
-            quantizable.AddRow(Markup.Escape(name), q.OpType, Markup.Escape(q.Weight ?? "-"), shape, q.WeightIsConstant ? "yes" : q.WeightIsDecoded ? "decoded at load (already coded)" : "no (runtime input)");
+            quantizable.AddRow(Markup.Escape(name), q.OpType, Markup.Escape(q.Weight ?? "-"), shape, q.WeightIsConstant ? "yes" : q.WeightIsDecoded ? "decoded at load (already coded)" : "no (runtime input)",
+                Markup.Escape(q.Fp32Reason is null ? "yes" : "no: " + q.Fp32Reason));
         }
 
         console.Write(quantizable);

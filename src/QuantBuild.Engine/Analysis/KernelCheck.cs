@@ -3,6 +3,7 @@ using QuantBuild.Abstractions.Data;
 using QuantBuild.Abstractions.Ir;
 using QuantBuild.Abstractions.Tensors;
 using QuantBuild.Engine.Data;
+using QuantBuild.Engine.Quantization.Operators;
 using QuantBuild.Onnx;
 using QuantBuild.Runtime;
 
@@ -14,7 +15,6 @@ namespace QuantBuild.Engine.Analysis;
 /// </summary>
 public static class KernelCheck
 {
-    private static readonly HashSet<string> FloatLinear = new(StringComparer.Ordinal) { "Conv", "MatMul", "Gemm" };
 
     /// <summary>Times <paramref name="batches"/> runs of each model on the first batch of <paramref name="data"/>.</summary>
     public static KernelCheckResult Run(byte[] fp32, byte[] quantized, OnnxModel model, IDataSource data, int batchSize,
@@ -36,16 +36,17 @@ public static class KernelCheck
         }
     }
 
-    /// <summary>Float Conv/MatMul/Gemm nodes whose weight is a DequantizeLinear's output.</summary>
+    /// <summary>Float layers (the registry's ops with a weight) whose weight is a DequantizeLinear's output.</summary>
     public static IReadOnlyList<UnfusedNode> Unfused(Graph graph)
     {
         var dequantized = new HashSet<string>(graph.Nodes.Where(n => n.OpType == "DequantizeLinear").SelectMany(n => n.Outputs), StringComparer.Ordinal);
+        IReadOnlySet<string> layerOps = OpQuantizerRegistry.CreateBuiltIn().LayerOpTypes();
         var list = new List<UnfusedNode>();
         foreach (Node node in graph.Nodes)
         {
             // Its weight behind a DequantizeLinear means a quantized layer running as float. A layer kept in fp32 on
             // purpose also reads a dequantized activation at the boundary; that is expected, not a missed fusion.
-            if (node.IsDefaultDomain && FloatLinear.Contains(node.OpType) && node.Inputs.Count > 1 && dequantized.Contains(node.Inputs[1]))
+            if (node.IsDefaultDomain && layerOps.Contains(node.OpType) && node.Inputs.Count > 1 && dequantized.Contains(node.Inputs[1]))
             {
                 list.Add(new UnfusedNode(node.DisplayName, node.OpType, node.Inputs[1]));
             }

@@ -202,7 +202,7 @@ public sealed class ModelAnalyzer
     {
         string weightName = node.Inputs[1];
         (float[] w, long[] dims) = weights(weightName);
-        int axis = OpRules.WeightAxis(node).Axis;
+        int axis = layer.WeightAxis;
         double[] ratios = OutlierStatistics.ChannelRatios(w, dims, axis);
         int worst = 0;
         for (int c = 1; c < ratios.Length; c++)
@@ -247,7 +247,7 @@ public sealed class ModelAnalyzer
         var list = new List<(QuantizedLayer, Node)>();
         foreach (QuantizedLayer layer in quantized)
         {
-            if (!byName.TryGetValue(layer.NodeName, out Node? node) || OpRules.RoleOf(node) != OpRole.Linear)
+            if (layer.Weight is null || !byName.TryGetValue(layer.NodeName, out Node? node))
             {
                 continue;
             }

@@ -78,10 +78,9 @@ public static class TargetEncoding
     /// An int8 per-channel round-to-nearest encoding of a MatMul/Gemm weight: how a layer of a 4-bit recipe is kept at
     /// 8 bits (the encoder then runs it as an integer layer).
     /// </summary>
-    public static WeightEncoding EightBit(Node node, WeightSource weights)
+    public static WeightEncoding EightBit(Node node, int axis, WeightSource weights)
     {
         (float[] values, long[] dims) = weights(node.Inputs[1]);
-        int axis = OpRules.WeightAxis(node).Axis;
         int channels = (int)dims[axis];
         long inner = 1;
         for (int i = axis + 1; i < dims.Length; i++)

@@ -45,8 +45,8 @@ public sealed class FallbackSearch
         _weights = TargetEncoding.Weights(model);
         var byName = model.Graph.Nodes.Where(n => !string.IsNullOrEmpty(n.Name)).GroupBy(n => n.Name!).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
         _layers = quantized
-            .Where(l => byName.TryGetValue(l.NodeName, out Node? n) && OpRules.RoleOf(n) == OpRole.Linear)
-            .Select(l => Describe(byName[l.NodeName]))
+            .Where(l => l.Weight is not null && byName.ContainsKey(l.NodeName))
+            .Select(l => Describe(byName[l.NodeName], l.WeightAxis))
             .ToList();
         _totalWeights = Math.Max(1, _layers.Sum(l => l.Weights));
     }
@@ -206,7 +206,7 @@ public sealed class FallbackSearch
         {
             if (c.HigherBits == 8)
             {
-                overrides[c.Node.Inputs[1]] = TargetEncoding.EightBit(c.Node, _weights);
+                overrides[c.Node.Inputs[1]] = TargetEncoding.EightBit(c.Node, c.WeightAxis, _weights);
             }
             else
             {
@@ -241,12 +241,12 @@ public sealed class FallbackSearch
         return better ? (new HashSet<string>(kept, StringComparer.Ordinal), r) : best;
     }
 
-    private Candidate Describe(Node node)
+    private Candidate Describe(Node node, int weightAxis)
     {
         long elements = _weights(node.Inputs[1]).Values.LongLength;
         bool fourBit = _options.WeightBits == 4 && node.OpType == "MatMul" && !_options.WeightOverrides.ContainsKey(node.Inputs[1]);
         int higher = fourBit && !_toFp32 && _options.Profile.WeightBits.Contains(8) ? 8 : 32;
-        return new Candidate(node, elements, fourBit ? 4 : 8, higher);
+        return new Candidate(node, weightAxis, elements, fourBit ? 4 : 8, higher);
     }
 
     private string Summary(bool passed, bool exhausted, IReadOnlySet<string> chosen, TrialResult initial, TrialResult result, IReadOnlyList<FallbackLayer> layers)
@@ -265,9 +265,11 @@ public sealed class FallbackSearch
 
     private static string Num(double v) => double.IsNaN(v) ? "-" : v.ToString("0.00##", CultureInfo.InvariantCulture);
 
-    private sealed class Candidate(Node node, long weights, int recipeBits, int higherBits)
+    private sealed class Candidate(Node node, int weightAxis, long weights, int recipeBits, int higherBits)
     {
         public Node Node { get; } = node;
+
+        public int WeightAxis { get; } = weightAxis;
 
         public long Weights { get; } = weights;
 

@@ -6,6 +6,7 @@ using QuantBuild.Engine.Config;
 using QuantBuild.Engine.Evaluation;
 using QuantBuild.Engine.Pipeline;
 using QuantBuild.Engine.Quantization;
+using QuantBuild.Engine.Quantization.Operators;
 using QuantBuild.Onnx;
 using Serilog;
 
@@ -32,7 +33,8 @@ public static class FallbackStage
 
         var all = new List<string>(TargetEncoding.PlanWithEightBitFallback(model, options));
         var seen = new HashSet<string>(all, StringComparer.Ordinal);
-        var names = model.Graph.Nodes.Where(n => !string.IsNullOrEmpty(n.Name) && OpRules.RoleOf(n) == OpRole.Linear).Select(n => n.Name!).ToList();
+        var ops = new GraphOps(options.Operators, new GraphIndex(model));
+        var names = model.Graph.Nodes.Where(n => !string.IsNullOrEmpty(n.Name) && ops.RoleOf(n) == OpRole.Linear).Select(n => n.Name!).ToList();
         foreach (string name in names)
         {
             var without = new HashSet<string>(options.ExcludedNodeNames, StringComparer.Ordinal) { name };

@@ -1,28 +1,18 @@
 using QuantBuild.Abstractions.Ir;
 using QuantBuild.Abstractions.Tensors;
+using QuantBuild.Engine.Profiles;
 using QuantBuild.Engine.Quantization;
+using QuantBuild.Engine.Quantization.Operators;
 
 namespace QuantBuild.Engine.Inspection;
 
 /// <summary>Builds a <see cref="ModelReport"/> from a loaded model: what <c>quantbuild inspect</c> shows.</summary>
 public static class ModelInspector
 {
-    /// <summary>Ops whose weight a quantizer rewrites (default ONNX domain).</summary>
-    public static readonly IReadOnlySet<string> QuantizableOps = new HashSet<string>(StringComparer.Ordinal)
-    {
-        "Conv", "ConvTranspose", "MatMul", "Gemm",
-    };
-
-    private static readonly HashSet<string> QuantizedOps = new(StringComparer.Ordinal)
-    {
-        "QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLinear", "QLinearConv", "QLinearMatMul",
-        "MatMulInteger", "ConvInteger", "MatMulNBits", "QGemm", "QLinearAdd", "QLinearMul", "DynamicQuantizeMatMul",
-    };
-
     /// <summary>Summarises <paramref name="model"/>, loaded from <paramref name="path"/>.</summary>
     public static ModelReport Inspect(OnnxModel model, string path)
     {
-        var walk = new Walk();
+        var walk = new Walk(OpQuantizerRegistry.CreateBuiltIn(), Fp32Reasons(model));
         walk.Visit(model.Graph, subgraphPath: null, outerConstants: new HashSet<string>(StringComparer.Ordinal));
 
         var initializerNames = new HashSet<string>(StringComparer.Ordinal);
@@ -76,6 +66,20 @@ public static class ModelInspector
         };
     }
 
+    // What `run` would do with each main-graph node on the default device, planned by the same selector.
+    private static Dictionary<Node, string?> Fp32Reasons(OnnxModel model)
+    {
+        var options = new EncodeOptions { Profile = DeviceProfiles.CpuX64Vnni };
+        (NodeMode[] modes, string?[] reasons) = NodeSelector.Select(new GraphIndex(model), options, null);
+        var byNode = new Dictionary<Node, string?>(ReferenceEqualityComparer.Instance);
+        for (int i = 0; i < modes.Length; i++)
+        {
+            byNode[model.Graph.Nodes[i]] = modes[i] is NodeMode.Integer or NodeMode.WeightOnly4 ? null : reasons[i] ?? "not quantized";
+        }
+
+        return byNode;
+    }
+
     private static ValueSummary Summarise(ValueInfo value)
     {
         switch (value.Type)
@@ -95,8 +99,10 @@ public static class ModelInspector
         }
     }
 
-    private sealed class Walk
+    private sealed class Walk(OpQuantizerRegistry registry, Dictionary<Node, string?> mainGraphReasons)
     {
+        private readonly IReadOnlySet<string> _layerOps = registry.LayerOpTypes();
+
         public int NodeCount;
         public bool SawQuantizedOp;
         public readonly Dictionary<string, int> OpCounts = new(StringComparer.Ordinal);
@@ -129,7 +135,7 @@ public static class ModelInspector
                 NodeCount++;
                 string key = node.IsDefaultDomain ? node.OpType : $"{node.Domain}.{node.OpType}";
                 OpCounts[key] = OpCounts.TryGetValue(key, out int n) ? n + 1 : 1;
-                if (QuantizedOps.Contains(node.OpType))
+                if (OpQuantizerRegistry.IsQuantizedOp(node))
                 {
                     SawQuantizedOp = true;
                 }
@@ -150,11 +156,13 @@ public static class ModelInspector
                     decoded.UnionWith(node.Outputs);
                 }
 
-                if (node.IsDefaultDomain && QuantizableOps.Contains(node.OpType))
+                if (node.IsDefaultDomain && _layerOps.Contains(node.OpType))
                 {
-                    Quantizable.Add(Describe(node, constants, constantShapes, subgraphPath) is var q && q.Weight is { } w && decoded.Contains(w)
-                        ? q with { WeightIsDecoded = true }
-                        : q);
+                    QuantizableNode q = Describe(node, constants, constantShapes, subgraphPath);
+                    string? reason = subgraphPath is null
+                        ? mainGraphReasons.GetValueOrDefault(node, "not quantized")
+                        : $"inside subgraph {subgraphPath}: its subgraphs stay fp32 because calibration cannot observe their activations";
+                    Quantizable.Add(q with { WeightIsDecoded = q.Weight is { } w && decoded.Contains(w), Fp32Reason = reason });
                 }
 
                 foreach (NodeAttribute attribute in node.Attributes)

@@ -48,6 +48,6 @@ public sealed record ModelReport
     /// <summary>True when the model already contains quantization operators.</summary>
     public required bool AlreadyQuantized { get; init; }
 
-    /// <summary>Nodes a quantizer can rewrite, in graph order.</summary>
+    /// <summary>Every layer (Conv, Gemm, MatMul...), in graph order, each with why it would stay fp32 when it would.</summary>
     public required IReadOnlyList<QuantizableNode> Quantizable { get; init; }
 }

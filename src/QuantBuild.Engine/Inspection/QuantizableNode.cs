@@ -1,6 +1,9 @@
 namespace QuantBuild.Engine.Inspection;
 
-/// <summary>A node a quantizer can rewrite, with what it needs to know about the node's weight.</summary>
+/// <summary>
+/// A layer (an op the quantizer registry knows to carry a weight), with what a quantizer needs to know about its
+/// weight and whether the run would quantize it.
+/// </summary>
 /// <param name="Name">The node's name (or a generated display name when the file gives none).</param>
 /// <param name="OpType">The operator.</param>
 /// <param name="Weight">Name of the weight input, or null when the op has none.</param>
@@ -11,5 +14,9 @@ namespace QuantBuild.Engine.Inspection;
 /// True when the weight is not stored but computed from constants only (a weight decoded from packed codes, as the
 /// <c>nupes</c> pass writes): ONNX Runtime computes it once at load, and it is already quantized.
 /// </param>
+/// <param name="Fp32Reason">
+/// Null when <c>quantbuild run</c> would quantize the layer for the default device (cpu-x64-vnni); otherwise the reason
+/// it stays fp32, exactly as the run's report gives it (one registry answers both).
+/// </param>
 public sealed record QuantizableNode(string Name, string OpType, string? Weight, IReadOnlyList<long>? WeightShape, bool WeightIsConstant, string? Subgraph,
-    bool WeightIsDecoded = false);
+    bool WeightIsDecoded = false, string? Fp32Reason = null);

@@ -1,20 +1,17 @@
 using System.Collections.Frozen;
 using QuantBuild.Abstractions.Devices;
 using QuantBuild.Abstractions.Tensors;
+using QuantBuild.Engine.Quantization.Operators;
 
 namespace QuantBuild.Engine.Profiles;
 
 /// <summary>The device profiles QuantBuild knows, by name.</summary>
 public static class DeviceProfiles
 {
-    // Ops ORT's QDQ transformer turns into integer kernels on CPU (QLinearConv, QLinearMatMul/MatMulInteger,
-    // QGemm) plus the ops it runs directly on 8-bit data between them, so no dequantize/requantize is needed.
-    private static readonly IReadOnlySet<string> CpuIntegerOps = new[]
-    {
-        "Conv", "MatMul", "Gemm", "Relu", "Clip", "MaxPool", "AveragePool", "GlobalAveragePool", "Add", "Mul",
-        "Concat", "Reshape", "Transpose", "Squeeze", "Unsqueeze", "Flatten", "Resize", "Sigmoid", "LeakyRelu",
-        "Gather", "Split", "Slice", "Pad",
-    }.ToFrozenSet(StringComparer.Ordinal);
+    // ONNX Runtime's CPU provider runs every op family the quantizer registry can put in integer form (its QDQ
+    // transformer's rules); the profile is a query of the registry, not a second list.
+    private static readonly IReadOnlySet<string> CpuIntegerOps =
+        OpQuantizerRegistry.CreateBuiltIn().IntegerOpTypes().ToFrozenSet(StringComparer.Ordinal);
 
     private static readonly IReadOnlyDictionary<string, string> NoConfig = new Dictionary<string, string>();
 

@@ -1,6 +1,7 @@
 using QuantBuild.Abstractions.Devices;
 using QuantBuild.Abstractions.Ir;
 using QuantBuild.Abstractions.Quantization;
+using QuantBuild.Engine.Quantization.Operators;
 
 namespace QuantBuild.Engine.Quantization;
 
@@ -8,7 +9,7 @@ namespace QuantBuild.Engine.Quantization;
 internal static class ActivationPlanner
 {
     public static Dictionary<string, ActivationEncoding> Encodings(
-        GraphIndex index, NodeMode[] modes, IReadOnlyDictionary<string, TensorRange> ranges, DeviceProfile profile)
+        GraphIndex index, GraphOps ops, NodeMode[] modes, IReadOnlyDictionary<string, TensorRange> ranges, DeviceProfile profile)
     {
         var encodings = new Dictionary<string, ActivationEncoding>(StringComparer.Ordinal);
         List<Node> nodes = index.Graph.Nodes;
@@ -22,14 +23,14 @@ internal static class ActivationPlanner
             }
 
             Node node = nodes[i];
-            foreach (int position in OpRules.DataInputs(node))
+            foreach (int position in ops.ActivationInputs(node))
             {
                 Add(node.Inputs[position]);
             }
 
-            if (OpRules.RoleOf(node) != OpRole.ScaleInheriting)
+            if (ops.RoleOf(node) != OpRole.ScaleInheriting)
             {
-                for (int o = 0; o < OpRules.DataOutputCount(node); o++)
+                for (int o = 0; o < ops.DataOutputCount(node); o++)
                 {
                     if (node.Outputs[o].Length > 0 && !index.IsGraphOutput(node.Outputs[o]))
                     {
@@ -45,14 +46,14 @@ internal static class ActivationPlanner
         for (int i = 0; i < nodes.Count; i++)
         {
             Node node = nodes[i];
-            if (modes[i] != NodeMode.Integer || node.OpType is not ("Relu" or "Clip"))
+            if (modes[i] != NodeMode.Integer || !ops.FoldsIntoProducer(node))
             {
                 continue;
             }
 
             string input = node.Inputs[0];
             string output = node.Outputs[0];
-            if (index.Producer(input) is { } p && modes[p] == NodeMode.Integer && OpRules.RoleOf(nodes[p]) != OpRole.ScaleInheriting
+            if (index.Producer(input) is { } p && modes[p] == NodeMode.Integer && ops.RoleOf(nodes[p]) != OpRole.ScaleInheriting
                 && index.Consumers(input).Count == 1 && !index.IsGraphOutput(input) && !index.SubgraphReaders.Contains(input)
                 && encodings.TryGetValue(output, out ActivationEncoding? narrower))
             {
@@ -64,7 +65,7 @@ internal static class ActivationPlanner
         for (int i = 0; i < nodes.Count; i++)
         {
             Node node = nodes[i];
-            if (modes[i] == NodeMode.Integer && OpRules.RoleOf(node) == OpRole.ScaleInheriting)
+            if (modes[i] == NodeMode.Integer && ops.RoleOf(node) == OpRole.ScaleInheriting)
             {
                 ActivationEncoding source = encodings[node.Inputs[0]];
                 foreach (string output in node.Outputs)

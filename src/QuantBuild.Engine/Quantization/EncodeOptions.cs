@@ -1,5 +1,6 @@
 using QuantBuild.Abstractions.Devices;
 using QuantBuild.Abstractions.Quantization;
+using QuantBuild.Engine.Quantization.Operators;
 
 namespace QuantBuild.Engine.Quantization;
 
@@ -26,4 +27,7 @@ public sealed record EncodeOptions
 
     /// <summary>Block size along K for 4-bit weights; a power of two of at least 16 so ORT fuses MatMulNBits.</summary>
     public int BlockSize { get; init; } = 32;
+
+    /// <summary>The op families this run quantizes with (built per run; the built-in ones by default).</summary>
+    internal OpQuantizerRegistry Operators { get; init; } = OpQuantizerRegistry.CreateBuiltIn();
 }

@@ -1,6 +1,7 @@
 using QuantBuild.Abstractions.Ir;
 using QuantBuild.Abstractions.Quantization;
 using QuantBuild.Abstractions.Tensors;
+using QuantBuild.Engine.Quantization.Operators;
 
 namespace QuantBuild.Engine.Quantization;
 
@@ -13,6 +14,7 @@ internal sealed class NodeSelector
     private readonly GraphIndex _index;
     private readonly EncodeOptions _options;
     private readonly IReadOnlyDictionary<string, TensorRange>? _ranges;
+    private readonly GraphOps _ops;
 
     /// <summary>Outputs of Constant nodes and of nodes computed from constants only, filled in graph order.</summary>
     private readonly HashSet<string> _folded = new(StringComparer.Ordinal);
@@ -22,6 +24,7 @@ internal sealed class NodeSelector
         _index = index;
         _options = options;
         _ranges = ranges;
+        _ops = new GraphOps(options.Operators, index);
     }
 
     /// <summary>The mode of each main-graph node (by position) and the reason for each fp32 one.</summary>
@@ -61,7 +64,7 @@ internal sealed class NodeSelector
                 continue;
             }
 
-            if (OpRules.RoleOf(node) == OpRole.Linear)
+            if (_ops.RoleOf(node) == OpRole.Linear)
             {
                 modes[i] = UsesFourBits(node) ? NodeMode.WeightOnly4 : NodeMode.Integer;
             }
@@ -102,11 +105,12 @@ internal sealed class NodeSelector
         ConstantFolding.ComputesAConstant(node, input => _index.Constant(input) is not null || _folded.Contains(input));
 
     private bool UsesFourBits(Node node) =>
-        _options.WeightBits == 4 && node.OpType == "MatMul" && !_options.WeightOverrides.ContainsKey(node.Inputs[1]);
+        _options.WeightBits == 4 && node.OpType == "MatMul" && _ops.RoleOf(node) == OpRole.Linear
+        && !_options.WeightOverrides.ContainsKey(node.Inputs[1]);
 
     private bool TouchesIntegerNode(Node node, NodeMode[] modes)
     {
-        foreach (int position in OpRules.DataInputs(node))
+        foreach (int position in _ops.ActivationInputs(node))
         {
             if (position < node.Inputs.Count && _index.Producer(node.Inputs[position]) is { } p && modes[p] == NodeMode.Integer)
             {
@@ -118,23 +122,10 @@ internal sealed class NodeSelector
         {
             foreach (int consumer in _index.Consumers(output))
             {
-                if (modes[consumer] == NodeMode.Integer && IsDataInput(_index.Graph.Nodes[consumer], output))
+                if (modes[consumer] == NodeMode.Integer && _ops.IsActivationInput(_index.Graph.Nodes[consumer], output))
                 {
                     return true;
                 }
-            }
-        }
-
-        return false;
-    }
-
-    private static bool IsDataInput(Node node, string tensor)
-    {
-        foreach (int position in OpRules.DataInputs(node))
-        {
-            if (position < node.Inputs.Count && node.Inputs[position] == tensor)
-            {
-                return true;
             }
         }
 
@@ -163,20 +154,30 @@ internal sealed class NodeSelector
             return $"op {node.Domain}.{node.OpType} is outside the default ONNX domain";
         }
 
+        if (_ops.Find(node) is not { } family)
+        {
+            return OpQuantizerRegistry.UnknownReason(node);
+        }
+
+        OpRole role = family.RoleOf(node, _index);
+        if (role == OpRole.None)
+        {
+            return family.Refusal(node, _index) ?? OpQuantizerRegistry.UnknownReason(node);
+        }
+
         if (!_options.Profile.IntegerOps.Contains(node.OpType))
         {
             return $"{node.OpType} has no integer kernel on {_options.Profile.Name}";
         }
 
-        OpRole role = OpRules.RoleOf(node);
-        if (role == OpRole.None)
-        {
-            return $"the built-in encoder has no QDQ rule for {node.OpType}";
-        }
-
-        if (OpRules.DataOutputCount(node) != node.Outputs.Count)
+        if (family.DataOutputCount(node) != node.Outputs.Count)
         {
             return $"{node.OpType} with its optional extra output has no integer kernel";
+        }
+
+        if (family.Refusal(node, _index) is { } refusal)
+        {
+            return refusal;
         }
 
         return role == OpRole.Linear ? CheckLinear(node, candidates) : CheckActivations(node, role, candidates);
@@ -184,7 +185,7 @@ internal sealed class NodeSelector
 
     private string? CheckActivations(Node node, OpRole role, bool[] candidates)
     {
-        foreach (int position in OpRules.DataInputs(node))
+        foreach (int position in _ops.ActivationInputs(node))
         {
             if (position >= node.Inputs.Count || node.Inputs[position].Length == 0)
             {
@@ -221,12 +222,13 @@ internal sealed class NodeSelector
 
     private string? CheckLinear(Node node, bool[] candidates)
     {
-        if (node.Inputs.Count < 2 || node.Inputs[1].Length == 0)
+        WeightInput at = _ops.Weight(node)!;
+        if (node.Inputs.Count <= at.Input || node.Inputs[at.Input].Length == 0)
         {
             return "weight input is missing";
         }
 
-        string weight = node.Inputs[1];
+        string weight = node.Inputs[at.Input];
         if (_index.IsOverridableInitializer(weight))
         {
             return $"weight '{weight}' is also a graph input, so a caller may replace it at run time";
@@ -245,33 +247,10 @@ internal sealed class NodeSelector
             return $"weight '{weight}' is {ElementTypeInfo.OnnxName(w.ElementType)}, not float32";
         }
 
-        int rank = w.Dims.Length;
-        if (node.OpType == "Conv" ? rank < 3 : rank != 2)
+        if (at.Bias is { } biasAt && node.Inputs.Count > biasAt && node.Inputs[biasAt].Length > 0)
         {
-            return node.OpType == "Conv"
-                ? $"weight '{weight}' has rank {rank}; Conv weights are [M, C/group, k...]"
-                : $"weight '{weight}' has rank {rank}; only 2-D {node.OpType} weights have per-channel integer kernels";
-        }
-
-        if (node.OpType == "Gemm")
-        {
-            float alpha = node.FindAttribute("alpha")?.Float ?? 1f;
-            float beta = node.FindAttribute("beta")?.Float ?? 1f;
-            if (alpha != 1f)
-            {
-                return $"unsupported attribute: alpha = {alpha} (QGemm fusion needs 1)";
-            }
-
-            if (node.Inputs.Count > 2 && node.Inputs[2].Length > 0 && beta != 1f)
-            {
-                return $"unsupported attribute: beta = {beta} with a bias (QGemm fusion needs 1)";
-            }
-        }
-
-        if (node.Inputs.Count > 2 && node.Inputs[2].Length > 0 && node.OpType != "MatMul")
-        {
-            string bias = node.Inputs[2];
-            long channels = w.Dims[OpRules.WeightAxis(node).Axis];
+            string bias = node.Inputs[biasAt];
+            long channels = w.Dims[at.Axis];
             TensorValue? b = _index.IsOverridableInitializer(bias) ? null : _index.Constant(bias);
             if (b is null || b.ElementType != ElementType.Float || b.Dims.Length != 1 || b.Dims[0] != channels)
             {
@@ -318,7 +297,7 @@ internal sealed class NodeSelector
         }
 
         return candidates is not null && _index.Producer(tensor) is { } p && candidates[p]
-            && OpRules.RoleOf(_index.Graph.Nodes[p]) == OpRole.ScaleInheriting;
+            && _ops.RoleOf(_index.Graph.Nodes[p]) == OpRole.ScaleInheriting;
     }
 
     private static bool HasSubgraph(Node node)

@@ -1,5 +1,6 @@
 using QuantBuild.Abstractions.Ir;
 using QuantBuild.Abstractions.Quantization;
+using QuantBuild.Engine.Quantization.Operators;
 
 namespace QuantBuild.Engine.Quantization;
 
@@ -11,12 +12,6 @@ namespace QuantBuild.Engine.Quantization;
 /// </summary>
 public static class QdqEncoder
 {
-    private static readonly HashSet<string> QuantizedOps = new(StringComparer.Ordinal)
-    {
-        "QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLinear", "QLinearConv", "QLinearMatMul", "MatMulInteger",
-        "ConvInteger", "QGemm", "MatMulNBits", "MatMulIntegerToFloat", "DynamicQuantizeMatMul", "QLinearAdd",
-    };
-
     /// <summary>
     /// The activation tensors (main graph, graph order) whose ranges <see cref="Encode"/> needs; a calibrator exposes
     /// them as extra outputs. Outputs of shape-only ops are absent: they reuse their input's encoding.
@@ -28,6 +23,7 @@ public static class QdqEncoder
         ArgumentNullException.ThrowIfNull(options);
         Validate(model, options);
         var index = new GraphIndex(model);
+        var ops = new GraphOps(options.Operators, index);
         (NodeMode[] modes, _) = NodeSelector.Select(index, options, null);
 
         var wanted = new List<string>();
@@ -49,18 +45,18 @@ public static class QdqEncoder
                 continue;
             }
 
-            foreach (int position in OpRules.DataInputs(node))
+            foreach (int position in ops.ActivationInputs(node))
             {
                 string input = node.Inputs[position];
                 bool inherited = index.Producer(input) is { } p && modes[p] == NodeMode.Integer
-                    && OpRules.RoleOf(nodes[p]) == OpRole.ScaleInheriting;
+                    && ops.RoleOf(nodes[p]) == OpRole.ScaleInheriting;
                 if (!inherited)
                 {
                     Want(input);
                 }
             }
 
-            if (OpRules.RoleOf(node) != OpRole.ScaleInheriting)
+            if (ops.RoleOf(node) != OpRole.ScaleInheriting)
             {
                 foreach (string output in node.Outputs)
                 {
@@ -99,7 +95,7 @@ public static class QdqEncoder
         }
 
         (NodeMode[] modes, string?[] reasons) = NodeSelector.Select(index, options, activationRanges);
-        Dictionary<string, ActivationEncoding> encodings = ActivationPlanner.Encodings(index, modes, activationRanges, options.Profile);
+        Dictionary<string, ActivationEncoding> encodings = ActivationPlanner.Encodings(index, new GraphOps(options.Operators, index), modes, activationRanges, options.Profile);
 
         OnnxModel quantized = ModelCopy.WithNewMainGraph(model);
         List<QuantizedLayer> layers = new QdqGraphWriter(index, options, modes, encodings, quantized.Graph).Write();
@@ -129,7 +125,7 @@ public static class QdqEncoder
 
         foreach ((Node node, _) in Walk(model.Graph, null))
         {
-            if (QuantizedOps.Contains(node.OpType))
+            if (OpQuantizerRegistry.IsQuantizedOp(node))
             {
                 throw QuantizationErrors.AlreadyQuantized(node.DisplayName, node.OpType);
             }

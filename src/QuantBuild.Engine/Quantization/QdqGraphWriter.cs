@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using QuantBuild.Abstractions.Ir;
 using QuantBuild.Abstractions.Quantization;
 using QuantBuild.Abstractions.Tensors;
+using QuantBuild.Engine.Quantization.Operators;
 
 namespace QuantBuild.Engine.Quantization;
 
@@ -18,6 +19,7 @@ internal sealed class QdqGraphWriter
     private readonly IReadOnlyDictionary<string, ActivationEncoding> _encodings;
     private readonly Graph _target;
     private readonly NameTable _names;
+    private readonly GraphOps _ops;
     private readonly Dictionary<string, string> _dequantized = new(StringComparer.Ordinal);
     private readonly HashSet<string> _quantizedAfterProducer = new(StringComparer.Ordinal);
     private readonly HashSet<string> _replacedWeights = new(StringComparer.Ordinal);
@@ -31,6 +33,7 @@ internal sealed class QdqGraphWriter
         _encodings = encodings;
         _target = target;
         _names = new NameTable(index.Graph);
+        _ops = new GraphOps(options.Operators, index);
     }
 
     /// <summary>Rewrites the target graph's nodes and initializers; returns the quantized layers in graph order.</summary>
@@ -50,7 +53,7 @@ internal sealed class QdqGraphWriter
                     layers.Add(Layer(node));
                     break;
                 case NodeMode.WeightOnly4:
-                    clone.Inputs[1] = WriteWeight(node, fourBits: true).Dequantized;
+                    clone.Inputs[_ops.Weight(node)!.Input] = WriteWeight(node, fourBits: true).Dequantized;
                     _nodes.Add(clone);
                     layers.Add(Layer(node));
                     break;
@@ -68,23 +71,23 @@ internal sealed class QdqGraphWriter
 
     private void WriteInteger(Node node, Node clone)
     {
-        foreach (int position in OpRules.DataInputs(node))
+        foreach (int position in _ops.ActivationInputs(node))
         {
             clone.Inputs[position] = Dequantized(node.Inputs[position]);
         }
 
-        if (OpRules.RoleOf(node) == OpRole.Linear)
+        if (_ops.Weight(node) is { } at)
         {
             (string dq, QuantizedWeight weight) = WriteWeight(node, fourBits: false);
-            clone.Inputs[1] = dq;
-            if (node.Inputs.Count > 2 && node.Inputs[2].Length > 0)
+            clone.Inputs[at.Input] = dq;
+            if (at.Bias is { } b && node.Inputs.Count > b && node.Inputs[b].Length > 0)
             {
-                clone.Inputs[2] = WriteBias(node, weight);
+                clone.Inputs[b] = WriteBias(node, weight);
             }
         }
 
         _nodes.Add(clone);
-        for (int o = 0; o < OpRules.DataOutputCount(node); o++)
+        for (int o = 0; o < _ops.DataOutputCount(node); o++)
         {
             string output = node.Outputs[o];
             if (output.Length == 0 || _index.IsGraphOutput(output) || !_encodings.TryGetValue(output, out ActivationEncoding? encoding))
@@ -93,7 +96,7 @@ internal sealed class QdqGraphWriter
             }
 
             // Gemm and MatMul fuse without an output Q (QGemm / MatMulIntegerToFloat with float output); Conv does not.
-            if (node.OpType is "Gemm" or "MatMul" && !FeedsIntegerNode(output))
+            if (_ops.FusesWithoutOutputQuantize(node) && !FeedsIntegerNode(output))
             {
                 continue;
             }
@@ -106,7 +109,9 @@ internal sealed class QdqGraphWriter
     private QuantizedLayer Layer(Node node)
     {
         string output = node.Outputs[0];
-        return new QuantizedLayer(node.DisplayName, node.OpType, output, _dequantized.GetValueOrDefault(output, output));
+        WeightInput? weight = _ops.Weight(node);
+        return new QuantizedLayer(node.DisplayName, node.OpType, output, _dequantized.GetValueOrDefault(output, output),
+            weight is null ? null : node.Inputs[weight.Input], weight?.Axis ?? 0);
     }
 
     // Every reader of a tensor quantized right after its producer reads the dequantized copy, fp32 readers too:
@@ -127,7 +132,7 @@ internal sealed class QdqGraphWriter
         foreach (int consumer in _index.Consumers(tensor))
         {
             Node node = _index.Graph.Nodes[consumer];
-            if (_modes[consumer] == NodeMode.Integer && OpRules.DataInputs(node).Any(p => p < node.Inputs.Count && node.Inputs[p] == tensor))
+            if (_modes[consumer] == NodeMode.Integer && _ops.IsActivationInput(node, tensor))
             {
                 return true;
             }
@@ -176,10 +181,11 @@ internal sealed class QdqGraphWriter
 
     private (string Dequantized, QuantizedWeight Weight) WriteWeight(Node node, bool fourBits)
     {
-        string name = node.Inputs[1];
+        WeightInput at = _ops.Weight(node)!;
+        string name = node.Inputs[at.Input];
         TensorValue w = _index.Constant(name)!;
         ReadOnlySpan<float> values = w.AsDense().AsSpan<float>();
-        int outputAxis = OpRules.WeightAxis(node).Axis;
+        int outputAxis = at.Axis;
         QuantizedWeight q;
         if (_options.WeightOverrides.TryGetValue(name, out WeightEncoding? chosen))
         {
@@ -206,7 +212,7 @@ internal sealed class QdqGraphWriter
     // its weight scale is raised just enough to keep the bias in range.
     private float[]? BiasMinimumScales(Node node, int? axis)
     {
-        if (node.Inputs.Count <= 2 || node.Inputs[2].Length == 0 || _index.Constant(node.Inputs[2]) is not { } b)
+        if (_ops.Weight(node)?.Bias is not { } at || node.Inputs.Count <= at || node.Inputs[at].Length == 0 || _index.Constant(node.Inputs[at]) is not { } b)
         {
             return null;
         }
@@ -226,8 +232,9 @@ internal sealed class QdqGraphWriter
 
     private string WriteBias(Node node, QuantizedWeight weight)
     {
-        string name = node.Inputs[2];
-        if (!weight.ScalesFitBias(OpRules.WeightAxis(node).Axis))
+        WeightInput at = _ops.Weight(node)!;
+        string name = node.Inputs[at.Bias!.Value];
+        if (!weight.ScalesFitBias(at.Axis))
         {
             return name;
         }

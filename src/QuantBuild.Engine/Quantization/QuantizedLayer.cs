@@ -8,4 +8,6 @@ namespace QuantBuild.Engine.Quantization;
 /// The tensor in the quantized model holding the same value as the integer kernel computes it (the dequantized
 /// output when the output is quantized, else the node's own output).
 /// </param>
-public sealed record QuantizedLayer(string NodeName, string OpType, string Fp32Tensor, string QuantizedTensor);
+/// <param name="Weight">The constant weight the layer's integer kernel reads, or null for an op without one.</param>
+/// <param name="WeightAxis">The weight's output-channel axis (meaningless without a weight).</param>
+public sealed record QuantizedLayer(string NodeName, string OpType, string Fp32Tensor, string QuantizedTensor, string? Weight = null, int WeightAxis = 0);
