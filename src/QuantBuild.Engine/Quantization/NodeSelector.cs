@@ -180,6 +180,16 @@ internal sealed class NodeSelector
             return refusal;
         }
 
+        if (UnquantizableWeight(node, family) is { } weightProblem)
+        {
+            return weightProblem;
+        }
+
+        if (role == OpRole.Requantizing && !family.FusesWithoutOutputQuantize && OnlyFeedsGraphOutputs(node))
+        {
+            return "its output is a graph output: with no QuantizeLinear after it ONNX Runtime has no integer kernel for it, so quantizing its input would only add rounding";
+        }
+
         return role == OpRole.Linear ? CheckLinear(node, candidates) : CheckActivations(node, role, candidates);
     }
 
@@ -229,17 +239,10 @@ internal sealed class NodeSelector
         }
 
         string weight = node.Inputs[at.Input];
-        if (_index.IsOverridableInitializer(weight))
-        {
-            return $"weight '{weight}' is also a graph input, so a caller may replace it at run time";
-        }
-
         TensorValue? w = _index.Constant(weight);
         if (w is null)
         {
-            return _folded.Contains(weight)
-                ? $"weight '{weight}' is computed from initializers (decoded at load, e.g. a plugin's packed low-bit weights): the layer runs in fp32 on it"
-                : $"weight '{weight}' is not a constant (it is computed at run time)";
+            return $"weight '{weight}' is not a constant (it is computed at run time)";
         }
 
         if (w.ElementType != ElementType.Float)
@@ -267,6 +270,40 @@ internal sealed class NodeSelector
             ? $"input '{node.Inputs[0]}' is a constant; fold it before quantizing"
             : HasRange(node.Inputs[0], candidates) ? null : $"no calibrated range for input '{node.Inputs[0]}'")
             ?? OutputRangeProblem(node);
+    }
+
+    // A layer's weight that a caller may replace, or that a plugin decodes at load, keeps the node a layer: it is
+    // reported as such instead of being quantized as a run-time activation.
+    private string? UnquantizableWeight(Node node, OpQuantizer family)
+    {
+        int at = family.Weight(node, _index)?.Input ?? 1;
+        if (!family.HasWeightInput || node.Inputs.Count <= at)
+        {
+            return null;
+        }
+
+        string weight = node.Inputs[at];
+        if (_index.IsOverridableInitializer(weight))
+        {
+            return $"weight '{weight}' is also a graph input, so a caller may replace it at run time";
+        }
+
+        return _index.Constant(weight) is null && _folded.Contains(weight)
+            ? $"weight '{weight}' is computed from initializers (decoded at load, e.g. a plugin's packed low-bit weights): the layer runs in fp32 on it"
+            : null;
+    }
+
+    private bool OnlyFeedsGraphOutputs(Node node)
+    {
+        foreach (string output in node.Outputs)
+        {
+            if (output.Length > 0 && (!_index.IsGraphOutput(output) || _index.Consumers(output).Count > 0))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private string? OutputRangeProblem(Node node)

@@ -47,17 +47,18 @@ public sealed class QdqEncoderExclusionTests
         OnnxModel model = TestGraphs.SmallConvNet();
         model.Graph.Outputs.Clear();
         model.Graph.Outputs.Add(TestGraphs.Value("probabilities"));
-        model.Graph.AddNode("Softmax", "softmax", new[] { "logits" }, new[] { "probabilities" }, NodeAttribute.FromInt("axis", 1));
+        model.Graph.AddNode("HardSwish", "hardswish", new[] { "logits" }, new[] { "probabilities" });
         var ranges = TestGraphs.SmallConvNetRanges();
 
         EncodeResult result = QdqEncoder.Encode(model, ranges, Vnni);
 
-        Assert.Contains(new UnquantizedNode("softmax", "Softmax", "Softmax has no integer kernel on cpu-x64-vnni"), result.UnquantizedNodes);
-        Assert.Equal(new[] { "softmax" }, result.UnquantizedNodes.Select(n => n.NodeName));
+        UnquantizedNode node = Assert.Single(result.UnquantizedNodes);
+        Assert.Equal("hardswish", node.NodeName);
+        Assert.StartsWith("HardSwish: no integer kernel in ONNX Runtime's CPU provider", node.Reason);
     }
 
     [Fact]
-    public void Weight_computed_at_run_time_is_reported_and_the_matmul_stays_fp32()
+    public void A_lone_matmul_of_two_activations_stays_fp32_because_nothing_integer_is_next_to_it()
     {
         OnnxModel model = TestGraphs.NewModel();
         Graph g = model.Graph;
@@ -69,7 +70,7 @@ public sealed class QdqEncoderExclusionTests
         EncodeResult result = QdqEncoder.Encode(model, new Dictionary<string, TensorRange> { ["a"] = new(-1, 1), ["b"] = new(-1, 1) }, Vnni);
 
         UnquantizedNode node = Assert.Single(result.UnquantizedNodes);
-        Assert.Equal("weight 'b' is not a constant (it is computed at run time)", node.Reason);
+        Assert.Equal("not next to a quantized layer: Q/DQ here would only add work", node.Reason);
         Assert.Empty(result.QuantizedLayers);
         Assert.DoesNotContain(result.Model.Graph.Nodes, n => n.OpType is "QuantizeLinear" or "DequantizeLinear");
         Assert.Equal(17, result.Model.OpsetVersion());

@@ -170,8 +170,8 @@ public sealed class QdqEncoderStructureTests
         Assert.Equal(ElementType.Float, g.Outputs[0].TensorType!.ElementType);
         Assert.DoesNotContain(g.Initializers, t => t.ElementType == ElementType.Float && t.Dims.Length > 1);
         Assert.Equal(new[] { "conv1", "relu1", "pool1", "conv2", "relu2", "flatten", "fc" }, result.QuantizedLayers.Select(l => l.NodeName));
-        Assert.Equal(new QuantizedLayer("conv1", "Conv", "c1", "c1_dequantized"), result.QuantizedLayers[0]);
-        Assert.Equal(new QuantizedLayer("fc", "Gemm", "logits", "logits"), result.QuantizedLayers[^1]);
+        Assert.Equal(new QuantizedLayer("conv1", "Conv", "c1", "c1_dequantized", "conv1.weight", 0), result.QuantizedLayers[0]);
+        Assert.Equal(new QuantizedLayer("fc", "Gemm", "logits", "logits", "fc.weight", 0), result.QuantizedLayers[^1]);
         Assert.Empty(result.UnquantizedNodes);
     }
 

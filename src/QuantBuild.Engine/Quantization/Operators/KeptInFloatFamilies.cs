@@ -1,12 +1,10 @@
 namespace QuantBuild.Engine.Quantization.Operators;
 
-/// <summary>The op families left in float on purpose, each with the reason the report gives.</summary>
+/// <summary>The op families without a weight left in float on purpose, each with the reason the report gives.</summary>
 internal static class KeptInFloatFamilies
 {
     public static IEnumerable<KeptInFloatQuantizer> All()
     {
-        yield return new("ONNX Runtime's CPU provider has no integer ConvTranspose kernel: int8 weights would run as float behind a DequantizeLinear, slower than fp32",
-            "ConvTranspose");
         yield return new("recurrent layers carry state across time steps that one static range cannot cover; it runs in fp32",
             "LSTM", "GRU", "RNN");
         yield return new("no integer kernel in ONNX Runtime's CPU provider; computing it in float between quantized neighbours is cheaper than a requantize",

@@ -39,6 +39,7 @@ internal sealed class OpQuantizerRegistry
         registry.Register(new WhereQuantizer());
         registry.Register(new PadQuantizer());
         registry.Register(new DataMovementQuantizer());
+        registry.Register(new ConvTransposeQuantizer());
         foreach (KeptInFloatQuantizer family in KeptInFloatFamilies.All())
         {
             registry.Register(family);
@@ -72,7 +73,7 @@ internal sealed class OpQuantizerRegistry
 
     /// <summary>Op types some family can put in integer form (a device profile narrows this further).</summary>
     public IReadOnlySet<string> IntegerOpTypes() =>
-        _families.Where(f => f is not KeptInFloatQuantizer).SelectMany(f => f.OpTypes).ToHashSet(StringComparer.Ordinal);
+        _families.Where(f => f is not (KeptInFloatQuantizer or ConvTransposeQuantizer)).SelectMany(f => f.OpTypes).ToHashSet(StringComparer.Ordinal);
 
     /// <summary>Op types that can be a layer with a weight (Conv, Gemm, MatMul...).</summary>
     public IReadOnlySet<string> LayerOpTypes() =>
