@@ -74,7 +74,7 @@ public static class ModelInspector
         var byNode = new Dictionary<Node, string?>(ReferenceEqualityComparer.Instance);
         for (int i = 0; i < modes.Length; i++)
         {
-            byNode[model.Graph.Nodes[i]] = modes[i] is NodeMode.Integer or NodeMode.WeightOnly4 ? null : reasons[i] ?? "not quantized";
+            byNode[model.Graph.Nodes[i]] = modes[i] is NodeMode.Integer or NodeMode.WeightOnly4 or NodeMode.DynamicInteger ? null : reasons[i] ?? "not quantized";
         }
 
         return byNode;

@@ -12,6 +12,9 @@ internal enum NodeMode
     /// <summary>4-bit blocked weights behind a DequantizeLinear, fp32 activations (ORT fuses MatMulNBits).</summary>
     WeightOnly4,
 
+    /// <summary>Int8 weights, activations quantized at run time by the kernel (DynamicQuantizeLSTM); float in and out.</summary>
+    DynamicInteger,
+
     /// <summary>A Constant node: data, not a layer; neither quantized nor reported.</summary>
     Constant,
 }

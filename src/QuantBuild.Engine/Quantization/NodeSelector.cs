@@ -64,9 +64,14 @@ internal sealed class NodeSelector
                 continue;
             }
 
-            if (_ops.RoleOf(node) == OpRole.Linear)
+            OpRole role = _ops.RoleOf(node);
+            if (role == OpRole.Linear)
             {
                 modes[i] = UsesFourBits(node) ? NodeMode.WeightOnly4 : NodeMode.Integer;
+            }
+            else if (role == OpRole.Dynamic)
+            {
+                modes[i] = NodeMode.DynamicInteger;
             }
             else
             {
@@ -190,7 +195,12 @@ internal sealed class NodeSelector
             return "its output is a graph output: with no QuantizeLinear after it ONNX Runtime has no integer kernel for it, so quantizing its input would only add rounding";
         }
 
-        return role == OpRole.Linear ? CheckLinear(node, candidates) : CheckActivations(node, role, candidates);
+        return role switch
+        {
+            OpRole.Linear => CheckLinear(node, candidates),
+            OpRole.Dynamic => Problem(node.Inputs[0], "input"),
+            _ => CheckActivations(node, role, candidates),
+        };
     }
 
     private string? CheckActivations(Node node, OpRole role, bool[] candidates)

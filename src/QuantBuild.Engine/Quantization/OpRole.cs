@@ -17,4 +17,10 @@ internal enum OpRole
     /// scale and zero point, because ORT drops the surrounding Q/DQ pair only when the two match.
     /// </summary>
     ScaleInheriting,
+
+    /// <summary>
+    /// Weights quantized ahead of time, activations by the kernel at run time (DynamicQuantizeLSTM): no calibrated
+    /// range is needed, so it also applies where calibration cannot look.
+    /// </summary>
+    Dynamic,
 }

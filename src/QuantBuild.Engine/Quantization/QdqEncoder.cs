@@ -108,6 +108,10 @@ public static class QdqEncoder
             }
 
             OpsetPolicy.Raise(quantized, required);
+            if (Array.IndexOf(modes, NodeMode.DynamicInteger) >= 0 && !quantized.OpsetImports.Any(i => i.Domain == "com.microsoft"))
+            {
+                quantized.OpsetImports.Add(new OpsetImport("com.microsoft", 1));
+            }
         }
 
         return new EncodeResult(quantized, layers, Unquantized(model.Graph, modes, reasons));

@@ -52,6 +52,10 @@ internal sealed class QdqGraphWriter
                     WriteInteger(node, clone);
                     layers.Add(Layer(node));
                     break;
+                case NodeMode.DynamicInteger:
+                    _nodes.Add(WriteDynamicLstm(clone));
+                    layers.Add(Layer(node));
+                    break;
                 case NodeMode.WeightOnly4:
                     clone.Inputs[_ops.Weight(node)!.Input] = WriteWeight(node, fourBits: true).Dequantized;
                     _nodes.Add(clone);
@@ -104,6 +108,48 @@ internal sealed class QdqGraphWriter
             WriteQuantizeDequantize(output, encoding);
             _quantizedAfterProducer.Add(output);
         }
+    }
+
+    // DynamicQuantizeLSTM reads W as [directions, input, 4·hidden] and R as [directions, hidden, 4·hidden] int8, the
+    // transpose of LSTM's, with one symmetric scale per gate row and direction.
+    private Node WriteDynamicLstm(Node clone)
+    {
+        var quantized = new Node { Name = clone.Name, OpType = "DynamicQuantizeLSTM", Domain = "com.microsoft", DocString = clone.DocString };
+        quantized.Attributes.AddRange(clone.Attributes);
+        quantized.Outputs.AddRange(clone.Outputs);
+        var parameters = new List<string>();
+        quantized.Inputs.Add(clone.Inputs[0]);
+        for (int i = 1; i <= 2; i++)
+        {
+            string name = clone.Inputs[i];
+            TensorValue w = _index.Constant(name)!;
+            long directions = w.Dims[0], rows = w.Dims[1], columns = w.Dims[2];
+            QuantizedWeight q = WeightQuantizer.RoundToNearest8(w.AsDense().AsSpan<float>(), new[] { directions * rows, columns }, 0, 127, null);
+            var transposed = new byte[q.Codes.Length];
+            for (long d = 0; d < directions; d++)
+            {
+                for (long r = 0; r < rows; r++)
+                {
+                    for (long c = 0; c < columns; c++)
+                    {
+                        transposed[(d * columns + c) * rows + r] = q.Codes[(d * rows + r) * columns + c];
+                    }
+                }
+            }
+
+            _replacedWeights.Add(name);
+            quantized.Inputs.Add(AddInitializer(name + "_quantized", ElementType.Int8, new[] { directions, columns, rows }, transposed));
+            parameters.Add(AddInitializer(name + "_scale", ElementType.Float, new[] { directions, rows }, FloatBytes(q.Scales)));
+            parameters.Add(AddInitializer(name + "_zero_point", ElementType.Int8, new[] { directions, rows }, new byte[q.Scales.Length]));
+        }
+
+        for (int i = 3; i <= 7; i++)
+        {
+            quantized.Inputs.Add(i < clone.Inputs.Count ? clone.Inputs[i] : string.Empty);
+        }
+
+        quantized.Inputs.AddRange(parameters);
+        return quantized;
     }
 
     private QuantizedLayer Layer(Node node)

@@ -40,6 +40,7 @@ internal sealed class OpQuantizerRegistry
         registry.Register(new PadQuantizer());
         registry.Register(new DataMovementQuantizer());
         registry.Register(new ConvTransposeQuantizer());
+        registry.Register(new LstmQuantizer());
         foreach (KeptInFloatQuantizer family in KeptInFloatFamilies.All())
         {
             registry.Register(family);
