@@ -36,19 +36,33 @@ public static class KernelCheck
         }
     }
 
-    /// <summary>Float layers (the registry's ops with a weight) whose weight is a DequantizeLinear's output.</summary>
+    /// <summary>
+    /// What ORT left in float between quantized data: layers (the registry's ops with a weight) reading a dequantized
+    /// weight, and any other op that reads a DequantizeLinear and writes a QuantizeLinear — a round trip through float
+    /// that costs two conversions and gains nothing.
+    /// </summary>
     public static IReadOnlyList<UnfusedNode> Unfused(Graph graph)
     {
         var dequantized = new HashSet<string>(graph.Nodes.Where(n => n.OpType == "DequantizeLinear").SelectMany(n => n.Outputs), StringComparer.Ordinal);
+        var quantizeInputs = new HashSet<string>(graph.Nodes.Where(n => n.OpType == "QuantizeLinear").Select(n => n.Inputs[0]), StringComparer.Ordinal);
         IReadOnlySet<string> layerOps = OpQuantizerRegistry.CreateBuiltIn().LayerOpTypes();
         var list = new List<UnfusedNode>();
         foreach (Node node in graph.Nodes)
         {
+            if (node.OpType is "DequantizeLinear" or "QuantizeLinear")
+            {
+                continue;
+            }
+
             // Its weight behind a DequantizeLinear means a quantized layer running as float. A layer kept in fp32 on
             // purpose also reads a dequantized activation at the boundary; that is expected, not a missed fusion.
             if (node.IsDefaultDomain && layerOps.Contains(node.OpType) && node.Inputs.Count > 1 && dequantized.Contains(node.Inputs[1]))
             {
-                list.Add(new UnfusedNode(node.DisplayName, node.OpType, node.Inputs[1]));
+                list.Add(new UnfusedNode(node.DisplayName, node.OpType, node.Inputs[1], "a quantized layer ran in float on its dequantized weight"));
+            }
+            else if (node.Inputs.FirstOrDefault(dequantized.Contains) is { } input && node.Outputs.Any(quantizeInputs.Contains))
+            {
+                list.Add(new UnfusedNode(node.DisplayName, node.OpType, input, "ran in float between a DequantizeLinear and a QuantizeLinear: no integer kernel took it"));
             }
         }
 

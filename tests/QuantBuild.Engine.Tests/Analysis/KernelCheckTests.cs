@@ -22,6 +22,22 @@ public sealed class KernelCheckTests
         Assert.Equal("w", only.DequantizedInput);
     }
 
+    [Fact]
+    public void An_op_that_reads_a_dequantize_and_feeds_a_quantize_is_a_float_round_trip()
+    {
+        var graph = new Graph();
+        graph.Nodes.Add(Node("DequantizeLinear", "dq_x", new[] { "x_q", "x_s" }, "x"));
+        graph.Nodes.Add(Node("HardSwish", "hswish", new[] { "x" }, "h"));
+        graph.Nodes.Add(Node("QuantizeLinear", "q_h", new[] { "h", "h_s" }, "h_q"));
+        graph.Nodes.Add(Node("Sigmoid", "head", new[] { "x" }, "probabilities"));
+
+        UnfusedNode only = Assert.Single(KernelCheck.Unfused(graph));
+
+        Assert.Equal("hswish", only.Node);
+        Assert.Equal("x", only.DequantizedInput);
+        Assert.StartsWith("ran in float between a DequantizeLinear and a QuantizeLinear", only.Reason);
+    }
+
     private static Node Node(string op, string name, string[] inputs, string output)
     {
         var node = new Node { OpType = op, Name = name };
