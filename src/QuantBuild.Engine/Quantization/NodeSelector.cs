@@ -222,6 +222,13 @@ internal sealed class NodeSelector
             {
                 return $"no calibrated range for input '{input}'";
             }
+
+            // Measured, not assumed: masked attention scores reach −1e4…−∞ and no 8-bit grid holds them and the scores.
+            if (_ranges is not null && _ranges.TryGetValue(input, out TensorRange? range)
+                && (!float.IsFinite(range.Min) || !float.IsFinite(range.Max) || Math.Max(-range.Min, range.Max) >= Operators.MaskValues.Magnitude))
+            {
+                return $"input '{input}' was calibrated to [{range.Min:G3}, {range.Max:G3}]: mask values that an 8-bit grid cannot hold next to the data";
+            }
         }
 
         if (role == OpRole.ScaleInheriting)

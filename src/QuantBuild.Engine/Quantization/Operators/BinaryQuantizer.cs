@@ -14,4 +14,6 @@ internal sealed class BinaryQuantizer : OpQuantizer
     public override OpRole RoleOf(Node node, GraphIndex index) => OpRole.Requantizing;
 
     public override IReadOnlyList<int> ActivationInputs(Node node, GraphIndex index) => BothInputs;
+
+    public override string? Refusal(Node node, GraphIndex index) => MaskValues.Refusal(node, index, BothInputs);
 }

@@ -63,8 +63,25 @@ public sealed class AttentionMatMulTests(ITestOutputHelper output)
         Assert.StartsWith("its output is a graph output", softmax.Reason);
     }
 
+    [Fact]
+    public void A_causal_mask_of_minus_1e9_keeps_the_mask_add_and_the_softmax_fp32_and_the_output_close()
+    {
+        OnnxModel fp32 = Attention(causal: true);
+        DenseTensor calibration = DenseTensor.FromFloats(TestGraphs.Normal(11, 64 * T * D, 1f), 64, T, D);
+        DenseTensor eval = DenseTensor.FromFloats(TestGraphs.Normal(12, 16 * T * D, 1f), 16, T, D);
+        var ranges = OrtHarness.MinMax(fp32, QdqEncoder.Plan(fp32, Vnni), new[] { calibration }, "x");
+
+        EncodeResult result = QdqEncoder.Encode(fp32, ranges, Vnni);
+
+        Assert.StartsWith("operand 'mask' holds mask values (-1E+09)", Assert.Single(result.UnquantizedNodes, n => n.NodeName == "masked").Reason);
+        Assert.StartsWith("input 'sm' was calibrated to [-1E+09", Assert.Single(result.UnquantizedNodes, n => n.NodeName == "softmax").Reason);
+        double cosine = OrtHarness.Cosine(OrtHarness.Run(fp32, "x", eval, "y"), OrtHarness.Run(result.Model, "x", eval, "y"));
+        output.WriteLine($"masked attention cosine {cosine:F5}");
+        Assert.True(cosine > 0.99, $"cosine {cosine}");
+    }
+
     /// <summary>x[n,T,D] → q,k,v projections → softmax(q·kᵀ·s) · v → out projection → y.</summary>
-    private static OnnxModel Attention()
+    private static OnnxModel Attention(bool causal = false)
     {
         OnnxModel model = TestGraphs.NewModel();
         Graph g = model.Graph;
@@ -82,7 +99,25 @@ public sealed class AttentionMatMulTests(ITestOutputHelper output)
         g.AddNode("Transpose", "k_t", new[] { "k" }, new[] { "kt" }, NodeAttribute.FromInts("perm", [0, 2, 1]));
         g.AddNode("MatMul", "scores", new[] { "q", "kt" }, new[] { "s" });
         g.AddNode("Mul", "scaled", new[] { "s", "scale" }, new[] { "ss" });
-        g.AddNode("Softmax", "softmax", new[] { "ss" }, new[] { "probs" }, NodeAttribute.FromInt("axis", -1));
+        string scores = "ss";
+        if (causal)
+        {
+            // an exporter's causal mask: −1e9 above the diagonal, added to the scores
+            var mask = new float[T * T];
+            for (int i = 0; i < T; i++)
+            {
+                for (int j = i + 1; j < T; j++)
+                {
+                    mask[i * T + j] = -1e9f;
+                }
+            }
+
+            g.Initializers.Add(TensorValue.FromFloats("mask", mask, T, T));
+            g.AddNode("Add", "masked", new[] { "ss", "mask" }, new[] { "sm" });
+            scores = "sm";
+        }
+
+        g.AddNode("Softmax", "softmax", new[] { scores }, new[] { "probs" }, NodeAttribute.FromInt("axis", -1));
         g.AddNode("MatMul", "context", new[] { "probs", "v" }, new[] { "c" });
         g.AddNode("MatMul", "out", new[] { "c", "wo" }, new[] { "y" });
         return model;
