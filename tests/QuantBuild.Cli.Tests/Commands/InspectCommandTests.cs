@@ -65,7 +65,7 @@ public class InspectCommandTests
         var (code, stdout, _) = CliRunner.Run("inspect", RepoPaths.SampleModel);
         Assert.Equal(ExitCodes.Ok, code);
         Assert.Contains("[batch,1,28,28]", stdout);
-        Assert.Contains("Quantizable nodes (5)", stdout);
+        Assert.Contains("Layers (5, 5 quantized by `run` on cpu-x64-vnni)", stdout);
         Assert.Contains("classifier.1.weight", stdout);
         Assert.Contains("External data: none", stdout);
     }
