@@ -92,9 +92,16 @@ public static class InspectCommand
             string name = q.Subgraph is null ? q.Name : $"{q.Subgraph}/{q.Name}";
             string shape = q.WeightShape is null ? "-" : Markup.Escape($"[{string.Join(",", q.WeightShape)}]");
             quantizable.AddRow(Markup.Escape(name), q.OpType, Markup.Escape(q.Weight ?? "-"), shape, q.WeightIsConstant ? "yes" : q.WeightIsDecoded ? "decoded at load (already coded)" : "no (runtime input)",
-                Markup.Escape(q.Fp32Reason is null ? "yes" : "no: " + q.Fp32Reason));
+                q.Fp32Reason is null ? "yes" : "no");
         }
 
         console.Write(quantizable);
+
+        // One line per distinct reason: a model with 40 layers in If branches shares one reason, not 40 rows of it.
+        foreach (var group in r.Quantizable.Where(q => q.Fp32Reason is not null).GroupBy(q => q.Fp32Reason!.Replace(q.Subgraph ?? "\0", "…", StringComparison.Ordinal)))
+        {
+            string names = string.Join(", ", group.Take(3).Select(q => q.Name)) + (group.Count() > 3 ? $" and {group.Count() - 3} more" : string.Empty);
+            console.MarkupLine($"  fp32 ({group.Count()}): {Markup.Escape(names)}: {Markup.Escape(group.Key)}");
+        }
     }
 }
