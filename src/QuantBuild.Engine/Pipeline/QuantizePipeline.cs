@@ -287,6 +287,12 @@ public sealed class QuantizePipeline
 
             Dictionary<string, TensorRange> ranges = SelectRanges(calibrated, target);
             EncodeResult encoded = QdqEncoder.Encode(model, FallbackStage.Restrict(ranges, model, encodeOptions), encodeOptions);
+            if (encoded.QuantizedLayers.Count == 0 && target.Recipe.Count == 0)
+            {
+                // The output would be the input again: that is not a pass, and timing it would waste minutes.
+                throw QuantizationErrors.NothingQuantized(target.Name, encoded.UnquantizedNodes);
+            }
+
             byte[] bytes = OnnxModelSaver.SaveToBytes(encoded.Model);
             Stage("encode");
             var floatNodes = encoded.UnquantizedNodes.Select(n => new FloatNode(n.NodeName, n.OpType, n.Reason)).ToList();

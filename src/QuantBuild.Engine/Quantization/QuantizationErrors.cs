@@ -34,4 +34,18 @@ internal static class QuantizationErrors
         "QB3006",
         $"The built-in encoder rounds weights to 8 or 4 bits, not {bits}" + (profile.Length > 0 ? $" (profile {profile})." : "."),
         "Set weight bits to 8 (per-channel int8) or 4 (blocked int4 MatMul weights), or add a pass that chooses the weight codes itself.");
+
+    /// <summary>QB3007: the encoder left every node in fp32, so the "quantized" model would be the input again.</summary>
+    public static QuantBuildException NothingQuantized(string target, IReadOnlyList<UnquantizedNode> fp32)
+    {
+        string reasons = string.Join("; ", fp32
+            .GroupBy(n => n.Reason.Split(':')[0])
+            .OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal)
+            .Take(3)
+            .Select(g => $"{g.Count()}× {g.First().Reason}"));
+        return new(
+            "QB3007",
+            $"Target '{target}' quantized nothing: all {fp32.Count} nodes stay fp32, so its model would be the input model again. Most common reasons: {reasons}.",
+            "Run `quantbuild inspect` on the model to see why each layer stays fp32; remove the target if fp32 is what this device should ship, or use a recipe pass (e.g. nupes) that codes weights the encoder cannot.");
+    }
 }
