@@ -166,10 +166,18 @@ public sealed class ConfigErrorTests : IDisposable
         Assert.Equal("use one of the bit widths it runs: 8", e.Fix);
     }
 
-    [Fact]
-    public void Weight_bits_outside_2_to_8_are_out_of_range()
+    [Theory]
+    [InlineData(9)]
+    [InlineData(3)]
+    [InlineData(6)]
+    public void Weight_bits_the_encoder_does_not_write_are_refused_at_the_bits_line(int bits)
     {
-        AssertAt(_dir.SingleError(Valid + "\n    weights: {bits: 9}\n"), ConfigErrorCodes.OutOfRange, 10, 21);
+        // The shipped profiles list 2-8, but the QDQ encoder writes only 4 and 8; anything else used to pass validation
+        // and fail with QB3006 after the fp32 baseline had run.
+        QuantBuildException e = _dir.SingleError(Valid + $"\n    weights: {{bits: {bits}}}\n");
+
+        AssertAt(e, ConfigErrorCodes.OutOfRange, 10, 21);
+        Assert.Equal($"'targets.x64.weights.bits' must be 4 or 8, the widths the QDQ encoder writes; got {bits}", e.Message);
     }
 
     [Fact]
