@@ -1,8 +1,6 @@
 using System.CommandLine;
 using QuantBuild.Engine.Config;
 using QuantBuild.Engine.Plugins;
-using Serilog;
-using Serilog.Events;
 
 namespace QuantBuild.Cli.Commands;
 
@@ -63,10 +61,6 @@ public static class CommonOptions
         }
     }
 
-    /// <summary>Log lines to stderr; the terminal output stays on stdout.</summary>
-    public static Serilog.Core.Logger Logger(CliContext context) => new LoggerConfiguration()
-        .MinimumLevel.Information()
-        // In a terminal the progress bars and the summary say what the info lines would; keep only warnings there.
-        .WriteTo.Sink(new TextWriterSink(context.Error), context.Interactive ? LogEventLevel.Warning : LogEventLevel.Information)
-        .CreateLogger();
+    /// <summary>Log lines to stderr at the chosen verbosity (and the --log file); the terminal output stays on stdout.</summary>
+    public static Serilog.Core.Logger Logger(CliContext context) => GlobalOptions.Logger(context);
 }

@@ -242,7 +242,11 @@ internal sealed class QuantizeConfigBinder
             }
         }
 
-        return new GateConfig { MaxDrop = maxDrop, MaxDropIsRelative = relative, Min = min, Location = map.Location };
+        return new GateConfig
+        {
+            MaxDrop = maxDrop, MaxDropIsRelative = relative, Min = min, Location = map.Location,
+            MaxDropLocation = map.Find("max_drop")?.Key.Location, MinLocation = map.Find("min")?.Key.Location,
+        };
     }
 
     private IReadOnlyList<PluginReference> Plugins(ConfigNode node)

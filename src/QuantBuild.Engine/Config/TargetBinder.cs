@@ -114,6 +114,8 @@ internal sealed partial class TargetBinder
                     MaxDropIsRelative = ownDrop ? own.MaxDropIsRelative : rootGate?.MaxDropIsRelative ?? false,
                     Min = own.Min ?? rootGate?.Min,
                     Location = own.Location,
+                    MaxDropLocation = ownDrop ? own.MaxDropLocation : rootGate?.MaxDropLocation,
+                    MinLocation = own.Min is not null ? own.MinLocation : rootGate?.MinLocation,
                 };
             }
         }
