@@ -10,8 +10,19 @@ namespace QuantBuild.MSBuild;
 /// </summary>
 internal static partial class Diagnostics
 {
-    [GeneratedRegex(@"^(?:(?<file>.+?)(?:\((?<line>\d+),(?<col>\d+)\))?: )?(?<kind>error|warning) (?<code>QB\d{4}): (?<message>.*)$")]
+    // Leading whitespace and the log's [HH:mm:ss] are not part of the file name (an IDE cannot open "  /path"); a file name
+    // never holds ": ", so "x64: file(1,2): error ..." (a log line about a target) is not read as a file called "x64: file".
+    [GeneratedRegex(@"^\s*(?:\[\d\d:\d\d:\d\d\] )?(?:(?<file>\S(?:(?!: ).)*?)(?:\((?<line>\d+),(?<col>\d+)\))?: )?(?<kind>error|warning) (?<code>QB\d{4}): (?<message>.*)$")]
     private static partial Regex Line();
+
+    [GeneratedRegex(@"^\s*(?:\[\d\d:\d\d:\d\d\] )?")]
+    private static partial Regex Prefix();
+
+    /// <summary>True when <paramref name="line"/> is a QB diagnostic in the canonical form.</summary>
+    public static bool IsDiagnostic(string line) => Line().IsMatch(line);
+
+    /// <summary>The line without leading whitespace and the log's [HH:mm:ss]: the same diagnostic logged and printed compares equal.</summary>
+    public static string WithoutTimestamp(string line) => Prefix().Replace(line, string.Empty, 1);
 
     /// <summary>Logs <paramref name="line"/> if it is a QB diagnostic; returns whether it was one that is an error.</summary>
     public static bool TryLog(TaskLoggingHelper log, string line, out bool isError)
@@ -43,5 +54,5 @@ internal static partial class Diagnostics
 
     /// <summary>Logs a QB5xxx error of the MSBuild integration itself.</summary>
     public static void Error(TaskLoggingHelper log, string code, string? file, string message, string fix) =>
-        log.LogError("QuantBuild", code, null, file, 0, 0, 0, 0, $"{message} Fix: {fix}");
+        log.LogError("QuantBuild", code, null, file, 0, 0, 0, 0, $"{message.TrimEnd()} Fix: {fix}");
 }

@@ -56,14 +56,21 @@ public sealed class QuantBuildQuantize : QuantBuildToolTask
             arguments.Add("--no-cache");
         }
 
-        Log.LogMessage(MessageImportance.High, $"QuantBuild: {string.Join(", ", Targets.Select(t => t.ItemSpec))} from {ConfigFile}");
+        Log.LogMessage(MessageImportance.Normal, $"QuantBuild: {string.Join(", ", Targets.Select(t => t.ItemSpec))} from {ConfigFile}");
         int exitCode;
         string stdout;
         bool sawError = false;
+        var logged = new HashSet<string>(StringComparer.Ordinal);
         try
         {
             (exitCode, stdout, _) = Tool().Run(arguments, line =>
             {
+                // The tool logs an error as it happens and repeats it in its final list; MSBuild should count it once.
+                if (Diagnostics.IsDiagnostic(line) && !logged.Add(Diagnostics.WithoutTimestamp(line)))
+                {
+                    return;
+                }
+
                 if (Diagnostics.TryLog(Log, line, out bool isError))
                 {
                     sawError |= isError;
