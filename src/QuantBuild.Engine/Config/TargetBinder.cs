@@ -231,7 +231,13 @@ internal sealed partial class TargetBinder
             _r.Range(map.Find("block_size")!.Value, map.Location, path + ".block_size", "a power of two, 16 or more", b.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
 
-        if (granularity == WeightGranularity.Block && block is null && ConfigReader.Value(map, "block_size") is null)
+        if (granularity == WeightGranularity.Block && bits == 8)
+        {
+            // The encoder blocks only 4-bit MatMul weights; 8-bit weights would silently get per-channel scales.
+            _r.Error(ConfigErrorCodes.Conflict, $"'{path}.granularity: block' applies to 4-bit weights; the encoder writes 8-bit weights per channel or per tensor",
+                "set 'bits: 4' for blocked 4-bit MatMul weights, or use 'granularity: per-channel' or 'per-tensor'", ConfigReader.At(map, "granularity", map.Location));
+        }
+        else if (granularity == WeightGranularity.Block && block is null && ConfigReader.Value(map, "block_size") is null)
         {
             _r.Missing("block_size", path, ConfigReader.At(map, "granularity", map.Location), "add 'block_size: 32' (a power of two, 16 or more)");
         }

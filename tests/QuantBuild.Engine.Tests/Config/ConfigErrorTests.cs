@@ -166,6 +166,15 @@ public sealed class ConfigErrorTests : IDisposable
         Assert.Equal("use one of the bit widths it runs: 8", e.Fix);
     }
 
+    [Fact]
+    public void Block_granularity_with_8_bit_weights_is_refused_because_the_encoder_would_write_per_channel()
+    {
+        QuantBuildException e = _dir.SingleError(Valid + "\n    weights: {bits: 8, granularity: block, block_size: 32}\n");
+
+        AssertAt(e, ConfigErrorCodes.Conflict, 10, 36);
+        Assert.Contains("applies to 4-bit weights", e.Message);
+    }
+
     [Theory]
     [InlineData(9)]
     [InlineData(3)]
