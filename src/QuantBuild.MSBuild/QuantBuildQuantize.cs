@@ -26,6 +26,15 @@ public sealed class QuantBuildQuantize : QuantBuildToolTask
     /// <summary>Quantize again even when the cache holds the result.</summary>
     public bool Force { get; set; }
 
+    /// <summary>
+    /// The tool's <c>-v</c> (default <c>d</c>): its lines arrive as low-importance messages, so plugins' debug lines are
+    /// in the build log at <c>-v:d</c>/<c>-v:diag</c> and nowhere else.
+    /// </summary>
+    public string Verbosity { get; set; } = "d";
+
+    /// <summary>A log file for the tool (<c>--log</c>), or empty.</summary>
+    public string LogFile { get; set; } = string.Empty;
+
     /// <summary>Files the run wrote (models, manifests, reports), for FileWrites.</summary>
     [Output]
     public ITaskItem[] WrittenFiles { get; private set; } = [];
@@ -54,6 +63,12 @@ public sealed class QuantBuildQuantize : QuantBuildToolTask
         if (Force)
         {
             arguments.Add("--no-cache");
+        }
+
+        arguments.AddRange(["-v", string.IsNullOrEmpty(Verbosity) ? "d" : Verbosity]);
+        if (!string.IsNullOrEmpty(LogFile))
+        {
+            arguments.AddRange(["--log", LogFile]);
         }
 
         Log.LogMessage(MessageImportance.Normal, $"QuantBuild: {string.Join(", ", Targets.Select(t => t.ItemSpec))} from {ConfigFile}");
