@@ -326,7 +326,9 @@ public sealed class ConfigErrorTests : IDisposable
             ],
             e.Errors.Select(x => (x.Code, x.Line, x.Column)));
         Assert.Equal(ConfigErrorCodes.Several, e.Code);
-        Assert.StartsWith("5 errors in quantize.yaml:", e.Message);
+        Assert.StartsWith("5 errors in quantize.yaml, each on its own line below:", e.Message);
+        Assert.Null(e.Fix); // each line has its own; one shared "Fix:" would be glued to the last line
+        Assert.All(e.Message.Split(Environment.NewLine), line => Assert.False(char.IsWhiteSpace(line[0]), $"indented: '{line}'"));
         foreach (QuantBuildException error in e.Errors)
         {
             Assert.Contains(error.ToDiagnosticString(), e.Message);
