@@ -30,7 +30,8 @@ public sealed class ManifestProvenanceTests : IDisposable
             targets:
               x64-w4:
                 device: cpu-x64-vnni
-                weights: {{bits: 4}}
+                weights:
+                  bits: 4
                 recipe:
                   - pass: percentile-clip
                     steps: 11
