@@ -171,7 +171,7 @@ public sealed class ConfigErrorTests : IDisposable
     {
         QuantBuildException e = _dir.SingleError(Valid + "\n    weights: {bits: 8, granularity: block, block_size: 32}\n");
 
-        AssertAt(e, ConfigErrorCodes.Conflict, 10, 36);
+        AssertAt(e, ConfigErrorCodes.Conflict, 10, 37);
         Assert.Contains("applies to 4-bit weights", e.Message);
     }
 
