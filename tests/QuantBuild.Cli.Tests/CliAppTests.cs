@@ -112,7 +112,7 @@ public sealed class CliAppTests
         IAnsiConsole console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(text), Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors });
         console.Profile.Width = 80;
 
-        Commands.RunCommand.Summarise(console, run);
+        QuantBuild.Cli.Commands.RunCommand.Summarise(console, run);
 
         string[] lines = text.ToString().Split('\n');
         Assert.All(lines, l => Assert.True(l.TrimEnd().Length <= 80, $"{l.TrimEnd().Length} columns: {l}"));
