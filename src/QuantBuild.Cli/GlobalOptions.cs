@@ -7,11 +7,10 @@ namespace QuantBuild.Cli;
 
 /// <summary>
 /// Options every verb takes (<c>-v</c>, <c>--log</c>), declared once on the root and inherited by each verb, so a verb's
-/// own option list stays its own.
+/// own option list stays its own. An instance per command line: System.CommandLine options belong to one command tree.
 /// </summary>
 public sealed class GlobalOptions
 {
-    // Created per command line: System.CommandLine options belong to one command tree.
     private static readonly Dictionary<string, Cli.Verbosity> Levels = new(StringComparer.OrdinalIgnoreCase)
     {
         ["q"] = Cli.Verbosity.Quiet, ["quiet"] = Cli.Verbosity.Quiet,
