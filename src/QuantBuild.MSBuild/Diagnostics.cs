@@ -6,7 +6,8 @@ namespace QuantBuild.MSBuild;
 
 /// <summary>
 /// Turns the tool's <c>file(line,col): error QBnnnn: message Fix: ...</c> lines into MSBuild errors and warnings with
-/// code, file, line and column, so an IDE's error list jumps to the yaml line.
+/// code, file, line and column, so an IDE's error list jumps to the yaml line. No subcategory: the line reads
+/// <c>file(line,col): error QBnnnn: message</c>, as the SDK's NETSDKnnnn diagnostics do.
 /// </summary>
 internal static partial class Diagnostics
 {
@@ -42,11 +43,11 @@ internal static partial class Diagnostics
         isError = match.Groups["kind"].Value == "error";
         if (isError)
         {
-            log.LogError("QuantBuild", code, null, file, row, col, 0, 0, message);
+            log.LogError(null, code, null, file, row, col, 0, 0, message);
         }
         else
         {
-            log.LogWarning("QuantBuild", code, null, file, row, col, 0, 0, message);
+            log.LogWarning(null, code, null, file, row, col, 0, 0, message);
         }
 
         return true;
@@ -54,5 +55,5 @@ internal static partial class Diagnostics
 
     /// <summary>Logs a QB5xxx error of the MSBuild integration itself.</summary>
     public static void Error(TaskLoggingHelper log, string code, string? file, string message, string fix) =>
-        log.LogError("QuantBuild", code, null, file, 0, 0, 0, 0, $"{message.TrimEnd()} Fix: {fix}");
+        log.LogError(null, code, null, file, 0, 0, 0, 0, $"{message.TrimEnd()} Fix: {fix}");
 }

@@ -166,13 +166,13 @@ public sealed class QuantBuildQuantize : QuantBuildToolTask
             else if (status == "gateFailed" && !toolReportedErrors)
             {
                 // The tool's QB4000 line normally carries both numbers; say them here when it did not.
-                Log.LogError("QuantBuild", "QB4000", null, ConfigFile, line, 0, 0, 0, $"Target '{name}' failed its accuracy gate: {values}.");
+                Log.LogError(null, "QB4000", null, ConfigFile, line, 0, 0, 0, $"Target '{name}' failed its accuracy gate: {values}.");
             }
 
             if (target.TryGetProperty("floatNodes", out JsonElement floats) && floats.GetArrayLength() > 0)
             {
                 var nodes = floats.EnumerateArray().Select(n => $"{n.GetProperty("node").GetString()} ({n.GetProperty("opType").GetString()}): {n.GetProperty("reason").GetString()}").ToList();
-                Log.LogWarning("QuantBuild", "QB5001", null, ConfigFile, line, 0, 0, 0,
+                Log.LogWarning(null, "QB5001", null, ConfigFile, line, 0, 0, 0,
                     $"Target '{name}' keeps {nodes.Count} node(s) in fp32: {string.Join("; ", nodes.Take(10))}{(nodes.Count > 10 ? "; ..." : string.Empty)}. " +
                     "Fix: nothing, if intended (excluded or not supported by the device); otherwise see the report's float-node table.");
             }

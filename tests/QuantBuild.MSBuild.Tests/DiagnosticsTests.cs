@@ -26,6 +26,7 @@ public sealed class DiagnosticsTests
         var error = Assert.Single(engine.Errors);
         Assert.Equal(("/work/app/quantize.yaml", 12, 21, "QB1011"), (error.File, error.LineNumber, error.ColumnNumber, error.Code));
         Assert.Equal("'bits' must be 4 or 8 Fix: use 8", error.Message);
+        Assert.Null(error.Subcategory); // "file(12,21): error QB1011: ...", not "file(12,21): QuantBuild error QB1011: ..."
     }
 
     [Fact]

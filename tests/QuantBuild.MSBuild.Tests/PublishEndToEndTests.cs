@@ -88,7 +88,8 @@ public sealed class PublishEndToEndTests(ITestOutputHelper output) : IDisposable
         File.WriteAllText(yaml, Yaml("min: 99.9"));
         Result failed = Dotnet(app, env, "publish", "-r", "linux-x64", "-o", publish);
         Assert.NotEqual(0, failed.ExitCode);
-        failed.AssertContains("error QB4000").AssertContains(yaml);
+        // Canonical, at the setting that failed (line 11 is "  min: 99.9"), so an IDE opens that line.
+        failed.AssertContains($"{yaml}(11,3): error QB4000: ");
 
         // 4. The tool package through a tool manifest pointing at the same feed.
         string tools = Path.Combine(_root, "tools");
