@@ -36,4 +36,16 @@ public sealed class CliContext
 
     /// <summary>The console for tables and progress.</summary>
     public IAnsiConsole Console { get; }
+
+    /// <summary>How much to log on stderr (<c>-v</c>).</summary>
+    public Verbosity Verbosity { get; set; } = Verbosity.Normal;
+
+    /// <summary>The log file (<c>--log</c>), or null.</summary>
+    public string? LogFile { get; set; }
+
+    /// <summary>Where progress lines go: stderr, or nowhere at quiet and minimal verbosity.</summary>
+    public TextWriter ProgressWriter => Verbosity <= Verbosity.Minimal ? TextWriter.Null : Error;
+
+    /// <summary>True when live progress bars may be drawn: a terminal, and not asked to be quiet.</summary>
+    public bool ShowsProgressBars => Interactive && Verbosity > Verbosity.Minimal;
 }

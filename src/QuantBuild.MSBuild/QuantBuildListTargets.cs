@@ -184,7 +184,7 @@ public sealed class QuantBuildListTargets : QuantBuildToolTask
         var serving = all.Where(t => t.GetProperty("runtimeIdentifiers").EnumerateArray().Any(r => r.GetString() == RuntimeIdentifier)).ToList();
         if (serving.Count == 0)
         {
-            Log.LogWarning("QuantBuild", "QB5003", null, ConfigFile, 0, 0, 0, 0,
+            Log.LogWarning(null, "QB5003", null, ConfigFile, 0, 0, 0, 0,
                 $"No target's device profile serves RuntimeIdentifier '{RuntimeIdentifier}', so the fp32 model ships unquantized. " +
                 $"Fix: add a target whose device serves it (quantbuild targets lists them), or set QuantBuildTarget.");
         }

@@ -26,6 +26,15 @@ public sealed class QuantBuildQuantize : QuantBuildToolTask
     /// <summary>Quantize again even when the cache holds the result.</summary>
     public bool Force { get; set; }
 
+    /// <summary>
+    /// The tool's <c>-v</c> (default <c>d</c>): its lines arrive as low-importance messages, so plugins' debug lines are
+    /// in the build log at <c>-v:d</c>/<c>-v:diag</c> and nowhere else.
+    /// </summary>
+    public string Verbosity { get; set; } = "d";
+
+    /// <summary>A log file for the tool (<c>--log</c>), or empty.</summary>
+    public string LogFile { get; set; } = string.Empty;
+
     /// <summary>Files the run wrote (models, manifests, reports), for FileWrites.</summary>
     [Output]
     public ITaskItem[] WrittenFiles { get; private set; } = [];
@@ -56,14 +65,27 @@ public sealed class QuantBuildQuantize : QuantBuildToolTask
             arguments.Add("--no-cache");
         }
 
-        Log.LogMessage(MessageImportance.High, $"QuantBuild: {string.Join(", ", Targets.Select(t => t.ItemSpec))} from {ConfigFile}");
+        arguments.AddRange(["-v", string.IsNullOrEmpty(Verbosity) ? "d" : Verbosity]);
+        if (!string.IsNullOrEmpty(LogFile))
+        {
+            arguments.AddRange(["--log", LogFile]);
+        }
+
+        Log.LogMessage(MessageImportance.Normal, $"QuantBuild: {string.Join(", ", Targets.Select(t => t.ItemSpec))} from {ConfigFile}");
         int exitCode;
         string stdout;
         bool sawError = false;
+        var logged = new HashSet<string>(StringComparer.Ordinal);
         try
         {
             (exitCode, stdout, _) = Tool().Run(arguments, line =>
             {
+                // The tool logs an error as it happens and repeats it in its final list; MSBuild should count it once.
+                if (Diagnostics.IsDiagnostic(line) && !logged.Add(Diagnostics.WithoutTimestamp(line)))
+                {
+                    return;
+                }
+
                 if (Diagnostics.TryLog(Log, line, out bool isError))
                 {
                     sawError |= isError;
@@ -144,13 +166,13 @@ public sealed class QuantBuildQuantize : QuantBuildToolTask
             else if (status == "gateFailed" && !toolReportedErrors)
             {
                 // The tool's QB4000 line normally carries both numbers; say them here when it did not.
-                Log.LogError("QuantBuild", "QB4000", null, ConfigFile, line, 0, 0, 0, $"Target '{name}' failed its accuracy gate: {values}.");
+                Log.LogError(null, "QB4000", null, ConfigFile, line, 0, 0, 0, $"Target '{name}' failed its accuracy gate: {values}.");
             }
 
             if (target.TryGetProperty("floatNodes", out JsonElement floats) && floats.GetArrayLength() > 0)
             {
                 var nodes = floats.EnumerateArray().Select(n => $"{n.GetProperty("node").GetString()} ({n.GetProperty("opType").GetString()}): {n.GetProperty("reason").GetString()}").ToList();
-                Log.LogWarning("QuantBuild", "QB5001", null, ConfigFile, line, 0, 0, 0,
+                Log.LogWarning(null, "QB5001", null, ConfigFile, line, 0, 0, 0,
                     $"Target '{name}' keeps {nodes.Count} node(s) in fp32: {string.Join("; ", nodes.Take(10))}{(nodes.Count > 10 ? "; ..." : string.Empty)}. " +
                     "Fix: nothing, if intended (excluded or not supported by the device); otherwise see the report's float-node table.");
             }

@@ -88,7 +88,8 @@ public sealed class PublishEndToEndTests(ITestOutputHelper output) : IDisposable
         File.WriteAllText(yaml, Yaml("min: 99.9"));
         Result failed = Dotnet(app, env, "publish", "-r", "linux-x64", "-o", publish);
         Assert.NotEqual(0, failed.ExitCode);
-        failed.AssertContains("error QB4000").AssertContains(yaml);
+        // Canonical, at the setting that failed (line 11 is "  min: 99.9"), so an IDE opens that line.
+        failed.AssertContains($"{yaml}(11,3): error QB4000: ");
 
         // 4. The tool package through a tool manifest pointing at the same feed.
         string tools = Path.Combine(_root, "tools");
@@ -166,18 +167,57 @@ public sealed class PublishEndToEndTests(ITestOutputHelper output) : IDisposable
         Dotnet(check, env, "run", "--", $"{sample}/model.onnx", $"{sample}/data/calibration.npy").AssertOk()
             .AssertContains("encodings=5").AssertContains("codes=True").AssertContains("info: clipped 5 weights per channel");
 
-        // 7. A new plugin from the template: its tests pass on the packages, and the tool runs its pass.
+        // 7. A new plugin from the template, named as a company would (a dotted name ending in Pass): its solution's tests
+        //    pass on the packages from the feed its nuget.config names, and the tool runs its pass.
         Dotnet(_root, toolEnv, "new", "install", Path.Combine(feed, "QuantBuild.Templates.0.1.0.nupkg")).AssertOk();
         string fresh = Path.Combine(_root, "clamp");
-        Dotnet(_root, toolEnv, "new", "quantbuild-pass", "-n", "Clamp", "--passName", "clamp", "-o", fresh).AssertOk();
-        File.Copy(Path.Combine(app, "nuget.config"), Path.Combine(fresh, "nuget.config"));
-        Dotnet(fresh, toolEnv, "test", "Clamp.Tests").AssertOk().AssertContains("Passed!").AssertNotContains("Failed!");
-        Dotnet(fresh, toolEnv, "build", "Clamp", "-c", "Release", "-o", Path.Combine(tools, "plugins", "clamp")).AssertOk();
+        Dotnet(_root, toolEnv, "new", "quantbuild-pass", "-n", "MyCompany.ClipPass", "--passName", "clamp", "--feed", feed, "-o", fresh).AssertOk();
+        Assert.True(File.Exists(Path.Combine(fresh, "MyCompany.ClipPass", "ClipPass.cs")), "the pass class is not named after the last segment");
+        Dotnet(fresh, toolEnv, "test").AssertOk().AssertContains("Passed!").AssertNotContains("Failed!");
+        Dotnet(fresh, toolEnv, "build", "MyCompany.ClipPass", "-c", "Release", "-o", Path.Combine(tools, "plugins", "clamp")).AssertOk();
         string clampYaml = Path.Combine(tools, "clamp.yaml");
         File.WriteAllText(clampYaml, File.ReadAllText(clipYaml).Replace("plugins/clip", "plugins/clamp").Replace("percentile-clip\n        steps: 21", "clamp\n        clip_ratio: 0.95")
             .Replace("clip-out", "clamp-out"));
         Dotnet(tools, toolEnv, "quantbuild", "run", "-c", clampYaml, "--no-cache").AssertOk().AssertContains("coded 5 weights per channel at clip ratio 0.95");
         Assert.True(File.Exists(Path.Combine(_root, "clamp-out", "model.x64-clipped.onnx")), "the template pass's target wrote no model");
+
+        // 8. The app with a plugin recipe: publish → change the plugin → publish re-quantizes → QuantBuildSkip ships fp32 → clean.
+        string appPlugin = Path.Combine(app, "plugins", "clip");
+        Dotnet(plugin, env, "build", "-c", "Release", "-o", appPlugin).AssertOk();
+        File.WriteAllText(yaml, Yaml("max_drop: 0.5").Replace("targets:\n  x64:\n    device: cpu-x64-vnni\n",
+            "plugins:\n  - path: plugins/clip\ntargets:\n  x64:\n    device: cpu-x64-vnni\n    recipe:\n      - pass: percentile-clip\n        steps: 21\n"));
+        Dotnet(app, env, "publish", "-r", "linux-x64", "-o", publish).AssertOk();
+        AssertManifestNamesThePlugin("2.3.4");
+        File.WriteAllText(Path.Combine(plugin, "Clip.csproj"), File.ReadAllText(Path.Combine(plugin, "Clip.csproj")).Replace("2.3.4", "2.3.5"));
+        Dotnet(plugin, env, "build", "-c", "Release", "-o", appPlugin).AssertOk();
+        Dotnet(app, env, "publish", "-r", "linux-x64", "-o", publish, "-v:n").AssertOk().AssertContains("quantized in").AssertNotContains("cached");
+        AssertManifestNamesThePlugin("2.3.5");
+
+        Dotnet(app, env, "publish", "-r", "linux-x64", "-o", publish, "-p:QuantBuildSkip=true").AssertOk().AssertContains("ship unquantized");
+        Assert.Equal(File.ReadAllBytes(Path.Combine(sample, "model.onnx")), File.ReadAllBytes(model));
+        Assert.False(File.Exists(Path.Combine(publish, "model.manifest.json")), "the manifest of a model that no longer ships");
+        Dotnet(app, env, "clean", "-c", "Release", "-r", "linux-x64").AssertOk();
+        Assert.False(Directory.Exists(Path.Combine(app, "obj", "Release", "net10.0", "linux-x64", "quantbuild")), "dotnet clean left obj/.../quantbuild");
+
+        // 9. Every package carries a readme.
+        foreach (string package in Directory.GetFiles(feed, "QuantBuild.*.nupkg"))
+        {
+            using var zip = System.IO.Compression.ZipFile.OpenRead(package);
+            Assert.True(zip.GetEntry("README.md") is not null, $"{Path.GetFileName(package)} has no README.md");
+        }
+
+        void AssertManifestNamesThePlugin(string version)
+        {
+            string text = File.ReadAllText(Path.Combine(publish, "model.manifest.json"));
+            Assert.DoesNotContain(_root, text); // no build-machine paths
+            using JsonDocument manifest = JsonDocument.Parse(text);
+            JsonElement used = Assert.Single(manifest.RootElement.GetProperty("plugins").EnumerateArray());
+            Assert.Equal("Clip", used.GetProperty("name").GetString());
+            Assert.Equal(version, used.GetProperty("version").GetString());
+            string dll = Path.Combine(appPlugin, "Clip.dll");
+            Assert.Equal(Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(dll))).ToLowerInvariant(),
+                used.GetProperty("sha256").GetString());
+        }
     }
 
     public void Dispose()
@@ -221,7 +261,7 @@ public sealed class PublishEndToEndTests(ITestOutputHelper output) : IDisposable
 
     private static string CopySources(string from, string to)
     {
-        foreach (string file in new[] { "Directory.Build.props", "Directory.Packages.props", "global.json", "dotnet-tools.json" })
+        foreach (string file in new[] { "Directory.Build.props", "Directory.Packages.props", "global.json", "dotnet-tools.json", "README.md" })
         {
             Directory.CreateDirectory(to);
             File.Copy(Path.Combine(from, file), Path.Combine(to, file));

@@ -42,9 +42,9 @@ public static class AnalyzeCommand
                 Ladder = !parse.GetValue(noLadder),
                 KernelCheck = !parse.GetValue(noKernels),
             };
-            AnalysisResult result = context.Interactive && !asJson
+            AnalysisResult result = context.ShowsProgressBars && !asJson
                 ? SpectreProgress.Run(context.Console, progress => analyzer.Run(options with { Progress = progress }))
-                : analyzer.Run(options with { Progress = new ConsoleProgress(context.Error) });
+                : analyzer.Run(options with { Progress = new ConsoleProgress(context.ProgressWriter) });
             if (asJson)
             {
                 JsonOutput.Write(context.Out, result);

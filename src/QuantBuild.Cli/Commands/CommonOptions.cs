@@ -1,8 +1,6 @@
 using System.CommandLine;
 using QuantBuild.Engine.Config;
 using QuantBuild.Engine.Plugins;
-using Serilog;
-using Serilog.Events;
 
 namespace QuantBuild.Cli.Commands;
 
@@ -37,35 +35,32 @@ public static class CommonOptions
     /// </summary>
     public static QuantizeConfig LoadConfig(string path, out PluginHost? plugins)
     {
-        plugins = null;
-        string full = Path.GetFullPath(path);
-        // A first read without pass checks finds the plugins; recipes are then checked against the passes they provide.
-        QuantizeConfig first = QuantizeConfigLoader.Load(full, new ConfigValidationOptions { KnownPasses = null });
-        if (!first.Targets.Any(t => t.Recipe.Count > 0))
+        PluginHost? host = null;
+        var options = new ConfigValidationOptions
         {
-            return first;
-        }
-
-        PluginHost host = PluginHost.Load(first);
+            // One validation pass: the plugins load as soon as 'plugins' is read, so unknown passes and bad pass options
+            // are reported with every other error. A plugin that failed to load would make its passes look unknown
+            // (QB1009) and stop every target; then names are left to the run, which fails only the targets needing
+            // that plugin, with the plugin's own QB20xx code.
+            PassesFor = (references, folder) =>
+            {
+                host = PluginHost.Load(references, folder);
+                return host.Failures.Count > 0 ? null : host.KnownPasses;
+            },
+        };
         try
         {
-            // A plugin that failed to load would make its passes look unknown (QB1009) and stop every target; leave the
-            // names to the run instead, which fails only the targets needing that plugin, with the plugin's own QB20xx code.
-            QuantizeConfig config = host.Failures.Count > 0 ? first : QuantizeConfigLoader.Load(full, new ConfigValidationOptions { KnownPasses = host.KnownPasses });
+            QuantizeConfig config = QuantizeConfigLoader.Load(Path.GetFullPath(path), options);
             plugins = host;
             return config;
         }
         catch
         {
-            host.Dispose();
+            host?.Dispose();
             throw;
         }
     }
 
-    /// <summary>Log lines to stderr; the terminal output stays on stdout.</summary>
-    public static Serilog.Core.Logger Logger(CliContext context) => new LoggerConfiguration()
-        .MinimumLevel.Information()
-        // In a terminal the progress bars and the summary say what the info lines would; keep only warnings there.
-        .WriteTo.Sink(new TextWriterSink(context.Error), context.Interactive ? LogEventLevel.Warning : LogEventLevel.Information)
-        .CreateLogger();
+    /// <summary>Log lines to stderr at the chosen verbosity (and the --log file); the terminal output stays on stdout.</summary>
+    public static Serilog.Core.Logger Logger(CliContext context) => GlobalOptions.Logger(context);
 }

@@ -26,7 +26,7 @@ public static class EvalCommand
             {
                 Targets = parse.GetValue(targets) ?? Array.Empty<string>(),
                 OutputDirectory = parse.GetValue(output),
-                Progress = new ConsoleProgress(context.Error),
+                Progress = new ConsoleProgress(context.ProgressWriter),
                 WriteReports = false,
             });
             if (parse.GetValue(json))

@@ -39,9 +39,9 @@ public static class RunCommand
                 Cache = new ResultCache(parse.GetValue(cacheDir) ?? ResultCache.DefaultRoot()),
                 ReadCache = !parse.GetValue(noCache),
             };
-            RunResult result = context.Interactive && !asJson
+            RunResult result = context.ShowsProgressBars && !asJson
                 ? SpectreProgress.Run(context.Console, progress => pipeline.Run(options with { Progress = progress }))
-                : pipeline.Run(options with { Progress = new ConsoleProgress(context.Error) });
+                : pipeline.Run(options with { Progress = new ConsoleProgress(context.ProgressWriter) });
 
             if (asJson)
             {
@@ -68,23 +68,34 @@ public static class RunCommand
         : result.Targets.Any(t => t.Status == TargetStatus.GateFailed) ? ExitCodes.GateFailed
         : ExitCodes.Ok;
 
-    /// <summary>The summary table people read at the end of run and eval.</summary>
+    /// <summary>
+    /// The summary table people read at the end of run and eval. It fits 80 columns for target names up to 13 characters
+    /// without breaking a word: the device goes on each target's path line, the metric's name above the table.
+    /// </summary>
     public static void Summarise(IAnsiConsole console, RunResult run)
     {
-        var table = new Table().Border(TableBorder.Simple)
-            .AddColumns("target", "device", "verdict", "metric", "fp32", "quantized", "agreement", "size", "time");
+        if (run.Targets.FirstOrDefault(t => t.Metric is not null)?.Metric is { } metric)
+        {
+            console.MarkupLine($"[grey]metric:[/] {Markup.Escape(metric)}");
+        }
+
+        var table = new Table().Border(TableBorder.None).ShowHeaders();
+        foreach (string header in new[] { "target", "verdict", "fp32", "quantized", "agree", "size", "time" })
+        {
+            table.AddColumn(new TableColumn(header).Padding(0, 0, 2, 0).NoWrap());
+        }
+
         foreach (TargetResult t in run.Targets)
         {
             string verdict = t.Status switch
             {
-                TargetStatus.Passed => t.Cached ? "[green]passed[/] [grey](cached)[/]" : "[green]passed[/]",
+                TargetStatus.Passed => t.Cached ? "[green]cached[/]" : "[green]passed[/]",
                 TargetStatus.GateFailed => "[red]gate failed[/]",
-                _ => $"[red]error {t.ErrorCode}[/]",
+                _ => $"[red]{Markup.Escape(t.ErrorCode ?? "error")}[/]",
             };
-            string size = t.QuantizedBytes is long q ? $"{Sizes.Bytes(q)} ({100.0 * q / Math.Max(1, t.Fp32Bytes):0}%)" : "-";
-            table.AddRow(Markup.Escape(t.Name), Markup.Escape(t.Device), verdict, Markup.Escape(t.Metric ?? "-"),
-                Markup.Escape(Format(t.Fp32Value, t.Unit)), Markup.Escape(Format(t.QuantizedValue, t.Unit)), Markup.Escape(Format(t.Agreement, "%")),
-                Markup.Escape(size), $"{t.Stages.Sum(s => s.Seconds):0.0}s");
+            string size = t.QuantizedBytes is long q ? $"{Sizes.Bytes(q)} {100.0 * q / Math.Max(1, t.Fp32Bytes):0}%" : "-";
+            table.AddRow(Markup.Escape(t.Name), verdict, Markup.Escape(Format(t.Fp32Value, t.Unit)), Markup.Escape(Format(t.QuantizedValue, t.Unit)),
+                Markup.Escape(Format(t.Agreement, "%")), Markup.Escape(size), $"{t.Stages.Sum(s => s.Seconds):0.0}s");
         }
 
         console.Write(table);
@@ -95,7 +106,7 @@ public static class RunCommand
 
         foreach (TargetResult t in run.Targets.Where(t => t.OutputPath is not null))
         {
-            console.MarkupLine($"[grey]{Markup.Escape(t.Name)}:[/] {Markup.Escape(t.OutputPath!)}");
+            console.MarkupLine($"[grey]{Markup.Escape(t.Name)} ({Markup.Escape(t.Device)}):[/] {Markup.Escape(t.OutputPath!)}");
         }
 
         if (run.ReportMarkdownPath is not null)

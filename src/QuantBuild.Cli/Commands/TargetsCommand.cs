@@ -1,5 +1,7 @@
 using System.CommandLine;
+using QuantBuild.Engine.Cache;
 using QuantBuild.Engine.Config;
+using QuantBuild.Engine.Plugins;
 using Spectre.Console;
 
 namespace QuantBuild.Cli.Commands;
@@ -69,7 +71,21 @@ public static class TargetsCommand
             files.Add(labels);
         }
 
-        return files.SelectMany(f => Directory.Exists(f) ? Directory.EnumerateFiles(f, "*", SearchOption.AllDirectories) : new[] { f })
-            .Distinct(StringComparer.Ordinal).ToList();
+        IEnumerable<string> data = files.SelectMany(f => Directory.Exists(f) ? Directory.EnumerateFiles(f, "*", SearchOption.AllDirectories) : new[] { f });
+        return data.Concat(PluginCode(config)).Distinct(StringComparer.Ordinal).ToList();
+    }
+
+    // A rebuilt plugin (or one of its dependencies) must make the build re-run the tool, whose cache key hashes the same files.
+    private static IEnumerable<string> PluginCode(QuantizeConfig config)
+    {
+        if (!config.Targets.Any(t => t.Recipe.Count > 0))
+        {
+            return [];
+        }
+
+        string firstParty = PluginHostOptions.Default.FirstPartyDirectory;
+        IEnumerable<string> folders = Directory.Exists(firstParty) ? Directory.GetDirectories(firstParty).Order(StringComparer.Ordinal) : [];
+        folders = folders.Concat(config.Plugins.Select(p => p.Path).OfType<string>().Select(p => File.Exists(p) ? Path.GetDirectoryName(p)! : p));
+        return folders.SelectMany(PluginFiles.InFolder);
     }
 }

@@ -21,6 +21,7 @@ public static class TargetEncoding
         ExcludedNodeNames = new HashSet<string>(target.Exclude.Nodes, StringComparer.Ordinal),
         ExcludedOpTypes = new HashSet<string>(target.Exclude.OpTypes, StringComparer.Ordinal),
         WeightBits = target.Weights.Bits,
+        PerChannelWeights = target.Weights.Granularity != WeightGranularity.PerTensor,
         BlockSize = target.Weights.BlockSize ?? 32,
     };
 

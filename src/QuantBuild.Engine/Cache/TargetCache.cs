@@ -31,13 +31,14 @@ public sealed class TargetCache
     /// <summary>SHA-256 of the model file.</summary>
     public string ModelSha256 => _inputs.ModelFile;
 
-    /// <summary>Hashes the run's inputs. <paramref name="plugins"/> are the loaded plugins recipes run from (the hook for their assembly hashes).</summary>
+    /// <summary>Hashes the run's inputs. <paramref name="plugins"/> are the loaded plugins recipes run from (their code folders are hashed into every recipe target's key).</summary>
     public static TargetCache Open(ResultCache store, QuantizeConfig config, PluginHost? plugins)
     {
         InputHashes inputs = InputHashes.Compute(config, OnnxModelLoader.Load(config.ModelPath).Graph);
         IReadOnlyList<string>? pluginHashes = plugins is null ? Array.Empty<string>()
             : plugins.Plugins.Any(p => p.Sha256 is null) ? null
-            : plugins.Plugins.Select(p => $"{p.Name}@{p.Version}:{p.Sha256}").ToList();
+            // The whole code folder, not just the main assembly: a pass changed in a dependency must miss the cache.
+            : plugins.Plugins.Select(p => $"{p.Name}@{p.Version}:{p.Sha256}:{PluginFiles.Hash(p.Path)}").ToList();
         return new TargetCache(store, config, inputs, pluginHashes);
     }
 

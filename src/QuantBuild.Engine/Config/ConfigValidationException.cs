@@ -14,7 +14,8 @@ public sealed class ConfigValidationException : QuantBuildException
         : base(
             errors.Count == 1 ? errors[0].Code : ConfigErrorCodes.Several,
             Summarise(errors),
-            errors.Count == 1 ? errors[0].Fix : "fix each error listed above; each line names its file, line and column",
+            // With several errors each line carries its own fix; a shared "Fix:" would be glued to the last one.
+            errors.Count == 1 ? errors[0].Fix : null,
             errors[0].FilePath,
             errors[0].Line,
             errors[0].Column,
@@ -38,7 +39,8 @@ public sealed class ConfigValidationException : QuantBuildException
             return errors[0].Message;
         }
 
-        return $"{errors.Count} errors in {Path.GetFileName(errors[0].FilePath)}:" + string.Concat(
-            errors.Select(e => Environment.NewLine + "  " + e.ToDiagnosticString()));
+        // One canonical line per error, from column 1, so a terminal, an IDE or MSBuild reads each as a diagnostic.
+        return $"{errors.Count} errors in {Path.GetFileName(errors[0].FilePath)}, each on its own line below:" + string.Concat(
+            errors.Select(e => Environment.NewLine + e.ToDiagnosticString()));
     }
 }

@@ -12,6 +12,14 @@ public sealed record ConfigValidationOptions
     /// <summary>The passes the plugin host can run, or null to skip pass-name checks (the host checks later).</summary>
     public IReadOnlyCollection<KnownPass>? KnownPasses { get; init; }
 
+    /// <summary>
+    /// Loads the plugins the file names (its valid 'plugins' entries, and the yaml's folder) and returns the passes they
+    /// provide, or null to leave pass names to the run (a plugin failed to load). Called at most once, only when a target
+    /// has a recipe and <see cref="KnownPasses"/> is null, so pass names and options are checked in the same run as the
+    /// rest of the file instead of in a second round.
+    /// </summary>
+    public Func<IReadOnlyList<PluginReference>, string, IReadOnlyCollection<KnownPass>?>? PassesFor { get; init; }
+
     /// <summary>The device profiles targets may name, by name (default <see cref="DeviceProfiles.All"/>).</summary>
     public IReadOnlyDictionary<string, DeviceProfile> Devices { get; init; } = DeviceProfiles.All;
 

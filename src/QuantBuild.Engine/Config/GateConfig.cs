@@ -16,6 +16,12 @@ public sealed record GateConfig
     /// <summary>An absolute floor for the quantized metric, or null.</summary>
     public double? Min { get; init; }
 
+    /// <summary>Where max_drop was written (the root gate's when a target's override keeps it), or null.</summary>
+    public SourceLocation? MaxDropLocation { get; init; }
+
+    /// <summary>Where min was written, or null.</summary>
+    public SourceLocation? MinLocation { get; init; }
+
     /// <summary>Where the gate was written (the target's override when it has one), for gate-failure messages.</summary>
     public SourceLocation Location { get; init; }
 }

@@ -53,7 +53,12 @@ internal sealed class QuantizeConfigBinder
 
         IReadOnlyList<PluginReference> plugins = ConfigReader.Value(root, "plugins") is { } pluginsNode ? Plugins(pluginsNode) : Array.Empty<PluginReference>();
 
-        var targetBinder = new TargetBinder(_r, _options, output, (node, path) => Gate(node, path, metric));
+        // Plugins load only if a recipe needs its pass names checked, and only from entries that are themselves valid.
+        IReadOnlyList<PluginReference> loadable = plugins.Where(p => p.Path is not null || (p.Package is not null && p.Version is not null)).ToList();
+        Func<IReadOnlyCollection<KnownPass>?>? passes = _options.KnownPasses is null && _options.PassesFor is { } load && loadable.Count == plugins.Count
+            ? () => load(loadable, _baseDir)
+            : null;
+        var targetBinder = new TargetBinder(_r, _options, output, (node, path) => Gate(node, path, metric), passes);
         IReadOnlyList<TargetConfig> targets = targetBinder.Bind(root.Find("targets"), gate, top);
 
         SourceLocation? gateAt = root.Find("gate") is { } g && gate is not null ? g.Key.Location : targetBinder.FirstGate;
@@ -237,7 +242,11 @@ internal sealed class QuantizeConfigBinder
             }
         }
 
-        return new GateConfig { MaxDrop = maxDrop, MaxDropIsRelative = relative, Min = min, Location = map.Location };
+        return new GateConfig
+        {
+            MaxDrop = maxDrop, MaxDropIsRelative = relative, Min = min, Location = map.Location,
+            MaxDropLocation = map.Find("max_drop")?.Key.Location, MinLocation = map.Find("min")?.Key.Location,
+        };
     }
 
     private IReadOnlyList<PluginReference> Plugins(ConfigNode node)
@@ -276,12 +285,14 @@ internal sealed class QuantizeConfigBinder
                 if (!File.Exists(path) && !Directory.Exists(path))
                 {
                     NotFound(at, "plugins.path", rawPath, path, "folder or assembly");
+                    path = null;
                 }
                 else if (!outside && !IsInside(path, _baseDir))
                 {
                     _r.Error(ConfigErrorCodes.PluginOutsideTree,
                         $"plugin path '{rawPath}' resolves to {path}, outside the folder of quantize.yaml ({_baseDir})",
                         "move the plugin under the yaml's folder, or add 'allow_outside: true' to load code from there on purpose", at.Location);
+                    path = null;
                 }
             }
 

@@ -13,13 +13,16 @@ internal sealed partial class TargetBinder
     private readonly ConfigValidationOptions _options;
     private readonly string _outputDir;
     private readonly Func<ConfigNode, string, GateConfig?> _gate;
+    private readonly Lazy<IReadOnlyCollection<KnownPass>?> _passes;
 
-    public TargetBinder(ConfigReader reader, ConfigValidationOptions options, string outputDir, Func<ConfigNode, string, GateConfig?> gate)
+    public TargetBinder(ConfigReader reader, ConfigValidationOptions options, string outputDir, Func<ConfigNode, string, GateConfig?> gate,
+        Func<IReadOnlyCollection<KnownPass>?>? loadPasses = null)
     {
         _r = reader;
         _options = options;
         _outputDir = outputDir;
         _gate = gate;
+        _passes = new Lazy<IReadOnlyCollection<KnownPass>?>(() => options.KnownPasses ?? loadPasses?.Invoke());
     }
 
     /// <summary>Where the first per-target gate was written, if any.</summary>
@@ -111,6 +114,8 @@ internal sealed partial class TargetBinder
                     MaxDropIsRelative = ownDrop ? own.MaxDropIsRelative : rootGate?.MaxDropIsRelative ?? false,
                     Min = own.Min ?? rootGate?.Min,
                     Location = own.Location,
+                    MaxDropLocation = ownDrop ? own.MaxDropLocation : rootGate?.MaxDropLocation,
+                    MinLocation = own.Min is not null ? own.MinLocation : rootGate?.MinLocation,
                 };
             }
         }
@@ -185,9 +190,12 @@ internal sealed partial class TargetBinder
 
         _r.CheckKeys(map, QuantizeConfigKeys.Weights, path);
         int bits = _r.Integer(map, "bits", path + ".bits") ?? 8;
-        if (bits is < 2 or > 8)
+        if (Array.IndexOf(EncoderBits, bits) < 0)
         {
-            _r.Range(map.Find("bits")?.Value, map.Location, path + ".bits", "from 2 to 8", bits.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            // Refused here, before the fp32 baseline runs: the encoder would only fail with QB3006 after it.
+            _r.Error(ConfigErrorCodes.OutOfRange, $"'{path}.bits' must be 4 or 8, the widths the QDQ encoder writes; got {bits}",
+                "use 8 (int8), or 4 (blocked int4 MatMul weights); for 2-7-bit weights keep 8 here and add a pass that codes them (nupes, or adaquant with 'bits:')",
+                ConfigReader.At(map, "bits", map.Location));
         }
         else if (device is not null && !device.WeightBits.Contains(bits))
         {
@@ -223,7 +231,13 @@ internal sealed partial class TargetBinder
             _r.Range(map.Find("block_size")!.Value, map.Location, path + ".block_size", "a power of two, 16 or more", b.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
 
-        if (granularity == WeightGranularity.Block && block is null && ConfigReader.Value(map, "block_size") is null)
+        if (granularity == WeightGranularity.Block && bits == 8)
+        {
+            // The encoder blocks only 4-bit MatMul weights; 8-bit weights would silently get per-channel scales.
+            _r.Error(ConfigErrorCodes.Conflict, $"'{path}.granularity: block' applies to 4-bit weights; the encoder writes 8-bit weights per channel or per tensor",
+                "set 'bits: 4' for blocked 4-bit MatMul weights, or use 'granularity: per-channel' or 'per-tensor'", ConfigReader.At(map, "granularity", map.Location));
+        }
+        else if (granularity == WeightGranularity.Block && block is null && ConfigReader.Value(map, "block_size") is null)
         {
             _r.Missing("block_size", path, ConfigReader.At(map, "granularity", map.Location), "add 'block_size: 32' (a power of two, 16 or more)");
         }
@@ -301,7 +315,7 @@ internal sealed partial class TargetBinder
 
     private void CheckPass(RecipePass pass, DeviceProfile? device)
     {
-        if (_options.KnownPasses is not { } known)
+        if (_passes.Value is not { } known)
         {
             return;
         }
@@ -317,7 +331,7 @@ internal sealed partial class TargetBinder
             return;
         }
 
-        if (device is not null && match.SupportsDevice is { } supports && !supports(device))
+        if (device is not null && match.SupportsDevice is { } supports && Contained<bool?>(match, pass, () => supports(device)) == false)
         {
             _r.Error(ConfigErrorCodes.NotSupportedByDevice, $"pass '{pass.Name}' ({match.Provider}) cannot target device '{device.Name}'",
                 "remove the pass from this target's recipe, or use a device profile it supports", pass.Location);
@@ -325,9 +339,30 @@ internal sealed partial class TargetBinder
 
         if (match.OptionsType is { } type)
         {
-            PassOptionsBinder.Bind(type, pass.Options, _r.Errors, pass.Name);
+            Contained(match, pass, () => PassOptionsBinder.Bind(type, pass.Options, _r.Errors, pass.Name));
         }
     }
+
+    // Binding options runs the plugin's constructors and setters, and SupportsDevice is its code too: a throw there is
+    // the plugin's fault, reported as such at the recipe line (as the run does), never as a QuantBuild bug.
+    private T? Contained<T>(KnownPass match, RecipePass pass, Func<T> call)
+    {
+        try
+        {
+            return call();
+        }
+        catch (Exception e) when (e is not (OutOfMemoryException or Abstractions.Diagnostics.QuantBuildException))
+        {
+            Exception inner = e is System.Reflection.TargetInvocationException { InnerException: { } thrown } ? thrown : e;
+            _r.Error(Plugins.PluginErrorCodes.OptionsFailed,
+                $"pass '{pass.Name}' (plugin '{match.Provider}') threw while its options were checked: {inner.GetType().FullName}: {inner.Message}",
+                "check this step's options against the plugin's documentation; if they are valid, report it to the plugin's author", pass.Location);
+            return default;
+        }
+    }
+
+    // What QdqEncoder writes for round-to-nearest weights (its Validate refuses any other width).
+    private static readonly int[] EncoderBits = [4, 8];
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]*$")]
     private static partial Regex NamePattern();

@@ -36,7 +36,7 @@ public static class AccuracyGate
             if (drop > allowed + Tolerance)
             {
                 return new GateVerdict(false, metric.Name, metric.Unit, fp32, quantized, drop,
-                    $"{numbers}: dropped {Number(drop)}, more than max_drop {bound}");
+                    $"{numbers}: dropped {Number(drop)}, more than max_drop {bound}") { FailedSetting = "max_drop" };
             }
         }
 
@@ -47,7 +47,7 @@ public static class AccuracyGate
             {
                 string relation = metric.HigherIsBetter ? "below the floor" : "above the ceiling";
                 return new GateVerdict(false, metric.Name, metric.Unit, fp32, quantized, drop,
-                    $"{numbers}: {Format(quantized, metric.Unit)} is {relation} min {Format(min, metric.Unit)}");
+                    $"{numbers}: {Format(quantized, metric.Unit)} is {relation} min {Format(min, metric.Unit)}") { FailedSetting = "min" };
             }
         }
 

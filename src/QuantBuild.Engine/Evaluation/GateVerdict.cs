@@ -8,4 +8,8 @@ namespace QuantBuild.Engine.Evaluation;
 /// <param name="Quantized">The quantized model's value.</param>
 /// <param name="Drop">How much worse the quantized model is, in the metric's units (negative when better).</param>
 /// <param name="Message">One line for people: the numbers and, on failure, which bound was broken.</param>
-public sealed record GateVerdict(bool Passed, string Metric, string Unit, double Fp32, double Quantized, double Drop, string Message);
+public sealed record GateVerdict(bool Passed, string Metric, string Unit, double Fp32, double Quantized, double Drop, string Message)
+{
+    /// <summary>The gate setting the model missed ("max_drop" or "min"), so the error points at that yaml line; null otherwise.</summary>
+    public string? FailedSetting { get; init; }
+}

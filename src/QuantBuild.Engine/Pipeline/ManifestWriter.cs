@@ -1,7 +1,9 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using QuantBuild.Abstractions.Tensors;
 using QuantBuild.Engine.Config;
+using QuantBuild.Engine.Plugins;
 
 namespace QuantBuild.Engine.Pipeline;
 
@@ -22,13 +24,22 @@ public static class ManifestWriter
     public static string PathFor(string modelPath) => Path.ChangeExtension(modelPath, null) + ".manifest.json";
 
     /// <summary>Renders the manifest for one target.</summary>
-    public static string Render(RunResult run, TargetConfig target, TargetResult result, string? modelSha256, CalibrationConfig calibration)
+    /// <param name="run">The run the target belongs to.</param>
+    /// <param name="target">The target.</param>
+    /// <param name="result">Its result; the written model (or the rejected one) is read back for the bit widths it holds.</param>
+    /// <param name="modelSha256">SHA-256 of the written model.</param>
+    /// <param name="calibration">The calibration settings.</param>
+    /// <param name="plugins">The loaded plugins; those providing the target's recipe passes are recorded.</param>
+    public static string Render(RunResult run, TargetConfig target, TargetResult result, string? modelSha256, CalibrationConfig calibration,
+        IReadOnlyList<PluginInfo>? plugins = null)
     {
+        string? written = result.OutputPath ?? result.RejectedPath;
         var manifest = new
         {
             schema = "quantbuild-manifest/1",
             tool = new { name = "QuantBuild", version = run.ToolVersion },
-            source = new { path = run.ModelPath, sha256 = run.ModelSha256, bytes = result.Fp32Bytes },
+            // File names only: a manifest ships with the app and must not carry the build machine's folders.
+            source = new { path = Path.GetFileName(run.ModelPath), sha256 = run.ModelSha256, bytes = result.Fp32Bytes },
             target = target.Name,
             device = new
             {
@@ -41,10 +52,19 @@ public static class ManifestWriter
                 graphOptimizationLevel = "all",
             },
             recipe = target.Recipe.Select(p => p.Name).ToArray(),
-            weights = new { bits = target.Weights.Bits, granularity = target.Weights.Granularity.ToString(), blockSize = target.Weights.BlockSize },
+            weights = new
+            {
+                bits = target.Weights.Bits,
+                granularity = target.Weights.Granularity.ToString(),
+                blockSize = target.Weights.BlockSize,
+                // What the file holds, by width: 'bits: 4' reaches MatMul weights only, the others stay 8-bit.
+                written = written is not null && File.Exists(written)
+                    ? WrittenWeights.Bits(written).ToDictionary(p => p.Key.ToString(CultureInfo.InvariantCulture), p => p.Value)
+                    : null,
+            },
             calibration = new { method = calibration.Method.ToString(), samples = calibration.Samples, batchSize = calibration.BatchSize },
-            plugins = Array.Empty<object>(),
-            model = new { path = result.OutputPath ?? result.RejectedPath, sha256 = modelSha256, bytes = result.QuantizedBytes },
+            plugins = RecipePlugins(target, plugins),
+            model = new { path = written is null ? null : Path.GetFileName(written), sha256 = modelSha256, bytes = result.QuantizedBytes },
             metrics = new
             {
                 name = result.Metric,
@@ -67,5 +87,33 @@ public static class ManifestWriter
             floatNodes = result.FloatNodes,
         };
         return JsonSerializer.Serialize(manifest, Json) + Environment.NewLine;
+    }
+
+    // Every plugin a recipe pass of this target came from, once, in recipe order: the model's provenance.
+    private static object[] RecipePlugins(TargetConfig target, IReadOnlyList<PluginInfo>? plugins)
+    {
+        if (plugins is null)
+        {
+            return [];
+        }
+
+        var used = new List<PluginInfo>();
+        foreach (RecipePass pass in target.Recipe)
+        {
+            if (plugins.FirstOrDefault(p => p.Loaded && p.Passes.Any(x => x.Name == pass.Name)) is { } plugin && !used.Contains(plugin))
+            {
+                used.Add(plugin);
+            }
+        }
+
+        return used.Select(p => (object)new
+        {
+            name = p.Name,
+            version = p.Version,
+            source = p.Source.ToString(),
+            assembly = Path.GetFileName(p.Path),
+            sha256 = p.Sha256,
+            passes = target.Recipe.Select(r => r.Name).Where(n => p.Passes.Any(x => x.Name == n)).Distinct().ToArray(),
+        }).ToArray();
     }
 }

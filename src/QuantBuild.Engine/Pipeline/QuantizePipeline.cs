@@ -71,7 +71,7 @@ public sealed class QuantizePipeline
 
         if (cache is not null && results.All(r => r is not null))
         {
-            return Finish(cache.ModelSha256, outputDirectory, targets, results.ToList()!, new List<StageTiming>(), options, total);
+            return Finish(cache.ModelSha256, outputDirectory, targets, results.ToList()!, new List<StageTiming>(), options, total, plugins: plugins);
         }
 
         // The cache has already hashed the model file; do not read it a second time for the same hash.
@@ -88,7 +88,7 @@ public sealed class QuantizePipeline
                 }
             }
 
-            return Finish(context.ModelSha256, context.OutputDirectory, targets, results.ToList()!, stages, options, total);
+            return Finish(context.ModelSha256, context.OutputDirectory, targets, results.ToList()!, stages, options, total, plugins: plugins);
         }
     }
 
@@ -197,7 +197,7 @@ public sealed class QuantizePipeline
     }
 
     private RunResult Finish(string modelSha256, string outputDirectory, IReadOnlyList<TargetConfig> targets, List<TargetResult> results,
-        List<StageTiming> stages, PipelineOptions options, Stopwatch total, bool writeManifests = true)
+        List<StageTiming> stages, PipelineOptions options, Stopwatch total, bool writeManifests = true, PluginHost? plugins = null)
     {
         var run = new RunResult
         {
@@ -219,7 +219,7 @@ public sealed class QuantizePipeline
                 {
                     string? written = result.OutputPath ?? result.RejectedPath;
                     AtomicFile.WriteTextIfChanged(result.ManifestPath, ManifestWriter.Render(run, target, result,
-                        written is null ? null : InputHashes.HashFile(written), _config.Calibration));
+                        written is null ? null : InputHashes.HashFile(written), _config.Calibration, plugins?.Plugins));
                 }
             }
         }
@@ -373,7 +373,10 @@ public sealed class QuantizePipeline
 
     private string GateError(TargetConfig target, GateVerdict verdict)
     {
-        SourceLocation where = (target.Gate ?? _config.Gate)?.Location ?? target.Location;
+        GateConfig? gate = target.Gate ?? _config.Gate;
+        // At the setting that failed, so an IDE jumps to the 'min' floor, not to 'max_drop' above it.
+        SourceLocation where = (verdict.FailedSetting == "min" ? gate?.MinLocation : verdict.FailedSetting == "max_drop" ? gate?.MaxDropLocation : null)
+            ?? gate?.Location ?? target.Location;
         return new QuantBuildException("QB4000", $"Target '{target.Name}' failed its accuracy gate: {verdict.Message}.",
             "loosen gate.max_drop, exclude the most sensitive layers (see the per-layer chart in the report), or calibrate with a method that clips outliers",
             _config.ConfigPath, where.Line, where.Column).ToDiagnosticString();

@@ -27,6 +27,9 @@ public static class PluginErrorCodes
     /// <summary>A pass type could not be created (its constructor or Name threw).</summary>
     public const string PassCreationFailed = "QB2007";
 
+    /// <summary>A pass's options type or device check threw while config validation bound its options.</summary>
+    public const string OptionsFailed = "QB2008";
+
     /// <summary>A recipe names a pass no loaded plugin provides, at run time.</summary>
     public const string UnknownPass = "QB2010";
 

@@ -20,7 +20,9 @@ public static class DeviceProfiles
     {
         Name = "cpu-x64-vnni",
         Description = "x64 CPU with AVX-512 VNNI or AVX-VNNI (ONNX Runtime CPU provider): uint8 activations, int8 per-channel weights",
-        RuntimeIdentifiers = new[] { "linux-x64", "win-x64", "osx-x64", "linux-musl-x64" },
+        // Only RIDs ONNX Runtime ships a library for (onnxruntime-node: no osx-x64, no musl): a publish for another RID
+        // gets QB5003/QB5006 instead of a model it cannot load.
+        RuntimeIdentifiers = new[] { "linux-x64", "win-x64" },
         ActivationType = ElementType.UInt8,
         SymmetricActivations = false,
         PerChannelWeights = true,
@@ -43,7 +45,7 @@ public static class DeviceProfiles
     {
         Name = "cpu-arm64",
         Description = "ARM64 CPU (ONNX Runtime CPU provider, Neon dot product): int8 symmetric activations, int8 per-channel weights",
-        RuntimeIdentifiers = new[] { "linux-arm64", "osx-arm64", "win-arm64", "linux-musl-arm64" },
+        RuntimeIdentifiers = new[] { "linux-arm64", "osx-arm64", "win-arm64" },
         ActivationType = ElementType.Int8,
         SymmetricActivations = true,
         PerChannelWeights = true,

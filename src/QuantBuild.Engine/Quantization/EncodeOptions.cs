@@ -25,6 +25,12 @@ public sealed record EncodeOptions
     /// <summary>Bits per weight for round-to-nearest: 8 (per-channel int8) or 4 (blocked int4, MatMul only, opset 21).</summary>
     public int WeightBits { get; init; } = 8;
 
+    /// <summary>
+    /// One scale per output channel for 8-bit weights (weights.granularity: per-channel), or one per tensor (per-tensor).
+    /// Only narrows the device: a profile without per-channel scales gets per-tensor either way.
+    /// </summary>
+    public bool PerChannelWeights { get; init; } = true;
+
     /// <summary>Block size along K for 4-bit weights; a power of two of at least 16 so ORT fuses MatMulNBits.</summary>
     public int BlockSize { get; init; } = 32;
 

@@ -243,7 +243,7 @@ internal sealed class QdqGraphWriter
         }
         else
         {
-            int? axis = _options.Profile.PerChannelWeights ? outputAxis : null;
+            int? axis = _options.Profile.PerChannelWeights && _options.PerChannelWeights ? outputAxis : null;
             q = WeightQuantizer.RoundToNearest8(values, w.Dims, axis, _options.Profile.ReduceRange ? 63 : 127, BiasMinimumScales(node, axis));
         }
 

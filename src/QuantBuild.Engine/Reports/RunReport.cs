@@ -84,13 +84,13 @@ public static class RunReport
             "svg text{font-size:11px;font-family:system-ui,sans-serif}</style></head><body>");
         html.AppendLine("<h1>QuantBuild report</h1>");
         html.AppendLine($"<p>Model <code>{E(run.ModelPath)}</code> · config <code>{E(run.ConfigPath)}</code> · QuantBuild {E(run.ToolVersion)} · {run.TotalSeconds.ToString("0.0", Invariant)} s</p>");
-        html.AppendLine("<table><tr><th>target</th><th>device</th><th>verdict</th><th>metric</th><th>fp32</th><th>quantized</th><th>agreement</th><th>output SQNR</th><th>size</th></tr>");
+        html.AppendLine("<table><tr><th>target</th><th>device</th><th>verdict</th><th>metric</th><th>fp32</th><th>quantized</th><th>agreement</th><th>output SQNR</th><th>size</th><th>stages</th></tr>");
         foreach (TargetResult t in run.Targets)
         {
             string css = t.Status == TargetStatus.Passed ? "pass" : "fail";
             html.AppendLine($"<tr><td>{E(t.Name)}</td><td>{E(t.Device)}</td><td class=\"{css}\">{E(Verdict(t))}</td><td>{E(t.Metric ?? "-")}</td>" +
                 $"<td class=\"n\">{E(Value(t.Fp32Value, t.Unit))}</td><td class=\"n\">{E(Value(t.QuantizedValue, t.Unit))}</td>" +
-                $"<td class=\"n\">{E(Value(t.Agreement, "%"))}</td><td class=\"n\">{E(Value(t.OutputSqnrDb, "dB"))}</td><td class=\"n\">{E(Size(t))}</td></tr>");
+                $"<td class=\"n\">{E(Value(t.Agreement, "%"))}</td><td class=\"n\">{E(Value(t.OutputSqnrDb, "dB"))}</td><td class=\"n\">{E(Size(t))}</td><td>{E(Stages(t))}</td></tr>");
         }
 
         html.AppendLine("</table>");
@@ -104,6 +104,11 @@ public static class RunReport
             else if (t.GateMessage is not null)
             {
                 html.AppendLine($"<p>Gate: {E(t.GateMessage)}.</p>");
+            }
+
+            if (t.OutputPath is not null || t.RejectedPath is not null)
+            {
+                html.AppendLine($"<p>Model <code>{E(t.OutputPath ?? t.RejectedPath!)}</code>{(t.RejectedPath is not null ? " (rejected: not shipped)" : string.Empty)}</p>");
             }
 
             html.Append(Fallback.FallbackMarkdown.Html(t));
@@ -166,7 +171,18 @@ public static class RunReport
         ? $"{q / 1024.0:0.0} KB ({100.0 * q / Math.Max(t.Fp32Bytes, 1):0.0}% of fp32)".Replace(',', '.')
         : "-";
 
-    private static string Stages(TargetResult t) => string.Join(", ", t.Stages.Select(s => $"{s.Stage} {s.Seconds.ToString("0.00", Invariant)}s"));
+    // A cache hit carries the stage times of the run that stored it: say so, rather than pass them off as this run's.
+    private static string Stages(TargetResult t)
+    {
+        string Join(IEnumerable<StageTiming> stages) => string.Join(", ", stages.Select(s => $"{s.Stage} {s.Seconds.ToString("0.00", Invariant)}s"));
+        if (!t.Cached)
+        {
+            return Join(t.Stages);
+        }
+
+        return $"{Join(t.Stages.Where(s => s.Stage == Cache.TargetCache.Stage))} (from the cache; the run that stored it: " +
+            $"{Join(t.Stages.Where(s => s.Stage != Cache.TargetCache.Stage))})";
+    }
 
     private static string E(string s) => WebUtility.HtmlEncode(s);
 }

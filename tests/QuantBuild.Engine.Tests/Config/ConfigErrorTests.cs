@@ -167,9 +167,26 @@ public sealed class ConfigErrorTests : IDisposable
     }
 
     [Fact]
-    public void Weight_bits_outside_2_to_8_are_out_of_range()
+    public void Block_granularity_with_8_bit_weights_is_refused_because_the_encoder_would_write_per_channel()
     {
-        AssertAt(_dir.SingleError(Valid + "\n    weights: {bits: 9}\n"), ConfigErrorCodes.OutOfRange, 10, 21);
+        QuantBuildException e = _dir.SingleError(Valid + "\n    weights: {bits: 8, granularity: block, block_size: 32}\n");
+
+        AssertAt(e, ConfigErrorCodes.Conflict, 10, 37);
+        Assert.Contains("applies to 4-bit weights", e.Message);
+    }
+
+    [Theory]
+    [InlineData(9)]
+    [InlineData(3)]
+    [InlineData(6)]
+    public void Weight_bits_the_encoder_does_not_write_are_refused_at_the_bits_line(int bits)
+    {
+        // The shipped profiles list 2-8, but the QDQ encoder writes only 4 and 8; anything else used to pass validation
+        // and fail with QB3006 after the fp32 baseline had run.
+        QuantBuildException e = _dir.SingleError(Valid + $"\n    weights: {{bits: {bits}}}\n");
+
+        AssertAt(e, ConfigErrorCodes.OutOfRange, 10, 21);
+        Assert.Equal($"'targets.x64.weights.bits' must be 4 or 8, the widths the QDQ encoder writes; got {bits}", e.Message);
     }
 
     [Fact]
@@ -309,7 +326,9 @@ public sealed class ConfigErrorTests : IDisposable
             ],
             e.Errors.Select(x => (x.Code, x.Line, x.Column)));
         Assert.Equal(ConfigErrorCodes.Several, e.Code);
-        Assert.StartsWith("5 errors in quantize.yaml:", e.Message);
+        Assert.StartsWith("5 errors in quantize.yaml, each on its own line below:", e.Message);
+        Assert.Null(e.Fix); // each line has its own; one shared "Fix:" would be glued to the last line
+        Assert.All(e.Message.Split(Environment.NewLine), line => Assert.False(char.IsWhiteSpace(line[0]), $"indented: '{line}'"));
         foreach (QuantBuildException error in e.Errors)
         {
             Assert.Contains(error.ToDiagnosticString(), e.Message);

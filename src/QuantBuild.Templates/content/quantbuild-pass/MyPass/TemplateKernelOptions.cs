@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace MyPass;
 
 /// <summary>The pass's options, bound from its recipe step in quantize.yaml (snake_case keys).</summary>
-public sealed class MyPassOptions
+public sealed class TemplateKernelOptions
 {
     /// <summary><c>clip_ratio</c>: each channel's scale covers this fraction of its absolute maximum (1 = no clipping).</summary>
     [Range(0.05, 1.0)]

@@ -8,10 +8,10 @@ namespace MyPass;
 
 /// <summary>
 /// <c>my-pass</c>: symmetric int8 weights, one scale per output channel, each channel clipped at
-/// <see cref="MyPassOptions.ClipRatio"/> of its absolute maximum. It records scales and codes with
+/// <see cref="TemplateKernelOptions.ClipRatio"/> of its absolute maximum. It records scales and codes with
 /// <see cref="IPassContext.SetWeightEncoding"/>; QuantBuild's encoder writes them verbatim and the gate checks the result.
 /// </summary>
-public sealed class MyPassPass : QuantizationPass<MyPassOptions>
+public sealed class TemplateKernelPass : QuantizationPass<TemplateKernelOptions>
 {
     /// <inheritdoc />
     public override string Name => "my-pass";
@@ -20,7 +20,7 @@ public sealed class MyPassPass : QuantizationPass<MyPassOptions>
     public override IReadOnlyCollection<string> SupportedOps => ["Conv", "Gemm", "MatMul"];
 
     /// <inheritdoc />
-    public override void Run(IPassContext context, MyPassOptions options)
+    public override void Run(IPassContext context, TemplateKernelOptions options)
     {
         if (context.Weights.Bits != 8 || !context.Device.PerChannelWeights)
         {

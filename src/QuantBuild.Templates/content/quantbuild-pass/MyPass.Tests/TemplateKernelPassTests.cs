@@ -6,7 +6,7 @@ using QuantBuild.Testing;
 
 namespace MyPass.Tests;
 
-public sealed class MyPassPassTests
+public sealed class TemplateKernelPassTests
 {
     [Theory]
     [InlineData(1.0)]
@@ -16,7 +16,7 @@ public sealed class MyPassPassTests
         (OnnxModel model, float[] weight) = MatMulModel();
         using var context = PassTestContext.FromTensors(model, new Dictionary<string, DenseTensor> { ["x"] = DenseTensor.FromFloats(Values(32 * 4, 7), 32, 4) });
 
-        new MyPassPass().Run(context, new MyPassOptions { ClipRatio = clipRatio });
+        new TemplateKernelPass().Run(context, new TemplateKernelOptions { ClipRatio = clipRatio });
 
         WeightEncoding e = Assert.Single(context.Encodings).Value;
         Assert.Equal(1, e.Axis); // MatMul [in, out]: one scale per output column
@@ -39,7 +39,7 @@ public sealed class MyPassPassTests
         using var context = PassTestContext.FromTensors(model, new Dictionary<string, DenseTensor> { ["x"] = DenseTensor.FromFloats(Values(8 * 4, 3), 8, 4) },
             new PassTestOptions { Weights = new TargetWeightFormat(4, true, 32) });
 
-        new MyPassPass().Run(context, new MyPassOptions());
+        new TemplateKernelPass().Run(context, new TemplateKernelOptions());
 
         Assert.Empty(context.Encodings);
         Assert.Contains(context.Lines, l => l.StartsWith("warning:", StringComparison.Ordinal));

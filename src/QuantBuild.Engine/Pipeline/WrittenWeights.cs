@@ -1,0 +1,60 @@
+using QuantBuild.Abstractions.Ir;
+using QuantBuild.Abstractions.Tensors;
+using QuantBuild.Onnx;
+
+namespace QuantBuild.Engine.Pipeline;
+
+/// <summary>
+/// The weight bit widths a written model really holds, read back from its bytes: each DequantizeLinear fed by an integer
+/// initializer, by the element type stored, grouped by the nodes it feeds. The manifest records this rather than the
+/// yaml's 'weights.bits', which the encoder applies only where it can (4-bit only to MatMul weights).
+/// </summary>
+public static class WrittenWeights
+{
+    /// <summary>Bits per weight → the names of the nodes whose weights are stored at that width, in graph order.</summary>
+    public static SortedDictionary<int, List<string>> Bits(string modelPath)
+    {
+        Graph graph = OnnxModelLoader.Load(modelPath).Graph;
+        var initializers = new Dictionary<string, ElementType>(StringComparer.Ordinal);
+        foreach (TensorValue t in graph.Initializers)
+        {
+            if (t.Name is { } name)
+            {
+                initializers[name] = t.ElementType;
+            }
+        }
+
+        var dequantized = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (Node node in graph.Nodes)
+        {
+            if (node.OpType == "DequantizeLinear" && node.Inputs.Count > 0 && initializers.TryGetValue(node.Inputs[0], out ElementType type)
+                && !ElementTypeInfo.IsFloatingPoint(type) && type is not (ElementType.Int32 or ElementType.Int64))
+            {
+                // int32 is a bias (its scale is the product of input and weight scales), not a weight width.
+                dequantized[node.Outputs[0]] = ElementTypeInfo.BitsPerElement(type);
+            }
+        }
+
+        var result = new SortedDictionary<int, List<string>>();
+        foreach (Node node in graph.Nodes)
+        {
+            foreach (string input in node.Inputs)
+            {
+                if (dequantized.TryGetValue(input, out int bits) && node.OpType != "DequantizeLinear")
+                {
+                    if (!result.TryGetValue(bits, out List<string>? nodes))
+                    {
+                        result[bits] = nodes = new List<string>();
+                    }
+
+                    if (!nodes.Contains(node.DisplayName))
+                    {
+                        nodes.Add(node.DisplayName);
+                    }
+                }
+            }
+        }
+
+        return result;
+    }
+}
