@@ -69,6 +69,11 @@ public static class TargetsCommand
             files.Add(labels);
         }
 
+        if (config.Evaluation?.DictionaryPath is { } dictionary)
+        {
+            files.Add(dictionary);
+        }
+
         return files.SelectMany(f => Directory.Exists(f) ? Directory.EnumerateFiles(f, "*", SearchOption.AllDirectories) : new[] { f })
             .Distinct(StringComparer.Ordinal).ToList();
     }

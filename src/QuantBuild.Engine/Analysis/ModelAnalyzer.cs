@@ -43,7 +43,7 @@ public sealed class ModelAnalyzer
         using IDataSource? evaluation = _config.Evaluation is { } e ? DataSources.Open(e.Data, inputs) : null;
         using IDataSource? labels = _config.Evaluation?.LabelsPath is { } l ? DataSources.OpenLabels(l) : null;
         IMetric metric = _config.Evaluation is { } ev
-            ? Metrics.Create(ev.Metric, ev.K) ?? throw new QuantBuildException("QB4001", $"Unknown metric '{ev.Metric}'.", "use one of the metrics listed in docs/configuration.md")
+            ? Metrics.Create(ev.Metric, ev.K, ev.DictionaryPath) ?? throw new QuantBuildException("QB4001", $"Unknown metric '{ev.Metric}'.", "use one of the metrics listed in docs/configuration.md")
             : new SqnrMetric();
         IDataSource trialData = new SubsetDataSource(evaluation ?? calibration, options.Samples);
         IDataSource? trialLabels = evaluation is null ? null : labels;

@@ -13,7 +13,7 @@ public static class QuantizeConfigKeys
     public static readonly IReadOnlyList<string> Calibration = ["data", "method", "percentile", "samples", "batch_size"];
 
     /// <summary><c>evaluation</c>.</summary>
-    public static readonly IReadOnlyList<string> Evaluation = ["data", "labels", "metric", "k", "output", "batch_size"];
+    public static readonly IReadOnlyList<string> Evaluation = ["data", "labels", "metric", "k", "dictionary", "output", "batch_size"];
 
     /// <summary><c>gate</c>, top level and per target.</summary>
     public static readonly IReadOnlyList<string> Gate = ["max_drop", "min"];

@@ -170,7 +170,7 @@ public sealed class QuantizePipeline
             }
 
             IMetric? metric = _config.Evaluation is { } ev
-                ? Metrics.Create(ev.Metric, ev.K) ?? throw new QuantBuildException("QB4001", $"Unknown metric '{ev.Metric}'.", "use one of the metrics listed in docs/configuration.md")
+                ? Metrics.Create(ev.Metric, ev.K, ev.DictionaryPath) ?? throw new QuantBuildException("QB4001", $"Unknown metric '{ev.Metric}'.", "use one of the metrics listed in docs/configuration.md")
                 : null;
             string? scoredOutput = _config.Evaluation?.Output ?? model.Graph.Outputs.FirstOrDefault()?.Name;
 
