@@ -18,6 +18,7 @@ public static class Metrics
         "cosine" => new CosineMetric(),
         "sqnr" => new SqnrMetric(),
         "max_abs_error" => new MaxAbsErrorMetric(),
+        "box_fscore" => new BoxFScoreMetric(),
         "ctc_exact_line" => CtcExactLineMetric.Load(dictionaryPath ?? throw new ArgumentNullException(nameof(dictionaryPath), "ctc_exact_line needs a dictionary.")),
         _ => null,
     };
