@@ -46,6 +46,10 @@ internal sealed class QuantizeConfigBinder
             _r.Missing("calibration", string.Empty, top, "add a 'calibration' section with 'data:' pointing at representative inputs");
         }
 
+        IReadOnlyList<InputBindingConfig> inputs = ConfigReader.Value(root, "inputs") is { } inputsNode
+            ? new InputBindingBinder(_r).Bind(inputsNode)
+            : Array.Empty<InputBindingConfig>();
+
         EvaluationConfig? evaluation = ConfigReader.Value(root, "evaluation") is { } evalNode
             ? Evaluation(evalNode, root.Find("evaluation")!.Key.Location)
             : null;
@@ -76,6 +80,7 @@ internal sealed class QuantizeConfigBinder
             BaseDirectory = _baseDir,
             ModelPath = model,
             OutputDirectory = output,
+            Inputs = inputs,
             Calibration = calibration,
             Evaluation = evaluation,
             Gate = gate,
