@@ -19,5 +19,6 @@ public sealed record MetricInfo(string Name, bool NeedsLabels, double? Minimum, 
         new("max_abs_error", NeedsLabels: false, 0, null),
         new("ctc_exact_line", NeedsLabels: true, 0, 100),
         new("box_fscore", NeedsLabels: true, 0, 100),
+        new("decision_agreement", NeedsLabels: false, 0, 100),
     };
 }

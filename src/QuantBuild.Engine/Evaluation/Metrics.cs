@@ -19,6 +19,7 @@ public static class Metrics
         "sqnr" => new SqnrMetric(),
         "max_abs_error" => new MaxAbsErrorMetric(),
         "box_fscore" => new BoxFScoreMetric(),
+        "decision_agreement" => new DecisionAgreementMetric(),
         "ctc_exact_line" => CtcExactLineMetric.Load(dictionaryPath ?? throw new ArgumentNullException(nameof(dictionaryPath), "ctc_exact_line needs a dictionary.")),
         _ => null,
     };
