@@ -5,4 +5,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 "$here/fetch_model.sh"
-"${PYTHON:-python3}" "$here/make_data.py"
+python=${PYTHON:-python3}
+# Under pyenv the first python3 often lacks the apt numpy/PIL; Debian's own interpreter has them.
+if ! "$python" -c 'import numpy, PIL' 2>/dev/null && [[ -z "${PYTHON:-}" && -x /usr/bin/python3 ]]; then python=/usr/bin/python3; fi
+"$python" "$here/make_data.py"
