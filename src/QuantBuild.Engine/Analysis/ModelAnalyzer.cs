@@ -38,12 +38,12 @@ public sealed class ModelAnalyzer
         var total = Stopwatch.StartNew();
         IReadOnlyList<TargetConfig> targets = _config.SelectTargets(options.Targets);
         OnnxModel model = OnnxModelLoader.Load(_config.ModelPath);
-        IReadOnlyList<string> inputs = Batcher.ModelInputs(model).Select(i => i.Name).ToList();
-        using IDataSource calibration = DataSources.Open(_config.Calibration.Data, inputs);
-        using IDataSource? evaluation = _config.Evaluation is { } e ? DataSources.Open(e.Data, inputs) : null;
+        IReadOnlyList<string> inputs = ConstantInputSource.DataInputs(model, _config.Inputs);
+        using IDataSource calibration = ConstantInputSource.Wrap(DataSources.Open(_config.Calibration.Data, inputs), model, _config.Inputs);
+        using IDataSource? evaluation = _config.Evaluation is { } e ? ConstantInputSource.Wrap(DataSources.Open(e.Data, inputs), model, _config.Inputs) : null;
         using IDataSource? labels = _config.Evaluation?.LabelsPath is { } l ? DataSources.OpenLabels(l) : null;
         IMetric metric = _config.Evaluation is { } ev
-            ? Metrics.Create(ev.Metric, ev.K) ?? throw new QuantBuildException("QB4001", $"Unknown metric '{ev.Metric}'.", "use one of the metrics listed in docs/configuration.md")
+            ? Metrics.Create(ev.Metric, ev.K, ev.DictionaryPath) ?? throw new QuantBuildException("QB4001", $"Unknown metric '{ev.Metric}'.", "use one of the metrics listed in docs/configuration.md")
             : new SqnrMetric();
         IDataSource trialData = new SubsetDataSource(evaluation ?? calibration, options.Samples);
         IDataSource? trialLabels = evaluation is null ? null : labels;

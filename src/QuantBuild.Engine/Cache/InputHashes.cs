@@ -31,6 +31,11 @@ public sealed record InputHashes(string Model, string ModelFile, IReadOnlyList<K
             {
                 files["labels"] = HashPath(labels);
             }
+
+            if (evaluation.DictionaryPath is { } dictionary)
+            {
+                files["dictionary"] = HashPath(dictionary);
+            }
         }
 
         string combined = CacheKey.Hex(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(string.Join("\n", parts))));

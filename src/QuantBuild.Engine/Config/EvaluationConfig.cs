@@ -9,6 +9,9 @@ public sealed record EvaluationConfig
     /// <summary>Absolute path of a .npy of integer labels, or null.</summary>
     public string? LabelsPath { get; init; }
 
+    /// <summary>Absolute path of the character dictionary <c>ctc_exact_line</c> decodes through, else null.</summary>
+    public string? DictionaryPath { get; init; }
+
     /// <summary>The metric name (default <c>top1</c> with labels, <c>agreement</c> without).</summary>
     public required string Metric { get; init; }
 

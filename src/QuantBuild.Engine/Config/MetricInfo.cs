@@ -17,5 +17,8 @@ public sealed record MetricInfo(string Name, bool NeedsLabels, double? Minimum, 
         new("cosine", NeedsLabels: false, -1, 1),
         new("sqnr", NeedsLabels: false, null, null),
         new("max_abs_error", NeedsLabels: false, 0, null),
+        new("ctc_exact_line", NeedsLabels: true, 0, 100),
+        new("box_fscore", NeedsLabels: true, 0, 100),
+        new("decision_agreement", NeedsLabels: false, 0, 100),
     };
 }

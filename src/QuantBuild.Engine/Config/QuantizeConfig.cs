@@ -20,6 +20,9 @@ public sealed record QuantizeConfig
     /// <summary>Absolute path of the output folder (default <c>quantized</c> beside the yaml).</summary>
     public required string OutputDirectory { get; init; }
 
+    /// <summary>Model inputs fed a constant rather than data, in the order written (empty when none).</summary>
+    public IReadOnlyList<InputBindingConfig> Inputs { get; init; } = Array.Empty<InputBindingConfig>();
+
     /// <summary>The calibration data and method.</summary>
     public required CalibrationConfig Calibration { get; init; }
 

@@ -1,3 +1,5 @@
+using QuantBuild.Engine.Evaluation;
+
 namespace QuantBuild.Engine.Config;
 
 /// <summary>
@@ -44,6 +46,10 @@ internal sealed class QuantizeConfigBinder
             _r.Missing("calibration", string.Empty, top, "add a 'calibration' section with 'data:' pointing at representative inputs");
         }
 
+        IReadOnlyList<InputBindingConfig> inputs = ConfigReader.Value(root, "inputs") is { } inputsNode
+            ? new InputBindingBinder(_r).Bind(inputsNode)
+            : Array.Empty<InputBindingConfig>();
+
         EvaluationConfig? evaluation = ConfigReader.Value(root, "evaluation") is { } evalNode
             ? Evaluation(evalNode, root.Find("evaluation")!.Key.Location)
             : null;
@@ -79,6 +85,7 @@ internal sealed class QuantizeConfigBinder
             BaseDirectory = _baseDir,
             ModelPath = model,
             OutputDirectory = output,
+            Inputs = inputs,
             Calibration = calibration,
             Evaluation = evaluation,
             Gate = gate,
@@ -172,6 +179,7 @@ internal sealed class QuantizeConfigBinder
             _r.Error(ConfigErrorCodes.Conflict, "'evaluation.k' only applies to 'metric: topk'", "set 'metric: topk' or remove 'k'", kEntry.Key.Location);
         }
 
+        string? dictionary = CtcDictionary(map, metric, keyAt);
         k = metric switch { "top1" => 1, "top5" => 5, "topk" => k, _ => null };
         string? output = _r.String(map, "output", "evaluation.output");
         int batch = Positive(map, "batch_size", "evaluation.batch_size", keyAt) ?? 32;
@@ -180,12 +188,44 @@ internal sealed class QuantizeConfigBinder
         {
             Data = data,
             LabelsPath = labels,
+            DictionaryPath = dictionary,
             Metric = metric,
             K = k,
             Output = output,
             BatchSize = batch,
             Location = keyAt,
         };
+    }
+
+    // ctc_exact_line decodes through a character file; no other metric reads one, so it is refused elsewhere.
+    private string? CtcDictionary(ConfigMapping map, string metric, SourceLocation keyAt)
+    {
+        if (metric != "ctc_exact_line")
+        {
+            if (map.Find("dictionary") is { } entry)
+            {
+                _r.Error(ConfigErrorCodes.Conflict, "'evaluation.dictionary' only applies to 'metric: ctc_exact_line'",
+                    "set 'metric: ctc_exact_line' or remove 'dictionary'", entry.Key.Location);
+            }
+
+            return null;
+        }
+
+        if (ConfigReader.Value(map, "dictionary") is null)
+        {
+            _r.Missing("dictionary", "evaluation", ConfigReader.At(map, "metric", keyAt),
+                "add 'dictionary: <file>.txt', the recognizer's character list (one per line, class 1 first)");
+            return null;
+        }
+
+        string? path = OptionalFile(map, "dictionary", "evaluation.dictionary");
+        if (path is not null && CtcExactLineMetric.DictionaryProblem(path) is { } problem)
+        {
+            _r.Error(ConfigErrorCodes.UnsupportedData, $"'evaluation.dictionary': {problem}",
+                "use the recognizer's character file: UTF-8 text, one character per line", map.Find("dictionary")!.Value.Location);
+        }
+
+        return path;
     }
 
     internal GateConfig? Gate(ConfigNode node, string path, MetricInfo? metric)

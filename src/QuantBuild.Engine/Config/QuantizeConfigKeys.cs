@@ -7,13 +7,16 @@ namespace QuantBuild.Engine.Config;
 public static class QuantizeConfigKeys
 {
     /// <summary>Top level.</summary>
-    public static readonly IReadOnlyList<string> Root = ["model", "output", "calibration", "evaluation", "gate", "plugins", "targets"];
+    public static readonly IReadOnlyList<string> Root = ["model", "output", "inputs", "calibration", "evaluation", "gate", "plugins", "targets"];
+
+    /// <summary>Each input under <c>inputs</c>.</summary>
+    public static readonly IReadOnlyList<string> Input = ["value", "shape"];
 
     /// <summary><c>calibration</c>.</summary>
     public static readonly IReadOnlyList<string> Calibration = ["data", "method", "percentile", "samples", "batch_size"];
 
     /// <summary><c>evaluation</c>.</summary>
-    public static readonly IReadOnlyList<string> Evaluation = ["data", "labels", "metric", "k", "output", "batch_size"];
+    public static readonly IReadOnlyList<string> Evaluation = ["data", "labels", "metric", "k", "dictionary", "output", "batch_size"];
 
     /// <summary><c>gate</c>, top level and per target.</summary>
     public static readonly IReadOnlyList<string> Gate = ["max_drop", "min"];

@@ -13,6 +13,7 @@ public sealed class Batcher
 {
     private readonly IDataSource _source;
     private readonly long _samples;
+    private readonly IReadOnlyDictionary<string, DenseTensor> _constants;
 
     /// <summary>Plans batches of <paramref name="requested"/> samples (at most <paramref name="maxSamples"/> in all) for <paramref name="model"/>.</summary>
     public Batcher(IDataSource source, OnnxModel model, int requested, long? maxSamples = null)
@@ -20,7 +21,9 @@ public sealed class Batcher
         _source = source;
         _samples = Math.Min(source.SampleCount, maxSamples ?? long.MaxValue);
         BatchSize = Math.Max(1, requested);
-        foreach (ValueInfo input in ModelInputs(model))
+        // Inputs bound to constants are fed whole: their first axis is not a batch (a [2,1,128] state is not batch 2).
+        _constants = (source as ConstantInputSource)?.Constants ?? new Dictionary<string, DenseTensor>();
+        foreach (ValueInfo input in BatchedInputs(model))
         {
             if (!source.Names.Contains(input.Name))
             {
@@ -41,15 +44,17 @@ public sealed class Batcher
         if (_samples > 0)
         {
             IReadOnlyDictionary<string, DenseTensor> first = source.Read(0, 1);
-            foreach (ValueInfo input in ModelInputs(model))
+            foreach (ValueInfo input in BatchedInputs(model))
             {
                 Check(input, first[input.Name]);
             }
         }
     }
 
-    private static bool HasFixedBatch(OnnxModel model) => ModelInputs(model)
+    private bool HasFixedBatch(OnnxModel model) => BatchedInputs(model)
         .Any(i => i.TensorType is { Shape: { Rank: > 0 } shape } && shape.Dims[0].Value is long b && b > 0);
+
+    private IEnumerable<ValueInfo> BatchedInputs(OnnxModel model) => ModelInputs(model).Where(i => !_constants.ContainsKey(i.Name));
 
     /// <summary>Samples per batch.</summary>
     public int BatchSize { get; }

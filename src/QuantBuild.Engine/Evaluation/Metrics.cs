@@ -5,8 +5,11 @@ namespace QuantBuild.Engine.Evaluation;
 /// <summary>The built-in metrics by their quantize.yaml names.</summary>
 public static class Metrics
 {
-    /// <summary>The metric called <paramref name="name"/> (<paramref name="k"/> is used by <c>topk</c>), or null.</summary>
-    public static IMetric? Create(string name, int? k = null) => name switch
+    /// <summary>
+    /// The metric called <paramref name="name"/>, or null. <paramref name="k"/> is used by <c>topk</c>;
+    /// <paramref name="dictionaryPath"/> by <c>ctc_exact_line</c>, which config validation never lets go without one.
+    /// </summary>
+    public static IMetric? Create(string name, int? k = null, string? dictionaryPath = null) => name switch
     {
         "top1" => new TopKMetric(1),
         "top5" => new TopKMetric(5),
@@ -15,6 +18,9 @@ public static class Metrics
         "cosine" => new CosineMetric(),
         "sqnr" => new SqnrMetric(),
         "max_abs_error" => new MaxAbsErrorMetric(),
+        "box_fscore" => new BoxFScoreMetric(),
+        "decision_agreement" => new DecisionAgreementMetric(),
+        "ctc_exact_line" => CtcExactLineMetric.Load(dictionaryPath ?? throw new ArgumentNullException(nameof(dictionaryPath), "ctc_exact_line needs a dictionary.")),
         _ => null,
     };
 }

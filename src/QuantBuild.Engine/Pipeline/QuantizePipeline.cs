@@ -155,13 +155,13 @@ public sealed class QuantizePipeline
         stages.Add(new StageTiming("load", clock.Elapsed.TotalSeconds));
         _log.Information("Loaded {Model} ({Bytes} bytes, sha256 {Sha})", _config.ModelPath, fp32Bytes, modelSha[..12]);
 
-        IReadOnlyList<string> inputNames = Batcher.ModelInputs(model).Select(i => i.Name).ToList();
-        IDataSource calibration = DataSources.Open(_config.Calibration.Data, inputNames);
+        IReadOnlyList<string> inputNames = ConstantInputSource.DataInputs(model, _config.Inputs);
+        IDataSource calibration = ConstantInputSource.Wrap(DataSources.Open(_config.Calibration.Data, inputNames), model, _config.Inputs);
         IDataSource? evaluation = null;
         IDataSource? labels = null;
         try
         {
-            evaluation = _config.Evaluation is { } e ? DataSources.Open(e.Data, inputNames) : null;
+            evaluation = _config.Evaluation is { } e ? ConstantInputSource.Wrap(DataSources.Open(e.Data, inputNames), model, _config.Inputs) : null;
             labels = _config.Evaluation?.LabelsPath is { } l ? DataSources.OpenLabels(l) : null;
             if (labels is not null && evaluation is not null && labels.SampleCount < evaluation.SampleCount)
             {
@@ -170,7 +170,7 @@ public sealed class QuantizePipeline
             }
 
             IMetric? metric = _config.Evaluation is { } ev
-                ? Metrics.Create(ev.Metric, ev.K) ?? throw new QuantBuildException("QB4001", $"Unknown metric '{ev.Metric}'.", "use one of the metrics listed in docs/configuration.md")
+                ? Metrics.Create(ev.Metric, ev.K, ev.DictionaryPath) ?? throw new QuantBuildException("QB4001", $"Unknown metric '{ev.Metric}'.", "use one of the metrics listed in docs/configuration.md")
                 : null;
             string? scoredOutput = _config.Evaluation?.Output ?? model.Graph.Outputs.FirstOrDefault()?.Name;
 

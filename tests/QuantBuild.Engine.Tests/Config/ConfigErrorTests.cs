@@ -35,7 +35,7 @@ public sealed class ConfigErrorTests : IDisposable
 
         AssertAt(e, ConfigErrorCodes.UnknownKey, 6, 3);
         Assert.Equal("unknown key 'lables' in 'evaluation'. Did you mean 'labels'?", e.Message);
-        Assert.Equal("use one of: data, labels, metric, k, output, batch_size", e.Fix);
+        Assert.Equal("use one of: data, labels, metric, k, dictionary, output, batch_size", e.Fix);
     }
 
     [Fact]

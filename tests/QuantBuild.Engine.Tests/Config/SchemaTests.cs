@@ -85,6 +85,7 @@ public sealed class SchemaTests : IDisposable
         JsonNode gate = root["definitions"]!["gate"]!;
 
         AssertKeys(QuantizeConfigKeys.Root, root);
+        AssertKeys(QuantizeConfigKeys.Input, root["properties"]!["inputs"]!["additionalProperties"]!);
         AssertKeys(QuantizeConfigKeys.Calibration, root["properties"]!["calibration"]!);
         AssertKeys(QuantizeConfigKeys.Evaluation, root["properties"]!["evaluation"]!);
         AssertKeys(QuantizeConfigKeys.Gate, gate);

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Everything quantize.yaml reads: the published model (npm, integrity-checked, cached) and the synthesized audio
+# (deterministic for one espeak-ng build). Needs npm, espeak-ng, and python3 with numpy. PYTHON overrides the
+# interpreter (for example /usr/bin/python3 under pyenv).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+"$here/fetch_model.sh"
+python=${PYTHON:-python3}
+# Under pyenv the first python3 often lacks the apt numpy/PIL; Debian's own interpreter has them.
+if ! "$python" -c 'import numpy, PIL' 2>/dev/null && [[ -z "${PYTHON:-}" && -x /usr/bin/python3 ]]; then python=/usr/bin/python3; fi
+"$python" "$here/make_data.py"

@@ -1,0 +1,65 @@
+using QuantBuild.Abstractions.Diagnostics;
+using QuantBuild.Engine.Config;
+
+namespace QuantBuild.Engine.Tests.Config;
+
+/// <summary>The top-level <c>inputs:</c> section: constants for inputs the data files do not hold.</summary>
+public sealed class InputBindingConfigTests : IDisposable
+{
+    private readonly ConfigFolder _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    // Line numbers count from "model:" as line 1.
+    private const string Vad = """
+        model: model.onnx
+        inputs:
+          sr: {value: 16000}
+          state:
+            value: 0
+            shape: [2, 1, 128]
+        calibration:
+          data: data/calibration.npy
+        targets:
+          x64:
+            device: cpu-x64-vnni
+        """;
+
+    [Fact]
+    public void Each_input_binds_its_value_shape_and_line()
+    {
+        QuantizeConfig config = _dir.Load(Vad);
+        Assert.Equal(2, config.Inputs.Count);
+        Assert.Equal(("sr", 16000.0, (IReadOnlyList<long>?)null, 3), (config.Inputs[0].Name, config.Inputs[0].Value, config.Inputs[0].Shape, config.Inputs[0].Location.Line));
+        Assert.Equal(("state", 0.0, 4), (config.Inputs[1].Name, config.Inputs[1].Value, config.Inputs[1].Location.Line));
+        Assert.Equal([2L, 1L, 128L], config.Inputs[1].Shape);
+    }
+
+    [Fact]
+    public void A_config_without_inputs_binds_none()
+    {
+        Assert.Empty(_dir.Load(Vad[..Vad.IndexOf("inputs:", StringComparison.Ordinal)] + Vad[Vad.IndexOf("calibration:", StringComparison.Ordinal)..]).Inputs);
+    }
+
+    [Fact]
+    public void A_binding_without_a_value_is_a_missing_key_at_its_name()
+    {
+        QuantBuildException e = _dir.SingleError(Vad.Replace("    value: 0\n", string.Empty));
+        Assert.Equal((ConfigErrorCodes.MissingKey, 4, 3), (e.Code, e.Line, e.Column));
+    }
+
+    [Fact]
+    public void A_shape_with_a_zero_or_a_name_is_a_wrong_type_at_that_size()
+    {
+        QuantBuildException e = _dir.SingleError(Vad.Replace("[2, 1, 128]", "[2, batch, 128]"));
+        Assert.Equal((ConfigErrorCodes.WrongType, 6, 16), (e.Code, e.Line, e.Column));
+    }
+
+    [Fact]
+    public void A_stream_binding_is_an_unknown_key_because_streaming_is_not_supported()
+    {
+        QuantBuildException e = _dir.SingleError(Vad.Replace("    value: 0\n", "    value: 0\n    stream: stateN\n"));
+        Assert.Equal((ConfigErrorCodes.UnknownKey, 6, 5), (e.Code, e.Line, e.Column));
+        Assert.Equal("use one of: value, shape", e.Fix);
+    }
+}
