@@ -23,10 +23,6 @@ internal static class CodeDescent
     public sealed record Errors(double[] Start, double[] End, double[] StartPlain, double[] EndPlain);
 
     /// <summary>
-    /// Descends every row of <paramref name="codes"/>/<paramref name="decoded"/> (the start, changed in place) for up
-    /// to <paramref name="sweeps"/> sweeps and returns the per-row objectives it tracked on the way.
-    /// </summary>
-    /// <summary>
     /// H·d per row of the start (d = w − ŵ, [channels, length]): the part of the descent's first step that does not
     /// depend on the ridge, so retries at another ridge can reuse it instead of another pass over H.
     /// </summary>
@@ -56,6 +52,10 @@ internal static class CodeDescent
         return products;
     }
 
+    /// <summary>
+    /// Descends every row of <paramref name="codes"/>/<paramref name="decoded"/> (the start, changed in place) for up
+    /// to <paramref name="sweeps"/> sweeps and returns the per-row objectives it tracked on the way.
+    /// </summary>
     public static Errors Run(LayerMatrix m, float[] lut, int bits, OutputError output, int sweeps, int[] codes, float[] decoded, float[]? startProducts = null)
     {
         int channels = m.Channels;
