@@ -192,6 +192,17 @@ internal static class CodeDescent
     private static void SubtractScaled(Span<double> g, double delta, ReadOnlySpan<float> column)
     {
         int j = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            Vector512<double> d = Vector512.Create(delta);
+            for (; j + 16 <= g.Length; j += 16)
+            {
+                (Vector512<double> lo, Vector512<double> hi) = Vector512.Widen(Vector512.Create(column.Slice(j, 16)));
+                (Vector512.Create((ReadOnlySpan<double>)g.Slice(j, 8)) - (d * lo)).CopyTo(g.Slice(j, 8));
+                (Vector512.Create((ReadOnlySpan<double>)g.Slice(j + 8, 8)) - (d * hi)).CopyTo(g.Slice(j + 8, 8));
+            }
+        }
+
         if (Vector256.IsHardwareAccelerated)
         {
             Vector256<double> d = Vector256.Create(delta);

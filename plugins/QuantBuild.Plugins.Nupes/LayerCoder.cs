@@ -16,7 +16,7 @@ internal sealed record LayerCodingResult(LayerQuantization Best, LayerQuantizati
 /// <see cref="LayerQuantizer.ExactScoreLimit"/> multiply-adds: 4096 × 4096 is 32 times that) the exponent and the
 /// ridge are chosen on evenly spaced channels, as many as half that budget scores, at least 64; every channel is then
 /// coded at that exponent and optimised once at that ridge, and the bound is checked on the whole layer (the ridge
-/// doubled, at most three times, while it is not met). Scoring ~40 exponents on every channel of a 4096-wide layer
+/// multiplied by 4, at most three times, while it is not met). Scoring ~40 exponents on every channel of a 4096-wide layer
 /// is ~40 passes of out × in² (minutes); one exponent per layer is a property of the weights and H, which a sample of
 /// channels estimates.
 /// </summary>
@@ -28,16 +28,22 @@ internal static class LayerCoder
     /// <summary>Multiply-adds one candidate's score may take on a large layer (64 channels at 4096 inputs, 256 at 2048).</summary>
     public const long SearchScoreLimit = 1L << 30;
 
-    public static LayerCodingResult Code(LayerMatrix m, ILayerObjective objective, NupesOptions options, double ratio)
+    /// <summary>
+    /// Codes <paramref name="m"/>; <paramref name="largeAbove"/> and <paramref name="searchLimit"/> default to
+    /// <see cref="LayerQuantizer.ExactScoreLimit"/> and <see cref="SearchScoreLimit"/> (tests lower them to run the
+    /// sampled path on a small layer).
+    /// </summary>
+    public static LayerCodingResult Code(LayerMatrix m, ILayerObjective objective, NupesOptions options, double ratio,
+        long largeAbove = LayerQuantizer.ExactScoreLimit, long searchLimit = SearchScoreLimit)
     {
-        return objective is OutputError output && LayerQuantizer.IsLarge(m)
-            ? CodeSampled(m, output, options, ratio)
+        return objective is OutputError output && (long)m.Channels * m.Length * m.Length > largeAbove
+            ? CodeSampled(m, output, options, ratio, SampleSize(m, searchLimit))
             : CodeExact(m, objective, options, ratio);
     }
 
-    /// <summary>Channels a large layer's search scores: one <see cref="SearchScoreLimit"/> worth, at least <see cref="MinSampledChannels"/>.</summary>
-    public static int SampleSize(LayerMatrix m) =>
-        (int)Math.Min(m.Channels, Math.Max(MinSampledChannels, SearchScoreLimit / ((long)m.Length * m.Length)));
+    /// <summary>Channels a large layer's search scores: one <paramref name="searchLimit"/> worth, at least <see cref="MinSampledChannels"/>.</summary>
+    public static int SampleSize(LayerMatrix m, long searchLimit = SearchScoreLimit) =>
+        (int)Math.Min(m.Channels, Math.Max(MinSampledChannels, searchLimit / ((long)m.Length * m.Length)));
 
     private static LayerCodingResult CodeExact(LayerMatrix m, ILayerObjective objective, NupesOptions options, double ratio)
     {
@@ -67,10 +73,10 @@ internal static class LayerCoder
         return new LayerCodingResult(best, uniform, uniform.Error, searched.Error, m.Channels, note, searchSeconds, clock.Elapsed.TotalSeconds - searchSeconds);
     }
 
-    private static LayerCodingResult CodeSampled(LayerMatrix m, OutputError output, NupesOptions options, double ratio)
+    private static LayerCodingResult CodeSampled(LayerMatrix m, OutputError output, NupesOptions options, double ratio, int sampleSize)
     {
         var clock = Stopwatch.StartNew();
-        LayerMatrix sample = m.SampleChannels(SampleSize(m));
+        LayerMatrix sample = m.SampleChannels(sampleSize);
         LayerQuantization sampleUniform = LayerQuantizer.Quantize(sample, options.Bits, 1.0, output);
         double sampleBudget = ratio > 0 ? ratio * sampleUniform.WeightSquaredError : double.PositiveInfinity;
         LayerQuantization sampleBest = LayerQuantizer.Search(sample, options.Bits, options.Exponent, output, weightBudget: sampleBudget);
@@ -89,7 +95,7 @@ internal static class LayerCoder
         if (start.WeightSquaredError > budget)
         {
             note = string.Create(CultureInfo.InvariantCulture, $"; no exponent reaches {ratio:0.###}× uniform's weight MSE: the least weight error kept, codes nearest");
-            best = LayerQuantizer.OptimizeCodes(m, start, WeightError.Instance);
+            best = LayerQuantizer.OptimizeCodes(m, start, WeightError.Instance) with { Error = double.NaN }; // the output error would be another pass over H
         }
         else if (options.OptimizeCodes && !double.IsNaN(ridge))
         {
@@ -105,24 +111,27 @@ internal static class LayerCoder
     }
 
     // One descent of the whole layer at the ridge the sample chose; while the whole layer's weight error is over the
-    // bound, the ridge doubles (from 2^−6·mean(diag H) when it was 0), at most three times; then the start is kept. The
+    // bound, the ridge is multiplied by 4 (from 2^−6·mean(diag H) when it was 0), at most three times, each retry
+    // reusing the start's H·d; then the start is kept. (Each descent of a 4096 × 4096 layer costs seconds, so the
+    // steps are coarser than the sample's bisection.) The
     // result's Error is the plain output error dᵀHd; a result whose plain error is not below the start's is dropped.
     private static (LayerQuantization Result, double Ridge) OptimizeAtRidge(LayerMatrix m, LayerQuantization start, OutputError output, double budget, double ridge)
     {
         double unit = output.MeanDiagonal;
         float[] products = CodeDescent.StartProducts(m, output, start.Decoded);
+        double startPlain = double.NaN;
         for (int attempt = 0; attempt < 4; attempt++)
         {
-            LayerQuantization q = LayerQuantizer.OptimizeCodes(m, start, output.WithRidge(ridge), 4, out double plain, out double startPlain, products);
+            LayerQuantization q = LayerQuantizer.OptimizeCodes(m, start, output.WithRidge(ridge), 4, tracked: true, out double plain, out startPlain, products);
             if (q.WeightSquaredError <= budget)
             {
                 return plain < startPlain ? (q with { Error = plain }, ridge) : (start with { Error = startPlain }, double.NaN);
             }
 
-            ridge = ridge == 0 ? unit * Math.Pow(2, -6) : ridge * 2;
+            ridge = ridge == 0 ? unit * Math.Pow(2, -6) : ridge * 4;
         }
 
-        return (start, double.NaN);
+        return (start with { Error = startPlain }, double.NaN);
     }
 
     private static string RidgeNote(double ridge, double meanDiagonal) => ridge switch

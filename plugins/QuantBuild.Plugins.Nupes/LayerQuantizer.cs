@@ -382,18 +382,19 @@ internal static class LayerQuantizer
     /// increases the objective.
     /// </summary>
     public static LayerQuantization OptimizeCodes(LayerMatrix m, LayerQuantization start, ILayerObjective objective, int sweeps = 4) =>
-        OptimizeCodes(m, start, objective, sweeps, out _, out _);
+        OptimizeCodes(m, start, objective, sweeps, IsLarge(m), out _, out _);
 
     /// <summary>
     /// <see cref="OptimizeCodes(LayerMatrix, LayerQuantization, ILayerObjective, int)"/>, also giving the result's plain
     /// output error dᵀHd (without the ridge) in <paramref name="plainError"/> and the start's in
-    /// <paramref name="startPlainError"/> (NaN for the weight error, and for a ridged objective on a small layer). On layers
-    /// where a full score costs more than <see cref="ExactScoreLimit"/> multiply-adds, the errors are the ones the
-    /// descent tracked from its H·d instead of a second pass over H (equal up to float rounding).
+    /// <paramref name="startPlainError"/> (NaN for the weight error, and for a ridged objective unless
+    /// <paramref name="tracked"/>). <paramref name="tracked"/> (the default on layers where a full score costs more than
+    /// <see cref="ExactScoreLimit"/> multiply-adds) takes the errors the descent tracked from its H·d instead of more
+    /// passes over H (equal up to float rounding).
     /// <paramref name="startProducts"/> (<see cref="CodeDescent.StartProducts"/> of <paramref name="start"/>) saves the
     /// pass over H when the caller descends the same start more than once.
     /// </summary>
-    public static LayerQuantization OptimizeCodes(LayerMatrix m, LayerQuantization start, ILayerObjective objective, int sweeps, out double plainError, out double startPlainError, float[]? startProducts = null)
+    public static LayerQuantization OptimizeCodes(LayerMatrix m, LayerQuantization start, ILayerObjective objective, int sweeps, bool tracked, out double plainError, out double startPlainError, float[]? startProducts = null)
     {
         int qMax = NupesGrid.QMax(start.Bits);
         float[] lut = start.Lut;
@@ -420,11 +421,11 @@ internal static class LayerQuantizer
                 : start with { Error = before };
         }
 
-        CodeDescent.Errors tracked = CodeDescent.Run(m, lut, start.Bits, output, sweeps, codes, decoded, startProducts);
+        CodeDescent.Errors descent = CodeDescent.Run(m, lut, start.Bits, output, sweeps, codes, decoded, startProducts);
         double error, startError, plain, startPlain;
-        if (IsLarge(m))
+        if (tracked)
         {
-            (error, startError, plain, startPlain) = (Sum(tracked.End), Sum(tracked.Start), Sum(tracked.EndPlain), Sum(tracked.StartPlain));
+            (error, startError, plain, startPlain) = (Sum(descent.End), Sum(descent.Start), Sum(descent.EndPlain), Sum(descent.StartPlain));
         }
         else
         {

@@ -75,7 +75,7 @@ public sealed class NupesPass : QuantizationPass<NupesOptions>
             after += constants.Sum(t => (long)t.Data.Length);
             double mse = WeightMse(m, best.Decoded), uniformMse = WeightMse(m, uniform.Decoded);
             string errors = coding.SampledChannels < m.Channels
-                ? string.Create(CultureInfo.InvariantCulture, $"{objective.Name} per channel {best.Error / m.Channels:G4} (on {coding.SampledChannels} of {m.Channels} sampled channels: uniform a=1 {coding.UniformError / coding.SampledChannels:G4}, after search {coding.SearchedError / coding.SampledChannels:G4})")
+                ? string.Create(CultureInfo.InvariantCulture, $"{objective.Name} per channel {(double.IsNaN(best.Error) ? "not scored" : (best.Error / m.Channels).ToString("G4", CultureInfo.InvariantCulture))} (on {coding.SampledChannels} of {m.Channels} sampled channels: uniform a=1 {coding.UniformError / coding.SampledChannels:G4}, after search {coding.SearchedError / coding.SampledChannels:G4})")
                 : string.Create(CultureInfo.InvariantCulture, $"{objective.Name} {best.Error:G4} (uniform a=1: {coding.UniformError:G4}, after search {coding.SearchedError:G4})");
             context.Log.Information(string.Create(CultureInfo.InvariantCulture,
                 $"{layer.Node.DisplayName}: {options.Bits}-bit a={best.Exponent:0.####}, {errors}; weight MSE {mse:G4} vs uniform {uniformMse:G4}{coding.Note}; {layer.Weight.Data.Length} → {constants.Sum(t => (long)t.Data.Length)} bytes; {layerClock.Elapsed.TotalSeconds:0.00} s (H {hessianSeconds:0.00}, search {coding.SearchSeconds:0.00}, codes {coding.CodesSeconds:0.00})"));
