@@ -44,10 +44,10 @@ public class ScaleTests
         int[] codes = (int[])start.Codes.Clone();
         float[] decoded = (float[])start.Decoded.Clone();
         CodeDescent.Errors tracked = CodeDescent.Run(m, start.Lut, 3, objective, 4, codes, decoded);
-        Assert.Equal(LayerQuantizer.Score(m, start.Decoded, objective), tracked.Start.Sum(), 1e-9 * tracked.Start.Sum());
-        Assert.Equal(LayerQuantizer.Score(m, start.Decoded, plain), tracked.StartPlain.Sum(), 1e-9 * tracked.StartPlain.Sum());
-        Assert.Equal(LayerQuantizer.Score(m, decoded, objective), tracked.End.Sum(), 1e-9 * tracked.End.Sum());
-        Assert.Equal(LayerQuantizer.Score(m, decoded, plain), tracked.EndPlain.Sum(), 1e-9 * tracked.EndPlain.Sum());
+        Assert.Equal(LayerQuantizer.Score(m, start.Decoded, objective), tracked.Start.Sum(), 1e-6 * tracked.Start.Sum());
+        Assert.Equal(LayerQuantizer.Score(m, start.Decoded, plain), tracked.StartPlain.Sum(), 1e-6 * tracked.StartPlain.Sum());
+        Assert.Equal(LayerQuantizer.Score(m, decoded, objective), tracked.End.Sum(), 1e-6 * tracked.End.Sum());
+        Assert.Equal(LayerQuantizer.Score(m, decoded, plain), tracked.EndPlain.Sum(), 1e-6 * tracked.EndPlain.Sum());
         Assert.True(tracked.End.Sum() < 0.9 * tracked.Start.Sum(), $"{tracked.End.Sum()} vs start {tracked.Start.Sum()}");
 
         // Reusing the start's H·d gives the same descent.
@@ -74,7 +74,7 @@ public class ScaleTests
         Assert.Equal(LayerCoder.MinSampledChannels, sampled.SampledChannels);
         Assert.True(sampled.Best.WeightSquaredError <= ratio * uniform.WeightSquaredError, $"{sampled.Best.WeightSquaredError} vs bound {ratio * uniform.WeightSquaredError}");
         double scored = LayerQuantizer.Score(m, sampled.Best.Decoded, objective);
-        Assert.Equal(scored, sampled.Best.Error, 1e-9 * scored);
+        Assert.Equal(scored, sampled.Best.Error, 1e-6 * scored);
         Assert.True(scored < 0.8 * uniform.Error, $"{scored} vs uniform {uniform.Error}");
 
         // The whole-layer search does at least as well on its objective, and the sample is not far behind it.
@@ -86,6 +86,20 @@ public class ScaleTests
             int c = i / length, r = i % length;
             Assert.Equal(NupesGrid.Decode(sampled.Best.Codes[c * m.PaddedLength + r], sampled.Best.Lut, m.Scale(c, r)), sampled.Best.Decoded[i]);
         }
+    }
+
+    [Fact]
+    public void TheSampledPathGivesTheSameCodesOnEveryRun()
+    {
+        const int length = 40, channels = 300; // tiles of 16 and 32 with partial ones, several threads
+        var m = new LayerMatrix(TestData.Weights(channels * length, 31), channels, length, 0);
+        var objective = new OutputError(Hessian.FromRows(TestData.Inputs(400, length, 8), length), length);
+        var options = new NupesOptions { Bits = 4, Exponent = Range };
+        LayerCodingResult first = LayerCoder.Code(m, objective, options, 0.95, largeAbove: 0, searchLimit: 0);
+        LayerCodingResult second = LayerCoder.Code(m, objective, options, 0.95, largeAbove: 0, searchLimit: 0);
+        Assert.Equal(first.Best.Codes, second.Best.Codes);
+        Assert.Equal(first.Best.Exponent, second.Best.Exponent);
+        Assert.Equal(first.Best.Error, second.Best.Error);
     }
 
     [Fact]
