@@ -50,6 +50,26 @@ internal sealed class LayerMatrix
 
     public ReadOnlySpan<float> Row(int c) => Values.AsSpan(c * Length, Length);
 
+    /// <summary>
+    /// <paramref name="count"/> evenly spaced channels (c = ⌊k·Channels/count⌋) as a layer of their own, with the same
+    /// grouping and therefore the same scales: what the exponent and the ridge are chosen on when a layer is large.
+    /// </summary>
+    public LayerMatrix SampleChannels(int count)
+    {
+        if (count >= Channels)
+        {
+            return this;
+        }
+
+        var values = new float[(long)count * Length];
+        for (int k = 0; k < count; k++)
+        {
+            Row((int)((long)k * Channels / count)).CopyTo(values.AsSpan(k * Length, Length));
+        }
+
+        return new LayerMatrix(values, count, Length, GroupSize);
+    }
+
     public float Scale(int c, int r) => Scales[c * Groups + r / GroupSize];
 }
 
@@ -119,6 +139,34 @@ internal sealed class OutputError : ILayerObjective
     /// <summary>The same H with ridge <paramref name="ridge"/> (H is shared, not copied).</summary>
     public OutputError WithRidge(double ridge) => new(H, Length, ridge);
 
+    /// <summary>
+    /// <see cref="RowError"/> of <paramref name="rows"/> rows at once (diffs laid out [rows, Length]), each with exactly
+    /// the same operations in the same order, but H is read once per tile instead of once per row: at 4096 inputs H is
+    /// 64 MB, and reading it per row made the score memory-bound (minutes per candidate exponent).
+    /// </summary>
+    public void TileErrors(ReadOnlySpan<float> diffs, int rows, Span<double> errors)
+    {
+        int n = Length;
+        for (int r = 0; r < rows; r++)
+        {
+            ReadOnlySpan<float> d = diffs.Slice(r * n, n);
+            errors[r] = Ridge == 0 ? 0 : Ridge * TensorPrimitives.Dot(d, d);
+        }
+
+        for (int i = 0; i < n; i++)
+        {
+            ReadOnlySpan<float> hi = H.AsSpan(i * n, n);
+            for (int r = 0; r < rows; r++)
+            {
+                float di = diffs[r * n + i];
+                if (di != 0)
+                {
+                    errors[r] += di * (double)TensorPrimitives.Dot(hi, diffs.Slice(r * n, n));
+                }
+            }
+        }
+    }
+
     public double RowError(int row, ReadOnlySpan<float> diff)
     {
         double sum = Ridge == 0 ? 0 : Ridge * TensorPrimitives.Dot(diff, diff);
@@ -137,8 +185,18 @@ internal sealed class OutputError : ILayerObjective
 /// <summary>The NUPES search and code optimisation on a <see cref="LayerMatrix"/>.</summary>
 internal static class LayerQuantizer
 {
+    /// <summary>Rows scored together per read of H (32 rows of 4096 inputs: 512 KB of differences, within L2).</summary>
+    private const int ScoreTile = 32;
+
     /// <summary>Codes every weight with the formula at exponent <paramref name="exponent"/> and scores the result.</summary>
     public static LayerQuantization Quantize(LayerMatrix m, int bits, double exponent, ILayerObjective objective)
+    {
+        LayerQuantization q = Code(m, bits, exponent);
+        return q with { Error = Score(m, q.Decoded, objective) };
+    }
+
+    /// <summary>Codes every weight at exponent <paramref name="exponent"/>, scoring only the weight error (<see cref="LayerQuantization.Error"/> is NaN): on a large layer the objective is a pass over H.</summary>
+    public static LayerQuantization Code(LayerMatrix m, int bits, double exponent)
     {
         int qMax = NupesGrid.QMax(bits);
         float[] lut = NupesGrid.Lut(bits, exponent);
@@ -158,19 +216,39 @@ internal static class LayerQuantizer
             }
         });
 
-        return new LayerQuantization(bits, exponent, lut, codes, decoded, Score(m, decoded, objective), Score(m, decoded, WeightError.Instance));
+        return new LayerQuantization(bits, exponent, lut, codes, decoded, double.NaN, Score(m, decoded, WeightError.Instance));
     }
 
     /// <summary>The objective summed over rows (rows in parallel, summed in order so the total is deterministic).</summary>
     public static double Score(LayerMatrix m, float[] decoded, ILayerObjective objective)
     {
         var rows = new double[m.Channels];
-        Parallel.For(0, m.Channels, () => new float[m.Length], (c, _, diff) =>
+        int n = m.Length;
+        if (objective is OutputError output)
         {
-            TensorPrimitives.Subtract(m.Row(c), decoded.AsSpan(c * m.Length, m.Length), diff);
-            rows[c] = objective.RowError(c, diff);
-            return diff;
-        }, _ => { });
+            // Tiles of rows share each read of H; every row's sum is the one RowError computes.
+            Parallel.For(0, (m.Channels + ScoreTile - 1) / ScoreTile, () => new float[ScoreTile * n], (t, _, diff) =>
+            {
+                int c0 = t * ScoreTile, count = Math.Min(ScoreTile, m.Channels - c0);
+                for (int r = 0; r < count; r++)
+                {
+                    TensorPrimitives.Subtract(m.Row(c0 + r), decoded.AsSpan((c0 + r) * n, n), diff.AsSpan(r * n, n));
+                }
+
+                output.TileErrors(diff.AsSpan(0, count * n), count, rows.AsSpan(c0, count));
+                return diff;
+            }, _ => { });
+        }
+        else
+        {
+            Parallel.For(0, m.Channels, () => new float[n], (c, _, diff) =>
+            {
+                TensorPrimitives.Subtract(m.Row(c), decoded.AsSpan(c * n, n), diff);
+                rows[c] = objective.RowError(c, diff);
+                return diff;
+            }, _ => { });
+        }
+
         double total = 0;
         foreach (double e in rows)
         {
@@ -243,7 +321,7 @@ internal static class LayerQuantizer
     }
 
     /// <summary>
-    /// <see cref="OptimizeCodes"/> on the output error, held to a weight-error budget: if the unconstrained optimum
+    /// <c>OptimizeCodes</c> on the output error, held to a weight-error budget: if the unconstrained optimum
     /// leaves Σ(w − ŵ)² above <paramref name="weightBudget"/>, the codes are optimised for dᵀ(H + ρI)d instead, with
     /// the least ridge ρ (ρ̄·2^k, ρ̄ the mean of H's diagonal, k from −6 to 10, found by bisection) whose result is within
     /// the budget; if none is, <paramref name="start"/> is kept. The result's <see cref="LayerQuantization.Error"/> is
@@ -286,7 +364,7 @@ internal static class LayerQuantizer
         }
 
         double plain = Score(m, best.Decoded, objective);
-        if (plain > start.Error)
+        if (!(plain <= start.Error))
         {
             ridge = double.NaN;
             return start;
@@ -298,18 +376,32 @@ internal static class LayerQuantizer
 
     /// <summary>
     /// Moves codes over the whole grid to lower the objective, exponent and scales fixed. Data-free that is the
-    /// nearest grid value per weight; with the output error it is coordinate descent per row: for each weight the
-    /// grid value with the largest decrease −2δ(Hd)ᵢ + δ²Hᵢᵢ is taken, (Hd) updated, for up to <paramref name="sweeps"/>
-    /// sweeps. Deterministic: rows are independent and each row runs in a fixed order. Never increases the objective.
+    /// nearest grid value per weight; with the output error it is coordinate descent per row (<see cref="CodeDescent"/>):
+    /// for each weight the grid value with the largest decrease −2δ(Hd)ᵢ + δ²Hᵢᵢ is taken, (Hd) updated, for up to
+    /// <paramref name="sweeps"/> sweeps. Deterministic: rows are independent and each row runs in a fixed order. Never
+    /// increases the objective.
     /// </summary>
-    public static LayerQuantization OptimizeCodes(LayerMatrix m, LayerQuantization start, ILayerObjective objective, int sweeps = 4)
+    public static LayerQuantization OptimizeCodes(LayerMatrix m, LayerQuantization start, ILayerObjective objective, int sweeps = 4) =>
+        OptimizeCodes(m, start, objective, sweeps, IsLarge(m), out _, out _);
+
+    /// <summary>
+    /// <see cref="OptimizeCodes(LayerMatrix, LayerQuantization, ILayerObjective, int)"/>, also giving the result's plain
+    /// output error dᵀHd (without the ridge) in <paramref name="plainError"/> and the start's in
+    /// <paramref name="startPlainError"/> (NaN for the weight error, and for a ridged objective unless
+    /// <paramref name="tracked"/>). <paramref name="tracked"/> (the default on layers where a full score costs more than
+    /// <see cref="ExactScoreLimit"/> multiply-adds) takes the errors the descent tracked from its H·d instead of more
+    /// passes over H (equal up to float rounding).
+    /// <paramref name="startProducts"/> (<see cref="CodeDescent.StartProducts"/> of <paramref name="start"/>) saves the
+    /// pass over H when the caller descends the same start more than once.
+    /// </summary>
+    public static LayerQuantization OptimizeCodes(LayerMatrix m, LayerQuantization start, ILayerObjective objective, int sweeps, bool tracked, out double plainError, out double startPlainError, float[]? startProducts = null)
     {
         int qMax = NupesGrid.QMax(start.Bits);
-        int levels = 2 * qMax + 1;
         float[] lut = start.Lut;
         int[] codes = (int[])start.Codes.Clone();
         float[] decoded = (float[])start.Decoded.Clone();
         int n = m.Length;
+        plainError = startPlainError = double.NaN;
         if (objective is not OutputError output)
         {
             Parallel.For(0, m.Channels, c =>
@@ -322,85 +414,55 @@ internal static class LayerQuantizer
                     decoded[c * n + r] = NupesGrid.Decode(index, lut, s);
                 }
             });
+            double nearest = Score(m, decoded, objective);
+            double before = Score(m, start.Decoded, objective);
+            return nearest <= before
+                ? start with { Codes = codes, Decoded = decoded, Error = nearest, WeightSquaredError = Score(m, decoded, WeightError.Instance) }
+                : start with { Error = before };
+        }
+
+        CodeDescent.Errors descent = CodeDescent.Run(m, lut, start.Bits, output, sweeps, codes, decoded, startProducts);
+        double error, startError, plain, startPlain;
+        if (tracked)
+        {
+            (error, startError, plain, startPlain) = (Sum(descent.End), Sum(descent.Start), Sum(descent.EndPlain), Sum(descent.StartPlain));
         }
         else
         {
-            float[] h = output.H;
-            double ridge = output.Ridge;
-            Parallel.For(0, m.Channels, () => (new float[n], new double[n], new float[levels]), (c, _, buffers) =>
-            {
-                (float[] diff, double[] g, float[] values) = buffers;
-                Span<float> w = decoded.AsSpan(c * n, n);
-                TensorPrimitives.Subtract(m.Row(c), w, diff);
-                for (int i = 0; i < n; i++)
-                {
-                    g[i] = TensorPrimitives.Dot(h.AsSpan(i * n, n), diff) + ridge * diff[i];
-                }
-
-                int group = -1;
-                for (int sweep = 0; sweep < sweeps; sweep++)
-                {
-                    bool changed = false;
-                    for (int i = 0; i < n; i++)
-                    {
-                        if (i / m.GroupSize != group)
-                        {
-                            group = i / m.GroupSize;
-                            float s = m.Scales[c * m.Groups + group];
-                            for (int k = 0; k < levels; k++)
-                            {
-                                values[k] = NupesGrid.Decode(k, lut, s);
-                            }
-                        }
-
-                        double hii = h[i * n + i] + ridge;
-                        double bestGain = -1e-12 * Math.Max(hii, 1e-30) * values[levels - 1] * values[levels - 1];
-                        int bestK = -1;
-                        double current = w[i];
-                        for (int k = 0; k < levels; k++)
-                        {
-                            double delta = values[k] - current;
-                            double gain = -2 * delta * g[i] + delta * delta * hii;
-                            if (gain < bestGain)
-                            {
-                                (bestGain, bestK) = (gain, k);
-                            }
-                        }
-
-                        if (bestK >= 0)
-                        {
-                            double delta = values[bestK] - current;
-                            w[i] = values[bestK];
-                            codes[c * m.PaddedLength + i] = bestK;
-                            ReadOnlySpan<float> column = h.AsSpan(i * n, n); // H is symmetric: row i is column i
-                            for (int j = 0; j < n; j++)
-                            {
-                                g[j] -= delta * column[j];
-                            }
-
-                            g[i] -= delta * ridge;
-
-                            changed = true;
-                        }
-                    }
-
-                    if (!changed)
-                    {
-                        break;
-                    }
-                }
-
-                return buffers;
-            }, _ => { });
+            // start.Error may be under another objective (a ridge added here, or the weight error of a start searched on
+            // the output error): compare like with like. Float rounding can also make the recomputed total differ in the
+            // last bits: keep the start if it is not better. (The plain error of a ridged result is scored by the caller.)
+            error = Score(m, decoded, objective);
+            startError = output.Ridge == 0 ? start.Error : Score(m, start.Decoded, objective);
+            plain = output.Ridge == 0 ? error : double.NaN;
+            startPlain = output.Ridge == 0 ? startError : double.NaN;
         }
 
-        double error = Score(m, decoded, objective);
-        // start.Error may be under another objective (a ridge added here, or the weight error of a start searched on
-        // the output error): compare like with like. Float rounding can also make the recomputed total differ in the
-        // last bits: keep the start if it is not better.
-        double startError = objective is OutputError { Ridge: 0 } ? start.Error : Score(m, start.Decoded, objective);
-        return error <= startError
-            ? start with { Codes = codes, Decoded = decoded, Error = error, WeightSquaredError = Score(m, decoded, WeightError.Instance) }
-            : start with { Error = startError };
+        startPlainError = startPlain;
+        if (error <= startError)
+        {
+            plainError = plain;
+            return start with { Codes = codes, Decoded = decoded, Error = error, WeightSquaredError = Score(m, decoded, WeightError.Instance) };
+        }
+
+        plainError = startPlain;
+        return start with { Error = startError };
+    }
+
+    /// <summary>Multiply-adds (channels × length²) above which a layer's scores come from the descent's own H·d and its exponent search from sampled channels.</summary>
+    public const long ExactScoreLimit = 1L << 31;
+
+    /// <summary>Whether one full score of <paramref name="m"/> costs more than <see cref="ExactScoreLimit"/>.</summary>
+    public static bool IsLarge(LayerMatrix m) => (long)m.Channels * m.Length * m.Length > ExactScoreLimit;
+
+    private static double Sum(double[] values)
+    {
+        double total = 0;
+        foreach (double v in values)
+        {
+            total += v;
+        }
+
+        return total;
     }
 }

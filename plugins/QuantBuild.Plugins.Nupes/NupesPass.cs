@@ -55,35 +55,18 @@ public sealed class NupesPass : QuantizationPass<NupesOptions>
         {
             context.Cancellation.ThrowIfCancellationRequested();
             Layer layer = layers[i];
-            var m = new LayerMatrix(layer.Matrix, layer.Channels, layer.Length, options.GroupSize);
-            ILayerObjective objective = Objective(context, layer, activations, options);
             var layerClock = Stopwatch.StartNew();
-            LayerQuantization uniform = LayerQuantizer.Quantize(m, options.Bits, 1.0, objective);
-            double budget = objective is OutputError && ratio > 0 ? ratio * uniform.WeightSquaredError : double.PositiveInfinity;
-            LayerQuantization best = LayerQuantizer.Search(m, options.Bits, options.Exponent, objective, weightBudget: budget);
-            LayerQuantization searched = best;
-            string ridgeNote = string.Empty;
-            if (searched.WeightSquaredError > budget)
+            var m = new LayerMatrix(layer.Matrix, layer.Channels, layer.Length, options.GroupSize);
+            if (LayerQuantizer.IsLarge(m))
             {
-                ridgeNote = string.Create(CultureInfo.InvariantCulture, $"; no exponent reaches {ratio:0.###}× uniform's weight MSE: the least weight error kept, codes nearest");
-                best = LayerQuantizer.OptimizeCodes(m, best, WeightError.Instance);
-                best = best with { Error = LayerQuantizer.Score(m, best.Decoded, objective) };
-            }
-            else if (options.OptimizeCodes && objective is OutputError output && !double.IsPositiveInfinity(budget))
-            {
-                best = LayerQuantizer.OptimizeCodesWithinBudget(m, best, output, budget, out double ridge);
-                ridgeNote = ridge switch
-                {
-                    0 => "; codes optimised freely within the weight-MSE bound",
-                    double.NaN => "; codes kept as searched (no ridge met the weight-MSE bound with a gain)",
-                    _ => string.Create(CultureInfo.InvariantCulture, $"; codes held to the weight-MSE bound by ridge {ridge / output.MeanDiagonal:G3}·mean(diag H)"),
-                };
-            }
-            else if (options.OptimizeCodes)
-            {
-                best = LayerQuantizer.OptimizeCodes(m, best, objective);
+                // Large layers take seconds each: say which one is running before its result line.
+                context.Log.Information($"{layer.Node.DisplayName}: coding {m.Channels}×{m.Length} ({i + 1}/{layers.Count})");
             }
 
+            ILayerObjective objective = Objective(context, layer, activations, options);
+            double hessianSeconds = layerClock.Elapsed.TotalSeconds;
+            LayerCodingResult coding = LayerCoder.Code(m, objective, options, ratio);
+            LayerQuantization best = coding.Best, uniform = coding.Uniform;
             EncodedWeight encoded = EncodedWeight.From(layer.Weight.Name!, m, best, layer.Weight.Dims, layer.Transposed);
             (List<Node> nodes, List<TensorValue> constants) = encoded.BuildGraph($"nupes{i}");
             replaced.Add((layer.Weight, constants));
@@ -91,8 +74,11 @@ public sealed class NupesPass : QuantizationPass<NupesOptions>
             before += layer.Weight.Data.Length;
             after += constants.Sum(t => (long)t.Data.Length);
             double mse = WeightMse(m, best.Decoded), uniformMse = WeightMse(m, uniform.Decoded);
+            string errors = coding.SampledChannels < m.Channels
+                ? string.Create(CultureInfo.InvariantCulture, $"{objective.Name} per channel {(double.IsNaN(best.Error) ? "not scored" : (best.Error / m.Channels).ToString("G4", CultureInfo.InvariantCulture))} (on {coding.SampledChannels} of {m.Channels} sampled channels: uniform a=1 {coding.UniformError / coding.SampledChannels:G4}, after search {coding.SearchedError / coding.SampledChannels:G4})")
+                : string.Create(CultureInfo.InvariantCulture, $"{objective.Name} {best.Error:G4} (uniform a=1: {coding.UniformError:G4}, after search {coding.SearchedError:G4})");
             context.Log.Information(string.Create(CultureInfo.InvariantCulture,
-                $"{layer.Node.DisplayName}: {options.Bits}-bit a={best.Exponent:0.####}, {objective.Name} {best.Error:G4} (uniform a=1: {uniform.Error:G4}, after search {searched.Error:G4}); weight MSE {mse:G4} vs uniform {uniformMse:G4}{ridgeNote}; {layer.Weight.Data.Length} → {constants.Sum(t => (long)t.Data.Length)} bytes; {layerClock.Elapsed.TotalSeconds:0.00} s"));
+                $"{layer.Node.DisplayName}: {options.Bits}-bit a={best.Exponent:0.####}, {errors}; weight MSE {mse:G4} vs uniform {uniformMse:G4}{coding.Note}; {layer.Weight.Data.Length} → {constants.Sum(t => (long)t.Data.Length)} bytes; {layerClock.Elapsed.TotalSeconds:0.00} s (H {hessianSeconds:0.00}, search {coding.SearchSeconds:0.00}, codes {coding.CodesSeconds:0.00})"));
             context.Progress.Report(new StageProgress("nupes", i + 1, layers.Count));
         }
 

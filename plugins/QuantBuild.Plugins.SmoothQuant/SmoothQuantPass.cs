@@ -118,6 +118,7 @@ public sealed class SmoothQuantPass : QuantizationPass<SmoothQuantOptions>
         foreach (SmoothingGroup group in groups)
         {
             context.Cancellation.ThrowIfCancellationRequested();
+            var groupClock = Stopwatch.StartNew();
             (float[] x, int rows) = Rows(captured[group.Activation], group.K, search.MaxRows);
             var block = new BlockError(x, rows, group.K, group.Linears.Select(l => (l.WeightKn(view), l.N)), spec);
             var e = new double[candidates.Count];
@@ -128,6 +129,8 @@ public sealed class SmoothQuantPass : QuantizationPass<SmoothQuantOptions>
 
             errors[group] = e;
             result.SearchErrors[group.Activation] = (candidates.ToArray(), e, block.Evaluate(null));
+            context.Log.Information(string.Create(CultureInfo.InvariantCulture,
+                $"alpha search on {group.Activation} ({rows} rows × {group.K} channels, {group.Linears.Count} linears{block.SamplingNote}): {candidates.Count} candidates in {groupClock.Elapsed.TotalSeconds:0.00} s"));
             context.Progress.Report(new StageProgress("alpha search", ++done, groups.Count));
         }
 
