@@ -29,7 +29,22 @@ public static class AccuracyGate
             return new GateVerdict(false, metric.Name, metric.Unit, fp32, quantized, drop, $"{numbers}: the quantized model produced NaN");
         }
 
-        if (gate?.MaxDrop is double maxDrop && double.IsFinite(fp32))
+        if (double.IsNaN(fp32) || (metric.NeedsLabels && fp32 <= 0))
+        {
+            // A baseline that scores nothing (all-NaN outputs, 0 % on the labels) cannot vouch for any model.
+            return new GateVerdict(false, metric.Name, metric.Unit, fp32, quantized, drop,
+                $"{numbers}: the fp32 baseline is degenerate, so nothing can be judged against it; check that the labels and the evaluation data's preprocessing match the model");
+        }
+
+        if (gate?.MaxDrop is not null && !double.IsFinite(fp32))
+        {
+            // sqnr of fp32 against itself is ∞: a drop from it is always ∞ or undefined, so the gate cannot pass honestly.
+            // Validation refuses this combination; this guards callers that build a GateConfig themselves.
+            return new GateVerdict(false, metric.Name, metric.Unit, fp32, quantized, drop,
+                $"{numbers}: max_drop cannot be checked against an fp32 value of {Number(fp32)}; use min instead");
+        }
+
+        if (gate?.MaxDrop is double maxDrop)
         {
             double allowed = gate.MaxDropIsRelative ? Math.Abs(fp32) * maxDrop / 100 : maxDrop;
             string bound = gate.MaxDropIsRelative ? $"{Number(maxDrop)}% of fp32 ({Number(allowed)})" : Number(maxDrop);
