@@ -71,7 +71,7 @@ internal sealed partial class TargetBinder
         {
             if (Target(entry, rootGate) is { } target)
             {
-                string manifest = Path.ChangeExtension(target.OutputPath, null) + ".manifest.json";
+                string manifest = Pipeline.ManifestWriter.PathFor(target.OutputPath);
                 foreach (string file in new[] { target.OutputPath, manifest })
                 {
                     if (written.TryGetValue(file, out string? other))
