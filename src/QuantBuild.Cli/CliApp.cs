@@ -57,6 +57,12 @@ public static class CliApp
             stderr.WriteLine(e.ToDiagnosticString());
             return ExitCodes.Error;
         }
+        catch (OutOfMemoryException e)
+        {
+            // Not a bug and not bad input: the machine (or a capped heap) was too small for this run.
+            stderr.WriteLine(QuantBuild.Engine.Pipeline.ResourceErrors.OutOfMemory("this run", e).ToDiagnosticString());
+            return ExitCodes.Error;
+        }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             // A bug, not bad input: say so plainly and keep the stack for the report.

@@ -18,11 +18,14 @@ internal static class ModelFileErrors
     public const string TooLargeCode = "QB1108";
     public const string WriteFailedCode = "QB1109";
     public const string NotATensorFileCode = "QB1110";
+    public const string NotRegularFileCode = "QB1111";
+    public const string TooDeepCode = "QB1112";
 
     public static readonly string[] AllCodes =
     [
         NotFoundCode, EmptyOrTruncatedCode, NotOnnxCode, ExternalFileMissingCode, ExternalRangeCode,
         ExternalPathEscapesCode, BadTensorDataCode, TooLargeCode, WriteFailedCode, NotATensorFileCode,
+        NotRegularFileCode, TooDeepCode,
     ];
 
     public static QuantBuildException NotFound(string path) => new(
@@ -33,7 +36,7 @@ internal static class ModelFileErrors
 
     public static QuantBuildException Empty(string path) => new(
         EmptyOrTruncatedCode,
-        $"Model file '{path}' is empty.",
+        $"Model file '{path}' is empty (0 bytes; a FIFO or socket reads as empty too).",
         "Re-export or re-download the model; an interrupted copy or export leaves an empty file.",
         path);
 
@@ -68,6 +71,25 @@ internal static class ModelFileErrors
         $"Model '{modelPath}' points tensor '{tensor}' at external data '{location}', outside the model's folder.",
         "External data must be a relative path inside the model's folder; re-save the model with its data beside it.",
         modelPath);
+
+    public static QuantBuildException ExternalNotReadable(string modelPath, string dataPath, string tensor, string why) => new(
+        NotRegularFileCode,
+        $"Model '{modelPath}' keeps tensor '{tensor}' in external data '{dataPath}', which cannot be read: {why}.",
+        "Make the external data a regular file inside the model's folder (not a FIFO, device, or a symlink to one), keeping the name the model refers to.",
+        modelPath);
+
+    public static QuantBuildException NotRegularFile(string path, string why) => new(
+        NotRegularFileCode,
+        $"Model file '{path}' cannot be read: {why}.",
+        "Point QuantBuild at a regular .onnx file (not a FIFO, device, /proc file, or a symlink to one).",
+        path);
+
+    public static QuantBuildException TooDeep(string path, int limit, Exception? inner = null) => new(
+        TooDeepCode,
+        $"Model '{path}' nests subgraphs (If/Loop/Scan bodies) more than {limit} levels deep.",
+        "Re-export the model with its control flow flattened; no real model nests subgraphs this deeply, so the file may be damaged.",
+        path,
+        inner: inner);
 
     public static QuantBuildException BadTensorData(string path, string tensor, string why) => new(
         BadTensorDataCode,

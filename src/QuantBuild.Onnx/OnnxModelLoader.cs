@@ -31,6 +31,16 @@ public static class OnnxModelLoader
         ArgumentNullException.ThrowIfNull(bytes);
         ModelProto proto = ModelFileReader.Parse(bytes, displayPath, out HashSet<(long, long)>? lifted);
         using ExternalDataReader? external = externalDataFolder is null ? null : new ExternalDataReader(displayPath, externalDataFolder);
-        return new ProtoToIr(displayPath, external, bytes, lifted).Model(proto);
+        try
+        {
+            return new ProtoToIr(displayPath, external, bytes, lifted).Model(proto);
+        }
+        catch (Exception e) when (e is IndexOutOfRangeException or ArgumentException or OverflowException or InvalidCastException
+            or KeyNotFoundException or FormatException)
+        {
+            // The wire format parsed, but the fields contradict each other (dims vs. data, indices past an end):
+            // a damaged or hand-made file, not a bug to report. The converter's own checks name most cases.
+            throw ModelFileErrors.NotOnnx(displayPath, "its fields are inconsistent: " + e.Message, e);
+        }
     }
 }

@@ -38,12 +38,7 @@ public static class OnnxTensorFile
     public static TensorValue LoadValue(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        if (!File.Exists(path))
-        {
-            throw ModelFileErrors.NotFound(path);
-        }
-
-        byte[] bytes = File.ReadAllBytes(path);
+        byte[] bytes = ModelFileReader.ReadAll(path);
         TensorProto proto;
         try
         {
@@ -68,6 +63,10 @@ public static class OnnxTensorFile
         catch (Abstractions.Diagnostics.QuantBuildException e) when (e.Code == ModelFileErrors.BadTensorDataCode)
         {
             throw ModelFileErrors.NotATensorFile(path, e.Message, e);
+        }
+        catch (Exception e) when (e is IndexOutOfRangeException or ArgumentException or OverflowException or InvalidCastException)
+        {
+            throw ModelFileErrors.NotATensorFile(path, "its fields are inconsistent: " + e.Message, e);
         }
     }
 

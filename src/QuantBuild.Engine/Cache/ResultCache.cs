@@ -24,7 +24,11 @@ public sealed class ResultCache
     };
 
     /// <summary>Opens (without creating) the cache at <paramref name="root"/>.</summary>
-    public ResultCache(string root) => Root = Path.GetFullPath(root);
+    public ResultCache(string root)
+    {
+        Root = Path.GetFullPath(root);
+        RemoveStale();
+    }
 
     /// <summary>The cache folder.</summary>
     public string Root { get; }
@@ -108,6 +112,44 @@ public sealed class ResultCache
         {
             TryDelete(temp);
         }
+    }
+
+    /// <summary>
+    /// Removes what killed runs left in the cache: <c>.tmp-KEY-PID-GUID</c> folders whose process is gone, and
+    /// entries renamed aside for eviction (<c>KEY.bad-GUID</c>) that were never deleted.
+    /// </summary>
+    /// <returns>How many were removed.</returns>
+    public int RemoveStale()
+    {
+        int removed = 0;
+        try
+        {
+            if (!Directory.Exists(Root))
+            {
+                return 0;
+            }
+
+            foreach (string shard in Directory.EnumerateDirectories(Root))
+            {
+                foreach (string folder in Directory.EnumerateDirectories(shard))
+                {
+                    string name = Path.GetFileName(folder);
+                    string[] parts = name.Split('-');
+                    bool deadTemp = name.StartsWith(".tmp-", StringComparison.Ordinal) && parts.Length == 4 && Pipeline.StaleTemp.OwnerGone(parts[2]);
+                    if (deadTemp || name.Contains(".bad-", StringComparison.Ordinal))
+                    {
+                        Pipeline.StaleTemp.TryDelete(folder);
+                        removed++;
+                    }
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A cache never fails a build.
+        }
+
+        return removed;
     }
 
     // Renamed aside first so a concurrent reader never sees a half-deleted folder under the key's name.

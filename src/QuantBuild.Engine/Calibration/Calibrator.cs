@@ -28,7 +28,9 @@ public static class Calibrator
             observers[name] = new TensorObserver(name, axis, request.Bins);
         }
 
-        var batcher = new Batcher(data, model, request.BatchSize, request.MaxSamples);
+        // Non-finite inputs are left to the observers, which report them as QB3005 with the tensor's name, the
+        // same as NaN the model itself produces.
+        var batcher = new Batcher(data, model, request.BatchSize, request.MaxSamples, requireFinite: false);
         var inputNames = new HashSet<string>(Batcher.ModelInputs(model).Select(i => i.Name), StringComparer.Ordinal);
         // Inputs are observed straight from the data; everything else must come out of the model.
         List<string> outputs = observers.Keys.Where(n => !inputNames.Contains(n)).ToList();

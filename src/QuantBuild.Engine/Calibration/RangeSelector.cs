@@ -12,6 +12,13 @@ public static class RangeSelector
     /// </summary>
     public static TensorRange Select(TensorObserver observer, RangeMethod method, double percentile = 99.99, int levels = 255, bool symmetric = false)
     {
+        if (observer.NaNCount > 0 || (observer.Count > 0 && !float.IsFinite(observer.Min)))
+        {
+            // NaN in the data or the activations, or values none of which is finite: any range chosen from the
+            // rest would ship a model calibrated on nothing (all-NaN data once shipped at 54.75 % for 91.90 %).
+            throw Quantization.QuantizationErrors.RangeNotFinite(observer.Name, observer.Min, observer.Max);
+        }
+
         if (!float.IsFinite(observer.Min))
         {
             // Nothing finite was seen (an unused branch, an empty tensor): a tiny range keeps the scale valid.

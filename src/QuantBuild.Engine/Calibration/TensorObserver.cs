@@ -38,6 +38,9 @@ public sealed class TensorObserver
     /// <summary>Non-finite values seen (NaN, ±∞); they are left out of every statistic.</summary>
     public long NonFinite { get; private set; }
 
+    /// <summary>NaN values seen (counted in <see cref="NonFinite"/> too); unlike ±∞ (attention masks), never meaningful.</summary>
+    public long NaNCount { get; private set; }
+
     /// <summary>The distribution of finite values; null when the observer was created without bins.</summary>
     public StreamingHistogram? Histogram { get; }
 
@@ -90,6 +93,7 @@ public sealed class TensorObserver
             else
             {
                 NonFinite++;
+                NaNCount += float.IsNaN(v) ? 1 : 0;
             }
         }
 

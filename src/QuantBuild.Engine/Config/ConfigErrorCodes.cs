@@ -59,4 +59,10 @@ public static class ConfigErrorCodes
 
     /// <summary><c>quantbuild init</c> would overwrite an existing quantize.yaml.</summary>
     public const string StarterExists = "QB1018";
+
+    /// <summary>A path that exists but is not a readable regular file: a device, FIFO, /proc file, empty file, or a NUL in it.</summary>
+    public const string NotAFile = "QB1020";
+
+    /// <summary>The yaml exceeds a parser limit: file size, nesting depth or alias expansion.</summary>
+    public const string TooLarge = "QB1021";
 }

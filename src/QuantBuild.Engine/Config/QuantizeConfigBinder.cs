@@ -1,4 +1,5 @@
 using QuantBuild.Engine.Evaluation;
+using QuantBuild.Onnx;
 
 namespace QuantBuild.Engine.Config;
 
@@ -34,7 +35,14 @@ internal sealed class QuantizeConfigBinder
         _r.CheckKeys(root, QuantizeConfigKeys.Root, string.Empty);
 
         string? model = RequiredFile(root, "model", "model", top, "name the fp32 model, for example 'model: model.onnx'");
-        string output = Resolve(_r.String(root, "output", "output") ?? "quantized");
+        string rawOutput = _r.String(root, "output", "output") ?? "quantized";
+        if (rawOutput.Contains('\0') || rawOutput.Length == 0)
+        {
+            _r.Error(ConfigErrorCodes.BadName, $"'output' must name a folder, got '{rawOutput.Replace("\0", "\\0", StringComparison.Ordinal)}'",
+                "write a folder path without NUL characters, for example 'output: quantized'", ConfigReader.At(root, "output", top));
+        }
+
+        string output = Resolve(rawOutput);
 
         CalibrationConfig? calibration = null;
         if (ConfigReader.Value(root, "calibration") is { } calNode)
@@ -66,6 +74,14 @@ internal sealed class QuantizeConfigBinder
             : null;
         var targetBinder = new TargetBinder(_r, _options, output, (node, path) => Gate(node, path, metric), passes);
         IReadOnlyList<TargetConfig> targets = targetBinder.Bind(root.Find("targets"), gate, top);
+        foreach (TargetConfig t in targets)
+        {
+            if (model is not null && string.Equals(t.OutputPath, model, StringComparison.OrdinalIgnoreCase))
+            {
+                _r.Error(ConfigErrorCodes.BadName, $"target '{t.Name}' would write {t.OutputPath}, over the input model",
+                    "set the top-level 'output' to another folder, or give the target another 'output' file name", t.Location);
+            }
+        }
 
         SourceLocation? gateAt = root.Find("gate") is { } g && gate is not null ? g.Key.Location : targetBinder.FirstGate;
         if (gateAt is { } at && evaluation is null && ConfigReader.Value(root, "evaluation") is null)
@@ -264,6 +280,14 @@ internal sealed class QuantizeConfigBinder
             }
         }
 
+        if (maxDrop is not null && metric is { HasDropBaseline: false })
+        {
+            // fp32 measured against itself is the metric's ideal (∞ dB for sqnr): a drop from it cannot pass or fail honestly.
+            _r.Error(ConfigErrorCodes.Conflict,
+                $"'{path}.max_drop' cannot gate metric '{metric.Name}': fp32 compared with itself scores {metric.Name} = ∞, so every drop is infinite",
+                $"gate {metric.Name} with an absolute floor instead, for example 'min: 30' ({metric.Name} in dB)", map.Find("max_drop")!.Value.Location);
+        }
+
         double? min = _r.Number(map, "min", path + ".min");
         if (min is { } m && metric is not null)
         {
@@ -322,12 +346,9 @@ internal sealed class QuantizeConfigBinder
             {
                 path = Resolve(rawPath);
                 ConfigNode at = map.Find("path")!.Value;
-                if (!File.Exists(path) && !Directory.Exists(path))
-                {
-                    NotFound(at, "plugins.path", rawPath, path, "folder or assembly");
-                    path = null;
-                }
-                else if (!outside && !IsInside(path, _baseDir))
+                // A path that does not exist is the plugin host's QB2001, failing only the targets whose recipe needs
+                // the plugin (docs/plugins.md); refusing it here stopped every target.
+                if (!outside && !IsInside(path, _baseDir))
                 {
                     _r.Error(ConfigErrorCodes.PluginOutsideTree,
                         $"plugin path '{rawPath}' resolves to {path}, outside the folder of quantize.yaml ({_baseDir})",
@@ -396,9 +417,8 @@ internal sealed class QuantizeConfigBinder
                         "give each input its own .npy file (or use one .npz with a member per input)", s.Location);
                     ok = false;
                 }
-                else if (!File.Exists(full))
+                else if (!Readable(s, $"{path}.{e.Name}", s.Value, full, "file"))
                 {
-                    NotFound(s, $"{path}.{e.Name}", s.Value, full, "file");
                     ok = false;
                 }
 
@@ -447,9 +467,8 @@ internal sealed class QuantizeConfigBinder
             return null;
         }
 
-        if (!File.Exists(resolved))
+        if (!Readable(scalar, path, scalar.Value, resolved, "file"))
         {
-            NotFound(scalar, path, scalar.Value, resolved, "file");
             return null;
         }
 
@@ -476,13 +495,43 @@ internal sealed class QuantizeConfigBinder
         }
 
         string full = Resolve(raw);
-        if (!File.Exists(full))
+        if (!Readable(map.Find(key)!.Value, path, raw, full, "file"))
         {
-            NotFound(map.Find(key)!.Value, path, raw, full, "file");
             return null;
         }
 
         return full;
+    }
+
+    /// <summary>
+    /// True when <paramref name="full"/> is a regular file with content; otherwise reports QB1006 (missing) or
+    /// QB1020 (a device, FIFO, /proc file, empty file, or a symlink to one), before any work reads it and hangs.
+    /// </summary>
+    private bool Readable(ConfigNode at, string path, string raw, string full, string what)
+    {
+        if (raw.Contains('\0'))
+        {
+            _r.Error(ConfigErrorCodes.NotAFile, $"'{path}': '{raw.Replace("\0", "\\0", StringComparison.Ordinal)}' contains a NUL character, which no path can hold",
+                "remove the NUL (\\0) from the path", at.Location);
+            return false;
+        }
+
+        if (InputFile.Problem(full, out _) is not { } problem)
+        {
+            return true;
+        }
+
+        if (!File.Exists(full) && new FileInfo(full).LinkTarget is null)
+        {
+            NotFound(at, path, raw, full, what);
+        }
+        else
+        {
+            _r.Error(ConfigErrorCodes.NotAFile, $"'{path}': '{raw}' cannot be read: {problem}",
+                "point at a regular file with the data (not a device, FIFO, /proc file, or a symlink to one)", at.Location);
+        }
+
+        return false;
     }
 
     private void NotFound(ConfigNode at, string path, string raw, string full, string what) =>
@@ -501,7 +550,9 @@ internal sealed class QuantizeConfigBinder
         return v;
     }
 
-    private string Resolve(string relative) => Path.GetFullPath(relative, _baseDir);
+    // A NUL cannot be in any path; keep it visible (as \0) so the not-found or unreadable error can name it,
+    // where Path.GetFullPath would throw (once a QB0001).
+    private string Resolve(string relative) => Path.GetFullPath(relative.Replace("\0", "\\0", StringComparison.Ordinal), _baseDir);
 
     private static bool IsTensorProtoFolder(string dir) =>
         Directory.EnumerateDirectories(dir, "test_data_set_*").Any() || Directory.EnumerateFiles(dir, "input_*.pb").Any();

@@ -1,4 +1,5 @@
 using QuantBuild.Abstractions.Diagnostics;
+using QuantBuild.Onnx;
 
 namespace QuantBuild.Engine.Config;
 
@@ -15,10 +16,29 @@ public static class QuantizeConfigLoader
     /// <exception cref="ConfigValidationException">The file is missing, malformed or invalid; every error is listed.</exception>
     public static QuantizeConfig Load(string path, ConfigValidationOptions? options = null)
     {
-        string full = Path.GetFullPath(path);
+        string full = Path.GetFullPath(path.Replace("\0", "\\0", StringComparison.Ordinal));
         string text;
         try
         {
+            // /dev/zero or a FIFO given as the config would hang the read; a huge file would fill memory first.
+            if (InputFile.Problem(full, out _) is { } problem && File.Exists(full))
+            {
+                throw new ConfigValidationException(new[]
+                {
+                    new QuantBuildException(ConfigErrorCodes.NotAFile, $"cannot read config file {full}: {problem}",
+                        "pass the path of a regular quantize.yaml with -c", full),
+                });
+            }
+
+            if (File.Exists(full) && new FileInfo(full).Length > YamlConfigReader.MaxChars * 4L)
+            {
+                throw new ConfigValidationException(new[]
+                {
+                    new QuantBuildException(ConfigErrorCodes.TooLarge, $"config file {full} is {new FileInfo(full).Length} bytes, far more than a quantize.yaml holds",
+                        "pass the path of the quantize.yaml itself with -c", full),
+                });
+            }
+
             text = File.ReadAllText(full);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

@@ -12,6 +12,18 @@ internal sealed partial class TargetBinder
     private readonly ConfigReader _r;
     private readonly ConfigValidationOptions _options;
     private readonly string _outputDir;
+
+    /// <summary>The longest pass time limit accepted: a week, far past any real pass and far inside TimeSpan's range.</summary>
+    public const double MaxTimeoutSeconds = 7 * 24 * 3600;
+
+    /// <summary>
+    /// The longest output file name accepted, in UTF-8 bytes. File systems allow 255; the manifest name adds
+    /// ".manifest.json" and the atomic writer's temp name adds a prefix and suffix, and all must fit.
+    /// </summary>
+    public const int MaxOutputNameBytes = 180;
+
+    /// <summary>File names every run writes into the output folder itself; no target's model or manifest may take one.</summary>
+    public static readonly IReadOnlyList<string> ReservedNames = ["quantbuild-report.md", "quantbuild-report.html", "rejected"];
     private readonly Func<ConfigNode, string, GateConfig?> _gate;
     private readonly Lazy<IReadOnlyCollection<KnownPass>?> _passes;
 
@@ -50,21 +62,31 @@ internal sealed partial class TargetBinder
                 "add at least one target, for example:  targets: { x64: { device: cpu-x64-vnni } }", map.Location);
         }
 
-        var outputs = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        // Every file a target writes (its model and its manifest, shipped or under rejected/) against every other
+        // target's and the run's own reports: a clash would silently overwrite one with the other.
+        var written = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (string reserved in ReservedNames)
+        {
+            written[Path.Combine(_outputDir, reserved)] = "the run's report";
+        }
+
         foreach (ConfigEntry entry in map.Entries)
         {
             if (Target(entry, rootGate) is { } target)
             {
-                if (outputs.TryGetValue(target.OutputPath, out string? other))
+                string manifest = Pipeline.ManifestWriter.PathFor(target.OutputPath);
+                foreach (string file in new[] { target.OutputPath, manifest })
                 {
-                    _r.Error(ConfigErrorCodes.BadName, $"targets '{other}' and '{target.Name}' both write {target.OutputPath}",
-                        $"give target '{target.Name}' its own 'output' file name", target.Location);
-                }
-                else
-                {
-                    outputs[target.OutputPath] = target.Name;
+                    if (written.TryGetValue(file, out string? other))
+                    {
+                        _r.Error(ConfigErrorCodes.BadName, $"target '{target.Name}' would write {file}, which {other} also writes",
+                            $"give target '{target.Name}' its own 'output' file name (model.{target.Name}.onnx)", target.Location);
+                        break;
+                    }
                 }
 
+                written.TryAdd(target.OutputPath, $"target '{target.Name}'");
+                written.TryAdd(manifest, $"target '{target.Name}' (its manifest)");
                 targets.Add(target);
             }
         }
@@ -123,10 +145,16 @@ internal sealed partial class TargetBinder
         FallbackConfig? fallback = new FallbackBinder(_r).Bind(map, path);
         bool requireSpeedup = _r.Bool(map, "require_speedup", path + ".require_speedup") ?? false;
         string fileName = _r.String(map, "output", path + ".output") ?? $"model.{name}.onnx";
-        if (fileName.Length == 0 || fileName is "." or ".." || fileName.IndexOfAny(['/', '\\']) >= 0 || fileName.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0)
+        if (fileName.Length == 0 || fileName is "." or ".." || fileName.IndexOfAny(['/', '\\', '\0']) >= 0 || fileName.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0)
         {
             _r.Error(ConfigErrorCodes.BadName, $"'{path}.output' must be a file name inside the output folder, got '{fileName}'",
                 "write just the file name (model.x64.onnx); set the folder with the top-level 'output'", ConfigReader.At(map, "output", map.Location));
+        }
+        else if (System.Text.Encoding.UTF8.GetByteCount(fileName) > MaxOutputNameBytes)
+        {
+            _r.Error(ConfigErrorCodes.BadName,
+                $"'{path}' writes '{(fileName.Length > 40 ? fileName[..40] + "…" : fileName)}', a file name of {System.Text.Encoding.UTF8.GetByteCount(fileName)} bytes; at most {MaxOutputNameBytes} fit beside the manifest and temp-file names",
+                "shorten the target name, or give the target a shorter 'output' file name", ConfigReader.At(map, "output", entry.Key.Location));
         }
 
         if (_r.Errors.Count > before || device is null)
@@ -302,9 +330,10 @@ internal sealed partial class TargetBinder
 
         // timeout_seconds belongs to the host (it limits any pass), so it never reaches the pass's own options.
         double? timeout = _r.Number(m, QuantizeConfigKeys.PassTimeout, $"{path}.{QuantizeConfigKeys.PassTimeout}");
-        if (timeout is <= 0)
+        if (timeout is <= 0 or > MaxTimeoutSeconds)
         {
-            _r.Error(ConfigErrorCodes.OutOfRange, $"'{path}.{QuantizeConfigKeys.PassTimeout}' must be positive, got {timeout}",
+            // The upper bound keeps TimeSpan.FromSeconds in range (1e12 once aborted every target with QB0001).
+            _r.Error(ConfigErrorCodes.OutOfRange, $"'{path}.{QuantizeConfigKeys.PassTimeout}' must be from more than 0 to {MaxTimeoutSeconds} seconds (7 days), got {ConfigReader.Format(timeout.Value)}",
                 "give the pass's time limit in seconds, or remove the key for the default", m.Find(QuantizeConfigKeys.PassTimeout)!.Value.Location);
             timeout = null;
         }

@@ -1,23 +1,40 @@
 using QuantBuild.Abstractions.Diagnostics;
 using YamlDotNet.Core;
-using YamlDotNet.RepresentationModel;
 
 namespace QuantBuild.Engine.Config;
 
 /// <summary>
-/// Parses yaml text through YamlDotNet's representation model (which keeps every node's start mark) into the
-/// engine's <see cref="ConfigNode"/> tree. Syntax errors become QB1001 at the parser's position.
+/// Parses yaml text into the engine's <see cref="ConfigNode"/> tree straight from YamlDotNet's event stream, keeping
+/// every node's start mark. Building from events (with an explicit stack, not recursion) is what lets every limit be
+/// checked as the text is read: nesting depth, nodes after alias expansion (a 1 KB alias bomb once grew to GBs),
+/// aliases to anchors not yet complete (<c>x: &amp;r [*r]</c> once looped forever) and document size. Syntax errors
+/// become QB1001 at the parser's position, limits QB1021.
 /// </summary>
 internal static class YamlConfigReader
 {
+    /// <summary>Deepest nesting of lists and mappings accepted; a real quantize.yaml nests about six levels.</summary>
+    public const int MaxDepth = 64;
+
+    /// <summary>Most nodes the document may hold once every alias is expanded.</summary>
+    public const long MaxNodes = 100_000;
+
+    /// <summary>Largest config text accepted, in characters.</summary>
+    public const int MaxChars = 1 << 20;
+
     /// <summary>The first document's root, or null for an empty file.</summary>
     public static ConfigNode? Read(string text, string file)
     {
-        var stream = new YamlStream();
+        if (text.Length > MaxChars)
+        {
+            throw new QuantBuildException(
+                ConfigErrorCodes.TooLarge, $"the config is {text.Length} characters long, more than the {MaxChars} a quantize.yaml may hold",
+                "keep quantize.yaml to settings; data belongs in .npy/.npz files the config names", file, 1, 1);
+        }
+
         var parser = new TrackingParser(new Parser(new StringReader(text)));
         try
         {
-            stream.Load(parser);
+            return new YamlTreeBuilder(file).Build(parser);
         }
         catch (YamlException e)
         {
@@ -38,50 +55,6 @@ internal static class YamlConfigReader
                 "yaml syntax error: malformed value after this position (an unclosed '[' or '{'?)",
                 "close every '[' with ']' and every '{' with '}', or write the list as '- item' lines",
                 file, (int)parser.LastEnd.Line, (int)parser.LastEnd.Column, e);
-        }
-
-        if (stream.Documents.Count > 1)
-        {
-            YamlNode second = stream.Documents[1].RootNode;
-            throw new QuantBuildException(
-                ConfigErrorCodes.Syntax,
-                "the file holds more than one yaml document ('---')",
-                "keep one document per quantize.yaml; put other configs in their own files",
-                file, (int)second.Start.Line, (int)second.Start.Column);
-        }
-
-        return stream.Documents.Count == 0 ? null : Convert(stream.Documents[0].RootNode, file);
-    }
-
-    private static ConfigNode Convert(YamlNode node, string file)
-    {
-        var at = new SourceLocation(file, (int)node.Start.Line, (int)node.Start.Column);
-        switch (node)
-        {
-            case YamlScalarNode s:
-                return new ConfigScalar(s.Value ?? string.Empty, s.Style is ScalarStyle.Plain or ScalarStyle.Any, at);
-            case YamlSequenceNode seq:
-                return new ConfigSequence(seq.Children.Select(c => Convert(c, file)).ToList(), at);
-            case YamlMappingNode map:
-                var entries = new List<ConfigEntry>(map.Children.Count);
-                foreach (KeyValuePair<YamlNode, YamlNode> kv in map.Children)
-                {
-                    if (kv.Key is not YamlScalarNode key)
-                    {
-                        throw new QuantBuildException(
-                            ConfigErrorCodes.Syntax, "a mapping key must be a plain word, not a list or mapping",
-                            "write the key as a plain word followed by ':'", file, (int)kv.Key.Start.Line, (int)kv.Key.Start.Column);
-                    }
-
-                    entries.Add(new ConfigEntry((ConfigScalar)Convert(key, file), Convert(kv.Value, file)));
-                }
-
-                return new ConfigMapping(entries, at);
-            default:
-                // Aliases are resolved by the representation model; anything else is a yaml feature we do not read.
-                throw new QuantBuildException(
-                    ConfigErrorCodes.Syntax, $"unsupported yaml node ({node.NodeType})",
-                    "use plain mappings, lists and scalars", file, at.Line, at.Column);
         }
     }
 

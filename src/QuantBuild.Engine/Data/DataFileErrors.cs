@@ -18,6 +18,7 @@ internal static class DataFileErrors
     public const string Truncated = "QB1207";
     public const string RowsOutOfRange = "QB1208";
     public const string TooLarge = "QB1209";
+    public const string NotRegular = "QB1210";
     public const string NotAnArchive = "QB1220";
     public const string MissingMember = "QB1221";
     public const string CorruptMember = "QB1222";
@@ -29,6 +30,15 @@ internal static class DataFileErrors
         CannotOpen, $"Cannot open data file '{path}': {inner.Message}",
         "check the path in quantize.yaml (relative paths resolve from the yaml's folder) and that the file is readable",
         path, inner: inner);
+
+    public static QuantBuildException NotRegularFile(string path, string why) => new(
+        NotRegular, $"Cannot read data file '{path}': {why}.",
+        "point quantize.yaml at a regular .npy/.npz file (not a device such as /dev/zero, a FIFO, a /proc file, or a symlink to one)",
+        path);
+
+    public static QuantBuildException OutsideFolder(string path, string folder) => new(
+        NotRegular, $"Data file '{path}' is a symlink that leads outside the data folder '{folder}'.",
+        "copy the file into the folder quantize.yaml names, or name its real location in quantize.yaml", path);
 
     public static QuantBuildException NotNpy(DataFileLocation at) => new(
         BadMagic, $"{at.Display} is not a NumPy .npy file (it does not start with \\x93NUMPY).",

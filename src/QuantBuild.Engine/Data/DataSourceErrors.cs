@@ -28,4 +28,14 @@ internal static class DataSourceErrors
     public static QuantBuildException TypeMismatch(string description, string input, string got, string expected) => new(
         "QB1255", $"{description}: input '{input}' is {got} but the model expects {expected}.",
         $"save the array as {expected} (numpy: a.astype(...))");
+
+    public static QuantBuildException NoSamples(string description, long rows, int batch) => new(
+        "QB1259", rows == 0
+            ? $"{description} holds no samples (0 rows), so there is nothing to calibrate or score."
+            : $"{description} holds {rows} samples, fewer than one batch of {batch}, the fixed batch size the model was exported with.",
+        rows == 0 ? "write at least one sample (hundreds are typical) along the first axis" : $"supply at least {batch} samples, or export the model with a dynamic batch dimension");
+
+    public static QuantBuildException NonFinite(string description, string input, long row) => new(
+        "QB1260", $"{description}: input '{input}' holds NaN or infinity (first at sample {row}).",
+        "fix the preprocessing that wrote the data (a division by zero, a missing value); calibration and evaluation need finite inputs");
 }

@@ -76,6 +76,7 @@ public static class DataSources
     private static IDataSource OpenTensorProtoDirectory(string path, IReadOnlyList<string> modelInputs)
     {
         // ONNX's test data layout: test_data_set_N/input_K.pb, K in model input order (the tensor's own name wins when set).
+        string realRoot = InputFile.TryRealPath(path) ?? path;
         string[] sets = Directory.GetDirectories(path, "test_data_set_*")
             .OrderBy(d => int.TryParse(Path.GetFileName(d)["test_data_set_".Length..], out int n) ? n : int.MaxValue)
             .ThenBy(d => d, StringComparer.Ordinal)
@@ -88,11 +89,31 @@ public static class DataSources
                 .ToArray();
             for (int k = 0; k < files.Length; k++)
             {
+                // A link in the folder the user named must not lead out of it (the same rule as external data).
+                if (!InputFile.IsInside(InputFile.TryRealPath(files[k]) ?? files[k], realRoot))
+                {
+                    throw DataFileErrors.OutsideFolder(files[k], path);
+                }
+
                 var value = OnnxTensorFile.LoadValue(files[k]);
                 string name = !string.IsNullOrEmpty(value.Name) && perInput.ContainsKey(value.Name) ? value.Name
                     : k < modelInputs.Count ? modelInputs[k]
                     : throw DataSourceErrors.MissingInput(set, $"#{k}", modelInputs);
-                perInput[name].Add(value.ToDense());
+                DenseTensor dense = value.ToDense();
+                List<DenseTensor> earlier = perInput[name];
+                if (dense.Rank == 0)
+                {
+                    throw DataFileErrors.NoRows(new DataFileLocation(files[k], null));
+                }
+
+                if (earlier.Count > 0 && (earlier[0].ElementType != dense.ElementType || !earlier[0].Shape[1..].SequenceEqual(dense.Shape[1..])))
+                {
+                    throw DataSourceErrors.ShapeMismatch(
+                        files[k], name, $"{dense.ElementType} [{string.Join(", ", dense.Shape.ToArray())}]",
+                        $"{earlier[0].ElementType} [*, {string.Join(", ", earlier[0].Shape[1..].ToArray())}] like the first set's");
+                }
+
+                earlier.Add(dense);
             }
         }
 

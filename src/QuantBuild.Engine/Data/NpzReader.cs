@@ -48,6 +48,12 @@ public sealed class NpzReader : IDisposable
     public static NpzReader Open(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
+        // Opening a FIFO blocks and /dev/zero never ends: only a regular file with content is opened.
+        if (QuantBuild.Onnx.InputFile.Problem(path, out _) is { } problem && (File.Exists(path) || new FileInfo(path).LinkTarget is not null))
+        {
+            throw DataFileErrors.NotRegularFile(path, problem);
+        }
+
         FileStream stream;
         try
         {

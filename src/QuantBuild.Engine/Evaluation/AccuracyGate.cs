@@ -29,6 +29,22 @@ public static class AccuracyGate
             return new GateVerdict(false, metric.Name, metric.Unit, fp32, quantized, drop, $"{numbers}: the quantized model produced NaN");
         }
 
+        if (double.IsNaN(fp32) || (metric.NeedsLabels && fp32 <= 0))
+        {
+            // A baseline that scores nothing (all-NaN outputs, 0 % on the labels) cannot vouch for any model.
+            return new GateVerdict(false, metric.Name, metric.Unit, fp32, quantized, drop,
+                $"{numbers}: the fp32 baseline is degenerate, so nothing can be judged against it; check that the labels and the evaluation data's preprocessing match the model");
+        }
+
+        if (gate is { MaxDrop: not null, Min: null } && !double.IsFinite(fp32))
+        {
+            // sqnr of fp32 against itself is ∞: a drop from it is always ∞ or undefined, so a max_drop-only gate would
+            // pass anything (a 5.8 dB model once shipped). Validation refuses max_drop for sqnr; this guards callers
+            // that build a GateConfig themselves. With a floor, the floor alone decides, below.
+            return new GateVerdict(false, metric.Name, metric.Unit, fp32, quantized, drop,
+                $"{numbers}: max_drop cannot be checked against an fp32 value of {Number(fp32)}; use min instead");
+        }
+
         if (gate?.MaxDrop is double maxDrop && double.IsFinite(fp32))
         {
             double allowed = gate.MaxDropIsRelative ? Math.Abs(fp32) * maxDrop / 100 : maxDrop;

@@ -53,6 +53,13 @@ public static class Evaluator
                     "set evaluation.output to a float output of the model (logits or probabilities)");
             }
 
+            if (reference is null && Batcher.FirstNonFinite(output) is not null)
+            {
+                // A baseline of NaN scores makes every comparison vacuous (NaN evaluation data once passed the gate).
+                throw new QuantBuildException("QB4005", $"The fp32 model's output '{outputName}' holds NaN or infinity on evaluation samples {done}..{done + output.Shape[0]}, so there is no baseline to compare with.",
+                    "check the evaluation data's preprocessing (it must match what the model was trained on) and that the fp32 model runs correctly on it");
+            }
+
             int rows = (int)batch.Values.First().Shape[0];
             DenseTensor? labelBatch = labels?.Read(done, rows)["labels"];
             DenseTensor ownReference = reference is null ? output : reference[index];

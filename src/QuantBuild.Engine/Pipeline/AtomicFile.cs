@@ -1,13 +1,23 @@
 namespace QuantBuild.Engine.Pipeline;
 
-/// <summary>Writes a file through a temp file beside it and a rename, so a crash never leaves half a file.</summary>
+/// <summary>
+/// Writes a file through a temp file beside it and a rename, so a crash never leaves half a file. The first write
+/// into a folder in a process also removes the temp files a killed run left there (<see cref="RemoveStale"/>).
+/// </summary>
 public static class AtomicFile
 {
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> Swept = new(StringComparer.Ordinal);
+
     /// <summary>Writes <paramref name="bytes"/> to <paramref name="path"/>; the old file stays intact until the rename.</summary>
     public static void Write(string path, ReadOnlySpan<byte> bytes)
     {
         string directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
         Directory.CreateDirectory(directory);
+        if (Swept.TryAdd(directory, true))
+        {
+            RemoveStale(directory);
+        }
+
         string temp = Path.Combine(directory, $".{Path.GetFileName(path)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
         try
         {
@@ -50,4 +60,32 @@ public static class AtomicFile
 
     /// <summary>Writes text as UTF-8 atomically.</summary>
     public static void WriteText(string path, string text) => Write(path, System.Text.Encoding.UTF8.GetBytes(text));
+
+    /// <summary>
+    /// Deletes temp files (<c>.NAME.PID.GUID.tmp</c>) in <paramref name="directory"/> whose writing process is gone.
+    /// </summary>
+    /// <returns>How many were removed.</returns>
+    public static int RemoveStale(string directory)
+    {
+        int removed = 0;
+        try
+        {
+            foreach (string temp in Directory.EnumerateFiles(directory, ".*.tmp"))
+            {
+                // .NAME.PID.GUID.tmp: the pid is the third field from the end.
+                string[] parts = Path.GetFileName(temp).Split('.');
+                if (parts.Length >= 5 && parts[^2].Length == 32 && StaleTemp.OwnerGone(parts[^3]))
+                {
+                    StaleTemp.TryDelete(temp);
+                    removed++;
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // An unreadable folder fails the write itself, with a clearer error, a moment later.
+        }
+
+        return removed;
+    }
 }

@@ -163,7 +163,7 @@ public sealed class QuantizePipeline
         {
             evaluation = _config.Evaluation is { } e ? ConstantInputSource.Wrap(DataSources.Open(e.Data, inputNames), model, _config.Inputs) : null;
             labels = _config.Evaluation?.LabelsPath is { } l ? DataSources.OpenLabels(l) : null;
-            if (labels is not null && evaluation is not null && labels.SampleCount < evaluation.SampleCount)
+            if (labels is not null && evaluation is not null && labels.SampleCount != evaluation.SampleCount)
             {
                 throw new QuantBuildException("QB1250", $"{labels.Description} holds {labels.SampleCount} labels for {evaluation.SampleCount} evaluation samples.",
                     "write one label per evaluation sample, in the same order", labels.Description);
@@ -336,10 +336,12 @@ public sealed class QuantizePipeline
                 Stages = stages,
             };
         }
-        catch (QuantBuildException e)
+        catch (Exception e) when (e is QuantBuildException or OutOfMemoryException)
         {
-            _log.Error("{Target}: {Error}", target.Name, e.ToDiagnosticString());
-            return partial with { Status = TargetStatus.Error, ErrorCode = e.Code, Error = e.ToDiagnosticString(), Stages = stages };
+            // Out of memory in one target (a capped heap, a huge model) fails that target; the others still run.
+            QuantBuildException error = e as QuantBuildException ?? ResourceErrors.OutOfMemory($"target '{target.Name}'", e);
+            _log.Error("{Target}: {Error}", target.Name, error.ToDiagnosticString());
+            return partial with { Status = TargetStatus.Error, ErrorCode = error.Code, Error = error.ToDiagnosticString(), Stages = stages };
         }
     }
 

@@ -11,12 +11,14 @@ internal sealed class ExternalDataReader : IDisposable
 {
     private readonly string _modelPath;
     private readonly string _folder;
+    private readonly string _realFolder;
     private readonly Dictionary<string, SafeFileHandle> _open = new(StringComparer.Ordinal);
 
     public ExternalDataReader(string modelPath, string folder)
     {
         _modelPath = modelPath;
         _folder = Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder));
+        _realFolder = InputFile.TryRealPath(_folder) ?? _folder;
     }
 
     public ReadOnlyMemory<byte> Read(string tensorName, ExternalDataReference reference)
@@ -35,9 +37,22 @@ internal sealed class ExternalDataReader : IDisposable
 
         if (!_open.TryGetValue(full, out SafeFileHandle? handle))
         {
-            if (!File.Exists(full))
+            // The lexical check above cannot see symlinks: a link inside the folder may point anywhere, so the
+            // real path must stay inside the model's real folder too, and only a regular file is opened.
+            string? problem = InputFile.Problem(full, out string real);
+            if (problem is not null && !File.Exists(full) && new FileInfo(full).LinkTarget is null)
             {
                 throw ModelFileErrors.ExternalFileMissing(_modelPath, full, tensorName);
+            }
+
+            if (!InputFile.IsInside(real, _realFolder))
+            {
+                throw ModelFileErrors.ExternalPathEscapes(_modelPath, $"{location} (a symlink to {real})", tensorName);
+            }
+
+            if (problem is not null)
+            {
+                throw ModelFileErrors.ExternalNotReadable(_modelPath, full, tensorName, problem);
             }
 
             handle = File.OpenHandle(full, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.RandomAccess);

@@ -7,14 +7,32 @@ namespace QuantBuild.Onnx.Serialization;
 /// <summary>Bytes of a .onnx file to a ModelProto, with every failure turned into a QB11xx error.</summary>
 internal static class ModelFileReader
 {
+    /// <summary>
+    /// Message nesting Google.Protobuf accepts (its default recursion limit); <see cref="RawDataLifter"/> stops at
+    /// the same depth, so no file can drive either into a stack overflow.
+    /// </summary>
+    public const int MaxNesting = 100;
+
     public static byte[] ReadAll(string path)
     {
-        if (!File.Exists(path))
+        string? problem = InputFile.Problem(path, out _);
+        if (problem is not null)
         {
-            throw ModelFileErrors.NotFound(path);
+            // A FIFO or socket reads as empty (length 0), and is refused as empty, before it is opened and blocks.
+            throw problem.StartsWith("it is empty", StringComparison.Ordinal) ? ModelFileErrors.Empty(path)
+                : File.Exists(path) || new FileInfo(path).LinkTarget is not null || Directory.Exists(path) ? ModelFileErrors.NotRegularFile(path, problem)
+                : ModelFileErrors.NotFound(path);
         }
 
-        return File.ReadAllBytes(path);
+        try
+        {
+            return File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or OutOfMemoryException)
+        {
+            // Over 2 GB (ReadAllBytes' limit) a model must keep its weights in external data anyway.
+            throw ModelFileErrors.NotRegularFile(path, $"it cannot be read into memory ({e.Message}); models over 2 GB keep their weights in external data");
+        }
     }
 
     /// <param name="bytes">The file's bytes.</param>
@@ -52,6 +70,10 @@ internal static class ModelFileReader
             || e.Message.Contains("ended unexpectedly", StringComparison.OrdinalIgnoreCase))
         {
             throw ModelFileErrors.Truncated(displayPath, e);
+        }
+        catch (InvalidProtocolBufferException e) when (e.Message.Contains("levels of nesting", StringComparison.OrdinalIgnoreCase))
+        {
+            throw ModelFileErrors.TooDeep(displayPath, MaxNesting / 3, e);
         }
         catch (InvalidProtocolBufferException e)
         {

@@ -37,7 +37,7 @@ internal static class RawDataLifter
     {
         var lifted = new HashSet<(long, long)>();
         var output = new ArrayBufferWriter<byte>(Math.Min(source.Length, 1 << 20));
-        if (!Rewrite(source, 0, source.Length, Kind.Model, output, lifted) || lifted.Count == 0)
+        if (!Rewrite(source, 0, source.Length, Kind.Model, 0, output, lifted) || lifted.Count == 0)
         {
             return null;
         }
@@ -64,8 +64,15 @@ internal static class RawDataLifter
         _ => null,
     };
 
-    private static bool Rewrite(byte[] source, int start, int end, Kind kind, IBufferWriter<byte> output, HashSet<(long, long)> lifted)
+    private static bool Rewrite(byte[] source, int start, int end, Kind kind, int depth, IBufferWriter<byte> output, HashSet<(long, long)> lifted)
     {
+        // Deeper than protobuf itself will parse: give up, so the parser reports the nesting instead of this
+        // recursion overflowing the stack (a file with ~20,000 nested subgraphs did).
+        if (depth > ModelFileReader.MaxNesting)
+        {
+            return false;
+        }
+
         if (kind == Kind.Tensor)
         {
             return RewriteTensor(source, start, end, output, lifted);
@@ -83,7 +90,7 @@ internal static class RawDataLifter
             if (wire == 2 && Child(kind, field) is Kind child)
             {
                 var inner = new ArrayBufferWriter<byte>(Math.Max(16, Math.Min(pos - valueStart, 1 << 16)));
-                if (!Rewrite(source, valueStart, pos, child, inner, lifted))
+                if (!Rewrite(source, valueStart, pos, child, depth + 1, inner, lifted))
                 {
                     return false;
                 }

@@ -53,4 +53,22 @@ public class AccuracyGateTests
     {
         Assert.False(AccuracyGate.Evaluate(new TopKMetric(1), 91, double.NaN, null).Passed);
     }
+
+    [Fact]
+    public void A_max_drop_only_gate_against_an_infinite_fp32_fails_instead_of_passing_anything()
+    {
+        GateVerdict v = AccuracyGate.Evaluate(new SqnrMetric(), double.PositiveInfinity, 5.8, new GateConfig { MaxDrop = 3 });
+
+        Assert.False(v.Passed);
+        Assert.Contains("use min instead", v.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_degenerate_fp32_baseline_fails_the_gate()
+    {
+        // 0 % on the labels (labels or preprocessing do not match), and NaN scores: no model can be judged against them.
+        Assert.False(AccuracyGate.Evaluate(new TopKMetric(1), 0, 0, new GateConfig { MaxDrop = 1 }).Passed);
+        Assert.False(AccuracyGate.Evaluate(new TopKMetric(1), 0, 10, null).Passed);
+        Assert.False(AccuracyGate.Evaluate(new CosineMetric(), double.NaN, 1, new GateConfig { MaxDrop = 0.01 }).Passed);
+    }
 }
