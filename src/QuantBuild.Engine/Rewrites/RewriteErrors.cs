@@ -1,0 +1,12 @@
+using QuantBuild.Abstractions.Diagnostics;
+
+namespace QuantBuild.Engine.Rewrites;
+
+/// <summary>The failures of the graph rewrites, one factory per code so messages stay uniform.</summary>
+internal static class RewriteErrors
+{
+    public static QuantBuildException NotConvertible(string node, string opType, long from, long to, string why) => new(
+        "QB3002",
+        $"The model declares default-domain opset {from} and the encoding needs {to}, but node '{node}' ({opType}) cannot be converted: {why}.",
+        $"Re-export the model at opset {to} or later (torch.onnx.export(..., opset_version={to})), or exclude nothing: this op has no exact equivalent at opset {to}.");
+}
