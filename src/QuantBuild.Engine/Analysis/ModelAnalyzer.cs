@@ -38,6 +38,7 @@ public sealed class ModelAnalyzer
         var total = Stopwatch.StartNew();
         IReadOnlyList<TargetConfig> targets = _config.SelectTargets(options.Targets);
         OnnxModel model = OnnxModelLoader.Load(_config.ModelPath);
+        Rewrites.GraphRewriteRunner.Run(model, _log); // analyse what `run` quantizes (opset 13, BNs and constants folded)
         IReadOnlyList<string> inputs = Batcher.ModelInputs(model).Select(i => i.Name).ToList();
         using IDataSource calibration = DataSources.Open(_config.Calibration.Data, inputs);
         using IDataSource? evaluation = _config.Evaluation is { } e ? DataSources.Open(e.Data, inputs) : null;

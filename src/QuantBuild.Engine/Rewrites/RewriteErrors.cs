@@ -8,5 +8,5 @@ internal static class RewriteErrors
     public static QuantBuildException NotConvertible(string node, string opType, long from, long to, string why) => new(
         "QB3002",
         $"The model declares default-domain opset {from} and the encoding needs {to}, but node '{node}' ({opType}) cannot be converted: {why}.",
-        $"Re-export the model at opset {to} or later (torch.onnx.export(..., opset_version={to})), or exclude nothing: this op has no exact equivalent at opset {to}.");
+        $"Re-export the model at opset {to} or later (torch.onnx.export(..., opset_version={to})); QuantBuild converts every other op itself, but this one has no exact equivalent.");
 }

@@ -285,6 +285,52 @@ public class OpsetUpgradeRewriteTests
     }
 
     [Fact]
+    public void RoiAlign_10_keeps_its_output_half_pixel_coordinates_at_16()
+    {
+        OnnxModel m = Model(10);
+        m.Graph.Inputs.Add(Value("x", ElementType.Float, 1, 2, 8, 8));
+        m.Graph.Outputs.Add(Untyped("y"));
+        m.Graph.Initializers.Add(TensorValue.FromFloats("rois", [0.5f, 1.25f, 6.5f, 5.75f, 2f, 0f, 7f, 7.5f], 2, 4));
+        m.Graph.Initializers.Add(GraphConstantsForTests.Int64s("batch", [0, 0], 2));
+        m.Graph.Add("RoiAlign", "roi", ["x", "rois", "batch"], ["y"], NodeAttribute.FromInt("output_height", 3), NodeAttribute.FromInt("output_width", 3),
+            NodeAttribute.FromInt("sampling_ratio", 2));
+
+        OnnxModel up = AssertSameOutputs(m, x => Upgrade(x, 16), Feed("x", Random(40, 1, 2, 8, 8)));
+
+        Assert.Equal("output_half_pixel", up.Graph.Nodes.Single().FindAttribute("coordinate_transformation_mode")!.StringValue);
+    }
+
+    [Theory]
+    [InlineData("bilinear")]
+    [InlineData("bicubic")]
+    public void GridSample_16_modes_are_renamed_at_20(string mode)
+    {
+        OnnxModel m = Model(16, 8);
+        m.Graph.Inputs.Add(Value("x", ElementType.Float, 1, 2, 5, 6));
+        m.Graph.Outputs.Add(Untyped("y"));
+        var grid = Random(41, 1, 4, 3, 2);
+        m.Graph.Initializers.Add(TensorValue.FromFloats("grid", grid.AsSpan<float>().ToArray().Select(v => v / 2.2f).ToArray(), 1, 4, 3, 2));
+        m.Graph.Add("GridSample", "sample", ["x", "grid"], ["y"], NodeAttribute.FromString("mode", mode));
+
+        OnnxModel up = AssertSameOutputs(m, x => Upgrade(x, 20), Feed("x", Random(42, 1, 2, 5, 6)));
+
+        Assert.Equal(mode == "bilinear" ? "linear" : "cubic", up.Graph.Nodes.Single().FindAttribute("mode")!.StringValue);
+    }
+
+    [Fact]
+    public void DFT_17_axis_becomes_an_input_at_20()
+    {
+        OnnxModel m = Model(17, 8);
+        m.Graph.Inputs.Add(Value("x", ElementType.Float, 2, 8, 3, 1));
+        m.Graph.Outputs.Add(Untyped("y"));
+        m.Graph.Add("DFT", "dft", ["x"], ["y"], NodeAttribute.FromInt("axis", 1));
+
+        OnnxModel up = AssertSameOutputs(m, x => Upgrade(x, 20), Feed("x", Random(43, 2, 8, 3, 1)));
+
+        Assert.Equal(3, up.Graph.Nodes.Single().Inputs.Count);
+    }
+
+    [Fact]
     public void A_model_already_at_the_target_is_left_alone()
     {
         OnnxModel m = Unary(17, "Softmax", [2, 3], NodeAttribute.FromInt("axis", 0));
