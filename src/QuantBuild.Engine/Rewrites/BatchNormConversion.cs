@@ -3,7 +3,7 @@ using QuantBuild.Abstractions.Ir;
 namespace QuantBuild.Engine.Rewrites;
 
 /// <summary>
-/// BatchNormalization-7's <c>spatial</c> attribute is gone at 9, which always normalises per channel. spatial=1 (the
+/// BatchNormalization-6's <c>is_test</c> is gone at 7 (inference is all there is). BatchNormalization-7's <c>spatial</c> attribute is gone at 9, which always normalises per channel. spatial=1 (the
 /// default) is exactly that. spatial=0 normalises each activation with parameters shaped [C, D1, ...]; that is written
 /// out as (x - mean) / Sqrt(var + epsilon) * scale + B, whose right-aligned broadcasting is exactly the old meaning.
 /// From 14 the optional outputs are training statistics only: unused ones are dropped, used ones cannot be converted.
@@ -19,8 +19,15 @@ internal static class BatchNormConversion
                 "it is in training mode (its mean/variance outputs are used), whose outputs changed at opsets 9 and 14");
         }
 
+        if (s.Crosses(7) && node.FindAttribute("is_test") is { Int: 0 })
+        {
+            throw RewriteErrors.NotConvertible(node.DisplayName, node.OpType, s.From, s.To,
+                "it is exported in training mode (is_test=0), which normalises with each batch's own statistics");
+        }
+
+        bool isTestGone = s.Crosses(7) && node.FindAttribute("is_test") is not null;
         bool spatialGone = s.Crosses(9) && node.FindAttribute("spatial") is not null;
-        if (!spatialGone && !(extras && s.Crosses(14)))
+        if (!spatialGone && !isTestGone && !(extras && s.Crosses(14)))
         {
             return null;
         }
@@ -30,7 +37,7 @@ internal static class BatchNormConversion
             return PerActivation(node, s);
         }
 
-        Node copy = ConversionScope.Copy(node, "spatial");
+        Node copy = ConversionScope.Copy(node, "spatial", "is_test");
         copy.Outputs.RemoveRange(1, copy.Outputs.Count - 1);
         return [copy];
     }

@@ -13,6 +13,22 @@ internal static class OpConversions
     /// <summary>Ops whose meaning changes at some opset, and the versions; what the converter acts on.</summary>
     public static readonly IReadOnlyDictionary<string, long[]> BreakingVersions = new Dictionary<string, long[]>(StringComparer.Ordinal)
     {
+        ["Add"] = [7],
+        ["Sub"] = [7],
+        ["Mul"] = [7],
+        ["Div"] = [7],
+        ["Pow"] = [7],
+        ["Equal"] = [7],
+        ["Greater"] = [7],
+        ["Less"] = [7],
+        ["And"] = [7],
+        ["Or"] = [7],
+        ["Xor"] = [7],
+        ["Gemm"] = [7],
+        ["PRelu"] = [7],
+        ["RNN"] = [7],
+        ["GRU"] = [7],
+        ["LSTM"] = [7],
         ["Upsample"] = [10], // deprecated at 10: converted on any raise (see Convert)
         ["Slice"] = [10],
         ["TopK"] = [10],
@@ -20,7 +36,7 @@ internal static class OpConversions
         ["Pad"] = [11],
         ["Resize"] = [11],
         ["Scatter"] = [11],
-        ["Dropout"] = [12],
+        ["Dropout"] = [7, 12],
         ["Squeeze"] = [13],
         ["Unsqueeze"] = [13],
         ["Split"] = [13, 18],
@@ -37,7 +53,7 @@ internal static class OpConversions
         ["ReduceLogSum"] = [18],
         ["ReduceLogSumExp"] = [18],
         ["ReduceSumSquare"] = [18],
-        ["BatchNormalization"] = [9, 14],
+        ["BatchNormalization"] = [7, 9, 14],
         ["Scan"] = [9],
         ["RoiAlign"] = [16],
         ["GridSample"] = [20],
@@ -52,36 +68,40 @@ internal static class OpConversions
             return null;
         }
 
-        Node? one = node.OpType switch
-        {
-            "Upsample" => ResizeConversions.Upsample(node, s),
-            "Resize" => ResizeConversions.Resize10(node, s),
-            "Slice" => AttributeInputConversions.Slice(node, s),
-            "TopK" => AttributeInputConversions.TopK(node, s),
-            "Clip" => AttributeInputConversions.Clip(node, s),
-            "Pad" => AttributeInputConversions.Pad(node, s),
-            "Scatter" => Renamed(node, "ScatterElements"),
-            "Dropout" => Dropout(node, s),
-            "Squeeze" or "Unsqueeze" or "ReduceSum" => AttributeInputConversions.ListToInput(node, s, "axes"),
-            "Split" => AttributeInputConversions.Split(node, s),
-            "Softmax" or "LogSoftmax" or "Hardmax" or "BatchNormalization" => null,
-            "Scan" => throw RewriteErrors.NotConvertible(node.DisplayName, node.OpType, s.From, s.To,
-                "Scan-8 iterates over a batch axis with a sequence_lens input, which Scan-9 removed"),
-            "RoiAlign" => node.FindAttribute("coordinate_transformation_mode") is null ? WithString(node, "coordinate_transformation_mode", "output_half_pixel") : null,
-            "GridSample" => GridSample(node),
-            "DFT" => AttributeInputConversions.DftAxis(node, s),
-            "GroupNormalization" => throw RewriteErrors.NotConvertible(node.DisplayName, node.OpType, s.From, s.To,
-                "its scale and bias are per group before opset 21 and per channel from 21, and the channel count is not known here"),
-            _ => AttributeInputConversions.ListToInput(node, s, "axes"), // Reduce*-18
-        };
-
         return node.OpType switch
         {
+            _ when s.Crosses(7) && Array.IndexOf(LegacyConversions.BinaryOps, node.OpType) >= 0 => LegacyConversions.Binary(node, s),
             "Softmax" or "LogSoftmax" or "Hardmax" => SoftmaxConversion.Convert(node, s),
             "BatchNormalization" => BatchNormConversion.Convert(node, s),
-            _ => one is null ? null : [one],
+            _ => One(node, s) is { } one ? [one] : null,
         };
     }
+
+    private static Node? One(Node node, ConversionScope s) => node.OpType switch
+    {
+        "Gemm" => LegacyConversions.Without(node, "broadcast"),
+        "PRelu" => LegacyConversions.PRelu(node, s),
+        "RNN" or "GRU" or "LSTM" => LegacyConversions.Without(node, "output_sequence"),
+        "Upsample" when s.From < 7 => throw RewriteErrors.NotConvertible(node.DisplayName, node.OpType, s.From, s.To, "Upsample before opset 7 was experimental"),
+        "Upsample" => ResizeConversions.Upsample(node, s),
+        "Resize" => ResizeConversions.Resize10(node, s),
+        "Slice" => AttributeInputConversions.Slice(node, s),
+        "TopK" => AttributeInputConversions.TopK(node, s),
+        "Clip" => AttributeInputConversions.Clip(node, s),
+        "Pad" => AttributeInputConversions.Pad(node, s),
+        "Scatter" => Renamed(node, "ScatterElements"),
+        "Dropout" => Dropout(node, s),
+        "Squeeze" or "Unsqueeze" or "ReduceSum" => AttributeInputConversions.ListToInput(node, s, "axes"),
+        "Split" => AttributeInputConversions.Split(node, s),
+        "Scan" => throw RewriteErrors.NotConvertible(node.DisplayName, node.OpType, s.From, s.To,
+            "Scan-8 iterates over a batch axis with a sequence_lens input, which Scan-9 removed"),
+        "RoiAlign" => node.FindAttribute("coordinate_transformation_mode") is null ? WithString(node, "coordinate_transformation_mode", "output_half_pixel") : null,
+        "GridSample" => GridSample(node),
+        "DFT" => AttributeInputConversions.DftAxis(node, s),
+        "GroupNormalization" => throw RewriteErrors.NotConvertible(node.DisplayName, node.OpType, s.From, s.To,
+            "its scale and bias are per group before opset 21 and per channel from 21, and the channel count is not known here"),
+        _ => AttributeInputConversions.ListToInput(node, s, "axes"), // Reduce*-18
+    };
 
     /// <summary>
     /// Dropout is the identity in inference, which is all QuantBuild runs; it becomes Identity unless its mask is read.

@@ -36,6 +36,11 @@ internal sealed class OpsetConverter
             return [];
         }
 
+        if (from < 6)
+        {
+            throw RewriteErrors.OpsetTooOld(from, to);
+        }
+
         var converter = new OpsetConverter(model, from, to);
         if (converter.ConvertGraph(model.Graph, null) is { } converted)
         {

@@ -330,6 +330,48 @@ public class OpsetUpgradeRewriteTests
         Assert.Equal(3, up.Graph.Nodes.Single().Inputs.Count);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Add_6_legacy_broadcast_along_axis_1_adds_per_channel(bool constantB)
+    {
+        OnnxModel m = Model(6, 3);
+        m.Graph.Inputs.Add(Value("x", ElementType.Float, 2, 3, 2, 2));
+        m.Graph.Inputs.Add(Value("b", ElementType.Float, 3));
+        m.Graph.Outputs.Add(Untyped("y"));
+        float[] b = [10f, 20f, 30f];
+        if (constantB)
+        {
+            m.Graph.Initializers.Add(TensorValue.FromFloats("b", b, 3)); // IR 3: an initializer is listed as an input too
+        }
+
+        m.Graph.Add("Add", "add", ["x", "b"], ["y"], NodeAttribute.FromInt("broadcast", 1), NodeAttribute.FromInt("axis", 1));
+        DenseTensor x = Random(50, 2, 3, 2, 2);
+
+        new OpsetUpgradeRewrite().Apply(m);
+
+        var feed = Feed("x", x);
+        if (!constantB)
+        {
+            feed["b"] = DenseTensor.FromFloats(b, 3);
+        }
+
+        float[] y = Run(m, feed)["y"].AsSpan<float>().ToArray();
+        float[] xs = x.AsSpan<float>().ToArray();
+        Assert.Equal(Enumerable.Range(0, 24).Select(i => xs[i] + b[i / 4 % 3]), y);
+    }
+
+    [Fact]
+    public void A_model_older_than_opset_6_is_QB3002()
+    {
+        OnnxModel m = Unary(5, "Relu", [2]);
+
+        var e = Assert.Throws<QuantBuildException>(() => new OpsetUpgradeRewrite().Apply(m));
+
+        Assert.Equal("QB3002", e.Code);
+        Assert.Contains("opset 5", e.Message);
+    }
+
     [Fact]
     public void A_model_already_at_the_target_is_left_alone()
     {
