@@ -14,7 +14,9 @@ public class OpsetUpgradeRewriteTests
 {
     private static OnnxModel Upgrade(OnnxModel model, long to = 13)
     {
-        Assert.Equal(to, new OpsetUpgradeRewrite(to).Apply(model).Detail is null ? model.OpsetVersion() : to);
+        long from = model.OpsetVersion()!.Value;
+        RewriteResult result = new OpsetUpgradeRewrite(to).Apply(model);
+        Assert.Equal($"opset {from} → {to}", result.Detail);
         Assert.Equal(to, model.OpsetVersion());
         return model;
     }
