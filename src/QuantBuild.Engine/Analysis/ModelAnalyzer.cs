@@ -38,6 +38,7 @@ public sealed class ModelAnalyzer
         var total = Stopwatch.StartNew();
         IReadOnlyList<TargetConfig> targets = _config.SelectTargets(options.Targets);
         OnnxModel model = OnnxModelLoader.Load(_config.ModelPath);
+        Rewrites.GraphRewriteRunner.Run(model, _log); // analyse what `run` quantizes (opset 13, BNs and constants folded)
         IReadOnlyList<string> inputs = ConstantInputSource.DataInputs(model, _config.Inputs);
         using IDataSource calibration = ConstantInputSource.Wrap(DataSources.Open(_config.Calibration.Data, inputs), model, _config.Inputs);
         using IDataSource? evaluation = _config.Evaluation is { } e ? ConstantInputSource.Wrap(DataSources.Open(e.Data, inputs), model, _config.Inputs) : null;

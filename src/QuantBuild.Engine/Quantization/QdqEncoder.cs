@@ -114,6 +114,9 @@ public static class QdqEncoder
             }
         }
 
+        // Exporters' leftovers and the originals the writer replaced: ORT warns twice per unread initializer per session.
+        Rewrites.DeadCodeRewrite.Sweep(quantized.Graph, subgraphs: false);
+
         return new EncodeResult(quantized, layers, Unquantized(model.Graph, modes, reasons));
     }
 
