@@ -16,6 +16,9 @@ internal sealed class NodeSelector
     private readonly IReadOnlyDictionary<string, TensorRange>? _ranges;
     private readonly GraphOps _ops;
 
+    /// <summary>Nodes of a LayerNorm written out as elementwise ops, by display name, with the tensor it normalises.</summary>
+    private readonly Dictionary<string, string> _layerNormInput = new(StringComparer.Ordinal);
+
     /// <summary>Outputs of Constant nodes and of nodes computed from constants only, filled in graph order.</summary>
     private readonly HashSet<string> _folded = new(StringComparer.Ordinal);
 
@@ -25,6 +28,13 @@ internal sealed class NodeSelector
         _options = options;
         _ranges = ranges;
         _ops = new GraphOps(options.Operators, index);
+        foreach (Rewrites.LayerNormMatch match in Rewrites.LayerNormPattern.Find(index.Graph))
+        {
+            foreach (string node in match.Nodes)
+            {
+                _layerNormInput[node] = match.Input;
+            }
+        }
     }
 
     /// <summary>The mode of each main-graph node (by position) and the reason for each fp32 one.</summary>
@@ -147,6 +157,11 @@ internal sealed class NodeSelector
         if (_options.ExcludedOpTypes.Contains(node.OpType))
         {
             return "excluded by op type in quantize.yaml";
+        }
+
+        if (_layerNormInput.TryGetValue(node.DisplayName, out string? normalised))
+        {
+            return $"part of a LayerNorm of '{normalised}' written out as elementwise ops: ONNX Runtime fuses it into one float LayerNormalization kernel, which Q/DQ on its scale and shift would stop";
         }
 
         if (HasSubgraph(node))

@@ -10,11 +10,6 @@ internal static class QuantizationErrors
         $"The model is already quantized: node '{nodeName}' is {opType}.",
         "Quantize the fp32 model the quantized one was made from; QuantBuild does not re-quantize QDQ or QOperator models.");
 
-    public static QuantBuildException OpsetNotRaisable(long from, long to, string opType, long changedAt) => new(
-        "QB3002",
-        $"The encoding needs default-domain opset {to}, but the model declares {from} and uses {opType}, whose meaning changes at opset {changedAt}.",
-        $"Re-export the model at opset {to} or later (torch.onnx.export(..., opset_version={to})), or convert it with onnx.version_converter.");
-
     public static QuantBuildException InvalidWeightOverride(string weight, string origin, string problem) => new(
         "QB3003",
         $"The weight encoding for '{weight}' from {origin} is invalid: {problem}.",

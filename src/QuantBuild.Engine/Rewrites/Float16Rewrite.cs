@@ -9,18 +9,18 @@ namespace QuantBuild.Engine.Rewrites;
 /// half-precision graph input or output gets one Cast at the boundary. The app keeps feeding and reading the
 /// types it did; the layers left unquantized run in fp32, which is what ONNX Runtime's CPU provider runs fastest.
 /// </summary>
-internal sealed class Float16Rewrite
+internal sealed class Float16Rewrite : IGraphRewrite
 {
     public string Name => "float16-to-float32";
 
-    public (IReadOnlyList<string> Changed, string? Detail) Convert(OnnxModel model)
+    public RewriteResult Apply(OnnxModel model)
     {
         var changed = new List<string>();
         int tensors = ConvertGraph(model.Graph, changed);
         int boundaries = WrapInputs(model.Graph, changed) + WrapOutputs(model.Graph, changed);
-        return tensors + boundaries == 0 && changed.Count == 0
-            ? (changed, null)
-            : (changed, $"{tensors} half-precision tensors widened to float32, {boundaries} Casts at the graph boundary");
+        return RewriteResult.Of(Name, changed.Distinct(StringComparer.Ordinal), detail: tensors + boundaries == 0 && changed.Count == 0
+            ? null
+            : $"{tensors} half-precision tensors widened to float32, {boundaries} Casts at the graph boundary");
     }
 
     private static bool IsHalf(ElementType type) => type is ElementType.Float16 or ElementType.BFloat16;

@@ -19,7 +19,7 @@ public sealed class Float16RewriteTests
         OnnxModel half = HalfConvNet();
         OnnxModel wide = OnnxModelLoader.LoadFromBytes(OnnxModelSaver.SaveToBytes(half));
 
-        (IReadOnlyList<string> changed, string? detail) = new Float16Rewrite().Convert(wide);
+        string? detail = new Float16Rewrite().Apply(wide).Detail;
 
         Assert.NotNull(detail);
         Assert.Contains("2 Casts at the graph boundary", detail);
@@ -39,7 +39,7 @@ public sealed class Float16RewriteTests
     public void The_widened_fp16_model_quantizes_to_int8_and_still_reads_and_writes_fp16()
     {
         OnnxModel wide = HalfConvNet();
-        new Float16Rewrite().Convert(wide);
+        new Float16Rewrite().Apply(wide);
         var options = new EncodeOptions { Profile = DeviceProfiles.CpuX64Vnni };
         var ranges = TestGraphs.SmallConvNetRanges();
         ranges["x_float32"] = ranges["x"];
