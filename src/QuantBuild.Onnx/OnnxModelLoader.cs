@@ -33,4 +33,15 @@ public static class OnnxModelLoader
         using ExternalDataReader? external = externalDataFolder is null ? null : new ExternalDataReader(displayPath, externalDataFolder);
         return new ProtoToIr(displayPath, external, bytes, lifted).Model(proto);
     }
+
+    /// <summary>
+    /// A deep copy of <paramref name="model"/> that a pass may change freely. File-backed weights are shared with
+    /// the original (both map the same file), so copying a multi-gigabyte model costs its graph, not its weights.
+    /// </summary>
+    public static OnnxModel Copy(OnnxModel model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        SessionGraph graph = OnnxModelSaver.SaveForSession(model);
+        return LoadFromBytes(graph.Graph, graph.WeightsFolder, "<copy>");
+    }
 }

@@ -3,6 +3,7 @@ using QuantBuild.Abstractions.Data;
 using QuantBuild.Abstractions.Ir;
 using QuantBuild.Abstractions.Tensors;
 using QuantBuild.Engine.Data;
+using QuantBuild.Engine.Sessions;
 using QuantBuild.Onnx;
 using QuantBuild.Runtime;
 
@@ -17,7 +18,7 @@ public static class KernelCheck
     private static readonly HashSet<string> FloatLinear = new(StringComparer.Ordinal) { "Conv", "MatMul", "Gemm" };
 
     /// <summary>Times <paramref name="batches"/> runs of each model on the first batch of <paramref name="data"/>.</summary>
-    public static KernelCheckResult Run(byte[] fp32, byte[] quantized, OnnxModel model, IDataSource data, int batchSize,
+    public static KernelCheckResult Run(ModelSource fp32, ModelSource quantized, OnnxModel model, IDataSource data, int batchSize,
         IReadOnlyDictionary<string, string> sessionConfig, int batches = 20, int threads = 0)
     {
         IReadOnlyDictionary<string, DenseTensor> batch = new Batcher(data, model, batchSize, batchSize).Batches().First();
@@ -61,6 +62,9 @@ public static class KernelCheck
         {
             // ORT warns on every such session that the file it writes is machine-specific; we only read it back here
             options.LogSeverityLevel = LogSeverity.Error;
+            // a large model's optimized graph cannot be one protobuf: its weights go to a side file, read back mapped
+            options.AddConfigEntry("session.optimized_model_external_initializers_file_name", Path.GetFileName(optimizedPath) + ".data");
+            options.AddConfigEntry("session.optimized_model_external_initializers_min_size_in_bytes", "1048576");
         }
 
         foreach ((string key, string value) in config)
@@ -75,11 +79,11 @@ public static class KernelCheck
     /// Median milliseconds per run of each model, the two sessions alive together and their runs alternated (the order
     /// swapped every round), so load from elsewhere on the machine slows both alike instead of whichever ran second.
     /// </summary>
-    private static (double A, double B) TimeInterleaved(byte[] a, SessionOptions aOptions, byte[] b, SessionOptions bOptions,
+    private static (double A, double B) TimeInterleaved(ModelSource a, SessionOptions aOptions, ModelSource b, SessionOptions bOptions,
         IReadOnlyDictionary<string, DenseTensor> batch, int batches)
     {
-        using var first = new InferenceSession(a, aOptions);
-        using var second = new InferenceSession(b, bOptions);
+        using InferenceSession first = a.Open(aOptions);
+        using InferenceSession second = b.Open(bOptions);
         for (int i = 0; i < 2; i++)
         {
             first.Run(batch);

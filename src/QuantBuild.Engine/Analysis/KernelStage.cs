@@ -4,6 +4,7 @@ using QuantBuild.Abstractions.Diagnostics;
 using QuantBuild.Abstractions.Ir;
 using QuantBuild.Engine.Config;
 using QuantBuild.Engine.Pipeline;
+using QuantBuild.Engine.Sessions;
 using QuantBuild.Onnx;
 using Serilog;
 
@@ -25,7 +26,7 @@ public static class KernelStage
     public const int Threads = 1;
 
     /// <summary>Runs the check and returns the result with it recorded; false when require_speedup fails the target.</summary>
-    public static (TargetResult Result, bool Ok) Check(TargetConfig target, string configPath, OnnxModel fp32, byte[] quantized, IDataSource data, int batchSize,
+    public static (TargetResult Result, bool Ok) Check(TargetConfig target, string configPath, OnnxModel fp32, ModelSource quantized, IDataSource data, int batchSize,
         TargetResult result, ILogger log)
     {
         string host = RuntimeInformation.ProcessArchitecture.ToString().ToLowerInvariant();
@@ -49,7 +50,7 @@ public static class KernelStage
         KernelCheckResult k;
         try
         {
-            k = KernelCheck.Run(OnnxModelSaver.SaveToBytes(fp32), quantized, fp32, data, batchSize, target.Device.SessionConfig, Batches, Threads);
+            k = KernelCheck.Run(ModelSource.Model(fp32), quantized, fp32, data, batchSize, target.Device.SessionConfig, Batches, Threads);
         }
         catch (Exception e) when (e is QuantBuildException or IOException or InvalidOperationException)
         {

@@ -5,6 +5,7 @@ using QuantBuild.Engine.Calibration;
 using QuantBuild.Engine.Data;
 using QuantBuild.Engine.Evaluation;
 using QuantBuild.Engine.Quantization;
+using QuantBuild.Engine.Sessions;
 using QuantBuild.Runtime;
 
 namespace QuantBuild.Engine.Pipeline;
@@ -16,28 +17,47 @@ namespace QuantBuild.Engine.Pipeline;
 public static class LayerErrorProbe
 {
     /// <summary>SQNR per layer over the first <paramref name="samples"/> samples of <paramref name="data"/>, worst first.</summary>
+    /// <param name="fp32">The model the encoder read.</param>
+    /// <param name="quantized">The encoded model.</param>
+    /// <param name="layers">The quantized layers to compare.</param>
+    /// <param name="data">The samples.</param>
+    /// <param name="samples">How many samples, at most.</param>
+    /// <param name="options">Session settings for both models.</param>
+    /// <param name="budgetBytes">Memory one batch's layer outputs may take (both models); batches are sized from the first sample's outputs.</param>
     public static IReadOnlyList<LayerError> Measure(OnnxModel fp32, OnnxModel quantized, IReadOnlyList<QuantizedLayer> layers,
-        IDataSource data, int samples, SessionOptions? options)
+        IDataSource data, int samples, SessionOptions? options, long budgetBytes = DefaultBudgetBytes)
     {
         if (layers.Count == 0)
         {
             return Array.Empty<LayerError>();
         }
 
-        byte[] fp32Bytes = Calibrator.Augment(fp32, layers.Select(l => l.Fp32Tensor).ToList());
-        byte[] quantBytes = Calibrator.Augment(quantized, layers.Select(l => l.QuantizedTensor).ToList());
-        using var fp32Session = new InferenceSession(fp32Bytes, options);
-        using var quantSession = new InferenceSession(quantBytes, options);
+        using InferenceSession fp32Session = ModelSessions.Open(fp32, options, layers.Select(l => l.Fp32Tensor).ToList());
+        using InferenceSession quantSession = ModelSessions.Open(quantized, options, layers.Select(l => l.QuantizedTensor).ToList());
         // The encoder gives a Conv/Gemm followed by Relu the Relu's grid (ORT then fuses the Relu away), so that
         // layer's quantized output is already rectified: compare it with the rectified fp32 output.
         bool[] rectified = layers.Select(l => FeedsOnlyRelu(fp32.Graph, l.Fp32Tensor)).ToArray();
         var signal = new double[layers.Count];
         var noise = new double[layers.Count];
-        var batcher = new Batcher(data, fp32, 16, samples);
-        foreach (IReadOnlyDictionary<string, DenseTensor> batch in batcher.Batches())
+        var batcher = new Batcher(data, fp32, MaxBatch, samples);
+        bool fixedBatch = Calibrator.HasFixedBatch(fp32);
+        int batchSize = fixedBatch ? batcher.BatchSize : 1;
+        List<string> fp32Names = layers.Select(l => l.Fp32Tensor).ToList();
+        List<string> quantNames = layers.Select(l => l.QuantizedTensor).ToList();
+        for (long done = 0; done < batcher.SampleCount;)
         {
-            var a = fp32Session.Run(batch, layers.Select(l => l.Fp32Tensor).ToList());
-            var b = quantSession.Run(batch, layers.Select(l => l.QuantizedTensor).ToList());
+            int rows = (int)Math.Min(batchSize, batcher.SampleCount - done);
+            IReadOnlyDictionary<string, DenseTensor> batch = data.Read(done, rows);
+            var a = fp32Session.Run(batch, fp32Names);
+            var b = quantSession.Run(batch, quantNames);
+            if (done == 0 && !fixedBatch)
+            {
+                // The first sample ran alone: its outputs (both models) size every later batch.
+                long bytes = a.Values.Sum(t => (long)t.Data.Length) + b.Values.Sum(t => (long)t.Data.Length);
+                batchSize = Calibrator.BatchFor(budgetBytes, bytes, MaxBatch);
+            }
+
+            done += rows;
             for (int i = 0; i < layers.Count; i++)
             {
                 ReadOnlySpan<float> x = a[layers[i].Fp32Tensor].AsSpan<float>();
@@ -58,6 +78,12 @@ public static class LayerErrorProbe
             .ThenBy(e => e.Node, StringComparer.Ordinal)
             .ToList();
     }
+
+    /// <summary>Samples per batch at most (the probe's old fixed batch).</summary>
+    public const int MaxBatch = 16;
+
+    /// <summary>The budget when the caller gives none.</summary>
+    public const long DefaultBudgetBytes = 512L << 20;
 
     private static bool FeedsOnlyRelu(Graph graph, string tensor)
     {
