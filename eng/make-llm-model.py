@@ -130,7 +130,7 @@ targets:
     device: cpu-x64-vnni
   w4:
     device: cpu-x64-vnni
-    weights: {{bits: 4}}
+    weights: {{bits: 4, granularity: block, block_size: 32}}
 """)
     size = os.path.getsize(model_path) + os.path.getsize(os.path.join(a.out, data_name))
     print(f"wrote {model_path} ({size} bytes with its data file)")

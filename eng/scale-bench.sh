@@ -28,13 +28,20 @@ for t in "${targets[@]}"; do
       > "bench/$t.json" 2> "bench/$t.err") || true
   wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,p,":"); s=0; for(i=1;i<=n;i++) s=s*60+p[i]; print s}' "$folder/bench/$t.time")
   rss_kb=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$folder/bench/$t.time")
-  read -r out cosine < <(/usr/bin/python3 - "$folder/bench/$t.json" "$t" <<'PY'
-import json, os, sys
-r = json.load(open(sys.argv[1]))
-t = next(x for x in r["targets"] if x["name"] == sys.argv[2])
-print(t.get("quantizedBytes") or 0, t.get("quantizedValue"))
+  read -r out cosine stage_peak < <(/usr/bin/python3 - "$folder/bench/$t.json" "$t" <<'PY'
+import json, sys
+try:
+    r = json.load(open(sys.argv[1]))
+    t = next(x for x in r["targets"] if x["name"] == sys.argv[2])
+    # The run resets the kernel's high-water mark per stage (so --json can report each stage's peak), which also
+    # resets what /usr/bin/time reads at exit: the run's peak is the largest stage peak.
+    peak = max((s.get("peakRssBytes") or 0) for s in r["stages"] + t["stages"])
+    print(t.get("quantizedBytes") or 0, t.get("quantizedValue") if t.get("status") == "passed" else t.get("status"), peak)
+except (ValueError, StopIteration):
+    print(0, "failed", 0)  # see bench/<target>.err
 PY
 )
-  awk -v t="$t" -v m="$model_bytes" -v w="$wall" -v r="$rss_kb" -v o="$out" -v c="$cosine" -v l="$load" 'BEGIN {
+  awk -v t="$t" -v m="$model_bytes" -v w="$wall" -v r="$rss_kb" -v p="$stage_peak" -v o="$out" -v c="$cosine" -v l="$load" 'BEGIN {
+    if (p / 1024 > r) r = p / 1024
     printf "| %s | %.2f | %.0f | %.2f | %.2f | %.0f | %.3f | %s | %s |\n", t, m/2^30, w, r*1024/2^30, r*1024/m, o/2^20, o/m, c, l }'
 done

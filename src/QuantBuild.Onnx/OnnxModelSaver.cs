@@ -88,26 +88,33 @@ public static class OnnxModelSaver
     /// Serializes <paramref name="model"/> for an ONNX Runtime session without copying its file-backed weights: every
     /// tensor whose bytes are still a slice of an external data file (as loaded, or as <see cref="Externalize"/> left
     /// it) is written as a reference to that file. Tensors a pass or the encoder replaced are written inline. Only
-    /// one folder can be referenced (ORT reads external data from one folder per session); tensors mapped from
-    /// another folder are written inline.
+    /// one folder can be referenced (ORT reads external data from one folder per session): the one holding the most
+    /// mapped bytes; tensors mapped from another folder are written inline.
     /// </summary>
     /// <exception cref="Abstractions.Diagnostics.QuantBuildException">QB1108 when what must stay inline exceeds protobuf's limit.</exception>
     public static SessionGraph SaveForSession(OnnxModel model)
     {
         ArgumentNullException.ThrowIfNull(model);
         ModelProto proto = IrToProto.Model(model);
-        string? folder = null;
-        long referenced = 0;
+        var mapped = new List<(TensorProto Proto, MappedSegment Segment, int Start, int Length)>();
+        var perFolder = new Dictionary<string, long>(StringComparer.Ordinal);
         foreach (TensorProto t in TensorProtoWalker.All(proto))
         {
-            if (!t.HasRawData || !MemoryMarshal.TryGetMemoryManager(t.RawData.Memory, out MappedSegment? segment, out int start, out int length))
+            if (t.HasRawData && MemoryMarshal.TryGetMemoryManager(t.RawData.Memory, out MappedSegment? segment, out int start, out int length))
             {
-                continue;
+                mapped.Add((t, segment, start, length));
+                string dataFolder = Path.GetDirectoryName(segment.File.Path)!;
+                perFolder[dataFolder] = perFolder.GetValueOrDefault(dataFolder) + length;
             }
+        }
 
-            string dataFolder = Path.GetDirectoryName(segment.File.Path)!;
-            folder ??= dataFolder;
-            if (!string.Equals(folder, dataFolder, StringComparison.Ordinal))
+        // The folder holding the most mapped bytes is referenced (an input's external data, typically, rather than the
+        // few small tensors a run moved to its workspace); ties go to the first in ordinal order, for stable output.
+        string? folder = perFolder.OrderByDescending(f => f.Value).ThenBy(f => f.Key, StringComparer.Ordinal).Select(f => f.Key).FirstOrDefault();
+        long referenced = 0;
+        foreach ((TensorProto t, MappedSegment segment, int start, int length) in mapped)
+        {
+            if (!string.Equals(Path.GetDirectoryName(segment.File.Path), folder, StringComparison.Ordinal))
             {
                 continue;
             }

@@ -155,10 +155,14 @@ public sealed class QuantizePipeline
         long fp32Bytes;
         try
         {
-            // External data stays in its files (mapped); inline weights are moved once into the workspace, so every
-            // session references one file instead of carrying its own copy, and the file's buffer is freed.
+            // External data stays in its files (mapped); a model with none has its weights moved once into the
+            // workspace, so every session references one file instead of carrying its own copy, and the file's
+            // buffer is freed. (Sessions reference one folder: the input's, when it has external data.)
             model = OnnxModelLoader.Load(_config.ModelPath);
-            OnnxModelSaver.Externalize(model, workspace.PathFor("fp32.weights"), InlineWeightThreshold);
+            if (!InputHashes.ExternalDataLocations(model.Graph).Any())
+            {
+                OnnxModelSaver.Externalize(model, workspace.PathFor("fp32.weights"), InlineWeightThreshold);
+            }
             modelSha = modelSha256 ?? InputHashes.HashFile(_config.ModelPath);
             fp32Bytes = ModelBytesOnDisk(model);
         }
@@ -260,6 +264,8 @@ public sealed class QuantizePipeline
         var clock = Stopwatch.StartNew();
         void Stage(string name)
         {
+            // Weights a stage read stay in the OS cache, not in this process, while the next stage's sessions run.
+            MappedWeights.ReleaseResidentPages();
             stages.Add(new StageTiming(name, clock.Elapsed.TotalSeconds, PeakMemory.TakePeak()));
             clock.Restart();
         }
@@ -300,6 +306,8 @@ public sealed class QuantizePipeline
             string modelPath = OutputPathFor(target, run);
             string candidate = run.Workspace.PathFor(target.Name, Path.GetFileName(modelPath));
             OnnxModelSaver.Save(encoded.Model, candidate);
+            // The encoder's new weights move to a mapped file too: the probes' sessions reference it, nothing holds them twice.
+            OnnxModelSaver.Externalize(encoded.Model, run.Workspace.PathFor(target.Name, "encoded.weights"), InlineWeightThreshold);
             Stage("encode");
             var floatNodes = encoded.UnquantizedNodes.Select(n => new FloatNode(n.NodeName, n.OpType, n.Reason)).ToList();
             partial = partial with { QuantizedBytes = FileBytes(candidate), FloatNodes = floatNodes, QuantizedNodeCount = encoded.QuantizedLayers.Count };
@@ -312,6 +320,7 @@ public sealed class QuantizePipeline
                 (encoded, partial, verdict) = FallbackStage.Run(target, _config.ConfigPath, model, ranges, encodeOptions, encoded, partial, verdict!,
                     m => Score(target, run, ModelSource.Model(m), m, recipe), _log);
                 OnnxModelSaver.Save(encoded.Model, candidate);
+                OnnxModelSaver.Externalize(encoded.Model, run.Workspace.PathFor(target.Name, "fallback.weights"), InlineWeightThreshold);
                 partial = partial with { QuantizedBytes = FileBytes(candidate) };
                 Stage("fallback");
             }

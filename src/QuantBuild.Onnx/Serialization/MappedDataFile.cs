@@ -1,4 +1,5 @@
 using System.IO.MemoryMappedFiles;
+using System.Runtime.InteropServices;
 
 namespace QuantBuild.Onnx.Serialization;
 
@@ -10,6 +11,10 @@ namespace QuantBuild.Onnx.Serialization;
 /// </summary>
 internal sealed unsafe class MappedDataFile
 {
+    private const int MadvDontNeed = 4;
+
+    private static readonly List<WeakReference<MappedDataFile>> Live = [];
+
     private readonly MemoryMappedViewAccessor? _view;
     private readonly byte* _pointer;
 
@@ -45,7 +50,47 @@ internal sealed unsafe class MappedDataFile
         byte* pointer = null;
         view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
         pointer += view.PointerOffset;
-        return new MappedDataFile(path, length, view, pointer);
+        var mapped = new MappedDataFile(path, length, view, pointer);
+        lock (Live)
+        {
+            Live.RemoveAll(w => !w.TryGetTarget(out _));
+            Live.Add(new WeakReference<MappedDataFile>(mapped));
+        }
+
+        return mapped;
+    }
+
+    /// <summary>
+    /// Drops this process's resident copies of every mapped page (MADV_DONTNEED; Linux only). The pages stay in the
+    /// OS cache and the next read maps them back, so nothing changes but the resident size: a stage that read every
+    /// weight once (the encoder) then leaves no second copy beside ONNX Runtime's sessions. Pages written through a
+    /// tensor by mistake (copy-on-write) would be lost, which is why nothing may write through a tensor's bytes.
+    /// </summary>
+    /// <returns>The bytes of mapping advised.</returns>
+    public static long ReleaseResidentPages()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return 0;
+        }
+
+        long released = 0;
+        lock (Live)
+        {
+            foreach (WeakReference<MappedDataFile> w in Live)
+            {
+                if (w.TryGetTarget(out MappedDataFile? file) && file._view is not null && file._pointer is not null)
+                {
+                    // The view starts on a page boundary (offset 0), as madvise requires.
+                    if (Madvise((nint)(file._pointer - file._view.PointerOffset), (nuint)(file.Length + file._view.PointerOffset), MadvDontNeed) == 0)
+                    {
+                        released += file.Length;
+                    }
+                }
+            }
+        }
+
+        return released;
     }
 
     /// <summary>The bytes at [offset, offset + length), shared with the mapping.</summary>
@@ -53,6 +98,9 @@ internal sealed unsafe class MappedDataFile
         length == 0 ? ReadOnlyMemory<byte>.Empty : new MappedSegment(this, offset, length).Memory;
 
     internal byte* Pointer(long offset) => _pointer + offset;
+
+    [DllImport("libc", EntryPoint = "madvise", SetLastError = true)]
+    private static extern int Madvise(nint address, nuint length, int advice);
 
     ~MappedDataFile()
     {
