@@ -46,7 +46,7 @@ public static class Evaluator
         IMetricAccumulator score = metric.Start();
         IMetricAccumulator agreement = new AgreementMetric().Start();
         IMetricAccumulator sqnr = new SqnrMetric().Start();
-        var kept = keepOutputs ? new List<DenseTensor>() : null;
+        var kept = keepOutputs ? new ReferenceOutputs() : null;
         var outputs = new[] { outputName };
         long done = 0;
         int index = 0;
