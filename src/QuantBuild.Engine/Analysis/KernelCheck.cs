@@ -18,14 +18,28 @@ public static class KernelCheck
     private static readonly HashSet<string> FloatLinear = new(StringComparer.Ordinal) { "Conv", "MatMul", "Gemm" };
 
     /// <summary>Times <paramref name="batches"/> runs of each model on the first batch of <paramref name="data"/>.</summary>
+    /// <param name="fp32">The fp32 model.</param>
+    /// <param name="quantized">The quantized model.</param>
+    /// <param name="model">The fp32 IR, for its inputs.</param>
+    /// <param name="data">The samples; the first batch is timed.</param>
+    /// <param name="batchSize">Samples per run.</param>
+    /// <param name="sessionConfig">The device's session settings.</param>
+    /// <param name="batches">Timed runs per model.</param>
+    /// <param name="threads">ONNX Runtime threads.</param>
+    /// <param name="interleave">Both sessions alive with their runs alternated (fairest under load); false times one
+    /// model, closes it, then the other, so only one model's weights are ever loaded (large models).</param>
     public static KernelCheckResult Run(ModelSource fp32, ModelSource quantized, OnnxModel model, IDataSource data, int batchSize,
-        IReadOnlyDictionary<string, string> sessionConfig, int batches = 20, int threads = 0)
+        IReadOnlyDictionary<string, string> sessionConfig, int batches = 20, int threads = 0, bool interleave = true)
     {
         IReadOnlyDictionary<string, DenseTensor> batch = new Batcher(data, model, batchSize, batchSize).Batches().First();
         string optimized = Path.Combine(Path.GetTempPath(), $"quantbuild-kernels-{Guid.NewGuid():N}.onnx");
         try
         {
-            (double fp32Ms, double quantMs) = TimeInterleaved(fp32, Options(sessionConfig, threads, null), quantized, Options(sessionConfig, threads, optimized), batch, batches);
+            SessionOptions fp32Options = Options(sessionConfig, threads, null);
+            SessionOptions quantOptions = Options(sessionConfig, threads, optimized);
+            (double fp32Ms, double quantMs) = interleave
+                ? TimeInterleaved(fp32, fp32Options, quantized, quantOptions, batch, batches)
+                : (TimeAlone(fp32, fp32Options, batch, batches), TimeAlone(quantized, quantOptions, batch, batches));
             OnnxModel graph = OnnxModelLoader.Load(optimized);
             return new KernelCheckResult(batches, (int)batch.Values.First().Shape[0], threads, fp32Ms, quantMs, Unfused(graph.Graph),
                 graph.Graph.Nodes.GroupBy(n => n.OpType).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count()));
@@ -109,6 +123,22 @@ public static class KernelCheck
         Array.Sort(timesA);
         Array.Sort(timesB);
         return (timesA[timesA.Length / 2], timesB[timesB.Length / 2]);
+    }
+
+    /// <summary>Median milliseconds per run of one model, its session the only one open.</summary>
+    private static double TimeAlone(ModelSource source, SessionOptions options, IReadOnlyDictionary<string, DenseTensor> batch, int batches)
+    {
+        using InferenceSession session = source.Open(options);
+        session.Run(batch);
+        session.Run(batch);
+        var times = new double[Math.Max(1, batches)];
+        for (int i = 0; i < times.Length; i++)
+        {
+            times[i] = Timed(session, batch);
+        }
+
+        Array.Sort(times);
+        return times[times.Length / 2];
     }
 
     private static double Timed(InferenceSession session, IReadOnlyDictionary<string, DenseTensor> batch)

@@ -26,8 +26,18 @@ public static class KernelStage
     public const int Threads = 1;
 
     /// <summary>Runs the check and returns the result with it recorded; false when require_speedup fails the target.</summary>
+    /// <param name="target">The target.</param>
+    /// <param name="configPath">The yaml, for error locations.</param>
+    /// <param name="fp32">The fp32 model.</param>
+    /// <param name="quantized">The written model.</param>
+    /// <param name="data">Samples; the first batch is timed.</param>
+    /// <param name="batchSize">Samples per run.</param>
+    /// <param name="result">The target's result so far.</param>
+    /// <param name="log">The run's log.</param>
+    /// <param name="budgetBytes">The run's memory budget: when two copies of the fp32 weights do not fit in it, the models are
+    /// timed one after the other instead of side by side.</param>
     public static (TargetResult Result, bool Ok) Check(TargetConfig target, string configPath, OnnxModel fp32, ModelSource quantized, IDataSource data, int batchSize,
-        TargetResult result, ILogger log)
+        TargetResult result, ILogger log, long budgetBytes = long.MaxValue)
     {
         string host = RuntimeInformation.ProcessArchitecture.ToString().ToLowerInvariant();
         if (target.Device.RuntimeIdentifiers.Count > 0 && !target.Device.RuntimeIdentifiers.Any(r => r.EndsWith("-" + host, StringComparison.Ordinal)))
@@ -50,7 +60,8 @@ public static class KernelStage
         KernelCheckResult k;
         try
         {
-            k = KernelCheck.Run(ModelSource.Model(fp32), quantized, fp32, data, batchSize, target.Device.SessionConfig, Batches, Threads);
+            bool interleave = 2 * OnnxModelSaver.SerializedSize(fp32) <= budgetBytes;
+            k = KernelCheck.Run(ModelSource.Model(fp32), quantized, fp32, data, batchSize, target.Device.SessionConfig, Batches, Threads, interleave);
         }
         catch (Exception e) when (e is QuantBuildException or IOException or InvalidOperationException)
         {

@@ -333,7 +333,7 @@ public sealed class QuantizePipeline
             if (verdict?.Passed ?? true)
             {
                 (partial, fast) = KernelStage.Check(target, _config.ConfigPath, run.Model, ModelSource.File(candidate), run.Evaluation ?? run.Calibration,
-                    _config.Evaluation?.BatchSize ?? _config.Calibration.BatchSize, partial, _log);
+                    _config.Evaluation?.BatchSize ?? _config.Calibration.BatchSize, partial, _log, run.Budget.Bytes);
                 Stage("kernels");
             }
 
