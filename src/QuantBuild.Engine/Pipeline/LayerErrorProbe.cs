@@ -70,6 +70,7 @@ public static class LayerErrorProbe
             }
         }
 
+        OrtMemory.ReleaseFreed();
         using (InferenceSession quantSession = ModelSessions.Open(quantized, options, quantNames))
         {
             for (int batch = 0; batch < batches.Count; batch++)

@@ -264,8 +264,7 @@ public sealed class QuantizePipeline
         var clock = Stopwatch.StartNew();
         void Stage(string name)
         {
-            // Weights a stage read stay in the OS cache, not in this process, while the next stage's sessions run.
-            MappedWeights.ReleaseResidentPages();
+            ReleaseStageMemory();
             stages.Add(new StageTiming(name, clock.Elapsed.TotalSeconds, PeakMemory.TakePeak()));
             clock.Restart();
         }
@@ -357,6 +356,18 @@ public sealed class QuantizePipeline
             _log.Error("{Target}: {Error}", target.Name, e.ToDiagnosticString());
             return partial with { Status = TargetStatus.Error, ErrorCode = e.Code, Error = e.ToDiagnosticString(), Stages = stages };
         }
+    }
+
+    /// <summary>
+    /// What a finished stage leaves behind goes back to the OS before the next one: weights it read stay in the OS
+    /// cache rather than in this process, the managed arrays it dropped (an encoded model's weights) are decommitted,
+    /// and memory ONNX Runtime freed leaves the C allocator's free lists.
+    /// </summary>
+    private static void ReleaseStageMemory()
+    {
+        MappedWeights.ReleaseResidentPages();
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        OrtMemory.ReleaseFreed();
     }
 
     /// <summary>

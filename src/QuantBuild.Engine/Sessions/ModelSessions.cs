@@ -30,9 +30,6 @@ public static class ModelSessions
         return new InferenceSession(graph.Graph, effective);
     }
 
-    /// <summary>A session on the model file at <paramref name="path"/>, with its external data read by ORT from beside it.</summary>
-    public static InferenceSession OpenFile(string path, SessionOptions? options = null) => new(path, options);
-
     private static SessionGraph Serialize(OnnxModel model, IReadOnlyList<string> extraOutputs)
     {
         var existing = new HashSet<string>(model.Graph.Outputs.Select(o => o.Name), StringComparer.Ordinal);
