@@ -61,7 +61,9 @@ public static class KernelStage
         try
         {
             bool interleave = 2 * OnnxModelSaver.SerializedSize(fp32) <= budgetBytes;
-            k = KernelCheck.Run(ModelSource.Model(fp32), quantized, fp32, data, batchSize, target.Device.SessionConfig, Batches, Threads, interleave);
+            // Tight on memory, a weight-only model (no integer layers, so nothing to find unfused) skips ORT's optimized graph.
+            k = KernelCheck.Run(ModelSource.Model(fp32), quantized, fp32, data, batchSize, target.Device.SessionConfig, Batches, Threads, interleave,
+                readOptimizedGraph: interleave || result.QuantizedNodeCount > 0);
         }
         catch (Exception e) when (e is QuantBuildException or IOException or InvalidOperationException)
         {
