@@ -29,8 +29,8 @@ public static class KernelCheck
     /// <param name="interleave">Both sessions alive with their runs alternated (fairest under load); false times one
     /// model, closes it, then the other, so only one model's weights are ever loaded (large models).</param>
     /// <param name="readOptimizedGraph">Have ORT write its optimized quantized graph and list what it did not fuse. False
-    /// leaves the lists empty: ORT serializes that graph in memory, weights and all, which for a weight-only model
-    /// whose weights it folds back to float costs another copy of the fp32 weights.</param>
+    /// leaves the lists empty: ORT serializes that graph in memory, weights and all, which for a 4-bit model whose
+    /// weights it folds back to float costs another copy of the fp32 weights.</param>
     public static KernelCheckResult Run(ModelSource fp32, ModelSource quantized, OnnxModel model, IDataSource data, int batchSize,
         IReadOnlyDictionary<string, string> sessionConfig, int batches = 20, int threads = 0, bool interleave = true, bool readOptimizedGraph = true)
     {
