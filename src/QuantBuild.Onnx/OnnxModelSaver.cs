@@ -203,7 +203,20 @@ public static class OnnxModelSaver
     public static long SerializedSize(OnnxModel model)
     {
         ArgumentNullException.ThrowIfNull(model);
-        return IrToProto.Model(model).CalculateSize();
+        // Protobuf's CalculateSize is an int: over 2 GB it overflows. Tensor bytes are summed as longs (with the few
+        // bytes of tag and length each costs) and only the structure is measured by protobuf.
+        ModelProto proto = IrToProto.Model(model);
+        long raw = 0;
+        foreach (TensorProto t in TensorProtoWalker.All(proto))
+        {
+            if (t.HasRawData)
+            {
+                raw += t.RawData.Length + 1 + CodedOutputStream.ComputeLengthSize(t.RawData.Length);
+                t.ClearRawData();
+            }
+        }
+
+        return raw + proto.CalculateSize();
     }
 
     private static long InlineBytes(IEnumerable<TensorProto> tensors)

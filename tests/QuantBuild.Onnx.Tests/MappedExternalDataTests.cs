@@ -120,4 +120,11 @@ public sealed class MappedExternalDataTests : IDisposable
         Assert.Empty(IrComparer.Differences(model, loaded, "TensorValue.ExternalData"));
         Assert.False(MemoryMarshal.TryGetArray(OnnxModelLoader.Copy(loaded).Graph.Initializers[1].Data, out _));
     }
+
+    [Fact]
+    public void The_serialized_size_is_the_length_of_the_bytes_a_save_writes()
+    {
+        OnnxModel model = ModelBuilder.WithWeights(3, 3000, 30000);
+        Assert.Equal(OnnxModelSaver.SaveToBytes(model).LongLength, OnnxModelSaver.SerializedSize(model));
+    }
 }
