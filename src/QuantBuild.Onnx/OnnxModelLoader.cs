@@ -42,6 +42,14 @@ public static class OnnxModelLoader
     {
         ArgumentNullException.ThrowIfNull(model);
         SessionGraph graph = OnnxModelSaver.SaveForSession(model);
-        return LoadFromBytes(graph.Graph, graph.WeightsFolder, "<copy>");
+        OnnxModel copy = LoadFromBytes(graph.Graph, graph.WeightsFolder, "<copy>");
+        // The copy read its shared weights as external data; it is the same model, so it says where they came from
+        // exactly as the original does (a tensor the run moved to its scratch file was not external in the input).
+        foreach ((TensorValue original, TensorValue copied) in IrTensorWalker.All(model).Zip(IrTensorWalker.All(copy)))
+        {
+            copied.ExternalData = original.ExternalData;
+        }
+
+        return copy;
     }
 }

@@ -198,7 +198,8 @@ public static class OnnxModelSaver
 
     /// <summary>
     /// The bytes <see cref="Save"/> would write for <paramref name="model"/> with everything inline (the .onnx plus its
-    /// side file, less alignment padding, when external data is used), computed without serializing anything.
+    /// side file, less alignment padding, when external data is used) to within a few bytes of length prefixes, computed
+    /// without serializing anything.
     /// </summary>
     public static long SerializedSize(OnnxModel model)
     {
