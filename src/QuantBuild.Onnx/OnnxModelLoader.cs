@@ -43,4 +43,23 @@ public static class OnnxModelLoader
             throw ModelFileErrors.NotOnnx(displayPath, "its fields are inconsistent: " + e.Message, e);
         }
     }
+
+    /// <summary>
+    /// A deep copy of <paramref name="model"/> that a pass may change freely. File-backed weights are shared with
+    /// the original (both map the same file), so copying a multi-gigabyte model costs its graph, not its weights.
+    /// </summary>
+    public static OnnxModel Copy(OnnxModel model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        SessionGraph graph = OnnxModelSaver.SaveForSession(model);
+        OnnxModel copy = LoadFromBytes(graph.Graph, graph.WeightsFolder, "<copy>");
+        // The copy read its shared weights as external data; it is the same model, so it says where they came from
+        // exactly as the original does (a tensor the run moved to its scratch file was not external in the input).
+        foreach ((TensorValue original, TensorValue copied) in IrTensorWalker.All(model).Zip(IrTensorWalker.All(copy)))
+        {
+            copied.ExternalData = original.ExternalData;
+        }
+
+        return copy;
+    }
 }

@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
 using Google.Protobuf;
 using QuantBuild.Abstractions.Ir;
 using QuantBuild.Onnx.Conversion;
@@ -80,6 +82,142 @@ public static class OnnxModelSaver
         }
 
         return proto.ToByteArray();
+    }
+
+    /// <summary>
+    /// Serializes <paramref name="model"/> for an ONNX Runtime session without copying its file-backed weights: every
+    /// tensor whose bytes are still a slice of an external data file (as loaded, or as <see cref="Externalize"/> left
+    /// it) is written as a reference to that file. Tensors a pass or the encoder replaced are written inline. Only
+    /// one folder can be referenced (ORT reads external data from one folder per session): the one holding the most
+    /// mapped bytes; tensors mapped from another folder are written inline.
+    /// </summary>
+    /// <exception cref="Abstractions.Diagnostics.QuantBuildException">QB1108 when what must stay inline exceeds protobuf's limit.</exception>
+    public static SessionGraph SaveForSession(OnnxModel model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ModelProto proto = IrToProto.Model(model);
+        var mapped = new List<(TensorProto Proto, MappedSegment Segment, int Start, int Length)>();
+        var perFolder = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (TensorProto t in TensorProtoWalker.All(proto))
+        {
+            if (t.HasRawData && MemoryMarshal.TryGetMemoryManager(t.RawData.Memory, out MappedSegment? segment, out int start, out int length))
+            {
+                mapped.Add((t, segment, start, length));
+                string dataFolder = Path.GetDirectoryName(segment.File.Path)!;
+                perFolder[dataFolder] = perFolder.GetValueOrDefault(dataFolder) + length;
+            }
+        }
+
+        // The folder holding the most mapped bytes is referenced (an input's external data, typically, rather than the
+        // few small tensors a run moved to its workspace); ties go to the first in ordinal order, for stable output.
+        string? folder = perFolder.OrderByDescending(f => f.Value).ThenBy(f => f.Key, StringComparer.Ordinal).Select(f => f.Key).FirstOrDefault();
+        long referenced = 0;
+        foreach ((TensorProto t, MappedSegment segment, int start, int length) in mapped)
+        {
+            if (!string.Equals(Path.GetDirectoryName(segment.File.Path), folder, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            t.ClearRawData();
+            t.DataLocation = TensorProto.Types.DataLocation.External;
+            t.ExternalData.Add(new StringStringEntryProto { Key = "location", Value = Path.GetFileName(segment.File.Path) });
+            t.ExternalData.Add(new StringStringEntryProto { Key = "offset", Value = (segment.Offset + start).ToString(CultureInfo.InvariantCulture) });
+            t.ExternalData.Add(new StringStringEntryProto { Key = "length", Value = length.ToString(CultureInfo.InvariantCulture) });
+            referenced += length;
+        }
+
+        long inline = InlineBytes(TensorProtoWalker.All(proto));
+        if (inline > OnnxSaveOptions.DefaultProtobufSizeLimit)
+        {
+            throw ModelFileErrors.TooLarge("<session graph>", inline);
+        }
+
+        return new SessionGraph(proto.ToByteArray(), folder, referenced);
+    }
+
+    /// <summary>
+    /// Moves the bytes of every tensor of at least <paramref name="threshold"/> bytes that is held in memory into
+    /// <paramref name="dataPath"/>, streamed tensor by tensor, and points the tensors at a mapping of that file instead.
+    /// Smaller tensors that still slice a larger buffer (the loaded file's) get their own copy, so that buffer can be
+    /// collected. The model's content does not change; saving it still writes every byte where
+    /// <see cref="OnnxSaveOptions"/> says. Sessions then reference the file (<see cref="SaveForSession"/>) instead of
+    /// carrying the weights.
+    /// </summary>
+    /// <returns>The bytes moved.</returns>
+    public static long Externalize(OnnxModel model, string dataPath, long threshold = 1024)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentException.ThrowIfNullOrEmpty(dataPath);
+        List<TensorValue> tensors = IrTensorWalker.All(model);
+        var moved = new List<(TensorValue Tensor, long Offset)>();
+        long position = 0;
+        try
+        {
+            using (var file = new FileStream(dataPath, FileMode.CreateNew, FileAccess.Write, FileShare.Read, 1 << 20))
+            {
+                byte[] padding = new byte[4096];
+                foreach (TensorValue t in tensors)
+                {
+                    if (t.Data.Length < threshold || MemoryMarshal.TryGetMemoryManager(t.Data, out MappedSegment? _))
+                    {
+                        continue;
+                    }
+
+                    long aligned = (position + 4095) / 4096 * 4096;
+                    file.Write(padding, 0, (int)(aligned - position));
+                    file.Write(t.Data.Span);
+                    moved.Add((t, aligned));
+                    position = aligned + t.Data.Length;
+                }
+
+                file.Flush();
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw ModelFileErrors.WriteFailed(dataPath, e);
+        }
+
+        MappedDataFile mapped = MappedDataFile.Open(Path.GetFullPath(dataPath));
+        foreach ((TensorValue t, long offset) in moved)
+        {
+            t.Data = mapped.Slice(offset, t.Data.Length);
+        }
+
+        foreach (TensorValue t in tensors)
+        {
+            if (MemoryMarshal.TryGetArray(t.Data, out ArraySegment<byte> slice) && slice.Array!.Length != slice.Count)
+            {
+                t.Data = slice.ToArray();
+            }
+        }
+
+        return position;
+    }
+
+    /// <summary>
+    /// The bytes <see cref="Save"/> would write for <paramref name="model"/> with everything inline (the .onnx plus its
+    /// side file, less alignment padding, when external data is used) to within a few bytes of length prefixes, computed
+    /// without serializing anything.
+    /// </summary>
+    public static long SerializedSize(OnnxModel model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        // Protobuf's CalculateSize is an int: over 2 GB it overflows. Tensor bytes are summed as longs (with the few
+        // bytes of tag and length each costs) and only the structure is measured by protobuf.
+        ModelProto proto = IrToProto.Model(model);
+        long raw = 0;
+        foreach (TensorProto t in TensorProtoWalker.All(proto))
+        {
+            if (t.HasRawData)
+            {
+                raw += t.RawData.Length + 1 + CodedOutputStream.ComputeLengthSize(t.RawData.Length);
+                t.ClearRawData();
+            }
+        }
+
+        return raw + proto.CalculateSize();
     }
 
     private static long InlineBytes(IEnumerable<TensorProto> tensors)

@@ -43,4 +43,24 @@ public sealed class SessionOptions
         ArgumentNullException.ThrowIfNull(value);
         _configEntries[key] = value;
     }
+
+    /// <summary>A copy that can be changed without changing this one (for example to add a per-session config entry).</summary>
+    public SessionOptions Clone()
+    {
+        var copy = new SessionOptions
+        {
+            IntraOpNumThreads = IntraOpNumThreads,
+            InterOpNumThreads = InterOpNumThreads,
+            GraphOptimizationLevel = GraphOptimizationLevel,
+            OptimizedModelFilePath = OptimizedModelFilePath,
+            LogSeverityLevel = LogSeverityLevel,
+            ExecutionMode = ExecutionMode,
+        };
+        foreach ((string key, string value) in _configEntries)
+        {
+            copy._configEntries[key] = value;
+        }
+
+        return copy;
+    }
 }

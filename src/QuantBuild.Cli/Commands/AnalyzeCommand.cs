@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using QuantBuild.Engine.Analysis;
 using QuantBuild.Engine.Config;
+using QuantBuild.Engine.Sessions;
 using Spectre.Console;
 
 namespace QuantBuild.Cli.Commands;
@@ -24,12 +25,14 @@ public static class AnalyzeCommand
         var noLadder = new Option<bool>("--no-ladder") { Description = "Skip the precision-ladder study." };
         var noKernels = new Option<bool>("--no-kernel-check") { Description = "Skip timing the quantized model against fp32." };
         var json = new Option<bool>("--json") { Description = "Print one JSON document on stdout (logs go to stderr)." };
+        var memoryBudget = CommonOptions.MemoryBudget();
         var command = new Command("analyze", "Per layer: weight and activation outliers, and the accuracy cost of quantizing it alone or of all but it; the precision ladder; the kernel check.")
         {
-            config, targets, output, samples, noLadder, noKernels, json,
+            config, targets, output, samples, noLadder, noKernels, json, memoryBudget,
         };
         command.SetAction(parse =>
         {
+            MemoryBudget? budget = CommonOptions.ParseBudget(parse.GetValue(memoryBudget));
             QuantizeConfig loaded = CommonOptions.LoadConfig(parse.GetValue(config)!);
             bool asJson = parse.GetValue(json);
             using Serilog.Core.Logger log = CommonOptions.Logger(context);
@@ -41,6 +44,7 @@ public static class AnalyzeCommand
                 Samples = Math.Max(1, parse.GetValue(samples)),
                 Ladder = !parse.GetValue(noLadder),
                 KernelCheck = !parse.GetValue(noKernels),
+                MemoryBudget = budget,
             };
             AnalysisResult result = context.ShowsProgressBars && !asJson
                 ? SpectreProgress.Run(context.Console, progress => analyzer.Run(options with { Progress = progress }))

@@ -21,6 +21,15 @@ public static class CommonOptions
         AllowMultipleArgumentsPerToken = false,
     };
 
+    /// <summary><c>--memory-budget</c>: how much memory the run may use (2GB, 512MB); default half the machine's.</summary>
+    public static Option<string?> MemoryBudget() => new("--memory-budget")
+    {
+        Description = "Memory the run may use, e.g. 2GB or 512MB (default: half of the machine's available memory). Batch sizes the yaml does not fix are derived from it.",
+    };
+
+    /// <summary>The parsed budget, or null for the default; QB1030 (before any model work) when it is not a sensible size.</summary>
+    public static Engine.Sessions.MemoryBudget? ParseBudget(string? text) => text is null ? null : Engine.Sessions.MemoryBudget.Parse(text);
+
     /// <summary>Loads and validates the config. Pass names are checked against the plugins that are available.</summary>
     public static QuantizeConfig LoadConfig(string path)
     {

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using QuantBuild.Engine.Config;
 using QuantBuild.Engine.Pipeline;
+using QuantBuild.Engine.Sessions;
 
 namespace QuantBuild.Cli.Commands;
 
@@ -14,12 +15,14 @@ public static class EvalCommand
         var targets = CommonOptions.Targets();
         var output = new Option<string?>("--output", "-o") { Description = "Read outputs from here instead of the yaml's output folder." };
         var json = new Option<bool>("--json") { Description = "Print one JSON summary on stdout." };
+        var memoryBudget = CommonOptions.MemoryBudget();
         var command = new Command("eval", "Evaluate the quantized models already written (no re-quantization) and apply the gate.")
         {
-            config, targets, output, json,
+            config, targets, output, json, memoryBudget,
         };
         command.SetAction(parse =>
         {
+            MemoryBudget? budget = CommonOptions.ParseBudget(parse.GetValue(memoryBudget));
             QuantizeConfig loaded = CommonOptions.LoadConfig(parse.GetValue(config)!);
             using Serilog.Core.Logger log = CommonOptions.Logger(context);
             RunResult result = new QuantizePipeline(loaded, log).EvaluateExisting(new PipelineOptions
@@ -28,6 +31,7 @@ public static class EvalCommand
                 OutputDirectory = parse.GetValue(output),
                 Progress = new ConsoleProgress(context.ProgressWriter),
                 WriteReports = false,
+                MemoryBudget = budget,
             });
             if (parse.GetValue(json))
             {

@@ -4,6 +4,7 @@ using QuantBuild.Engine.Config;
 using QuantBuild.Engine.Evaluation;
 using QuantBuild.Engine.Pipeline;
 using QuantBuild.Engine.Plugins;
+using QuantBuild.Engine.Sessions;
 using Serilog;
 using Spectre.Console;
 
@@ -21,12 +22,14 @@ public static class RunCommand
         var json = new Option<bool>("--json") { Description = "Print one JSON summary on stdout (logs go to stderr)." };
         var noCache = new Option<bool>("--no-cache") { Description = "Quantize every target even when the result cache holds it (the result is still stored)." };
         var cacheDir = new Option<string?>("--cache") { Description = "The result cache folder (default $QUANTBUILD_CACHE or ~/.cache/quantbuild/results)." };
+        var memoryBudget = CommonOptions.MemoryBudget();
         var command = new Command("run", "Quantize the model for each target, evaluate it against fp32, gate it, and write model, manifest and report.")
         {
-            config, targets, output, json, noCache, cacheDir,
+            config, targets, output, json, noCache, cacheDir, memoryBudget,
         };
         command.SetAction(parse =>
         {
+            MemoryBudget? budget = CommonOptions.ParseBudget(parse.GetValue(memoryBudget));
             QuantizeConfig loaded = CommonOptions.LoadConfig(parse.GetValue(config)!, out PluginHost? plugins);
             using PluginHost? ownedPlugins = plugins;
             bool asJson = parse.GetValue(json);
@@ -38,6 +41,7 @@ public static class RunCommand
                 OutputDirectory = parse.GetValue(output),
                 Cache = new ResultCache(parse.GetValue(cacheDir) ?? ResultCache.DefaultRoot()),
                 ReadCache = !parse.GetValue(noCache),
+                MemoryBudget = budget,
             };
             RunResult result = context.ShowsProgressBars && !asJson
                 ? SpectreProgress.Run(context.Console, progress => pipeline.Run(options with { Progress = progress }))

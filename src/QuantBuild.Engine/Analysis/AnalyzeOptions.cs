@@ -1,4 +1,5 @@
 using QuantBuild.Abstractions.Diagnostics;
+using QuantBuild.Engine.Sessions;
 
 namespace QuantBuild.Engine.Analysis;
 
@@ -25,6 +26,9 @@ public sealed record AnalyzeOptions
 
     /// <summary>Write quantbuild-analysis.md and .html.</summary>
     public bool WriteReport { get; init; } = true;
+
+    /// <summary>Memory the analysis may use; the calibration batch size (unless the yaml sets one) is derived from it. Null: <see cref="MemoryBudget.Default"/>.</summary>
+    public MemoryBudget? MemoryBudget { get; init; }
 
     /// <summary>Progress per trial.</summary>
     public IProgress<StageProgress>? Progress { get; init; }

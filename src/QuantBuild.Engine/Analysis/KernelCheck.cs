@@ -4,6 +4,7 @@ using QuantBuild.Abstractions.Ir;
 using QuantBuild.Abstractions.Tensors;
 using QuantBuild.Engine.Data;
 using QuantBuild.Engine.Quantization.Operators;
+using QuantBuild.Engine.Sessions;
 using QuantBuild.Onnx;
 using QuantBuild.Runtime;
 
@@ -17,14 +18,36 @@ public static class KernelCheck
 {
 
     /// <summary>Times <paramref name="batches"/> runs of each model on the first batch of <paramref name="data"/>.</summary>
-    public static KernelCheckResult Run(byte[] fp32, byte[] quantized, OnnxModel model, IDataSource data, int batchSize,
-        IReadOnlyDictionary<string, string> sessionConfig, int batches = 20, int threads = 0)
+    /// <param name="fp32">The fp32 model.</param>
+    /// <param name="quantized">The quantized model.</param>
+    /// <param name="model">The fp32 IR, for its inputs.</param>
+    /// <param name="data">The samples; the first batch is timed.</param>
+    /// <param name="batchSize">Samples per run.</param>
+    /// <param name="sessionConfig">The device's session settings.</param>
+    /// <param name="batches">Timed runs per model.</param>
+    /// <param name="threads">ONNX Runtime threads.</param>
+    /// <param name="interleave">Both sessions alive with their runs alternated (fairest under load); false times one
+    /// model, closes it, then the other, so only one model's weights are ever loaded (large models).</param>
+    /// <param name="readOptimizedGraph">Have ORT write its optimized quantized graph and list what it did not fuse. False
+    /// leaves the lists empty: ORT serializes that graph in memory, weights and all, which for a 4-bit model whose
+    /// weights it folds back to float costs another copy of the fp32 weights.</param>
+    public static KernelCheckResult Run(ModelSource fp32, ModelSource quantized, OnnxModel model, IDataSource data, int batchSize,
+        IReadOnlyDictionary<string, string> sessionConfig, int batches = 20, int threads = 0, bool interleave = true, bool readOptimizedGraph = true)
     {
         IReadOnlyDictionary<string, DenseTensor> batch = new Batcher(data, model, batchSize, batchSize).Batches().First();
         string optimized = Path.Combine(Path.GetTempPath(), $"quantbuild-kernels-{Guid.NewGuid():N}.onnx");
         try
         {
-            (double fp32Ms, double quantMs) = TimeInterleaved(fp32, Options(sessionConfig, threads, null), quantized, Options(sessionConfig, threads, optimized), batch, batches);
+            SessionOptions fp32Options = Options(sessionConfig, threads, null);
+            SessionOptions quantOptions = Options(sessionConfig, threads, readOptimizedGraph ? optimized : null);
+            (double fp32Ms, double quantMs) = interleave
+                ? TimeInterleaved(fp32, fp32Options, quantized, quantOptions, batch, batches)
+                : TimeOneAfterTheOther(fp32, fp32Options, quantized, quantOptions, batch, batches);
+            if (!readOptimizedGraph)
+            {
+                return new KernelCheckResult(batches, (int)batch.Values.First().Shape[0], threads, fp32Ms, quantMs, [], new Dictionary<string, int>());
+            }
+
             OnnxModel graph = OnnxModelLoader.Load(optimized);
             return new KernelCheckResult(batches, (int)batch.Values.First().Shape[0], threads, fp32Ms, quantMs, Unfused(graph.Graph),
                 graph.Graph.Nodes.GroupBy(n => n.OpType).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count()));
@@ -76,6 +99,9 @@ public static class KernelCheck
         {
             // ORT warns on every such session that the file it writes is machine-specific; we only read it back here
             options.LogSeverityLevel = LogSeverity.Error;
+            // a large model's optimized graph cannot be one protobuf: its weights go to a side file, read back mapped
+            options.AddConfigEntry("session.optimized_model_external_initializers_file_name", Path.GetFileName(optimizedPath) + ".data");
+            options.AddConfigEntry("session.optimized_model_external_initializers_min_size_in_bytes", "1048576");
         }
 
         foreach ((string key, string value) in config)
@@ -90,11 +116,11 @@ public static class KernelCheck
     /// Median milliseconds per run of each model, the two sessions alive together and their runs alternated (the order
     /// swapped every round), so load from elsewhere on the machine slows both alike instead of whichever ran second.
     /// </summary>
-    private static (double A, double B) TimeInterleaved(byte[] a, SessionOptions aOptions, byte[] b, SessionOptions bOptions,
+    private static (double A, double B) TimeInterleaved(ModelSource a, SessionOptions aOptions, ModelSource b, SessionOptions bOptions,
         IReadOnlyDictionary<string, DenseTensor> batch, int batches)
     {
-        using var first = new InferenceSession(a, aOptions);
-        using var second = new InferenceSession(b, bOptions);
+        using InferenceSession first = a.Open(aOptions);
+        using InferenceSession second = b.Open(bOptions);
         for (int i = 0; i < 2; i++)
         {
             first.Run(batch);
@@ -120,6 +146,30 @@ public static class KernelCheck
         Array.Sort(timesA);
         Array.Sort(timesB);
         return (timesA[timesA.Length / 2], timesB[timesB.Length / 2]);
+    }
+
+    private static (double A, double B) TimeOneAfterTheOther(ModelSource a, SessionOptions aOptions, ModelSource b, SessionOptions bOptions,
+        IReadOnlyDictionary<string, DenseTensor> batch, int batches)
+    {
+        double first = TimeAlone(a, aOptions, batch, batches);
+        OrtMemory.ReleaseFreed();
+        return (first, TimeAlone(b, bOptions, batch, batches));
+    }
+
+    /// <summary>Median milliseconds per run of one model, its session the only one open.</summary>
+    private static double TimeAlone(ModelSource source, SessionOptions options, IReadOnlyDictionary<string, DenseTensor> batch, int batches)
+    {
+        using InferenceSession session = source.Open(options);
+        session.Run(batch);
+        session.Run(batch);
+        var times = new double[Math.Max(1, batches)];
+        for (int i = 0; i < times.Length; i++)
+        {
+            times[i] = Timed(session, batch);
+        }
+
+        Array.Sort(times);
+        return times[times.Length / 2];
     }
 
     private static double Timed(InferenceSession session, IReadOnlyDictionary<string, DenseTensor> batch)

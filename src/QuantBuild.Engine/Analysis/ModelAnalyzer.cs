@@ -10,6 +10,7 @@ using QuantBuild.Engine.Pipeline;
 using QuantBuild.Engine.Data;
 using QuantBuild.Engine.Evaluation;
 using QuantBuild.Engine.Quantization;
+using QuantBuild.Engine.Sessions;
 using QuantBuild.Onnx;
 using Serilog;
 
@@ -106,7 +107,13 @@ public sealed class ModelAnalyzer
         tensors.AddRange(trials.SelectMany(t => QdqEncoder.Plan(model, t.Only).Concat(QdqEncoder.Plan(model, t.Left))));
         tensors.AddRange(layers.SelectMany(l => new[] { l.Node.Inputs[0], l.Node.Outputs[0] }));
         CalibrationResult calibrated = Calibrator.Run(model, calibration,
-            new CalibrationRequest { Tensors = tensors.Distinct(StringComparer.Ordinal).ToList(), BatchSize = _config.Calibration.BatchSize, MaxSamples = _config.Calibration.Samples },
+            new CalibrationRequest
+            {
+                Tensors = tensors.Distinct(StringComparer.Ordinal).ToList(),
+                BatchSize = _config.Calibration.BatchSize,
+                MaxSamples = _config.Calibration.Samples,
+                ActivationBudgetBytes = _config.Calibration.BatchSizeGiven ? null : (options.MemoryBudget ?? MemoryBudget.Default()).Bytes / 2,
+            },
             null, TaggedProgress.Tagged(options.Progress, $"calibrate {target.Name}"), cancellation);
         Dictionary<string, TensorRange> ranges = TargetEncoding.Ranges(calibrated, _config.Calibration, target.Device);
 
@@ -117,7 +124,7 @@ public sealed class ModelAnalyzer
             notes.Add($"Trials ran on the first {trialData.SampleCount} of {evaluationSamples} evaluation samples (--samples); `run` gates on all of them.");
         }
 
-        (TrialResult all, _, byte[] allBytes) = runner.Run(baseOptions);
+        (TrialResult all, EncodeResult allEncoded) = runner.Run(baseOptions);
         int steps = 2 * layers.Count + (options.Ladder ? 23 : 0);
         int done = 0;
         TargetEncoding.WeightSource weights = TargetEncoding.Weights(model);
@@ -146,7 +153,7 @@ public sealed class ModelAnalyzer
             {
                 cancellation.ThrowIfCancellationRequested();
                 OnnxModel rounded = MantissaTruncation.Apply(model, m);
-                TrialResult r = runner.Score(OnnxModelSaver.SaveToBytes(rounded), rounded);
+                TrialResult r = runner.Score(rounded);
                 ladder.Add(new LadderPoint(m, r.Value, r.Drop, r.SqnrDb));
                 options.Progress?.Report(new StageProgress($"analyse {target.Name}", ++done, steps));
             }
@@ -155,7 +162,7 @@ public sealed class ModelAnalyzer
         KernelCheckResult? kernels = null;
         if (options.KernelCheck)
         {
-            kernels = CheckKernels(target, model, allBytes, trialData, notes);
+            kernels = CheckKernels(target, model, allEncoded.Model, trialData, notes);
         }
 
         return new TargetAnalysis
@@ -179,11 +186,11 @@ public sealed class ModelAnalyzer
         };
     }
 
-    private KernelCheckResult? CheckKernels(TargetConfig target, OnnxModel model, byte[] quantized, IDataSource data, List<string> notes)
+    private KernelCheckResult? CheckKernels(TargetConfig target, OnnxModel model, OnnxModel quantized, IDataSource data, List<string> notes)
     {
         try
         {
-            KernelCheckResult k = KernelCheck.Run(OnnxModelSaver.SaveToBytes(model), quantized, model, data,
+            KernelCheckResult k = KernelCheck.Run(ModelSource.Model(model), ModelSource.Model(quantized), model, data,
                 _config.Evaluation?.BatchSize ?? _config.Calibration.BatchSize, target.Device.SessionConfig);
             if (!k.Faster)
             {

@@ -5,6 +5,7 @@ using QuantBuild.Abstractions.Quantization;
 using QuantBuild.Engine.Config;
 using QuantBuild.Engine.Evaluation;
 using QuantBuild.Engine.Quantization;
+using QuantBuild.Engine.Sessions;
 using QuantBuild.Onnx;
 using QuantBuild.Runtime;
 
@@ -36,7 +37,7 @@ public sealed class TrialRunner
         _batchSize = batchSize;
         _session = session;
         _gate = gate;
-        Baseline = Evaluator.Run(OnnxModelSaver.SaveToBytes(fp32), fp32, data, labels, metric, output, batchSize, null, keepOutputs: true, session);
+        Baseline = Evaluator.Run(ModelSource.Model(fp32), fp32, data, labels, metric, output, batchSize, null, keepOutputs: true, session);
     }
 
     /// <summary>The fp32 model.</summary>
@@ -58,7 +59,7 @@ public sealed class TrialRunner
     public int Trials { get; private set; }
 
     /// <summary>Encodes the fp32 model with <paramref name="options"/> and scores it.</summary>
-    public (TrialResult Result, EncodeResult Encoded, byte[] Bytes) Run(EncodeOptions options)
+    public (TrialResult Result, EncodeResult Encoded) Run(EncodeOptions options)
     {
         // Exactly the ranges `run` would calibrate for these options: a range on a tensor the plan does not ask for
         // changes what the encoder does, a missing one leaves a layer in float.
@@ -72,16 +73,15 @@ public sealed class TrialRunner
         }
 
         EncodeResult encoded = QdqEncoder.Encode(Fp32, ranges, options);
-        byte[] bytes = OnnxModelSaver.SaveToBytes(encoded.Model);
-        return (Score(bytes, encoded.Model), encoded, bytes);
+        return (Score(encoded.Model), encoded);
     }
 
-    /// <summary>Scores a serialized model (whose IR is <paramref name="model"/>) against the fp32 outputs.</summary>
-    public TrialResult Score(byte[] bytes, OnnxModel model)
+    /// <summary>Scores <paramref name="model"/> against the fp32 outputs (its file-backed weights are referenced, not copied).</summary>
+    public TrialResult Score(OnnxModel model)
     {
         Trials++;
-        EvaluationResult r = Evaluator.Run(bytes, model, _data, _labels, Metric, _output, _batchSize, Baseline.Outputs, keepOutputs: false, _session);
+        EvaluationResult r = Evaluator.Run(ModelSource.Model(model), model, _data, _labels, Metric, _output, _batchSize, Baseline.Outputs, keepOutputs: false, _session);
         GateVerdict verdict = AccuracyGate.Evaluate(Metric, Baseline.Value, r.Value, _gate);
-        return new TrialResult(r.Value, verdict.Drop, r.Sqnr, r.Agreement, verdict.Passed, bytes.LongLength);
+        return new TrialResult(r.Value, verdict.Drop, r.Sqnr, r.Agreement, verdict.Passed, OnnxModelSaver.SerializedSize(model));
     }
 }

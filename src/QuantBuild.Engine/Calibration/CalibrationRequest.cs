@@ -12,6 +12,13 @@ public sealed record CalibrationRequest
     /// <summary>Samples per batch when the model's batch dimension is free.</summary>
     public int BatchSize { get; init; } = 32;
 
+    /// <summary>
+    /// Bytes one batch's activations may take; null to use <see cref="BatchSize"/> as given. With a budget, the first
+    /// sample runs alone, its observed activations are measured, and later batches hold as many samples as fit
+    /// (at most <see cref="BatchSize"/>).
+    /// </summary>
+    public long? ActivationBudgetBytes { get; init; }
+
     /// <summary>At most this many samples; null for all.</summary>
     public long? MaxSamples { get; init; }
 

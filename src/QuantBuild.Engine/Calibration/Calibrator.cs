@@ -4,6 +4,7 @@ using QuantBuild.Abstractions.Diagnostics;
 using QuantBuild.Abstractions.Ir;
 using QuantBuild.Abstractions.Tensors;
 using QuantBuild.Engine.Data;
+using QuantBuild.Engine.Sessions;
 using QuantBuild.Onnx;
 using QuantBuild.Runtime;
 
@@ -34,33 +35,62 @@ public static class Calibrator
         var inputNames = new HashSet<string>(Batcher.ModelInputs(model).Select(i => i.Name), StringComparer.Ordinal);
         // Inputs are observed straight from the data; everything else must come out of the model.
         List<string> outputs = observers.Keys.Where(n => !inputNames.Contains(n)).ToList();
-        byte[] augmented = Augment(model, outputs);
-
-        using var session = new InferenceSession(augmented, sessionOptions);
+        using InferenceSession session = ModelSessions.Open(model, sessionOptions, outputs);
         var runtime = new Stopwatch();
         long done = 0;
-        foreach (IReadOnlyDictionary<string, DenseTensor> batch in batcher.Batches())
+        int batchSize = batcher.BatchSize;
+        bool free = !HasFixedBatch(model);
+        while (done < batcher.SampleCount)
         {
             cancellation.ThrowIfCancellationRequested();
+            // With a memory budget, the first sample runs alone and its activations size the batches after it.
+            int rows = (int)Math.Min(done == 0 && free && request.ActivationBudgetBytes is not null ? 1 : batchSize, batcher.SampleCount - done);
+            IReadOnlyDictionary<string, DenseTensor> batch = data.Read(done, rows);
             runtime.Start();
             IReadOnlyDictionary<string, DenseTensor> results = outputs.Count == 0
                 ? new Dictionary<string, DenseTensor>()
                 : session.Run(batch, outputs);
             runtime.Stop();
+            long batchBytes = 0;
             foreach ((string name, TensorObserver observer) in observers)
             {
                 DenseTensor tensor = results.TryGetValue(name, out DenseTensor? t) ? t : batch[name];
                 observer.Observe(tensor.AsSpan<float>(), tensor.Shape);
+                batchBytes += tensor.Data.Length;
             }
 
-            done += batch.Values.First().Shape[0];
+            if (done == 0 && free && request.ActivationBudgetBytes is long budget)
+            {
+                batchSize = BatchFor(budget, batchBytes / Math.Max(1, rows), batchSize);
+            }
+
+            done += rows;
             progress?.Report(new StageProgress("calibrate", done, batcher.SampleCount));
         }
 
-        return new CalibrationResult(observers, done, total.Elapsed, runtime.Elapsed);
+        return new CalibrationResult(observers, done, total.Elapsed, runtime.Elapsed, batchSize);
     }
 
-    /// <summary>The model's bytes with <paramref name="extraOutputs"/> added as float graph outputs; the model itself is not changed.</summary>
+    /// <summary>
+    /// Samples per batch that keep one batch's observed activations, held twice (ONNX Runtime's buffers and the
+    /// managed copies) plus headroom for the intermediates nobody observes, within <paramref name="budget"/>; never
+    /// more than <paramref name="cap"/> (the configured batch size) nor less than one.
+    /// </summary>
+    public static int BatchFor(long budget, long bytesPerSample, int cap)
+    {
+        long perSample = Math.Max(1, bytesPerSample) * 3;
+        return (int)Math.Clamp(budget / perSample, 1, Math.Max(1, cap));
+    }
+
+    /// <summary>True when an input fixes the batch dimension, so batches cannot be resized.</summary>
+    internal static bool HasFixedBatch(OnnxModel model) => Batcher.ModelInputs(model)
+        .Any(i => i.TensorType is { Shape: { Rank: > 0 } shape } && shape.Dims[0].Value is long b && b > 0);
+
+    /// <summary>
+    /// The model's bytes, every weight inline, with <paramref name="extraOutputs"/> added as float graph outputs; the
+    /// model itself is not changed. For small models and tests: the engine opens sessions through
+    /// <see cref="ModelSessions.Open"/>, which does not copy the weights.
+    /// </summary>
     public static byte[] Augment(OnnxModel model, IReadOnlyList<string> extraOutputs)
     {
         var existing = new HashSet<string>(model.Graph.Outputs.Select(o => o.Name), StringComparer.Ordinal);

@@ -18,6 +18,9 @@ public sealed record CalibrationConfig
     /// <summary>Samples per forward pass (default 32; the model's fixed batch dimension wins when it has one).</summary>
     public int BatchSize { get; init; } = 32;
 
+    /// <summary>True when the yaml set batch_size: it is then used as given, not derived from the memory budget.</summary>
+    public bool BatchSizeGiven { get; init; }
+
     /// <summary>Where the section starts.</summary>
     public SourceLocation Location { get; init; }
 }

@@ -142,7 +142,8 @@ internal sealed class QuantizeConfigBinder
         }
 
         int? samples = Positive(map, "samples", "calibration.samples", keyAt);
-        int batch = Positive(map, "batch_size", "calibration.batch_size", keyAt) ?? 32;
+        int? explicitBatch = Positive(map, "batch_size", "calibration.batch_size", keyAt);
+        int batch = explicitBatch ?? 32;
 
         return data is null ? null : new CalibrationConfig
         {
@@ -151,6 +152,7 @@ internal sealed class QuantizeConfigBinder
             Percentile = method == CalibrationMethod.Percentile ? percentile ?? 99.99 : null,
             Samples = samples,
             BatchSize = batch,
+            BatchSizeGiven = explicitBatch is not null,
             Location = keyAt,
         };
     }

@@ -5,6 +5,7 @@ using QuantBuild.Abstractions.Evaluation;
 using QuantBuild.Abstractions.Ir;
 using QuantBuild.Abstractions.Tensors;
 using QuantBuild.Engine.Data;
+using QuantBuild.Engine.Sessions;
 using QuantBuild.Runtime;
 
 namespace QuantBuild.Engine.Evaluation;
@@ -16,8 +17,14 @@ namespace QuantBuild.Engine.Evaluation;
 /// </summary>
 public static class Evaluator
 {
-    /// <summary>Scores <paramref name="modelBytes"/> (whose graph is <paramref name="model"/>) on <paramref name="inputs"/>.</summary>
-    /// <param name="modelBytes">The serialized model: exactly what is shipped.</param>
+    /// <summary>Scores serialized bytes (small models; tests): see the <see cref="ModelSource"/> overload.</summary>
+    public static EvaluationResult Run(byte[] modelBytes, OnnxModel model, IDataSource inputs, IDataSource? labels, IMetric metric,
+        string outputName, int batchSize, IReadOnlyList<DenseTensor>? reference, bool keepOutputs, SessionOptions? sessionOptions = null,
+        IProgress<StageProgress>? progress = null, CancellationToken cancellation = default) =>
+        Run(ModelSource.Bytes(modelBytes), model, inputs, labels, metric, outputName, batchSize, reference, keepOutputs, sessionOptions, progress, cancellation);
+
+    /// <summary>Scores <paramref name="source"/> (whose graph is <paramref name="model"/>) on <paramref name="inputs"/>.</summary>
+    /// <param name="source">The model: for the gate, the file exactly as shipped.</param>
     /// <param name="model">The same model as IR, for input shapes and names.</param>
     /// <param name="inputs">Evaluation inputs.</param>
     /// <param name="labels">Labels for label metrics, else null.</param>
@@ -29,17 +36,17 @@ public static class Evaluator
     /// <param name="sessionOptions">ONNX Runtime settings: the device profile's deploy settings.</param>
     /// <param name="progress">Progress per batch.</param>
     /// <param name="cancellation">Stops between batches.</param>
-    public static EvaluationResult Run(byte[] modelBytes, OnnxModel model, IDataSource inputs, IDataSource? labels, IMetric metric,
+    public static EvaluationResult Run(ModelSource source, OnnxModel model, IDataSource inputs, IDataSource? labels, IMetric metric,
         string outputName, int batchSize, IReadOnlyList<DenseTensor>? reference, bool keepOutputs, SessionOptions? sessionOptions = null,
         IProgress<StageProgress>? progress = null, CancellationToken cancellation = default)
     {
         var clock = Stopwatch.StartNew();
         var batcher = new Batcher(inputs, model, batchSize);
-        using var session = new InferenceSession(modelBytes, sessionOptions);
+        using InferenceSession session = source.Open(sessionOptions);
         IMetricAccumulator score = metric.Start();
         IMetricAccumulator agreement = new AgreementMetric().Start();
         IMetricAccumulator sqnr = new SqnrMetric().Start();
-        var kept = keepOutputs ? new List<DenseTensor>() : null;
+        var kept = keepOutputs ? new ReferenceOutputs() : null;
         var outputs = new[] { outputName };
         long done = 0;
         int index = 0;

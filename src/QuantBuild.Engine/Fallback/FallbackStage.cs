@@ -65,7 +65,7 @@ public static class FallbackStage
     public static bool Wanted(TargetConfig target, GateVerdict? verdict) =>
         target.Fallback is { } f && verdict is not null && (!verdict.Passed || f.MaxBitsPerWeight is not null || f.MaxBytes is not null);
 
-    /// <summary>Runs the search and returns the chosen model, its bytes and its scored result (with the fallback report).</summary>
+    /// <summary>Runs the search and returns the chosen model and its scored result (with the fallback report).</summary>
     /// <param name="target">The target.</param>
     /// <param name="configPath">The yaml, for error locations.</param>
     /// <param name="model">The model the encoder reads (after recipe passes).</param>
@@ -74,21 +74,21 @@ public static class FallbackStage
     /// <param name="encoded">The recipe's encoded model.</param>
     /// <param name="scored">The recipe's scored result.</param>
     /// <param name="scoredVerdict">The gate's verdict on it.</param>
-    /// <param name="score">Scores exact bytes with the gate on the gate's data.</param>
+    /// <param name="score">Scores a model with the gate on the gate's data (its file-backed weights referenced, not copied).</param>
     /// <param name="log">The run's log.</param>
-    public static (EncodeResult Encoded, byte[] Bytes, TargetResult Result, GateVerdict Verdict) Run(TargetConfig target, string configPath, OnnxModel model,
+    public static (EncodeResult Encoded, TargetResult Result, GateVerdict Verdict) Run(TargetConfig target, string configPath, OnnxModel model,
         IReadOnlyDictionary<string, TensorRange> ranges, EncodeOptions options, EncodeResult encoded, TargetResult scored, GateVerdict scoredVerdict,
-        Func<byte[], OnnxModel, (TargetResult Result, GateVerdict? Verdict)> score, ILogger log)
+        Func<OnnxModel, (TargetResult Result, GateVerdict? Verdict)> score, ILogger log)
     {
         FallbackConfig config = target.Fallback!;
         var results = new Dictionary<string, (TargetResult Result, GateVerdict Verdict)>(StringComparer.Ordinal);
         TrialResult Trial(EncodeOptions o)
         {
             EncodeResult e = QdqEncoder.Encode(model, Restrict(ranges, model, o), o);
-            byte[] b = OnnxModelSaver.SaveToBytes(e.Model);
-            (TargetResult r, GateVerdict? v) = score(b, e.Model);
-            results[Key(o)] = (r with { QuantizedBytes = b.LongLength }, v!);
-            return ToTrial(r, v!, b.LongLength);
+            long size = OnnxModelSaver.SerializedSize(e.Model);
+            (TargetResult r, GateVerdict? v) = score(e.Model);
+            results[Key(o)] = (r with { QuantizedBytes = size }, v!);
+            return ToTrial(r, v!, size);
         }
 
         var search = new FallbackSearch(model, options, encoded.QuantizedLayers, config, Trial);
@@ -122,13 +122,12 @@ public static class FallbackStage
         log.Information("{Target}: {Summary}", target.Name, report.Summary);
 
         EncodeResult final = report.Kept.Count == 0 && results.Count == 0 ? encoded : QdqEncoder.Encode(model, Restrict(ranges, model, chosen), chosen);
-        byte[] bytes = OnnxModelSaver.SaveToBytes(final.Model);
         (TargetResult result, GateVerdict verdict) = report.Kept.Count == 0
             ? (scored, scoredVerdict)
-            : results.TryGetValue(Key(chosen), out var known) ? known : Rescore(score, bytes, final);
+            : results.TryGetValue(Key(chosen), out var known) ? known : Rescore(score, final);
         result = result with
         {
-            QuantizedBytes = bytes.LongLength,
+            QuantizedBytes = OnnxModelSaver.SerializedSize(final.Model),
             QuantizedNodeCount = final.QuantizedLayers.Count,
             FloatNodes = final.UnquantizedNodes.Select(n => new FloatNode(n.NodeName, n.OpType,
                 report.Kept.Contains(n.NodeName) ? "kept in fp32 by fallback: auto (see the fallback section)" : n.Reason)).ToList(),
@@ -149,12 +148,12 @@ public static class FallbackStage
             verdict = verdict with { Passed = false };
         }
 
-        return (final, bytes, result, verdict);
+        return (final, result, verdict);
     }
 
-    private static (TargetResult, GateVerdict) Rescore(Func<byte[], OnnxModel, (TargetResult Result, GateVerdict? Verdict)> score, byte[] bytes, EncodeResult e)
+    private static (TargetResult, GateVerdict) Rescore(Func<OnnxModel, (TargetResult Result, GateVerdict? Verdict)> score, EncodeResult e)
     {
-        (TargetResult r, GateVerdict? v) = score(bytes, e.Model);
+        (TargetResult r, GateVerdict? v) = score(e.Model);
         return (r, v!);
     }
 

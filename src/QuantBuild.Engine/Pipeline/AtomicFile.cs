@@ -88,4 +88,68 @@ public static class AtomicFile
 
         return removed;
     }
+
+    /// <summary>
+    /// Copies <paramref name="source"/> to <paramref name="path"/> through a temp file and a rename, only when the
+    /// target does not already hold the same bytes (compared streamed, so a multi-gigabyte file is never in memory).
+    /// </summary>
+    /// <returns>True when the file was written.</returns>
+    public static bool CopyIfChanged(string source, string path)
+    {
+        if (SameContent(source, path))
+        {
+            return false;
+        }
+
+        string directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        Directory.CreateDirectory(directory);
+        string temp = Path.Combine(directory, $".{Path.GetFileName(path)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            using (var input = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20))
+            using (var output = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
+            {
+                input.CopyTo(output, 1 << 20);
+                output.Flush(flushToDisk: true);
+            }
+
+            File.Move(temp, path, overwrite: true);
+            return true;
+        }
+        finally
+        {
+            if (File.Exists(temp))
+            {
+                File.Delete(temp);
+            }
+        }
+    }
+
+    private static bool SameContent(string a, string b)
+    {
+        var target = new FileInfo(b);
+        if (!target.Exists || target.Length != new FileInfo(a).Length)
+        {
+            return false;
+        }
+
+        using var x = new FileStream(a, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        using var y = new FileStream(b, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        var bx = new byte[1 << 20];
+        var by = new byte[1 << 20];
+        while (true)
+        {
+            int n = x.ReadAtLeast(bx, bx.Length, throwOnEndOfStream: false);
+            int m = y.ReadAtLeast(by, by.Length, throwOnEndOfStream: false);
+            if (n != m || !bx.AsSpan(0, n).SequenceEqual(by.AsSpan(0, m)))
+            {
+                return false;
+            }
+
+            if (n == 0)
+            {
+                return true;
+            }
+        }
+    }
 }

@@ -1,4 +1,5 @@
 using QuantBuild.Abstractions.Diagnostics;
+using QuantBuild.Engine.Sessions;
 
 namespace QuantBuild.Engine.Pipeline;
 
@@ -22,6 +23,9 @@ public sealed record PipelineOptions
 
     /// <summary>False to ignore cached results (force) while still storing fresh ones.</summary>
     public bool ReadCache { get; init; } = true;
+
+    /// <summary>Memory the run may use; batch sizes not fixed by the yaml are derived from it. Null: <see cref="MemoryBudget.Default"/>.</summary>
+    public MemoryBudget? MemoryBudget { get; init; }
 
     /// <summary>Write the Markdown and HTML reports.</summary>
     public bool WriteReports { get; init; } = true;

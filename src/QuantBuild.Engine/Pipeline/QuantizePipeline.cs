@@ -17,6 +17,7 @@ using QuantBuild.Engine.Plugins;
 using QuantBuild.Engine.Quantization;
 using QuantBuild.Engine.Reports;
 using QuantBuild.Engine.Rewrites;
+using QuantBuild.Engine.Sessions;
 using QuantBuild.Onnx;
 using QuantBuild.Runtime;
 using Serilog;
@@ -124,13 +125,12 @@ public sealed class QuantizePipeline
                             "run `dotnet quantbuild run` for this target first", path);
                     }
 
-                    byte[] bytes = File.ReadAllBytes(path);
-                    OnnxModel quantized = OnnxModelLoader.LoadFromBytes(bytes, Path.GetDirectoryName(path), path);
-                    (TargetResult scored, _) = Score(target, context, bytes, quantized, partial with { QuantizedBytes = bytes.LongLength });
+                    OnnxModel quantized = OnnxModelLoader.Load(path);
+                    (TargetResult scored, _) = Score(target, context, ModelSource.File(path), quantized, partial with { QuantizedBytes = FileBytes(path) });
                     results.Add(scored with
                     {
                         OutputPath = path,
-                        Stages = new[] { new StageTiming("evaluate", clock.Elapsed.TotalSeconds) },
+                        Stages = new[] { new StageTiming("evaluate", clock.Elapsed.TotalSeconds, PeakMemory.TakePeak()) },
                     });
                 }
                 catch (QuantBuildException e)
@@ -149,12 +149,32 @@ public sealed class QuantizePipeline
         var stages = new List<StageTiming>();
 
         var clock = Stopwatch.StartNew();
-        OnnxModel model = OnnxModelLoader.Load(_config.ModelPath);
-        string modelSha = modelSha256 ?? InputHashes.HashFile(_config.ModelPath);
-        long fp32Bytes = ModelBytesOnDisk(model);
-        byte[] fp32Serialized = OnnxModelSaver.SaveToBytes(model);
-        stages.Add(new StageTiming("load", clock.Elapsed.TotalSeconds));
-        _log.Information("Loaded {Model} ({Bytes} bytes, sha256 {Sha})", _config.ModelPath, fp32Bytes, modelSha[..12]);
+        MemoryBudget budget = options.MemoryBudget ?? MemoryBudget.Default();
+        var workspace = RunWorkspace.Create(outputDirectory);
+        OnnxModel model;
+        string modelSha;
+        long fp32Bytes;
+        try
+        {
+            // External data stays in its files (mapped); a model with none has its weights moved once into the
+            // workspace, so every session references one file instead of carrying its own copy, and the file's
+            // buffer is freed. (Sessions reference one folder: the input's, when it has external data.)
+            model = OnnxModelLoader.Load(_config.ModelPath);
+            if (!InputHashes.ExternalDataLocations(model.Graph).Any())
+            {
+                OnnxModelSaver.Externalize(model, workspace.PathFor("fp32.weights"), InlineWeightThreshold);
+            }
+            modelSha = modelSha256 ?? InputHashes.HashFile(_config.ModelPath);
+            fp32Bytes = ModelBytesOnDisk(model);
+        }
+        catch
+        {
+            workspace.Dispose();
+            throw;
+        }
+
+        stages.Add(new StageTiming("load", clock.Elapsed.TotalSeconds, PeakMemory.TakePeak()));
+        _log.Information("Loaded {Model} ({Bytes} bytes, sha256 {Sha}); memory budget {Budget}", _config.ModelPath, fp32Bytes, modelSha[..12], budget);
 
         IReadOnlyList<string> inputNames = ConstantInputSource.DataInputs(model, _config.Inputs);
         IDataSource calibration = ConstantInputSource.Wrap(DataSources.Open(_config.Calibration.Data, inputNames), model, _config.Inputs);
@@ -180,21 +200,22 @@ public sealed class QuantizePipeline
             {
                 clock.Restart();
                 _log.Information("Evaluating fp32 on {Samples} samples", evaluation.SampleCount);
-                baseline = Evaluator.Run(fp32Serialized, model, evaluation, labels, metric, scoredOutput!, _config.Evaluation!.BatchSize,
+                baseline = Evaluator.Run(ModelSource.Model(model), model, evaluation, labels, metric, scoredOutput!, _config.Evaluation!.BatchSize,
                     reference: null, keepOutputs: true, DeployOptions(null), TaggedProgress.Tagged(options.Progress, "evaluate fp32"), cancellation);
-                stages.Add(new StageTiming("baseline", clock.Elapsed.TotalSeconds));
+                stages.Add(new StageTiming("baseline", clock.Elapsed.TotalSeconds, PeakMemory.TakePeak()));
                 _log.Information("fp32 {Metric} = {Value:0.00}", metric.Name, baseline.Value);
             }
 
             // Targets quantize the rewritten model (opset 13, constants and BatchNorms folded); the baseline above scored the original.
             clock.Restart();
-            OnnxModel rewritten = OnnxModelLoader.LoadFromBytes(fp32Serialized);
-            GraphRewriteRunner.Run(rewritten, _log);
-            stages.Add(new StageTiming("rewrite", clock.Elapsed.TotalSeconds));
-            return (new RunContext(rewritten, modelSha, fp32Bytes, calibration, evaluation, labels, metric, scoredOutput, baseline, outputDirectory, options, cancellation), stages);
+            GraphRewriteRunner.Run(model, _log);
+            stages.Add(new StageTiming("rewrite", clock.Elapsed.TotalSeconds, PeakMemory.TakePeak()));
+            return (new RunContext(model, modelSha, fp32Bytes, calibration, evaluation, labels, metric, scoredOutput, baseline, outputDirectory, options,
+                workspace, budget, cancellation), stages);
         }
         catch
         {
+            workspace.Dispose();
             calibration.Dispose();
             evaluation?.Dispose();
             labels?.Dispose();
@@ -248,7 +269,8 @@ public sealed class QuantizePipeline
         var clock = Stopwatch.StartNew();
         void Stage(string name)
         {
-            stages.Add(new StageTiming(name, clock.Elapsed.TotalSeconds));
+            ReleaseStageMemory();
+            stages.Add(new StageTiming(name, clock.Elapsed.TotalSeconds, PeakMemory.TakePeak()));
             clock.Restart();
         }
 
@@ -279,17 +301,8 @@ public sealed class QuantizePipeline
             IReadOnlyList<string> needed = FallbackStage.Plan(model, encodeOptions, target);
             Stage("plan");
 
-            var request = new CalibrationRequest
-            {
-                Tensors = needed,
-                BatchSize = _config.Calibration.BatchSize,
-                MaxSamples = _config.Calibration.Samples,
-                // min/max is all minmax ranges read; the histogram is most of what observing costs
-                Bins = _config.Calibration.Method == CalibrationMethod.MinMax ? 0 : CalibrationRequest.DefaultBins,
-            };
-            CalibrationResult calibrated = Calibrator.Run(model, run.Calibration, request, null, TaggedProgress.Tagged(run.Options.Progress, $"calibrate {target.Name}"), run.Cancellation);
+            CalibrationResult calibrated = Calibrate(target, run, model, needed);
             Stage("calibrate");
-            _log.Information("Calibrated {Tensors} tensors on {Samples} samples in {Seconds:0.00}s", needed.Count, calibrated.Samples, calibrated.Elapsed.TotalSeconds);
 
             Dictionary<string, TensorRange> ranges = SelectRanges(calibrated, target);
             EncodeResult encoded = QdqEncoder.Encode(model, FallbackStage.Restrict(ranges, model, encodeOptions), encodeOptions);
@@ -299,37 +312,44 @@ public sealed class QuantizePipeline
                 throw QuantizationErrors.NothingQuantized(target.Name, encoded.UnquantizedNodes);
             }
 
-            byte[] bytes = OnnxModelSaver.SaveToBytes(encoded.Model);
+            // The candidate is saved as it will ship (external data when over protobuf's limit) and scored from the file.
+            string modelPath = OutputPathFor(target, run);
+            string candidate = run.Workspace.PathFor(target.Name, Path.GetFileName(modelPath));
+            OnnxModelSaver.Save(encoded.Model, candidate);
+            // The encoder's new weights move to a mapped file too: the probes' sessions reference it, nothing holds them twice.
+            OnnxModelSaver.Externalize(encoded.Model, run.Workspace.PathFor(target.Name, "encoded.weights"), InlineWeightThreshold);
             Stage("encode");
             var floatNodes = encoded.UnquantizedNodes.Select(n => new FloatNode(n.NodeName, n.OpType, n.Reason)).ToList();
-            partial = partial with { QuantizedBytes = bytes.LongLength, FloatNodes = floatNodes, QuantizedNodeCount = encoded.QuantizedLayers.Count };
+            partial = partial with { QuantizedBytes = FileBytes(candidate), FloatNodes = floatNodes, QuantizedNodeCount = encoded.QuantizedLayers.Count };
 
-            (partial, GateVerdict? verdict) = Score(target, run, bytes, encoded.Model, partial);
+            (partial, GateVerdict? verdict) = Score(target, run, ModelSource.File(candidate), encoded.Model, partial);
             Stage("evaluate");
             if (FallbackStage.Wanted(target, verdict))
             {
                 TargetResult recipe = partial;
-                (encoded, bytes, partial, verdict) = FallbackStage.Run(target, _config.ConfigPath, model, ranges, encodeOptions, encoded, partial, verdict!,
-                    (b, m) => Score(target, run, b, m, recipe), _log);
+                (encoded, partial, verdict) = FallbackStage.Run(target, _config.ConfigPath, model, ranges, encodeOptions, encoded, partial, verdict!,
+                    m => Score(target, run, ModelSource.Model(m), m, recipe), _log);
+                OnnxModelSaver.Save(encoded.Model, candidate);
+                OnnxModelSaver.Externalize(encoded.Model, run.Workspace.PathFor(target.Name, "fallback.weights"), InlineWeightThreshold);
+                partial = partial with { QuantizedBytes = FileBytes(candidate) };
                 Stage("fallback");
             }
 
             IReadOnlyList<LayerError> layers = LayerErrorProbe.Measure(model, encoded.Model, encoded.QuantizedLayers,
-                run.Evaluation ?? run.Calibration, run.Options.LayerProbeSamples, DeployOptions(target));
+                run.Evaluation ?? run.Calibration, run.Options.LayerProbeSamples, DeployOptions(target), run.Budget.Bytes);
             Stage("layers");
 
             bool fast = true;
             if (verdict?.Passed ?? true)
             {
-                (partial, fast) = KernelStage.Check(target, _config.ConfigPath, run.Model, bytes, run.Evaluation ?? run.Calibration,
-                    _config.Evaluation?.BatchSize ?? _config.Calibration.BatchSize, partial, _log);
+                (partial, fast) = KernelStage.Check(target, _config.ConfigPath, run.Model, ModelSource.File(candidate), run.Evaluation ?? run.Calibration,
+                    _config.Evaluation?.BatchSize ?? _config.Calibration.BatchSize, partial, _log, run.Budget.Bytes);
                 Stage("kernels");
             }
 
             bool passed = (verdict?.Passed ?? true) && fast;
-            string modelPath = OutputPathFor(target, run);
             string written = passed ? modelPath : Path.Combine(run.OutputDirectory, "rejected", Path.GetFileName(modelPath));
-            AtomicFile.WriteIfChanged(written, bytes);
+            Publish(candidate, written);
             Stage("write");
 
             return partial with
@@ -351,7 +371,64 @@ public sealed class QuantizePipeline
         }
     }
 
-    private (TargetResult Result, GateVerdict? Verdict) Score(TargetConfig target, RunContext run, byte[] bytes, OnnxModel quantized, TargetResult partial)
+    /// <summary>
+    /// What a finished stage leaves behind goes back to the OS before the next one: weights it read stay in the OS
+    /// cache rather than in this process, the managed arrays it dropped (an encoded model's weights) are decommitted,
+    /// and memory ONNX Runtime freed leaves the C allocator's free lists.
+    /// </summary>
+    private static void ReleaseStageMemory()
+    {
+        MappedWeights.ReleaseResidentPages();
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        OrtMemory.ReleaseFreed();
+    }
+
+    /// <summary>
+    /// Activation ranges for the tensors the plan needs; no forward pass at all when it needs none (weight-only
+    /// formats). The batch size is the yaml's when given, else derived from the memory budget.
+    /// </summary>
+    private CalibrationResult Calibrate(TargetConfig target, RunContext run, OnnxModel model, IReadOnlyList<string> needed)
+    {
+        if (needed.Count == 0)
+        {
+            _log.Information("{Target}: nothing needs activation ranges; calibration skipped", target.Name);
+            return CalibrationResult.Empty;
+        }
+
+        var request = new CalibrationRequest
+        {
+            Tensors = needed,
+            BatchSize = _config.Calibration.BatchSize,
+            MaxSamples = _config.Calibration.Samples,
+            ActivationBudgetBytes = _config.Calibration.BatchSizeGiven ? null : ActivationBudget(run),
+            // min/max is all minmax ranges read; the histogram is most of what observing costs
+            Bins = _config.Calibration.Method == CalibrationMethod.MinMax ? 0 : CalibrationRequest.DefaultBins,
+        };
+        CalibrationResult calibrated = Calibrator.Run(model, run.Calibration, request, null, TaggedProgress.Tagged(run.Options.Progress, $"calibrate {target.Name}"), run.Cancellation);
+        _log.Information("Calibrated {Tensors} tensors on {Samples} samples (batches of {Batch}) in {Seconds:0.00}s",
+            needed.Count, calibrated.Samples, calibrated.BatchSize, calibrated.Elapsed.TotalSeconds);
+        return calibrated;
+    }
+
+    // The budget less what the weights take once paged in; at least a quarter of it goes to activations.
+    private static long ActivationBudget(RunContext run) => Math.Max(run.Budget.Bytes - run.Fp32Bytes, run.Budget.Bytes / 4);
+
+    /// <summary>Copies the candidate (its side data file first, so the model never points at missing data) to where it ships.</summary>
+    private static void Publish(string candidate, string written)
+    {
+        string data = candidate + ".data";
+        if (File.Exists(data))
+        {
+            AtomicFile.CopyIfChanged(data, written + ".data");
+        }
+
+        AtomicFile.CopyIfChanged(candidate, written);
+    }
+
+    private static long FileBytes(string path) =>
+        new FileInfo(path).Length + (File.Exists(path + ".data") ? new FileInfo(path + ".data").Length : 0);
+
+    private (TargetResult Result, GateVerdict? Verdict) Score(TargetConfig target, RunContext run, ModelSource source, OnnxModel quantized, TargetResult partial)
     {
         if (run.Metric is null || run.Evaluation is null || run.Baseline is null)
         {
@@ -359,7 +436,7 @@ public sealed class QuantizePipeline
         }
 
         // The gate scores these exact bytes: what is evaluated is what is written.
-        EvaluationResult scored = Evaluator.Run(bytes, quantized, run.Evaluation, run.Labels, run.Metric, run.ScoredOutput!,
+        EvaluationResult scored = Evaluator.Run(source, quantized, run.Evaluation, run.Labels, run.Metric, run.ScoredOutput!,
             _config.Evaluation!.BatchSize, run.Baseline.Outputs, keepOutputs: false, DeployOptions(target), TaggedProgress.Tagged(run.Options.Progress, $"evaluate {target.Name}"), run.Cancellation);
         GateVerdict verdict = AccuracyGate.Evaluate(run.Metric, run.Baseline.Value, scored.Value, target.Gate ?? _config.Gate);
         _log.Information("{Target}: {Message}", target.Name, verdict.Message);
@@ -390,6 +467,9 @@ public sealed class QuantizePipeline
             _config.ConfigPath, where.Line, where.Column).ToDiagnosticString();
     }
 
+    // Tensors at least this large leave the loaded file's buffer for the run's mapped weights file.
+    private const long InlineWeightThreshold = 1024;
+
     private static string OutputPathFor(TargetConfig target, RunContext run) => OutputPathFor(target, run.Options, run.OutputDirectory);
 
     private static string OutputPathFor(TargetConfig target, PipelineOptions options, string outputDirectory) =>
@@ -417,10 +497,12 @@ public sealed class QuantizePipeline
     }
 
     private sealed record RunContext(OnnxModel Model, string ModelSha256, long Fp32Bytes, IDataSource Calibration, IDataSource? Evaluation, IDataSource? Labels,
-        IMetric? Metric, string? ScoredOutput, EvaluationResult? Baseline, string OutputDirectory, PipelineOptions Options, CancellationToken Cancellation) : IDisposable
+        IMetric? Metric, string? ScoredOutput, EvaluationResult? Baseline, string OutputDirectory, PipelineOptions Options, RunWorkspace Workspace,
+        MemoryBudget Budget, CancellationToken Cancellation) : IDisposable
     {
         public void Dispose()
         {
+            Workspace.Dispose();
             Calibration.Dispose();
             Evaluation?.Dispose();
             Labels?.Dispose();

@@ -1,7 +1,7 @@
 using QuantBuild.Abstractions.Ir;
 using QuantBuild.Abstractions.Passes;
 using QuantBuild.Abstractions.Tensors;
-using QuantBuild.Engine.Calibration;
+using QuantBuild.Engine.Sessions;
 using QuantBuild.Runtime;
 
 namespace QuantBuild.Engine.Plugins;
@@ -19,7 +19,7 @@ internal sealed class ModelRunner : IModelRunner
         var results = new Dictionary<string, DenseTensor>(StringComparer.Ordinal);
         if (computed.Count > 0)
         {
-            using var session = new InferenceSession(Calibrator.Augment(model, computed));
+            using InferenceSession session = ModelSessions.Open(model, null, computed);
             foreach ((string name, DenseTensor value) in session.Run(inputs, computed))
             {
                 results[name] = value;

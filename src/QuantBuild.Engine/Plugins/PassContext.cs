@@ -6,6 +6,7 @@ using QuantBuild.Abstractions.Quantization;
 using QuantBuild.Abstractions.Tensors;
 using QuantBuild.Engine.Calibration;
 using QuantBuild.Engine.Data;
+using QuantBuild.Engine.Sessions;
 using QuantBuild.Runtime;
 
 namespace QuantBuild.Engine.Plugins;
@@ -90,7 +91,7 @@ internal sealed class PassContext : IPassContext
         var batcher = new Batcher(_env.Calibration, Model, _env.BatchSize, maxSamples);
         var inputs = new HashSet<string>(Batcher.ModelInputs(Model).Select(i => i.Name), StringComparer.Ordinal);
         List<string> computed = tensors.Where(t => !inputs.Contains(t)).Distinct(StringComparer.Ordinal).ToList();
-        using var session = computed.Count > 0 ? new InferenceSession(Calibrator.Augment(Model, computed)) : null;
+        using InferenceSession? session = computed.Count > 0 ? ModelSessions.Open(Model, null, computed) : null;
         var parts = tensors.Distinct(StringComparer.Ordinal).ToDictionary(t => t, _ => new List<DenseTensor>(), StringComparer.Ordinal);
         long done = 0;
         foreach (IReadOnlyDictionary<string, DenseTensor> batch in batcher.Batches())

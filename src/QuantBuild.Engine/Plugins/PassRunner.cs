@@ -19,7 +19,8 @@ public static class PassRunner
     /// <exception cref="OperationCanceledException">The run was cancelled.</exception>
     public static PassRunResult Run(PluginHost host, TargetConfig target, OnnxModel model, PassEnvironment env)
     {
-        OnnxModel working = OnnxModelLoader.LoadFromBytes(OnnxModelSaver.SaveToBytes(model));
+        // A structural copy: file-backed weights stay shared with the input (passes replace a tensor's bytes, never write them).
+        OnnxModel working = OnnxModelLoader.Copy(model);
         var encodings = new Dictionary<string, WeightEncoding>(StringComparer.Ordinal);
         var weights = new TargetWeightFormat(target.Weights.Bits, target.Weights.Granularity != WeightGranularity.PerTensor, target.Weights.BlockSize);
         for (int index = 0; index < target.Recipe.Count; index++)

@@ -1,18 +1,18 @@
-using Microsoft.Win32.SafeHandles;
 using QuantBuild.Abstractions.Ir;
 
 namespace QuantBuild.Onnx.Serialization;
 
 /// <summary>
-/// Reads tensors whose bytes live in side files next to the model. Each tensor is read straight from disk
-/// into its own array (one copy), and no path may leave the model's folder.
+/// Gives tensors whose bytes live in side files next to the model. Each side file is memory-mapped once and
+/// tensors slice the mapping, so nothing is copied into managed memory until someone reads it (and then only
+/// the pages read). No path may leave the model's folder.
 /// </summary>
 internal sealed class ExternalDataReader : IDisposable
 {
     private readonly string _modelPath;
     private readonly string _folder;
     private readonly string _realFolder;
-    private readonly Dictionary<string, SafeFileHandle> _open = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, MappedDataFile> _open = new(StringComparer.Ordinal);
 
     public ExternalDataReader(string modelPath, string folder)
     {
@@ -35,7 +35,7 @@ internal sealed class ExternalDataReader : IDisposable
             throw ModelFileErrors.ExternalPathEscapes(_modelPath, location, tensorName);
         }
 
-        if (!_open.TryGetValue(full, out SafeFileHandle? handle))
+        if (!_open.TryGetValue(full, out MappedDataFile? file))
         {
             // The lexical check above cannot see symlinks: a link inside the folder may point anywhere, so the
             // real path must stay inside the model's real folder too, and only a regular file is opened.
@@ -55,11 +55,11 @@ internal sealed class ExternalDataReader : IDisposable
                 throw ModelFileErrors.ExternalNotReadable(_modelPath, full, tensorName, problem);
             }
 
-            handle = File.OpenHandle(full, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.RandomAccess);
-            _open.Add(full, handle);
+            file = MappedDataFile.Open(full);
+            _open.Add(full, file);
         }
 
-        long fileLength = RandomAccess.GetLength(handle);
+        long fileLength = file.Length;
         long offset = reference.Offset ?? 0;
         long length = reference.Length ?? Math.Max(0, fileLength - offset);
         if (offset < 0 || length < 0 || offset + length > fileLength || length > Array.MaxLength)
@@ -67,29 +67,9 @@ internal sealed class ExternalDataReader : IDisposable
             throw ModelFileErrors.ExternalRange(_modelPath, full, tensorName, offset, length, fileLength);
         }
 
-        byte[] bytes = GC.AllocateUninitializedArray<byte>((int)length);
-        int done = 0;
-        while (done < bytes.Length)
-        {
-            int n = RandomAccess.Read(handle, bytes.AsSpan(done), offset + done);
-            if (n == 0)
-            {
-                throw ModelFileErrors.ExternalRange(_modelPath, full, tensorName, offset, length, fileLength);
-            }
-
-            done += n;
-        }
-
-        return bytes;
+        return file.Slice(offset, (int)length);
     }
 
-    public void Dispose()
-    {
-        foreach (SafeFileHandle handle in _open.Values)
-        {
-            handle.Dispose();
-        }
-
-        _open.Clear();
-    }
+    /// <summary>Forgets the open files; their mappings stay alive as long as tensors slice them.</summary>
+    public void Dispose() => _open.Clear();
 }

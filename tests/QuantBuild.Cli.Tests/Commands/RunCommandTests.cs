@@ -126,6 +126,35 @@ public class RunCommandTests
         Assert.Contains("'x64'", stderr);
     }
 
+    [Theory]
+    [InlineData("run")]
+    [InlineData("eval")]
+    [InlineData("analyze")]
+    public void A_nonsense_memory_budget_is_QB1030_before_any_model_work(string verb)
+    {
+        using var ws = new SampleWorkspace(X64);
+        var (code, stdout, stderr) = CliRunner.Run(verb, "-c", ws.ConfigPath, "--memory-budget", "lots", "--json");
+        Assert.Equal(ExitCodes.Error, code);
+        Assert.Contains("QB1030", stderr);
+        Assert.DoesNotContain("Loaded", stderr);
+        Assert.Equal(string.Empty, stdout.Trim());
+    }
+
+    [Fact]
+    public void Every_stage_of_a_run_reports_its_peak_memory_in_the_json()
+    {
+        using var ws = new SampleWorkspace(X64);
+        var (code, stdout, stderr) = CliRunner.Run("run", "-c", ws.ConfigPath, "--json", "--no-cache", "--memory-budget", "512MB");
+        Assert.True(code == ExitCodes.Ok, stderr);
+        using JsonDocument doc = JsonDocument.Parse(stdout);
+        JsonElement target = Assert.Single(doc.RootElement.GetProperty("targets").EnumerateArray());
+        foreach (JsonElement stage in doc.RootElement.GetProperty("stages").EnumerateArray().Concat(target.GetProperty("stages").EnumerateArray())
+            .Where(s => s.GetProperty("stage").GetString() != "cache"))
+        {
+            Assert.True(stage.GetProperty("peakRssBytes").GetInt64() > 10 << 20, stage.ToString());
+        }
+    }
+
     [Fact]
     public void Init_writes_a_starter_yaml_that_loads()
     {

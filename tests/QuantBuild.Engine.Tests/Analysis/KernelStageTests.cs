@@ -5,6 +5,7 @@ using QuantBuild.Engine.Analysis;
 using QuantBuild.Engine.Config;
 using QuantBuild.Engine.Data;
 using QuantBuild.Engine.Pipeline;
+using QuantBuild.Engine.Sessions;
 using QuantBuild.Engine.Tests.Data;
 using QuantBuild.Onnx;
 using Serilog;
@@ -76,7 +77,7 @@ public sealed class KernelStageTests : IDisposable
     {
         IDataSource data = NpyDataSource.Single(model.Graph.Inputs[0].Name, Path.Combine(Sample, "data", "eval_images.npy"));
         var partial = new TargetResult { Name = target.Name, Device = target.Device.Name, Status = TargetStatus.Passed, QuantizedNodeCount = quantizedNodes };
-        return KernelStage.Check(target, Path.Combine(_root, "quantize.yaml"), model, bytes, data, 50, partial, _log);
+        return KernelStage.Check(target, Path.Combine(_root, "quantize.yaml"), model, ModelSource.Bytes(bytes), data, 50, partial, _log);
     }
 
     private (TargetConfig Target, OnnxModel Model, byte[] Bytes) Load(string device, bool requireSpeedup)

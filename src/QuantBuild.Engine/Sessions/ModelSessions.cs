@@ -1,0 +1,55 @@
+using QuantBuild.Abstractions.Ir;
+using QuantBuild.Abstractions.Tensors;
+using QuantBuild.Onnx;
+using QuantBuild.Runtime;
+
+namespace QuantBuild.Engine.Sessions;
+
+/// <summary>
+/// Every ONNX Runtime session the engine opens on an in-memory model goes through here, so none of them serializes
+/// the weights: the graph is written with its file-backed tensors as external-data references
+/// (<see cref="OnnxModelSaver.SaveForSession"/>) and ORT reads them from the file itself. A calibration graph or a
+/// trial is then a few kilobytes plus whatever the encoder changed, whatever the model's size.
+/// </summary>
+public static class ModelSessions
+{
+    /// <summary>ORT's session config key for the folder a from-memory model's external data is read from.</summary>
+    public const string WeightsFolderKey = "session.model_external_initializers_file_folder_path";
+
+    /// <summary>A session on <paramref name="model"/> (plus <paramref name="extraOutputs"/> as float graph outputs); the model itself is not changed.</summary>
+    public static InferenceSession Open(OnnxModel model, SessionOptions? options = null, IReadOnlyList<string>? extraOutputs = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        SessionGraph graph = Serialize(model, extraOutputs ?? Array.Empty<string>());
+        SessionOptions effective = options?.Clone() ?? new SessionOptions();
+        if (graph.WeightsFolder is not null)
+        {
+            effective.AddConfigEntry(WeightsFolderKey, graph.WeightsFolder);
+        }
+
+        return new InferenceSession(graph.Graph, effective);
+    }
+
+    private static SessionGraph Serialize(OnnxModel model, IReadOnlyList<string> extraOutputs)
+    {
+        var existing = new HashSet<string>(model.Graph.Outputs.Select(o => o.Name), StringComparer.Ordinal);
+        var added = new List<ValueInfo>();
+        foreach (string name in extraOutputs)
+        {
+            if (existing.Add(name))
+            {
+                added.Add(new ValueInfo { Name = name, Type = new TensorTypeInfo { ElementType = ElementType.Float } });
+            }
+        }
+
+        model.Graph.Outputs.AddRange(added);
+        try
+        {
+            return OnnxModelSaver.SaveForSession(model);
+        }
+        finally
+        {
+            model.Graph.Outputs.RemoveRange(model.Graph.Outputs.Count - added.Count, added.Count);
+        }
+    }
+}
