@@ -70,12 +70,21 @@ public sealed class CtcDictionaryConfigTests : IDisposable
     [Theory]
     [InlineData(new byte[] { 0x41, 0x0A, 0xC3, 0x28, 0x0A }, "not UTF-8")]
     [InlineData(new byte[] { 0x41, 0x0A, 0x0A, 0x42, 0x0A }, "line 2")]
-    [InlineData(new byte[0], "is empty")]
     public void A_dictionary_that_cannot_map_classes_is_refused_at_its_value(byte[] content, string why)
     {
         File.WriteAllBytes(_dir.P("keys.txt"), content);
         QuantBuildException e = _dir.SingleError(Recognizer);
         AssertAt(e, ConfigErrorCodes.UnsupportedData, 8, 15);
         Assert.Contains(why, e.Message);
+    }
+
+    [Fact]
+    public void An_empty_dictionary_is_refused_as_an_unreadable_file_at_its_value()
+    {
+        // Every path the config names is checked to be a readable, non-empty regular file before its content is read.
+        File.WriteAllBytes(_dir.P("keys.txt"), []);
+        QuantBuildException e = _dir.SingleError(Recognizer);
+        AssertAt(e, "QB1020", 8, 15);
+        Assert.Contains("is empty", e.Message);
     }
 }
