@@ -55,7 +55,7 @@ internal sealed class ExternalDataReader : IDisposable
                 throw ModelFileErrors.ExternalNotReadable(_modelPath, full, tensorName, problem);
             }
 
-            file = MappedDataFile.Open(full);
+            file = MappedDataFile.Open(real);
             _open.Add(full, file);
         }
 
