@@ -1,5 +1,6 @@
 using QuantBuild.Abstractions.Ir;
 using QuantBuild.Abstractions.Tensors;
+using QuantBuild.Engine.Quantization;
 
 namespace QuantBuild.Engine.Rewrites;
 
@@ -18,7 +19,7 @@ internal sealed class BatchNormFoldingRewrite : IGraphRewrite
         Graph graph = model.Graph;
         var changed = new List<string>();
         var skipped = new List<string>();
-        var names = new UniqueNames(graph);
+        var names = new NameTable(graph);
         for (int i = 0; i < graph.Nodes.Count; i++)
         {
             Node bn = graph.Nodes[i];
@@ -46,7 +47,7 @@ internal sealed class BatchNormFoldingRewrite : IGraphRewrite
     }
 
     /// <summary>Folds <paramref name="bn"/> and returns null, or returns why it cannot.</summary>
-    private static string? Fold(Graph graph, Node bn, GraphConstants constants, ValueFacts facts, UniqueNames names)
+    private static string? Fold(Graph graph, Node bn, GraphConstants constants, ValueFacts facts, NameTable names)
     {
         if (bn.FindAttribute("training_mode")?.Int == 1 || bn.Outputs.Skip(1).Any(o => o.Length > 0) || bn.FindAttribute("spatial")?.Int == 0)
         {
@@ -101,7 +102,7 @@ internal sealed class BatchNormFoldingRewrite : IGraphRewrite
     }
 
     /// <summary>Puts the folded linear node where the original was, removes the BN, and adds the new constants.</summary>
-    private static string? Apply(Graph graph, Node linear, Node bn, LinearFold fold, UniqueNames names)
+    private static string? Apply(Graph graph, Node linear, Node bn, LinearFold fold, NameTable names)
     {
         Node replaced = ConversionScope.Copy(linear);
         foreach ((int position, string wanted, TensorValue value) in fold.Constants)

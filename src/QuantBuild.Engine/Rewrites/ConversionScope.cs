@@ -1,5 +1,6 @@
 using QuantBuild.Abstractions.Ir;
 using QuantBuild.Abstractions.Tensors;
+using QuantBuild.Engine.Quantization;
 
 namespace QuantBuild.Engine.Rewrites;
 
@@ -10,10 +11,10 @@ namespace QuantBuild.Engine.Rewrites;
 /// </summary>
 internal sealed class ConversionScope
 {
-    private readonly UniqueNames _names;
+    private readonly NameTable _names;
     private readonly HashSet<string> _read;
 
-    public ConversionScope(long from, long to, ValueFacts facts, GraphConstants constants, HashSet<string> read, UniqueNames names)
+    public ConversionScope(long from, long to, ValueFacts facts, GraphConstants constants, HashSet<string> read, NameTable names)
     {
         From = from;
         To = to;

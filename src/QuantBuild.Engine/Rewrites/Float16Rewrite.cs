@@ -1,5 +1,6 @@
 using QuantBuild.Abstractions.Ir;
 using QuantBuild.Abstractions.Tensors;
+using QuantBuild.Engine.Quantization;
 
 namespace QuantBuild.Engine.Rewrites;
 
@@ -113,7 +114,7 @@ internal sealed class Float16Rewrite : IGraphRewrite
     private static int WrapInputs(Graph graph, List<string> changed)
     {
         var initializers = new HashSet<string>(graph.Initializers.Select(t => t.Name ?? string.Empty), StringComparer.Ordinal);
-        var names = new UsedNames(graph);
+        var names = new NameTable(graph);
         int count = 0;
         foreach (ValueInfo input in graph.Inputs)
         {
@@ -139,7 +140,7 @@ internal sealed class Float16Rewrite : IGraphRewrite
     // producer → output_float32 → Cast(to the output's type) → output, so the app reads the type it always did.
     private static int WrapOutputs(Graph graph, List<string> changed)
     {
-        var names = new UsedNames(graph);
+        var names = new NameTable(graph);
         int count = 0;
         foreach (ValueInfo output in graph.Outputs)
         {
@@ -195,57 +196,6 @@ internal sealed class Float16Rewrite : IGraphRewrite
                     if (!shadowed)
                     {
                         Rename(sub, from, to, renameOutputs: false);
-                    }
-                }
-            }
-        }
-    }
-
-    private sealed class UsedNames
-    {
-        private readonly HashSet<string> _used = new(StringComparer.Ordinal);
-
-        public UsedNames(Graph graph)
-        {
-            foreach (Node node in GraphNodes(graph))
-            {
-                _used.UnionWith(node.Inputs);
-                _used.UnionWith(node.Outputs);
-                if (node.Name is { } n)
-                {
-                    _used.Add(n);
-                }
-            }
-
-            _used.UnionWith(graph.Inputs.Select(i => i.Name));
-            _used.UnionWith(graph.Outputs.Select(o => o.Name));
-            _used.UnionWith(graph.Initializers.Select(t => t.Name ?? string.Empty));
-        }
-
-        public string Take(string wanted)
-        {
-            string name = wanted;
-            for (int i = 1; !_used.Add(name); i++)
-            {
-                name = $"{wanted}_{i}";
-            }
-
-            return name;
-        }
-
-        private static IEnumerable<Node> GraphNodes(Graph graph)
-        {
-            foreach (Node node in graph.Nodes)
-            {
-                yield return node;
-                foreach (NodeAttribute attribute in node.Attributes)
-                {
-                    foreach (Graph sub in attribute.Graphs.Prepend(attribute.Graph).OfType<Graph>())
-                    {
-                        foreach (Node inner in GraphNodes(sub))
-                        {
-                            yield return inner;
-                        }
                     }
                 }
             }

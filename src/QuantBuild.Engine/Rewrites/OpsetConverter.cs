@@ -1,4 +1,5 @@
 using QuantBuild.Abstractions.Ir;
+using QuantBuild.Engine.Quantization;
 
 namespace QuantBuild.Engine.Rewrites;
 
@@ -12,7 +13,7 @@ internal sealed class OpsetConverter
     private readonly long _from;
     private readonly long _to;
     private readonly long? _irVersion;
-    private readonly UniqueNames _names;
+    private readonly NameTable _names;
     private readonly List<string> _converted = new();
 
     private OpsetConverter(OnnxModel model, long from, long to)
@@ -20,7 +21,7 @@ internal sealed class OpsetConverter
         _from = from;
         _to = to;
         _irVersion = model.IrVersion;
-        _names = new UniqueNames(model.Graph);
+        _names = new NameTable(model.Graph);
     }
 
     /// <summary>
