@@ -91,26 +91,6 @@ public static class Calibrator
     /// model itself is not changed. For small models and tests: the engine opens sessions through
     /// <see cref="ModelSessions.Open"/>, which does not copy the weights.
     /// </summary>
-    public static byte[] Augment(OnnxModel model, IReadOnlyList<string> extraOutputs)
-    {
-        var existing = new HashSet<string>(model.Graph.Outputs.Select(o => o.Name), StringComparer.Ordinal);
-        var added = new List<ValueInfo>();
-        foreach (string name in extraOutputs)
-        {
-            if (existing.Add(name))
-            {
-                added.Add(new ValueInfo { Name = name, Type = new TensorTypeInfo { ElementType = ElementType.Float } });
-            }
-        }
-
-        model.Graph.Outputs.AddRange(added);
-        try
-        {
-            return OnnxModelSaver.SaveToBytes(model);
-        }
-        finally
-        {
-            model.Graph.Outputs.RemoveRange(model.Graph.Outputs.Count - added.Count, added.Count);
-        }
-    }
+    public static byte[] Augment(OnnxModel model, IReadOnlyList<string> extraOutputs) =>
+        ModelSessions.WithOutputs(model, extraOutputs, OnnxModelSaver.SaveToBytes);
 }

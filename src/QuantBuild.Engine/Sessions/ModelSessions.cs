@@ -30,7 +30,14 @@ public static class ModelSessions
         return new InferenceSession(graph.Graph, effective);
     }
 
-    private static SessionGraph Serialize(OnnxModel model, IReadOnlyList<string> extraOutputs)
+    private static SessionGraph Serialize(OnnxModel model, IReadOnlyList<string> extraOutputs) =>
+        WithOutputs(model, extraOutputs, OnnxModelSaver.SaveForSession);
+
+    /// <summary>
+    /// Saves <paramref name="model"/> through <paramref name="save"/> with <paramref name="extraOutputs"/> added as
+    /// float graph outputs for the duration of the save; the model is left as it was.
+    /// </summary>
+    internal static T WithOutputs<T>(OnnxModel model, IReadOnlyList<string> extraOutputs, Func<OnnxModel, T> save)
     {
         var existing = new HashSet<string>(model.Graph.Outputs.Select(o => o.Name), StringComparer.Ordinal);
         var added = new List<ValueInfo>();
@@ -45,7 +52,7 @@ public static class ModelSessions
         model.Graph.Outputs.AddRange(added);
         try
         {
-            return OnnxModelSaver.SaveForSession(model);
+            return save(model);
         }
         finally
         {
