@@ -25,7 +25,13 @@ internal static class ModelCopy
         copy.TrainingInfo.AddRange(source.TrainingInfo);
         copy.Configurations.AddRange(source.Configurations);
 
-        Graph g = source.Graph;
+        copy.Graph = WithoutNodes(source.Graph);
+        return copy;
+    }
+
+    /// <summary>A graph with <paramref name="g"/>'s own lists of everything but its nodes, which the caller writes.</summary>
+    public static Graph WithoutNodes(Graph g)
+    {
         var graph = new Graph { Name = g.Name, DocString = g.DocString };
         graph.Initializers.AddRange(g.Initializers);
         graph.SparseInitializers.AddRange(g.SparseInitializers);
@@ -34,12 +40,14 @@ internal static class ModelCopy
         graph.ValueInfo.AddRange(g.ValueInfo);
         graph.QuantizationAnnotations.AddRange(g.QuantizationAnnotations);
         graph.MetadataProps.AddRange(g.MetadataProps);
-        copy.Graph = graph;
-        return copy;
+        return graph;
     }
 
-    /// <summary>A node with its own input and output lists, sharing attribute objects with <paramref name="node"/>.</summary>
-    public static Node Clone(Node node)
+    /// <summary>
+    /// A node with its own input and output lists, sharing attribute objects with <paramref name="node"/>, without the
+    /// attributes named in <paramref name="drop"/>.
+    /// </summary>
+    public static Node Clone(Node node, params string[] drop)
     {
         var clone = new Node
         {
@@ -51,7 +59,7 @@ internal static class ModelCopy
         };
         clone.Inputs.AddRange(node.Inputs);
         clone.Outputs.AddRange(node.Outputs);
-        clone.Attributes.AddRange(node.Attributes);
+        clone.Attributes.AddRange(node.Attributes.Where(a => Array.IndexOf(drop, a.Name) < 0));
         clone.MetadataProps.AddRange(node.MetadataProps);
         clone.DeviceConfigurations.AddRange(node.DeviceConfigurations);
         return clone;

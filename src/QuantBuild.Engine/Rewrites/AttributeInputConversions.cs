@@ -1,4 +1,5 @@
 using QuantBuild.Abstractions.Ir;
+using QuantBuild.Engine.Quantization;
 
 namespace QuantBuild.Engine.Rewrites;
 
@@ -17,7 +18,7 @@ internal static class AttributeInputConversions
         }
 
         string hint = ConversionScope.Hint(node);
-        Node copy = ConversionScope.Copy(node, "starts", "ends", "axes");
+        Node copy = ModelCopy.Clone(node, "starts", "ends", "axes");
         copy.Inputs.RemoveRange(1, copy.Inputs.Count - 1);
         copy.Inputs.Add(s.AddInt64s(hint + "_starts", starts.Ints));
         copy.Inputs.Add(s.AddInt64s(hint + "_ends", ends.Ints));
@@ -36,7 +37,7 @@ internal static class AttributeInputConversions
             return null;
         }
 
-        Node copy = ConversionScope.Copy(node, "k");
+        Node copy = ModelCopy.Clone(node, "k");
         ConversionScope.SetInput(copy, 1, s.AddInt64s(ConversionScope.Hint(node) + "_k", [k]));
         return copy;
     }
@@ -49,7 +50,7 @@ internal static class AttributeInputConversions
             return null;
         }
 
-        Node copy = ConversionScope.Copy(node, attribute);
+        Node copy = ModelCopy.Clone(node, attribute);
         ConversionScope.SetInput(copy, 1, s.AddInt64s(ConversionScope.Hint(node) + "_" + attribute, list.Ints));
         return copy;
     }
@@ -65,7 +66,7 @@ internal static class AttributeInputConversions
         bool hasSizes = result.Inputs.Count > 1 && result.Inputs[1].Length > 0;
         if (s.To >= 18 && !hasSizes && result.FindAttribute("num_outputs") is null)
         {
-            result = converted ?? ConversionScope.Copy(node);
+            result = converted ?? ModelCopy.Clone(node);
             result.Attributes.Add(NodeAttribute.FromInt("num_outputs", result.Outputs.Count));
         }
 
@@ -75,7 +76,7 @@ internal static class AttributeInputConversions
     /// <summary>Clip-6's min/max attributes (defaults: no bound) become inputs of the data's element type.</summary>
     public static Node Clip(Node node, ConversionScope s)
     {
-        Node copy = ConversionScope.Copy(node, "min", "max");
+        Node copy = ModelCopy.Clone(node, "min", "max");
         copy.Inputs.RemoveRange(1, copy.Inputs.Count - 1);
         string hint = ConversionScope.Hint(node);
         var type = s.TypeOf(node.Inputs[0]);
@@ -101,7 +102,7 @@ internal static class AttributeInputConversions
         }
 
         string hint = ConversionScope.Hint(node);
-        Node copy = ConversionScope.Copy(node, "pads", "value");
+        Node copy = ModelCopy.Clone(node, "pads", "value");
         copy.Inputs.RemoveRange(1, copy.Inputs.Count - 1);
         copy.Inputs.Add(s.AddInt64s(hint + "_pads", pads.Ints));
         if (node.FindAttribute("value") is { Float: { } value } && value != 0f)
@@ -117,7 +118,7 @@ internal static class AttributeInputConversions
     public static Node DftAxis(Node node, ConversionScope s)
     {
         long axis = node.FindAttribute("axis")?.Int ?? 1;
-        Node copy = ConversionScope.Copy(node, "axis");
+        Node copy = ModelCopy.Clone(node, "axis");
         ConversionScope.SetInput(copy, 2, s.AddConstant(ConversionScope.Hint(node) + "_axis", GraphConstants.Int64s(string.Empty, [axis])));
         return copy;
     }

@@ -1,4 +1,5 @@
 using QuantBuild.Abstractions.Ir;
+using QuantBuild.Engine.Quantization;
 
 namespace QuantBuild.Engine.Rewrites;
 
@@ -37,7 +38,7 @@ internal static class BatchNormConversion
             return PerActivation(node, s);
         }
 
-        Node copy = ConversionScope.Copy(node, "spatial", "is_test");
+        Node copy = ModelCopy.Clone(node, "spatial", "is_test");
         copy.Outputs.RemoveRange(1, copy.Outputs.Count - 1);
         return [copy];
     }

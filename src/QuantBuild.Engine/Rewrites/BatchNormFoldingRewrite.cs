@@ -104,7 +104,7 @@ internal sealed class BatchNormFoldingRewrite : IGraphRewrite
     /// <summary>Puts the folded linear node where the original was, removes the BN, and adds the new constants.</summary>
     private static string? Apply(Graph graph, Node linear, Node bn, LinearFold fold, NameTable names)
     {
-        Node replaced = ConversionScope.Copy(linear);
+        Node replaced = ModelCopy.Clone(linear);
         foreach ((int position, string wanted, TensorValue value) in fold.Constants)
         {
             value.Name = names.Take(wanted);

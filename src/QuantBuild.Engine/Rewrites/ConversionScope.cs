@@ -66,28 +66,6 @@ internal sealed class ConversionScope
 
     public ElementType TypeOf(string value) => Facts.TypeOf(value) is var t && t != ElementType.Undefined ? t : ElementType.Float;
 
-    /// <summary>
-    /// A copy of <paramref name="node"/> with its own lists (the original may belong to the caller's model), without the
-    /// attributes named in <paramref name="drop"/>.
-    /// </summary>
-    public static Node Copy(Node node, params string[] drop)
-    {
-        var copy = new Node
-        {
-            Name = node.Name,
-            OpType = node.OpType,
-            Domain = node.Domain,
-            Overload = node.Overload,
-            DocString = node.DocString,
-        };
-        copy.Inputs.AddRange(node.Inputs);
-        copy.Outputs.AddRange(node.Outputs);
-        copy.Attributes.AddRange(node.Attributes.Where(a => Array.IndexOf(drop, a.Name) < 0));
-        copy.MetadataProps.AddRange(node.MetadataProps);
-        copy.DeviceConfigurations.AddRange(node.DeviceConfigurations);
-        return copy;
-    }
-
     /// <summary>Sets input <paramref name="position"/>, padding skipped optional inputs with empty names.</summary>
     public static void SetInput(Node node, int position, string value)
     {

@@ -1,4 +1,5 @@
 using QuantBuild.Abstractions.Ir;
+using QuantBuild.Engine.Quantization;
 
 namespace QuantBuild.Engine.Rewrites;
 
@@ -17,7 +18,7 @@ internal static class LegacyConversions
     /// </summary>
     public static IReadOnlyList<Node> Binary(Node node, ConversionScope s)
     {
-        Node copy = ConversionScope.Copy(node, "broadcast", "axis");
+        Node copy = ModelCopy.Clone(node, "broadcast", "axis");
         if (node.FindAttribute("broadcast")?.Int != 1 || node.FindAttribute("axis") is not { Int: { } axis })
         {
             return [copy];
@@ -63,7 +64,7 @@ internal static class LegacyConversions
             return null;
         }
 
-        Node copy = ConversionScope.Copy(node);
+        Node copy = ModelCopy.Clone(node);
         copy.Inputs[1] = s.AddConstant(node.Inputs[1] + "_per_channel", new TensorValue
         {
             ElementType = slope.ElementType,
@@ -74,5 +75,5 @@ internal static class LegacyConversions
     }
 
     public static Node? Without(Node node, params string[] attributes) =>
-        attributes.Any(a => node.FindAttribute(a) is not null) ? ConversionScope.Copy(node, attributes) : null;
+        attributes.Any(a => node.FindAttribute(a) is not null) ? ModelCopy.Clone(node, attributes) : null;
 }

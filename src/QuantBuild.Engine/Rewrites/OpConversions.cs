@@ -1,4 +1,5 @@
 using QuantBuild.Abstractions.Ir;
+using QuantBuild.Engine.Quantization;
 
 namespace QuantBuild.Engine.Rewrites;
 
@@ -124,7 +125,7 @@ internal static class OpConversions
                 "its mask output is read, and the mask is of the data's type before opset 10 but bool from 10");
         }
 
-        Node copy = ConversionScope.Copy(node, "ratio");
+        Node copy = ModelCopy.Clone(node, "ratio");
         float ratio = node.FindAttribute("ratio")?.Float ?? 0.5f;
         ConversionScope.SetInput(copy, 1, s.AddConstant(ConversionScope.Hint(node) + "_ratio", TensorValue.FromFloats(string.Empty, [ratio])));
         return copy;
@@ -133,21 +134,21 @@ internal static class OpConversions
     private static Node GridSample(Node node)
     {
         string mode = node.FindAttribute("mode")?.StringValue ?? "bilinear";
-        Node copy = ConversionScope.Copy(node, "mode");
+        Node copy = ModelCopy.Clone(node, "mode");
         copy.Attributes.Add(NodeAttribute.FromString("mode", mode switch { "bilinear" => "linear", "bicubic" => "cubic", _ => mode }));
         return copy;
     }
 
     private static Node Renamed(Node node, string op)
     {
-        Node copy = ConversionScope.Copy(node);
+        Node copy = ModelCopy.Clone(node);
         copy.OpType = op;
         return copy;
     }
 
     private static Node WithString(Node node, string name, string value)
     {
-        Node copy = ConversionScope.Copy(node);
+        Node copy = ModelCopy.Clone(node);
         copy.Attributes.Add(NodeAttribute.FromString(name, value));
         return copy;
     }

@@ -80,16 +80,9 @@ internal sealed class OpsetConverter
             return null;
         }
 
-        var copy = new Graph { Name = graph.Name, DocString = graph.DocString };
+        Graph copy = ModelCopy.WithoutNodes(graph);
         copy.Nodes.AddRange(nodes);
-        copy.Initializers.AddRange(graph.Initializers);
         copy.Initializers.AddRange(scope.AddedInitializers);
-        copy.SparseInitializers.AddRange(graph.SparseInitializers);
-        copy.Inputs.AddRange(graph.Inputs);
-        copy.Outputs.AddRange(graph.Outputs);
-        copy.ValueInfo.AddRange(graph.ValueInfo);
-        copy.QuantizationAnnotations.AddRange(graph.QuantizationAnnotations);
-        copy.MetadataProps.AddRange(graph.MetadataProps);
         return copy;
     }
 
@@ -125,7 +118,7 @@ internal sealed class OpsetConverter
                 replaced.Graphs.Add(many[g] ?? attribute.Graphs[g]);
             }
 
-            copy ??= ConversionScope.Copy(node);
+            copy ??= ModelCopy.Clone(node);
             copy.Attributes[i] = replaced;
         }
 

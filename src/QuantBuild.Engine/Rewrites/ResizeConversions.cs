@@ -1,4 +1,5 @@
 using QuantBuild.Abstractions.Ir;
+using QuantBuild.Engine.Quantization;
 
 namespace QuantBuild.Engine.Rewrites;
 
@@ -29,7 +30,7 @@ internal static class ResizeConversions
 
     private static Node ToResize(Node node, string scales, params string[] drop)
     {
-        Node resize = ConversionScope.Copy(node, [.. drop, "mode"]);
+        Node resize = ModelCopy.Clone(node, [.. drop, "mode"]);
         resize.OpType = "Resize";
         resize.Inputs.Clear();
         resize.Inputs.Add(node.Inputs[0]);

@@ -1,4 +1,5 @@
 using QuantBuild.Abstractions.Ir;
+using QuantBuild.Engine.Quantization;
 
 namespace QuantBuild.Engine.Rewrites;
 
@@ -16,7 +17,7 @@ internal static class SoftmaxConversion
         string x = node.Inputs[0];
         if (s.Facts.RankOf(x) is { } rank && (axis < 0 ? axis + rank : axis) == rank - 1)
         {
-            Node same = ConversionScope.Copy(node, "axis");
+            Node same = ModelCopy.Clone(node, "axis");
             same.Attributes.Add(NodeAttribute.FromInt("axis", -1));
             return [same];
         }
@@ -24,7 +25,7 @@ internal static class SoftmaxConversion
         string hint = ConversionScope.Hint(node);
         Node shape = s.NewNode("Shape", hint + "_shape", [x]);
         Node flatten = s.NewNode("Flatten", hint + "_flatten", [x], null, NodeAttribute.FromInt("axis", axis));
-        Node rows = ConversionScope.Copy(node, "axis");
+        Node rows = ModelCopy.Clone(node, "axis");
         rows.Inputs[0] = flatten.Outputs[0];
         rows.Outputs[0] = s.NewName(node.Outputs[0] + "_2d");
         rows.Attributes.Add(NodeAttribute.FromInt("axis", -1));
