@@ -240,7 +240,7 @@ internal sealed class NodeSelector
 
             // Measured, not assumed: masked attention scores reach −1e4…−∞ and no 8-bit grid holds them and the scores.
             if (_ranges is not null && _ranges.TryGetValue(input, out TensorRange? range)
-                && (!float.IsFinite(range.Min) || !float.IsFinite(range.Max) || Math.Max(-range.Min, range.Max) >= Operators.MaskValues.Magnitude))
+                && (float.IsInfinity(range.Min) || float.IsInfinity(range.Max) || Math.Max(-range.Min, range.Max) >= Operators.MaskValues.Magnitude))
             {
                 return $"input '{input}' was calibrated to [{range.Min:G3}, {range.Max:G3}]: mask values that an 8-bit grid cannot hold next to the data";
             }
