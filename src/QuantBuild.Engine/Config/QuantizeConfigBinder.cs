@@ -43,6 +43,12 @@ internal sealed class QuantizeConfigBinder
         }
 
         string output = Resolve(rawOutput);
+        if (OutputBlockedBy(output) is { } file)
+        {
+            // Found now rather than when the first model is written, after minutes of quantizing.
+            _r.Error(ConfigErrorCodes.BadName, $"'output' must name a folder, but {file} is a file",
+                "name a folder that does not exist yet or is a folder, for example 'output: quantized'", ConfigReader.At(root, "output", top));
+        }
 
         CalibrationConfig? calibration = null;
         if (ConfigReader.Value(root, "calibration") is { } calNode)
@@ -534,6 +540,25 @@ internal sealed class QuantizeConfigBinder
         }
 
         return false;
+    }
+
+    /// <summary>The file standing where the output folder or one of its parents must be a folder, if any.</summary>
+    private static string? OutputBlockedBy(string output)
+    {
+        for (string? dir = output; dir is not null; dir = Path.GetDirectoryName(dir))
+        {
+            if (Directory.Exists(dir))
+            {
+                return null;
+            }
+
+            if (File.Exists(dir) || new FileInfo(dir).LinkTarget is not null)
+            {
+                return dir;
+            }
+        }
+
+        return null;
     }
 
     private void NotFound(ConfigNode at, string path, string raw, string full, string what) =>

@@ -1,3 +1,5 @@
+using QuantBuild.Abstractions.Diagnostics;
+
 namespace QuantBuild.Engine.Pipeline;
 
 /// <summary>
@@ -10,6 +12,18 @@ public static class AtomicFile
 
     /// <summary>Writes <paramref name="bytes"/> to <paramref name="path"/>; the old file stays intact until the rename.</summary>
     public static void Write(string path, ReadOnlySpan<byte> bytes)
+    {
+        try
+        {
+            WriteUnguarded(path, bytes);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw CannotWrite(path, e);
+        }
+    }
+
+    private static void WriteUnguarded(string path, ReadOnlySpan<byte> bytes)
     {
         string directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
         Directory.CreateDirectory(directory);
@@ -95,6 +109,26 @@ public static class AtomicFile
     /// </summary>
     /// <returns>True when the file was written.</returns>
     public static bool CopyIfChanged(string source, string path)
+    {
+        try
+        {
+            return CopyUnguarded(source, path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw CannotWrite(path, e);
+        }
+    }
+
+    /// <summary>
+    /// QB5010: the file system refused an output (a folder, a read-only file or a full disk where the file goes).
+    /// The old file, if any, is intact: writes only ever replace it by a rename.
+    /// </summary>
+    private static QuantBuildException CannotWrite(string path, Exception e) =>
+        new("QB5010", $"Could not write {path}: {e.Message}",
+            "make sure nothing else (a folder, a read-only file) stands at that path and the disk has room, then run again", path);
+
+    private static bool CopyUnguarded(string source, string path)
     {
         if (SameContent(source, path))
         {

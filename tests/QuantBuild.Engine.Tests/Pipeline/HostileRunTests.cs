@@ -167,4 +167,34 @@ public sealed class HostileRunTests : IDisposable
         Assert.False(Directory.Exists(evicted));
         Assert.Equal(0, cache.RemoveStale());
     }
+
+    [Fact]
+    public void A_folder_standing_at_a_targets_model_path_fails_that_target_with_QB5010_and_leaves_it_alone()
+    {
+        // Found by the run campaign (RunFuzzTests): the rename onto a folder escaped as QB0001 and ended the run.
+        QuantizeConfig config = Config(Write("calibration.npy", TensorRows.Slice(Images, 0, 64)), Write("images.npy", TensorRows.Slice(Images, 0, 200)),
+            Write("labels.npy", TensorRows.Slice(Labels, 0, 200)));
+        Directory.CreateDirectory(_temp.P("out/model.x64.onnx"));
+        File.WriteAllText(_temp.P("out/model.x64.onnx/keep.txt"), "not ours");
+
+        TargetResult x64 = Run(config).Targets.Single();
+
+        Assert.Equal((TargetStatus.Error, "QB5010"), (x64.Status, x64.ErrorCode));
+        Assert.Contains("model.x64.onnx", x64.Error, StringComparison.Ordinal);
+        Assert.Equal("not ours", File.ReadAllText(_temp.P("out/model.x64.onnx/keep.txt")));
+        Assert.Empty(Directory.EnumerateFiles(_temp.P("out"), "*.tmp"));
+    }
+
+    [Fact]
+    public void An_output_folder_where_a_file_stands_is_refused_at_validation_with_QB1017()
+    {
+        File.WriteAllText(_temp.P("out"), "a file, not a folder");
+
+        var error = Assert.ThrowsAny<QuantBuildException>(() => Config(TestFiles.Sample("calibration.npy"), TestFiles.Sample("eval_images.npy"),
+            TestFiles.Sample("eval_labels.npy")));
+
+        Assert.Contains("QB1017", error.ToDiagnosticString(), StringComparison.Ordinal);
+        Assert.Contains("is a file", error.ToDiagnosticString(), StringComparison.Ordinal);
+        Assert.Equal("a file, not a folder", File.ReadAllText(_temp.P("out")));
+    }
 }
