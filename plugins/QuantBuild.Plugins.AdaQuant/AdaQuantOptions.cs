@@ -15,6 +15,19 @@ public enum AdaQuantMode
     Nearest,
 }
 
+/// <summary>How the codes of <c>adaround</c> and <c>adaquant</c> are found.</summary>
+public enum AdaQuantSolver
+{
+    /// <summary><c>auto</c>: <c>gradient</c> when the layer's iterations fit (see <see cref="AdaQuantOptions.Solver"/>), else <c>gptq</c>.</summary>
+    Auto,
+
+    /// <summary><c>gradient</c>: the mode's full-batch Adam iterations (AdaRound's soft rounding, AdaQuant's straight-through codes and scales).</summary>
+    Gradient,
+
+    /// <summary><c>gptq</c>: one pass over the inputs with error feedback through the Cholesky factor of H (GPTQ, Frantar et al. 2023); scales from the start (clipping search).</summary>
+    Gptq,
+}
+
 /// <summary>Where the scales sit.</summary>
 public enum AdaQuantGranularity
 {
@@ -30,6 +43,20 @@ public sealed class AdaQuantOptions
 {
     /// <summary><c>mode</c>: <c>adaround</c> (default), <c>adaquant</c> or <c>nearest</c>.</summary>
     public AdaQuantMode Mode { get; set; } = AdaQuantMode.Adaround;
+
+    /// <summary>
+    /// <c>solver</c>: <c>auto</c> (default), <c>gradient</c> or <c>gptq</c>. auto takes gptq for a layer when the gradient
+    /// solver's work, out × min(in², 2·N·in) × (iterations + 12) multiply-adds, exceeds 2^38 (about a minute on two
+    /// cores), or, with <see cref="TimeBudgetSeconds"/>, what the layer's share of the budget allows at 5·10⁹ a second.
+    /// </summary>
+    public AdaQuantSolver Solver { get; set; } = AdaQuantSolver.Auto;
+
+    /// <summary><c>act_order</c>: gptq quantizes the inputs in order of decreasing H_jj (the busiest first), so the later ones absorb their error.</summary>
+    public bool ActOrder { get; set; } = true;
+
+    /// <summary><c>damping</c>: gptq adds this fraction of H's mean diagonal to its diagonal before the Cholesky factor (raised ×10 up to three times if that fails).</summary>
+    [Range(1e-6, 10.0)]
+    public double Damping { get; set; } = 0.01;
 
     /// <summary><c>iterations</c>: full-batch optimisation steps per layer.</summary>
     [Range(0, 100000)]

@@ -42,6 +42,7 @@ public sealed class AdaQuantPass : QuantizationPass<AdaQuantOptions>
                 "remove 'granularity: per_group' or use a device profile with per-channel weights");
         }
 
+        SolverRule.Check(options);
         Graph graph = context.Model.Graph;
         List<LayerShape> layers = SelectLayers(context, options);
         if (layers.Count == 0)
@@ -106,6 +107,11 @@ public sealed class AdaQuantPass : QuantizationPass<AdaQuantOptions>
                 Regularization = options.Regularization,
                 Warmup = options.Warmup,
                 ScaleSearch = options.ScaleSearch,
+                Solver = options.Solver,
+                ActOrder = options.ActOrder,
+                Damping = options.Damping,
+                BudgetSeconds = options.TimeBudgetSeconds > 0 ? options.TimeBudgetSeconds * Cost(layer) / layers.Sum(Cost) : null,
+                LayerName = layer.Name,
                 Deadline = deadline,
                 Cancellation = context.Cancellation,
                 Progress = (done, total) => context.Progress.Report(new StageProgress($"adaquant {layer.Name} ({index + 1}/{layers.Count})", done, total)),
@@ -128,7 +134,7 @@ public sealed class AdaQuantPass : QuantizationPass<AdaQuantOptions>
                 solution.Improved, solution.IterationsRun, solution.StoppedEarly, statsSeconds, layerClock.Elapsed.TotalSeconds);
             report.Add(r);
             context.Log.Information(string.Create(CultureInfo.InvariantCulture,
-                $"{r.Layer} ({r.OpType} {r.Rows}×{r.K}, {r.N} input rows): output MSE {r.NearestMse:G4} nearest → {r.Mse:G4} {options.Mode.ToString().ToLowerInvariant()} ({r.Rows - r.Improved} of {r.Rows} channels kept their start), {r.Iterations} iterations, H {r.StatsSeconds:0.00} s, total {r.Seconds:0.00} s"));
+                $"{r.Layer} ({r.OpType} {r.Rows}×{r.K}, {r.N} input rows): output MSE {r.NearestMse:G4} nearest → {r.Mse:G4} {solution.Solver} ({r.Rows - r.Improved} of {r.Rows} channels kept their start), {solution.Detail}, H {r.StatsSeconds:0.00} s, total {r.Seconds:0.00} s"));
             if (solution.StoppedEarly)
             {
                 context.Log.Warning($"{layer.Name}: time budget reached after {solution.IterationsRun} of {options.Iterations} iterations; kept the best codes found so far");
@@ -294,7 +300,7 @@ public sealed class AdaQuantPass : QuantizationPass<AdaQuantOptions>
             BlockSize = blockSize,
             Scales = scales,
             Codes = codes,
-            Origin = $"adaquant ({mode.ToString().ToLowerInvariant()})",
+            Origin = $"adaquant ({s.Solver})",
         });
     }
 

@@ -6,7 +6,7 @@ namespace QuantBuild.Plugins.AdaQuant;
 /// The second moments a linear layer's output error needs, per weight group (conv groups; one for Gemm and MatMul),
 /// accumulated over input rows x̃ (what the quantized layer sees) and Δ = x̃ − x (how far that is from the fp32
 /// input; zero in parallel mode): A = Σ x̃x̃ᵀ, E = Σ x̃Δᵀ, D = Σ ΔΔᵀ and the sums Σx̃, ΣΔ. Chunks are multiplied in
-/// float and added in double; every row of A is owned by one thread, so the result does not depend on scheduling.
+/// float and added in double (<see cref="Gram"/>); every entry's sum has a fixed order, so the result does not depend on scheduling.
 /// </summary>
 internal sealed class Moments
 {
@@ -70,63 +70,12 @@ internal sealed class Moments
     public void Add(int group, float[] xq, float[]? delta, int rows)
     {
         int k = K;
-        double[] a = A[group], e = E[group], d = D[group];
-        Parallel.For(0, k, () => new float[k], (i, _, tmp) =>
+        Gram.Add(A[group], xq, xq, rows, k, upper: true);
+        if (Cross && delta is not null)
         {
-            // Upper triangle of A (j >= i); E is full.
-            Span<float> t = tmp.AsSpan(0, k - i);
-            t.Clear();
-            for (int r = 0; r < rows; r++)
-            {
-                float v = xq[(long)r * k + i];
-                if (v != 0f)
-                {
-                    TensorPrimitives.MultiplyAdd(xq.AsSpan(r * k + i, k - i), v, t, t);
-                }
-            }
-
-            long row = (long)i * k;
-            for (int j = 0; j < t.Length; j++)
-            {
-                a[row + i + j] += t[j];
-            }
-
-            if (Cross && delta is not null)
-            {
-                Span<float> full = tmp.AsSpan();
-                full.Clear();
-                for (int r = 0; r < rows; r++)
-                {
-                    float v = xq[(long)r * k + i];
-                    if (v != 0f)
-                    {
-                        TensorPrimitives.MultiplyAdd(delta.AsSpan(r * k, k), v, full, full);
-                    }
-                }
-
-                for (int j = 0; j < k; j++)
-                {
-                    e[row + j] += full[j];
-                }
-
-                t.Clear();
-                for (int r = 0; r < rows; r++)
-                {
-                    float v = delta[(long)r * k + i];
-                    if (v != 0f)
-                    {
-                        TensorPrimitives.MultiplyAdd(delta.AsSpan(r * k + i, k - i), v, t, t);
-                    }
-                }
-
-                for (int j = 0; j < t.Length; j++)
-                {
-                    d[row + i + j] += t[j];
-                }
-            }
-
-            return tmp;
-        }, _ => { });
+            Gram.Add(E[group], xq, delta, rows, k, upper: false);
+            Gram.Add(D[group], delta, delta, rows, k, upper: true);
+        }
 
         double[] sx = SumX[group], sd = SumDelta[group];
         for (int r = 0; r < rows; r++)

@@ -32,6 +32,20 @@ internal sealed record OptimizerSettings
 
     public bool ScaleSearch { get; init; } = true;
 
+    public AdaQuantSolver Solver { get; init; } = AdaQuantSolver.Gradient;
+
+    /// <summary>gptq: quantize inputs in order of decreasing H_jj.</summary>
+    public bool ActOrder { get; init; } = true;
+
+    /// <summary>gptq: the damping as a fraction of H's mean diagonal.</summary>
+    public double Damping { get; init; } = 0.01;
+
+    /// <summary>The layer's share of the time budget (shapes only, so <c>auto</c> decides the same every run); null for none.</summary>
+    public double? BudgetSeconds { get; init; }
+
+    /// <summary>For messages.</summary>
+    public string LayerName { get; init; } = "layer";
+
     /// <summary>Stop (keeping the best so far) when this passes; null for no limit.</summary>
     public DateTime? Deadline { get; init; }
 
@@ -67,6 +81,12 @@ internal sealed class LayerSolution
 
     public double Seconds { get; init; }
 
+    /// <summary>What found the codes, for the log: the mode's name, or <c>gptq</c>.</summary>
+    public string Solver { get; init; } = string.Empty;
+
+    /// <summary>How it went, for the log (iterations; gptq's damping and times).</summary>
+    public string Detail { get; init; } = string.Empty;
+
     public float Dequantized(int row, int j, int k, int blockSize, int blocks) =>
         Codes[(long)row * k + j] * Scales[row * blocks + j / blockSize];
 }
@@ -84,29 +104,17 @@ internal static class RoundingOptimizer
 
     public static LayerSolution Solve(LayerObjective obj, Grid grid, OptimizerSettings settings)
     {
-        var clock = Stopwatch.StartNew();
-        int rows = obj.Rows, k = obj.K, nb = grid.Blocks(k);
-        float[] w = obj.W;
-
-        // Round-to-nearest with abs-max scales: the baseline, and the start.
-        float[] nearestScales = AbsMaxScales(w, rows, k, grid);
-        var nearestCodes = new int[(long)rows * k];
-        RoundAll(w, nearestScales, nearestCodes, rows, k, grid);
-        var nearestLoss = new double[rows];
-        var startLoss = new double[rows];
-        float[] scales = (float[])nearestScales.Clone();
-        int[] codes = (int[])nearestCodes.Clone();
-        Parallel.For(0, rows, r =>
+        if (SolverRule.UsesGptq(obj, settings))
         {
-            var what = new float[k];
-            Dequantize(codes, scales, r, k, grid, what);
-            nearestLoss[r] = obj.UncorrectedLoss(r, what);
-            startLoss[r] = obj.Loss(r, what);
-            if (settings.ScaleSearch && !grid.SharedScale && settings.Mode != AdaQuantMode.Nearest)
-            {
-                SearchClip(obj, grid, r, nearestScales, scales, codes, startLoss, what);
-            }
-        });
+            return GptqSolver.Solve(obj, grid, settings);
+        }
+
+        var clock = Stopwatch.StartNew();
+        int rows = obj.Rows, k = obj.K;
+        StartPoint start = StartPoint.Find(obj, grid, settings);
+        float[] scales = start.Scales;
+        int[] codes = start.Codes;
+        double[] nearestLoss = start.NearestLoss, startLoss = start.Loss;
 
         var bestCodes = (int[])codes.Clone();
         var bestScales = (float[])scales.Clone();
@@ -151,6 +159,8 @@ internal static class RoundingOptimizer
             IterationsRun = ran,
             StoppedEarly = early,
             Seconds = clock.Elapsed.TotalSeconds,
+            Solver = settings.Mode.ToString().ToLowerInvariant(),
+            Detail = $"{ran} iterations",
         };
     }
 
@@ -174,7 +184,7 @@ internal static class RoundingOptimizer
         return s;
     }
 
-    private static void RoundAll(float[] w, float[] scales, int[] codes, int rows, int k, Grid grid)
+    public static void RoundAll(float[] w, float[] scales, int[] codes, int rows, int k, Grid grid)
     {
         for (int r = 0; r < rows; r++)
         {
@@ -202,7 +212,7 @@ internal static class RoundingOptimizer
     }
 
     // Clipping search: scale = α·absmax/qMax for α = 1, 0.95 … 0.5 on the whole row, nearest codes, least output error.
-    private static void SearchClip(LayerObjective obj, Grid grid, int r, float[] absMax, float[] scales, int[] codes, double[] loss, float[] what)
+    public static void SearchClip(LayerObjective obj, Grid grid, int r, float[] absMax, float[] scales, int[] codes, double[] loss, float[] what)
     {
         int k = obj.K, nb = grid.Blocks(k);
         var trialScales = new float[scales.Length == 0 ? 0 : nb];
