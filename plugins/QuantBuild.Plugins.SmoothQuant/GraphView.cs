@@ -105,7 +105,7 @@ internal sealed class GraphView
     {
         dims = Array.Empty<long>();
         TensorValue? value = _initializers.GetValueOrDefault(tensor) ?? _constantNodes.GetValueOrDefault(tensor);
-        if (value is null || value.ElementType != ElementType.Float || value.ExternalData is not null || value.Data.Length != value.ElementCount * sizeof(float))
+        if (value is null || value.ElementType != ElementType.Float || value.Data.Length != value.ElementCount * sizeof(float))
         {
             return null;
         }

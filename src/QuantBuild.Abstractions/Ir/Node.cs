@@ -30,10 +30,8 @@ public sealed class Node
     /// <summary>Named metadata.</summary>
     public List<MetadataEntry> MetadataProps { get; } = new();
 
-    /// <summary>
-    /// Per-device placement (ONNX NodeDeviceConfigurationProto), preserved verbatim as serialized message bytes.
-    /// </summary>
-    public List<byte[]> DeviceConfigurations { get; } = new();
+    /// <summary>What the file said about this node that the IR does not model (per-device placement); opaque to passes.</summary>
+    public PreservedFields? Preserved { get; set; }
 
     /// <summary>True when the node belongs to the default ONNX domain.</summary>
     public bool IsDefaultDomain => string.IsNullOrEmpty(Domain) || Domain == "ai.onnx";

@@ -40,10 +40,10 @@ public sealed class OnnxModel
     public List<TrainingInfo> TrainingInfo { get; } = new();
 
     /// <summary>
-    /// Multi-device configurations (ONNX DeviceConfigurationProto), preserved verbatim as serialized
-    /// message bytes: QuantBuild does not interpret multi-device sharding, but never drops it.
+    /// What the file said about the model that the IR does not model (multi-device configurations); opaque to passes,
+    /// never dropped.
     /// </summary>
-    public List<byte[]> Configurations { get; } = new();
+    public PreservedFields? Preserved { get; set; }
 
     /// <summary>The version imported for <paramref name="domain"/> ("" means the default domain), or null.</summary>
     public long? OpsetVersion(string domain = "")

@@ -115,15 +115,15 @@ public static class CacheKey
     {
         json.WriteStartObject("device");
         json.WriteString("name", device.Name);
-        json.WriteString("activation", device.ActivationType.ToString());
-        json.WriteBoolean("symmetric", device.SymmetricActivations);
-        json.WriteBoolean("perChannel", device.PerChannelWeights);
-        json.WriteBoolean("reduceRange", device.ReduceRange);
-        json.WriteNumber("minimumOpset", device.MinimumOpset);
-        WriteStrings(json, "weightBits", device.WeightBits.Order().Select(b => b.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-        WriteStrings(json, "integerOps", device.IntegerOps.Order(StringComparer.Ordinal));
+        json.WriteString("activation", device.Kernels.ActivationType.ToString());
+        json.WriteBoolean("symmetric", device.Kernels.SymmetricActivations);
+        json.WriteBoolean("perChannel", device.Kernels.PerChannelWeights);
+        json.WriteBoolean("reduceRange", device.Kernels.ReduceRange);
+        json.WriteNumber("minimumOpset", device.Kernels.MinimumOpset);
+        WriteStrings(json, "weightBits", device.Kernels.WeightBits.Order().Select(b => b.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        WriteStrings(json, "integerOps", device.Kernels.IntegerOps.Order(StringComparer.Ordinal));
         json.WriteStartObject("session");
-        foreach ((string key, string value) in device.SessionConfig.OrderBy(p => p.Key, StringComparer.Ordinal))
+        foreach ((string key, string value) in device.Deployment.SessionConfig.OrderBy(p => p.Key, StringComparer.Ordinal))
         {
             json.WriteString(key, value);
         }

@@ -3,6 +3,7 @@ using QuantBuild.Abstractions.Tensors;
 using QuantBuild.Engine.Profiles;
 using QuantBuild.Engine.Quantization;
 using QuantBuild.Engine.Quantization.Operators;
+using QuantBuild.Onnx.Preserved;
 
 namespace QuantBuild.Engine.Inspection;
 
@@ -220,7 +221,7 @@ public static class ModelInspector
             long bytes = tensor.ByteSize;
             ParametersByType.TryGetValue(tensor.ElementType, out var sum);
             ParametersByType[tensor.ElementType] = (tensor.ElementType, sum.Tensors + 1, sum.Elements + elements, sum.Bytes + bytes);
-            if (tensor.ExternalData is { } ext)
+            if (OnnxTensorFields.ExternalDataOf(tensor) is { } ext)
             {
                 External.TryGetValue(ext.Location, out var e);
                 External[ext.Location] = (e.Tensors + 1, e.Bytes + bytes);

@@ -89,7 +89,7 @@ internal static class ActivationPlanner
 
             if (index.Constant(tensor) is { } constant)
             {
-                encodings[tensor] = ActivationEncoder.Encode(tensor, ActivationEncoder.RangeOf(constant.AsDense().AsSpan<float>()), profile);
+                encodings[tensor] = ActivationEncoder.Encode(tensor, ActivationEncoder.RangeOf(constant.AsReadOnlySpan<float>()), profile);
             }
             else if (ranges.TryGetValue(tensor, out TensorRange? range))
             {

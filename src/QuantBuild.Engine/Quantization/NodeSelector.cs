@@ -154,6 +154,11 @@ internal sealed class NodeSelector
             return "excluded by node name in quantize.yaml";
         }
 
+        if (node.Name is { } kept && _options.KeptInFloat.TryGetValue(kept, out string? why))
+        {
+            return why;
+        }
+
         if (_options.ExcludedOpTypes.Contains(node.OpType))
         {
             return "excluded by op type in quantize.yaml";
@@ -185,7 +190,7 @@ internal sealed class NodeSelector
             return family.Refusal(node, _index) ?? OpQuantizerRegistry.UnknownReason(node);
         }
 
-        if (!_options.Profile.IntegerOps.Contains(node.OpType))
+        if (!_options.Profile.Kernels.IntegerOps.Contains(node.OpType))
         {
             return $"{node.OpType} has no integer kernel on {_options.Profile.Name}";
         }

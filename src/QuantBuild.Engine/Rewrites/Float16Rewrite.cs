@@ -95,7 +95,7 @@ internal sealed class Float16Rewrite : IGraphRewrite
 
     private static TensorValue Widen(TensorValue half)
     {
-        ReadOnlySpan<ushort> raw = half.AsDense().AsSpan<ushort>();
+        ReadOnlySpan<ushort> raw = half.AsReadOnlySpan<ushort>();
         var values = new float[raw.Length];
         bool brain = half.ElementType == ElementType.BFloat16;
         for (int i = 0; i < values.Length; i++)

@@ -61,7 +61,7 @@ public sealed class Float16RewriteTests
         for (int i = 0; i < g.Initializers.Count; i++)
         {
             TensorValue t = g.Initializers[i];
-            Half[] values = t.AsDense().AsSpan<float>().ToArray().Select(v => (Half)v).ToArray();
+            Half[] values = t.AsReadOnlySpan<float>().ToArray().Select(v => (Half)v).ToArray();
             g.Initializers[i] = TensorValue.FromDense(t.Name!, DenseTensor.Create(ElementType.Float16, values.AsSpan(), t.Dims));
         }
 
