@@ -349,12 +349,12 @@ public sealed class AdaQuantPass : QuantizationPass<AdaQuantOptions>
                 layer.Node.Inputs.Add(string.Empty);
             }
 
-            layer.Node.Inputs[2] = fresh;
+            layer.Node.Inputs.Replace(2, fresh);
             return;
         }
 
         int at = graph.Initializers.IndexOf(old!);
-        graph.Initializers[at] = TensorValue.FromFloats(name, values, old!.Dims);
+        graph.Initializers.Replace(at, TensorValue.FromFloats(name, values, old!.Dims));
     }
 
     // A shallow copy of the model whose listed initializers are replaced (the fake-quantized weights).

@@ -16,19 +16,19 @@ public sealed class Node
     public string? Overload { get; set; }
 
     /// <summary>Names of the values the node reads, positionally.</summary>
-    public List<string> Inputs { get; } = new();
+    public IrList<string> Inputs { get; } = new();
 
     /// <summary>Names of the values the node produces, positionally.</summary>
-    public List<string> Outputs { get; } = new();
+    public IrList<string> Outputs { get; } = new();
 
     /// <summary>Attributes, in file order.</summary>
-    public List<NodeAttribute> Attributes { get; } = new();
+    public IrList<NodeAttribute> Attributes { get; } = new();
 
     /// <summary>Human-readable documentation.</summary>
     public string? DocString { get; set; }
 
     /// <summary>Named metadata.</summary>
-    public List<MetadataEntry> MetadataProps { get; } = new();
+    public IrList<MetadataEntry> MetadataProps { get; } = new();
 
     /// <summary>What the file said about this node that the IR does not model (per-device placement); opaque to passes.</summary>
     public PreservedFields? Preserved { get; set; }

@@ -10,7 +10,7 @@ public sealed class OnnxModel
     public long? IrVersion { get; set; }
 
     /// <summary>Operator sets the graph uses, in file order.</summary>
-    public List<OpsetImport> OpsetImports { get; } = new();
+    public IrList<OpsetImport> OpsetImports { get; } = new();
 
     /// <summary>The tool that produced the model.</summary>
     public string? ProducerName { get; set; }
@@ -31,13 +31,13 @@ public sealed class OnnxModel
     public Graph Graph { get; set; } = new();
 
     /// <summary>Named metadata (model card, labels, and so on).</summary>
-    public List<MetadataEntry> MetadataProps { get; } = new();
+    public IrList<MetadataEntry> MetadataProps { get; } = new();
 
     /// <summary>Model-local functions that nodes may call.</summary>
-    public List<FunctionDef> Functions { get; } = new();
+    public IrList<FunctionDef> Functions { get; } = new();
 
     /// <summary>Training algorithm descriptions, kept so that training-capable models round-trip.</summary>
-    public List<TrainingInfo> TrainingInfo { get; } = new();
+    public IrList<TrainingInfo> TrainingInfo { get; } = new();
 
     /// <summary>
     /// What the file said about the model that the IR does not model (multi-device configurations); opaque to passes,

@@ -28,13 +28,13 @@ public sealed class TensorValue
     public ReadOnlyMemory<byte> Data { get; set; }
 
     /// <summary>The elements of a string tensor.</summary>
-    public List<byte[]> StringData { get; } = new();
+    public IrList<byte[]> StringData { get; } = new();
 
     /// <summary>Human-readable documentation.</summary>
     public string? DocString { get; set; }
 
     /// <summary>Named metadata.</summary>
-    public List<MetadataEntry> MetadataProps { get; } = new();
+    public IrList<MetadataEntry> MetadataProps { get; } = new();
 
     /// <summary>
     /// What the file said about this tensor's storage that the IR does not model (external data location, segment);

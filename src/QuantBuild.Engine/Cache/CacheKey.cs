@@ -91,6 +91,7 @@ public static class CacheKey
             json.WriteString("percentile", Invariant(config.Calibration.Percentile));
             json.WriteString("samples", Invariant(config.Calibration.Samples));
             json.WriteNumber("batchSize", config.Calibration.BatchSize);
+            WriteReader(json, config.Calibration.Data);
             json.WriteEndObject();
             if (config.Evaluation is { } evaluation)
             {
@@ -99,6 +100,13 @@ public static class CacheKey
                 json.WriteString("k", Invariant(evaluation.K));
                 json.WriteString("output", evaluation.Output ?? string.Empty);
                 json.WriteNumber("batchSize", evaluation.BatchSize);
+                WriteReader(json, evaluation.Data);
+                if (evaluation.MetricOptions is { } metricOptions)
+                {
+                    json.WritePropertyName("metricOptions");
+                    WriteNode(json, metricOptions);
+                }
+
                 json.WriteEndObject();
             }
 
@@ -142,6 +150,18 @@ public static class CacheKey
     }
 
     // Mappings are written with sorted keys, scalars with whether they were quoted: the binder reads `1` and `'1'` differently.
+    // A plugin reader's name and options decide what the samples are, as much as the files do. Written only for a
+    // reader, so the keys of configs without one stay what they were.
+    private static void WriteReader(Utf8JsonWriter json, DataSourceConfig data)
+    {
+        if (data.Reader is { } reader)
+        {
+            json.WriteString("reader", reader);
+            json.WritePropertyName("readerOptions");
+            WriteNode(json, data.ReaderOptions ?? new ConfigMapping(Array.Empty<ConfigEntry>(), default));
+        }
+    }
+
     private static void WriteNode(Utf8JsonWriter json, ConfigNode node)
     {
         switch (node)

@@ -32,8 +32,8 @@ public static class ModelInspector
             }
         }
 
-        var outputs = model.Graph.Outputs.ConvertAll(Summarise);
-        var opsets = model.OpsetImports.ConvertAll(o => new OpsetSummary(o.IsDefaultDomain ? "ai.onnx" : o.Domain, o.Version));
+        var outputs = model.Graph.Outputs.Select(Summarise).ToList();
+        var opsets = model.OpsetImports.Select(o => new OpsetSummary(o.IsDefaultDomain ? "ai.onnx" : o.Domain, o.Version)).ToList();
 
         var ops = walk.OpCounts.Select(kv => new OpCount(kv.Key, kv.Value))
             .OrderByDescending(o => o.Count).ThenBy(o => o.OpType, StringComparer.Ordinal).ToList();
@@ -86,7 +86,7 @@ public static class ModelInspector
         switch (value.Type)
         {
             case TensorTypeInfo tensor:
-                IReadOnlyList<string>? shape = tensor.Shape?.Dims.ConvertAll(d => d.ToString());
+                IReadOnlyList<string>? shape = tensor.Shape?.Dims.Select(d => d.ToString()).ToList();
                 string kind = tensor is SparseTensorTypeInfo ? "sparse " : string.Empty;
                 return new ValueSummary(value.Name, kind + ElementTypeInfo.OnnxName(tensor.ElementType), shape);
             case SequenceTypeInfo:

@@ -23,15 +23,24 @@ internal sealed class ContainedDataSource : IDataSource
         _plugin = plugin;
         _what = what;
         _at = at;
-        (Description, Names, SampleCount) = Contained.Call(plugin, what, at, () => (inner.Description, inner.Names.ToList(), inner.SampleCount));
-        if (inputs.FirstOrDefault(i => !Names.Contains(i, StringComparer.Ordinal)) is { } missing)
+        try
         {
-            throw Wrong($"provides {string.Join(", ", Names)} but not model input '{missing}'");
-        }
+            (Description, Names, SampleCount) = Contained.Call(plugin, what, at, () => (inner.Description, inner.Names.ToList(), inner.SampleCount));
+            if (inputs.FirstOrDefault(i => !Names.Contains(i, StringComparer.Ordinal)) is { } missing)
+            {
+                throw Wrong($"provides {string.Join(", ", Names)} but not model input '{missing}'");
+            }
 
-        if (SampleCount < 1)
+            if (SampleCount < 1)
+            {
+                throw Wrong($"holds {SampleCount} samples");
+            }
+        }
+        catch
         {
-            throw Wrong($"holds {SampleCount} samples");
+            // Refused here, so nobody else will dispose it.
+            inner.Dispose();
+            throw;
         }
     }
 

@@ -46,7 +46,7 @@ internal sealed class NodeSelector
 
     private (NodeMode[] Modes, string?[] Reasons) Run()
     {
-        List<Node> nodes = _index.Graph.Nodes;
+        IrList<Node> nodes = _index.Graph.Nodes;
         var modes = new NodeMode[nodes.Count];
         var reasons = new string?[nodes.Count];
         var candidates = new bool[nodes.Count];

@@ -36,7 +36,7 @@ public static class QdqEncoder
             }
         }
 
-        List<Node> nodes = model.Graph.Nodes;
+        IrList<Node> nodes = model.Graph.Nodes;
         for (int i = 0; i < nodes.Count; i++)
         {
             Node node = nodes[i];

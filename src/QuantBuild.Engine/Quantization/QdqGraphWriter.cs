@@ -40,7 +40,7 @@ internal sealed class QdqGraphWriter
     public List<QuantizedLayer> Write()
     {
         var layers = new List<QuantizedLayer>();
-        List<Node> source = _index.Graph.Nodes;
+        IrList<Node> source = _index.Graph.Nodes;
         for (int i = 0; i < source.Count; i++)
         {
             Node node = source[i];
@@ -57,7 +57,7 @@ internal sealed class QdqGraphWriter
                     layers.Add(Layer(node));
                     break;
                 case NodeMode.WeightOnly4:
-                    clone.Inputs[_ops.Weight(node)!.Input] = WriteWeight(node, fourBits: true).Dequantized;
+                    clone.Inputs.Replace(_ops.Weight(node)!.Input, WriteWeight(node, fourBits: true).Dequantized);
                     _nodes.Add(clone);
                     layers.Add(Layer(node));
                     break;
@@ -77,16 +77,16 @@ internal sealed class QdqGraphWriter
     {
         foreach (int position in _ops.ActivationInputs(node))
         {
-            clone.Inputs[position] = Dequantized(node.Inputs[position]);
+            clone.Inputs.Replace(position, Dequantized(node.Inputs[position]));
         }
 
         if (_ops.Weight(node) is { } at)
         {
             (string dq, QuantizedWeight weight) = WriteWeight(node, fourBits: false);
-            clone.Inputs[at.Input] = dq;
+            clone.Inputs.Replace(at.Input, dq);
             if (at.Bias is { } b && node.Inputs.Count > b && node.Inputs[b].Length > 0)
             {
-                clone.Inputs[b] = WriteBias(node, weight);
+                clone.Inputs.Replace(b, WriteBias(node, weight));
             }
         }
 
@@ -168,7 +168,7 @@ internal sealed class QdqGraphWriter
         {
             if (_quantizedAfterProducer.Contains(clone.Inputs[j]))
             {
-                clone.Inputs[j] = _dequantized[clone.Inputs[j]];
+                clone.Inputs.Replace(j, _dequantized[clone.Inputs[j]]);
             }
         }
     }

@@ -33,7 +33,7 @@ internal sealed class Float16Rewrite : IGraphRewrite
         {
             if (IsHalf(graph.Initializers[i].ElementType))
             {
-                graph.Initializers[i] = Widen(graph.Initializers[i]);
+                graph.Initializers.Replace(i, Widen(graph.Initializers[i]));
                 count++;
             }
         }
@@ -172,7 +172,7 @@ internal sealed class Float16Rewrite : IGraphRewrite
             {
                 if (node.Inputs[i] == from)
                 {
-                    node.Inputs[i] = to;
+                    node.Inputs.Replace(i, to);
                 }
             }
 
@@ -182,7 +182,7 @@ internal sealed class Float16Rewrite : IGraphRewrite
                 {
                     if (node.Outputs[i] == from)
                     {
-                        node.Outputs[i] = to;
+                        node.Outputs.Replace(i, to);
                     }
                 }
             }

@@ -320,7 +320,7 @@ internal static class IrToProto
         return proto;
     }
 
-    private static void ValueInfos(List<ValueInfo> source, RepeatedField<ValueInfoProto> target)
+    private static void ValueInfos(IReadOnlyList<ValueInfo> source, RepeatedField<ValueInfoProto> target)
     {
         foreach (ValueInfo v in source)
         {
@@ -409,7 +409,7 @@ internal static class IrToProto
         return proto;
     }
 
-    private static void Opsets(List<OpsetImport> source, RepeatedField<OperatorSetIdProto> target)
+    private static void Opsets(IReadOnlyList<OpsetImport> source, RepeatedField<OperatorSetIdProto> target)
     {
         foreach (OpsetImport o in source)
         {
@@ -417,7 +417,7 @@ internal static class IrToProto
         }
     }
 
-    private static void Metadata(List<MetadataEntry> source, RepeatedField<StringStringEntryProto> target)
+    private static void Metadata(IReadOnlyList<MetadataEntry> source, RepeatedField<StringStringEntryProto> target)
     {
         foreach (MetadataEntry e in source)
         {

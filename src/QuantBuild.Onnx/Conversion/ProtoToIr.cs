@@ -286,7 +286,7 @@ internal sealed class ProtoToIr
         return function;
     }
 
-    private static void ValueInfos(RepeatedField<ValueInfoProto> source, List<ValueInfo> target)
+    private static void ValueInfos(RepeatedField<ValueInfoProto> source, IrList<ValueInfo> target)
     {
         foreach (ValueInfoProto v in source)
         {
@@ -388,7 +388,7 @@ internal sealed class ProtoToIr
         return reference;
     }
 
-    private static void Opsets(RepeatedField<OperatorSetIdProto> source, List<OpsetImport> target)
+    private static void Opsets(RepeatedField<OperatorSetIdProto> source, IrList<OpsetImport> target)
     {
         foreach (OperatorSetIdProto o in source)
         {
@@ -396,7 +396,7 @@ internal sealed class ProtoToIr
         }
     }
 
-    private static void Metadata(RepeatedField<StringStringEntryProto> source, List<MetadataEntry> target)
+    private static void Metadata(RepeatedField<StringStringEntryProto> source, IrList<MetadataEntry> target)
     {
         foreach (StringStringEntryProto e in source)
         {

@@ -62,7 +62,7 @@ public sealed class Float16RewriteTests
         {
             TensorValue t = g.Initializers[i];
             Half[] values = t.AsReadOnlySpan<float>().ToArray().Select(v => (Half)v).ToArray();
-            g.Initializers[i] = TensorValue.FromDense(t.Name!, DenseTensor.Create(ElementType.Float16, values.AsSpan(), t.Dims));
+            g.Initializers.Replace(i, TensorValue.FromDense(t.Name!, DenseTensor.Create(ElementType.Float16, values.AsSpan(), t.Dims)));
         }
 
         g.Inputs[0].TensorType!.ElementType = ElementType.Float16;

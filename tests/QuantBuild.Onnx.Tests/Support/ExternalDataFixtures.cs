@@ -14,7 +14,7 @@ public static class ExternalDataFixtures
         ModelProto proto = ModelProto.Parser.ParseFrom(OnnxModelSaver.SaveToBytes(model));
         foreach (TensorProto t in proto.Graph.Initializer)
         {
-            TensorValue? value = model.Graph.Initializers.Find(i => i.Name == t.Name);
+            TensorValue? value = model.Graph.Initializers.FirstOrDefault(i => i.Name == t.Name);
             if ((value is null ? null : OnnxTensorFields.ExternalDataOf(value)) is not ExternalDataReference reference)
             {
                 continue;
