@@ -35,7 +35,7 @@ public sealed class AdaQuantPass : QuantizationPass<AdaQuantOptions>
         int bits = options.Bits ?? context.Weights.Bits;
         bool perGroup = (options.Granularity ?? (context.Weights.BlockSize is not null ? AdaQuantGranularity.PerGroup : AdaQuantGranularity.PerChannel)) == AdaQuantGranularity.PerGroup;
         int groupSize = options.GroupSize ?? context.Weights.BlockSize ?? 32;
-        bool shared = !context.Device.PerChannelWeights || !context.Weights.PerChannel;
+        bool shared = !context.Device.Kernels.PerChannelWeights || !context.Weights.PerChannel;
         if (perGroup && shared)
         {
             throw new QuantBuildException("QB2301", $"adaquant: per-group scales need per-channel weight scales, which target '{context.TargetName}' does not use.",
@@ -156,7 +156,7 @@ public sealed class AdaQuantPass : QuantizationPass<AdaQuantOptions>
     {
         Grid grid = Grid.Signed(bits, k, blockSize, shared);
         // 8-bit weights on reduce-range devices (AVX2 without VNNI) keep to 7 bits, as the built-in encoder does.
-        return bits == 8 && context.Device.ReduceRange ? grid with { QMin = -64, QMax = 63 } : grid;
+        return bits == 8 && context.Device.Kernels.ReduceRange ? grid with { QMin = -64, QMax = 63 } : grid;
     }
 
     private static List<string> GraphInputs(Graph graph)
@@ -221,7 +221,7 @@ public sealed class AdaQuantPass : QuantizationPass<AdaQuantOptions>
 
             string name = node.Inputs[1];
             if (!initializers.TryGetValue(name, out TensorValue? weight) || weight.ElementType != ElementType.Float || inputs.Contains(name)
-                || (weight.ExternalData is not null && weight.Data.Length == 0))
+                || weight.Data.Length == 0)
             {
                 context.Log.Debug($"{node.DisplayName}: weight '{name}' is not a float initializer; left to the encoder");
                 continue;
@@ -332,7 +332,7 @@ public sealed class AdaQuantPass : QuantizationPass<AdaQuantOptions>
         }
 
         var values = new float[layer.Rows];
-        old?.AsDense().AsSpan<float>().CopyTo(values);
+        old?.AsReadOnlySpan<float>().CopyTo(values);
         for (int o = 0; o < layer.Rows; o++)
         {
             values[o] += delta[o] / beta;
@@ -355,12 +355,12 @@ public sealed class AdaQuantPass : QuantizationPass<AdaQuantOptions>
                 layer.Node.Inputs.Add(string.Empty);
             }
 
-            layer.Node.Inputs[2] = fresh;
+            layer.Node.Inputs.Replace(2, fresh);
             return;
         }
 
         int at = graph.Initializers.IndexOf(old!);
-        graph.Initializers[at] = TensorValue.FromFloats(name, values, old!.Dims);
+        graph.Initializers.Replace(at, TensorValue.FromFloats(name, values, old!.Dims));
     }
 
     // A shallow copy of the model whose listed initializers are replaced (the fake-quantized weights).

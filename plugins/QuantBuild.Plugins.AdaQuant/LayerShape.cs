@@ -53,7 +53,7 @@ internal sealed class LayerShape
     /// <summary>The weight as [Rows, K] row-major.</summary>
     public float[] Matrix()
     {
-        ReadOnlySpan<float> w = Weight.AsDense().AsSpan<float>();
+        ReadOnlySpan<float> w = Weight.AsReadOnlySpan<float>();
         var m = new float[(long)Rows * K];
         for (int o = 0; o < Rows; o++)
         {

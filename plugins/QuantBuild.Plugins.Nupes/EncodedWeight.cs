@@ -136,7 +136,7 @@ internal sealed record EncodedWeight(
         string last = Transposed
             ? Op("Transpose", [rows], NodeAttribute.FromInts("perm", 1, 0))
             : Op("Reshape", [rows, Const("shape", ElementType.Int64, Dims, Dims.Length)]);
-        nodes[^1].Outputs[0] = Name;
+        nodes[^1].Outputs.Replace(0, Name);
         _ = last;
         return (nodes, constants);
     }

@@ -146,7 +146,7 @@ public sealed class NupesPass : QuantizationPass<NupesOptions>
             }
 
             string name = node.Inputs[lookup ? 0 : 1];
-            if (!initializers.TryGetValue(name, out TensorValue? weight) || weight.ElementType != ElementType.Float || inputs.Contains(name) || weight.ExternalData is not null && weight.Data.Length == 0)
+            if (!initializers.TryGetValue(name, out TensorValue? weight) || weight.ElementType != ElementType.Float || inputs.Contains(name) || weight.Data.Length == 0)
             {
                 context.Log.Debug($"{node.DisplayName}: weight '{name}' is not a float initializer; left alone");
                 continue;
@@ -158,7 +158,7 @@ public sealed class NupesPass : QuantizationPass<NupesOptions>
             }
 
             long[] dims = weight.Dims;
-            float[] values = weight.AsDense().AsSpan<float>().ToArray();
+            float[] values = weight.AsReadOnlySpan<float>().ToArray();
             if (node.OpType == "Conv" && dims.Length >= 3)
             {
                 int channels = (int)dims[0];

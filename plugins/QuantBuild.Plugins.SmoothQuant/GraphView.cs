@@ -105,7 +105,7 @@ internal sealed class GraphView
     {
         dims = Array.Empty<long>();
         TensorValue? value = _initializers.GetValueOrDefault(tensor) ?? _constantNodes.GetValueOrDefault(tensor);
-        if (value is null || value.ElementType != ElementType.Float || value.ExternalData is not null || value.Data.Length != value.ElementCount * sizeof(float))
+        if (value is null || value.ElementType != ElementType.Float || value.Data.Length != value.ElementCount * sizeof(float))
         {
             return null;
         }
@@ -125,7 +125,7 @@ internal sealed class GraphView
         TensorValue replacement = TensorValue.FromFloats(name, values, dims);
         _graph.Initializers.Add(replacement);
         _initializers[name] = replacement;
-        node.Inputs[index] = name;
+        node.Inputs.Replace(index, name);
         _names.Add(name);
         RemoveIfUnused(old);
     }
@@ -148,7 +148,7 @@ internal sealed class GraphView
         foreach (Node n in _graph.Nodes)
         {
             // A subgraph (If/Loop body) may read the constant from the outer scope: keep it then.
-            if (n.Inputs.Contains(tensor) || n.Attributes.Exists(a => a.Graph is not null || a.Graphs.Count > 0))
+            if (n.Inputs.Contains(tensor) || n.Attributes.Any(a => a.Graph is not null || a.Graphs.Count > 0))
             {
                 return;
             }

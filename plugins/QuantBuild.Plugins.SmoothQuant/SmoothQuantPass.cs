@@ -110,8 +110,8 @@ public sealed class SmoothQuantPass : QuantizationPass<SmoothQuantOptions>
             candidates.Add(Math.Min(a, search.AlphaMax));
         }
 
-        var spec = new QuantSpec(context.Device.ActivationType == ElementType.UInt8, context.Device.SymmetricActivations,
-            context.Device.PerChannelWeights && context.Weights.PerChannel, WeightQMax(context));
+        var spec = new QuantSpec(context.Device.Kernels.ActivationType == ElementType.UInt8, context.Device.Kernels.SymmetricActivations,
+            context.Device.Kernels.PerChannelWeights && context.Weights.PerChannel, WeightQMax(context));
         IReadOnlyDictionary<string, DenseTensor> captured = context.CaptureActivations(groups.Select(g => g.Activation).Distinct().ToList(), search.Samples);
         var errors = new Dictionary<SmoothingGroup, double[]>();
         int done = 0;
@@ -167,7 +167,7 @@ public sealed class SmoothQuantPass : QuantizationPass<SmoothQuantOptions>
 
     /// <summary>Largest symmetric weight code the encoder will use: 127 (63 with reduce-range) at 8 bits, 2^(bits-1)-1 below.</summary>
     internal static int WeightQMax(IPassContext context) =>
-        context.Weights.Bits >= 8 ? (context.Device.ReduceRange ? 63 : 127) : (1 << (Math.Max(context.Weights.Bits, 2) - 1)) - 1;
+        context.Weights.Bits >= 8 ? (context.Device.Kernels.ReduceRange ? 63 : 127) : (1 << (Math.Max(context.Weights.Bits, 2) - 1)) - 1;
 
     /// <summary>The captured activation as [rows, K] (all leading axes flattened), at most <paramref name="maxRows"/> rows, evenly strided.</summary>
     internal static (float[] X, int Rows) Rows(DenseTensor tensor, int k, int maxRows)

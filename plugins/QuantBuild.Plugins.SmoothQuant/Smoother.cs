@@ -329,7 +329,7 @@ internal static class Smoother
             foreach (Linear linear in group.Linears)
             {
                 first = Math.Min(first, view.Graph.Nodes.IndexOf(linear.Node));
-                linear.Node.Inputs[0] = output;
+                linear.Node.Inputs.Replace(0, output);
             }
 
             view.Graph.Nodes.Insert(first, mul);

@@ -27,8 +27,8 @@ public sealed class PercentileClipPass : QuantizationPass<PercentileClipOptions>
             return;
         }
 
-        bool perChannel = context.Device.PerChannelWeights && context.Weights.PerChannel;
-        int qMax = context.Device.ReduceRange ? 63 : 127;
+        bool perChannel = context.Device.Kernels.PerChannelWeights && context.Weights.PerChannel;
+        int qMax = context.Device.Kernels.ReduceRange ? 63 : 127;
         var initializers = context.Model.Graph.Initializers.Where(t => t.Name is not null).ToDictionary(t => t.Name!, StringComparer.Ordinal);
         var ops = new HashSet<string>(options.OpTypes, StringComparer.Ordinal);
         List<Node> nodes = context.Model.Graph.Nodes.Where(n => ops.Contains(n.OpType) && n.Inputs.Count > 1).ToList();
@@ -51,7 +51,7 @@ public sealed class PercentileClipPass : QuantizationPass<PercentileClipOptions>
 
     private WeightEncoding Encode(TensorValue weight, int? axis, int qMax, PercentileClipOptions options)
     {
-        ReadOnlySpan<float> w = weight.AsDense().AsSpan<float>();
+        ReadOnlySpan<float> w = weight.AsReadOnlySpan<float>();
         long[] dims = weight.Dims;
         int channels = axis is int a ? (int)dims[a] : 1;
         long inner = 1;

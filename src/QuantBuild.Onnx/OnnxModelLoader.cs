@@ -2,6 +2,7 @@ using QuantBuild.Abstractions.Ir;
 using QuantBuild.Onnx.Conversion;
 using QuantBuild.Onnx.Proto;
 using QuantBuild.Onnx.Serialization;
+using QuantBuild.Onnx.Preserved;
 
 namespace QuantBuild.Onnx;
 
@@ -57,7 +58,7 @@ public static class OnnxModelLoader
         // exactly as the original does (a tensor the run moved to its scratch file was not external in the input).
         foreach ((TensorValue original, TensorValue copied) in IrTensorWalker.All(model).Zip(IrTensorWalker.All(copy)))
         {
-            copied.ExternalData = original.ExternalData;
+            OnnxTensorFields.SetExternalData(copied, OnnxTensorFields.ExternalDataOf(original));
         }
 
         return copy;

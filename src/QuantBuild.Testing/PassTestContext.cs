@@ -31,7 +31,7 @@ namespace QuantBuild.Testing;
 public sealed class PassTestContext : IPassContext, IDisposable
 {
     private readonly IDataSource _data;
-    private readonly Dictionary<string, WeightEncoding> _encodings = new(StringComparer.Ordinal);
+    private readonly RecipeDecisions _decisions = new();
     private readonly List<string> _lines = new();
     private readonly List<StageProgress> _progress = new();
     private readonly Logger _logger;
@@ -59,7 +59,7 @@ public sealed class PassTestContext : IPassContext, IDisposable
             Progress = new Recorder(_progress),
             Cancellation = options.Cancellation,
         };
-        _inner = new PassContext(options.TargetName, options.PassName, model, device, options.Weights, options.Seed, env, _encodings, options.Cancellation);
+        _inner = new PassContext(options.TargetName, options.PassName, model, device, options.Weights, options.Seed, env, _decisions, options.Cancellation);
     }
 
     /// <summary>
@@ -87,6 +87,13 @@ public sealed class PassTestContext : IPassContext, IDisposable
 
     /// <summary>The weight encodings the pass recorded, by initializer name, as the encoder would receive them.</summary>
     public IReadOnlyDictionary<string, WeightEncoding> Encodings => _inner.WeightEncodings;
+
+    /// <summary>The nodes the pass kept in float (<see cref="KeepInFloat"/>), by name, with the reason the report would show.</summary>
+    public IReadOnlyDictionary<string, string> KeptInFloat => _decisions.Result(Model).KeptInFloat;
+
+    /// <summary>The activation ranges the pass set (<see cref="SetActivationRange"/>), by tensor name, as (min, max) with 0 included.</summary>
+    public IReadOnlyDictionary<string, (float Min, float Max)> ActivationRanges =>
+        _decisions.Result(Model).ActivationRanges.ToDictionary(r => r.Key, r => (r.Value.Min, r.Value.Max), StringComparer.Ordinal);
 
     /// <summary>Everything the pass logged, one line each, prefixed with the level (<c>debug: </c>, <c>info: </c>, <c>warning: </c>).</summary>
     public IReadOnlyList<string> Lines
@@ -152,6 +159,12 @@ public sealed class PassTestContext : IPassContext, IDisposable
 
     /// <inheritdoc />
     public void SetWeightEncoding(string initializerName, WeightEncoding encoding) => _inner.SetWeightEncoding(initializerName, encoding);
+
+    /// <inheritdoc />
+    public void KeepInFloat(string nodeName, string reason) => _inner.KeepInFloat(nodeName, reason);
+
+    /// <inheritdoc />
+    public void SetActivationRange(string tensorName, float min, float max) => _inner.SetActivationRange(tensorName, min, max);
 
     /// <summary>Closes the calibration data and the log.</summary>
     public void Dispose()

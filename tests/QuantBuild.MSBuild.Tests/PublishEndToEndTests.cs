@@ -104,7 +104,7 @@ public sealed class PublishEndToEndTests(ITestOutputHelper output) : IDisposable
         Dotnet(tools, toolEnv, "quantbuild", "--version").AssertOk().AssertContains("0.1.0");
 
         // 5. A third party's plugin, as an outside author builds it: its own project (no repository props) against the
-        //    contract package 1.0.* from the feed, loaded and run by the tool package.
+        //    contract package 2.0.* from the feed, loaded and run by the tool package.
         string plugin = Path.Combine(_root, "clip");
         Directory.CreateDirectory(plugin);
         foreach (string source in Directory.GetFiles(Path.Combine(RepoRoot(), "samples", "PercentileClipPlugin"), "*.cs"))
@@ -123,7 +123,7 @@ public sealed class PublishEndToEndTests(ITestOutputHelper output) : IDisposable
                 <Version>2.3.4</Version>
               </PropertyGroup>
               <ItemGroup>
-                <PackageReference Include="QuantBuild.Abstractions" Version="1.0.*" />
+                <PackageReference Include="QuantBuild.Abstractions" Version="2.0.*" />
               </ItemGroup>
             </Project>
             """);

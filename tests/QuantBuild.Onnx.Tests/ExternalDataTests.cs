@@ -2,6 +2,7 @@ using QuantBuild.Abstractions.Diagnostics;
 using QuantBuild.Abstractions.Ir;
 using QuantBuild.Onnx.Proto;
 using QuantBuild.Onnx.Tests.Support;
+using QuantBuild.Onnx.Preserved;
 
 namespace QuantBuild.Onnx.Tests;
 
@@ -20,7 +21,7 @@ public sealed class ExternalDataTests : IDisposable
         OnnxModelSaver.Save(model, path, new OnnxSaveOptions { UseExternalData = true });
         OnnxModel loaded = OnnxModelLoader.Load(path);
 
-        Assert.Empty(IrComparer.Differences(model, loaded, "TensorValue.ExternalData"));
+        Assert.Empty(IrComparer.Differences(model, loaded, "TensorValue.Preserved"));
         Assert.Equal(["model.onnx", "model.onnx.data"], _temp.FileNames());
     }
 
@@ -33,14 +34,14 @@ public sealed class ExternalDataTests : IDisposable
         OnnxModelSaver.Save(model, path, new OnnxSaveOptions { UseExternalData = true, ExternalDataThreshold = 1024, ExternalDataAlignment = 4096 });
         OnnxModel loaded = OnnxModelLoader.Load(path);
 
-        Assert.Null(loaded.Graph.Initializers[0].ExternalData);
+        Assert.Null(OnnxTensorFields.ExternalDataOf(loaded.Graph.Initializers[0]));
         Assert.Equal(1200, loaded.Graph.Initializers[1].Data.Length);
-        Assert.NotNull(loaded.Graph.Initializers[1].ExternalData);
+        Assert.NotNull(OnnxTensorFields.ExternalDataOf(loaded.Graph.Initializers[1]));
         Assert.All(loaded.Graph.Initializers.Skip(1), t =>
         {
-            Assert.Equal("model.onnx.data", t.ExternalData!.Location);
-            Assert.Equal(0, t.ExternalData.Offset!.Value % 4096);
-            Assert.Equal(t.Data.Length, t.ExternalData.Length);
+            Assert.Equal("model.onnx.data", OnnxTensorFields.ExternalDataOf(t)!.Location);
+            Assert.Equal(0, OnnxTensorFields.ExternalDataOf(t)!.Offset!.Value % 4096);
+            Assert.Equal(t.Data.Length, OnnxTensorFields.ExternalDataOf(t)!.Length);
         });
     }
 
@@ -50,7 +51,7 @@ public sealed class ExternalDataTests : IDisposable
         string path = _temp.File("model.onnx");
         OnnxModelSaver.Save(ModelBuilder.WithWeights(5000), path, new OnnxSaveOptions { UseExternalData = true, ExternalDataFileName = "weights.bin" });
         Assert.Equal(["model.onnx", "weights.bin"], _temp.FileNames());
-        Assert.Equal("weights.bin", OnnxModelLoader.Load(path).Graph.Initializers[0].ExternalData!.Location);
+        Assert.Equal("weights.bin", OnnxTensorFields.ExternalDataOf(OnnxModelLoader.Load(path).Graph.Initializers[0])!.Location);
     }
 
     [Fact]
@@ -62,7 +63,7 @@ public sealed class ExternalDataTests : IDisposable
         OnnxModelSaver.Save(model, path, new OnnxSaveOptions { ProtobufSizeLimit = 100_000 });
 
         Assert.Equal(["big.onnx", "big.onnx.data"], _temp.FileNames());
-        Assert.Empty(IrComparer.Differences(model, OnnxModelLoader.Load(path), "TensorValue.ExternalData"));
+        Assert.Empty(IrComparer.Differences(model, OnnxModelLoader.Load(path), "TensorValue.Preserved"));
     }
 
     [Fact]
@@ -84,7 +85,7 @@ public sealed class ExternalDataTests : IDisposable
         OnnxModelSaver.Save(model, _temp.File("model.onnx"), new OnnxSaveOptions { UseExternalData = true });
 
         Assert.Equal(before, OnnxModelSaver.SaveToBytes(model));
-        Assert.Null(model.Graph.Initializers[0].ExternalData);
+        Assert.Null(OnnxTensorFields.ExternalDataOf(model.Graph.Initializers[0]));
     }
 
     [Fact]
@@ -118,6 +119,6 @@ public sealed class ExternalDataTests : IDisposable
         OnnxModel loaded = OnnxModelLoader.Load(_temp.File("m.onnx"));
 
         Assert.Equal(weights, loaded.Graph.Initializers[0].Data.ToArray());
-        Assert.Equal("w0.bin", loaded.Graph.Initializers[0].ExternalData!.Location);
+        Assert.Equal("w0.bin", OnnxTensorFields.ExternalDataOf(loaded.Graph.Initializers[0])!.Location);
     }
 }

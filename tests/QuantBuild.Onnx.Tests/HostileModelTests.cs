@@ -4,6 +4,7 @@ using QuantBuild.Abstractions.Diagnostics;
 using QuantBuild.Abstractions.Ir;
 using QuantBuild.Onnx.Proto;
 using QuantBuild.Onnx.Tests.Support;
+using QuantBuild.Onnx.Preserved;
 
 namespace QuantBuild.Onnx.Tests;
 
@@ -150,7 +151,7 @@ public sealed class HostileModelTests : IDisposable
     private string ModelWithExternal(string location, int elements)
     {
         OnnxModel model = ModelBuilder.WithWeights(elements / 4);
-        model.Graph.Initializers[0].ExternalData = new ExternalDataReference { Location = location, Offset = 0, Length = elements };
+        OnnxTensorFields.SetExternalData(model.Graph.Initializers[0], new ExternalDataReference { Location = location, Offset = 0, Length = elements });
         string path = _temp.File("model.onnx");
         File.WriteAllBytes(path, ExternalDataFixtures.SaveWithExternalReference(model));
         return path;

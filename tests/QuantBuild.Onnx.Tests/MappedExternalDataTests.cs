@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using QuantBuild.Abstractions.Ir;
 using QuantBuild.Onnx.Proto;
 using QuantBuild.Onnx.Tests.Support;
+using QuantBuild.Onnx.Preserved;
 
 namespace QuantBuild.Onnx.Tests;
 
@@ -29,7 +30,7 @@ public sealed class MappedExternalDataTests : IDisposable
 
         Assert.True(allocated < (2 << 20), $"loading allocated {allocated} bytes for 32 MB of external weights");
         Assert.All(loaded.Graph.Initializers, t => Assert.False(MemoryMarshal.TryGetArray(t.Data, out _)));
-        Assert.Empty(IrComparer.Differences(model, loaded, "TensorValue.ExternalData"));
+        Assert.Empty(IrComparer.Differences(model, loaded, "TensorValue.Preserved"));
     }
 
     [Fact]
@@ -45,8 +46,8 @@ public sealed class MappedExternalDataTests : IDisposable
         Directory.Delete(_temp.File("a"), recursive: true);
         OnnxModel copy = OnnxModelLoader.Load(_temp.File("b/m.onnx"));
 
-        Assert.Empty(IrComparer.Differences(model, copy, "TensorValue.ExternalData"));
-        Assert.Equal("weights.bin", copy.Graph.Initializers[2].ExternalData!.Location);
+        Assert.Empty(IrComparer.Differences(model, copy, "TensorValue.Preserved"));
+        Assert.Equal("weights.bin", OnnxTensorFields.ExternalDataOf(copy.Graph.Initializers[2])!.Location);
     }
 
     [Fact]
@@ -66,7 +67,7 @@ public sealed class MappedExternalDataTests : IDisposable
         Assert.Equal(first, File.ReadAllBytes(_temp.File("out.onnx")));
         Assert.Equal(firstData, File.ReadAllBytes(_temp.File("out.data")));
         Assert.True(first.Length < 10_000, "the weights went to the side file");
-        Assert.Empty(IrComparer.Differences(model, OnnxModelLoader.Load(_temp.File("out.onnx")), "TensorValue.ExternalData"));
+        Assert.Empty(IrComparer.Differences(model, OnnxModelLoader.Load(_temp.File("out.onnx")), "TensorValue.Preserved"));
     }
 
     [Fact]
@@ -117,7 +118,7 @@ public sealed class MappedExternalDataTests : IDisposable
         copy.Graph.Initializers[1].Data = new byte[30000 * 4];
         copy.Graph.Nodes[0].OpType = "Add";
 
-        Assert.Empty(IrComparer.Differences(model, loaded, "TensorValue.ExternalData"));
+        Assert.Empty(IrComparer.Differences(model, loaded, "TensorValue.Preserved"));
         Assert.False(MemoryMarshal.TryGetArray(OnnxModelLoader.Copy(loaded).Graph.Initializers[1].Data, out _));
     }
 
@@ -129,7 +130,7 @@ public sealed class MappedExternalDataTests : IDisposable
 
         OnnxModel copy = OnnxModelLoader.Copy(model);
 
-        Assert.All(copy.Graph.Initializers, t => Assert.Null(t.ExternalData));
+        Assert.All(copy.Graph.Initializers, t => Assert.Null(OnnxTensorFields.ExternalDataOf(t)));
         Assert.Empty(IrComparer.Differences(model, copy));
     }
 

@@ -1,6 +1,7 @@
 using QuantBuild.Abstractions.Diagnostics;
 using QuantBuild.Abstractions.Ir;
 using QuantBuild.Onnx.Tests.Support;
+using QuantBuild.Onnx.Preserved;
 
 namespace QuantBuild.Onnx.Tests;
 
@@ -94,7 +95,7 @@ public sealed class ModelFileErrorTests : IDisposable
     {
         OnnxModel model = ModelBuilder.WithWeights(4);
         TensorValue weight = model.Graph.Initializers[0];
-        weight.ExternalData = new ExternalDataReference { Location = location, Offset = 0, Length = 16 };
+        OnnxTensorFields.SetExternalData(weight, new ExternalDataReference { Location = location, Offset = 0, Length = 16 });
         byte[] bytes = ExternalDataFixtures.SaveWithExternalReference(model);
         string path = _temp.File("escape.onnx");
         File.WriteAllBytes(path, bytes);

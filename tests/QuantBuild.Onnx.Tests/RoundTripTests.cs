@@ -1,5 +1,6 @@
 using QuantBuild.Abstractions.Ir;
 using QuantBuild.Onnx.Tests.Support;
+using QuantBuild.Onnx.Preserved;
 
 namespace QuantBuild.Onnx.Tests;
 
@@ -49,7 +50,7 @@ public sealed class RoundTripTests
         OnnxModel second = OnnxModelLoader.LoadFromBytes(saved, Path.GetDirectoryName(path));
 
         // Where the bytes came from is provenance, not content: an external tensor saved inline is the same tensor.
-        IReadOnlyList<string> differences = IrComparer.Differences(first, second, "TensorValue.ExternalData");
+        IReadOnlyList<string> differences = IrComparer.Differences(first, second, "TensorValue.Preserved");
         Assert.True(differences.Count == 0, "Reloaded model differs:\n" + string.Join("\n", differences));
 
         byte[] savedAgain = OnnxModelSaver.SaveToBytes(second);

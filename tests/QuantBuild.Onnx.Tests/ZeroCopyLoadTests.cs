@@ -3,6 +3,7 @@ using QuantBuild.Abstractions.Diagnostics;
 using QuantBuild.Abstractions.Ir;
 using QuantBuild.Onnx.Proto;
 using QuantBuild.Onnx.Tests.Support;
+using QuantBuild.Onnx.Preserved;
 
 namespace QuantBuild.Onnx.Tests;
 
@@ -18,7 +19,7 @@ public sealed class ZeroCopyLoadTests
 
         Assert.True(MemoryMarshal.TryGetArray(loaded.Graph.Initializers[1].Data, out ArraySegment<byte> segment));
         Assert.Same(bytes, segment.Array);
-        Assert.Null(loaded.Graph.Initializers[1].ExternalData);
+        Assert.Null(OnnxTensorFields.ExternalDataOf(loaded.Graph.Initializers[1]));
         Assert.Empty(IrComparer.Differences(model, loaded));
     }
 

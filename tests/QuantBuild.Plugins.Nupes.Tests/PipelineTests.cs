@@ -157,7 +157,7 @@ public sealed class PipelineTests : IDisposable
         Dictionary<string, float[]> coded = TestData.DecodedWeights(nupes.OutputPath!, names), rtn = TestData.DecodedWeights(uniform.OutputPath!, names);
         foreach (string name in names)
         {
-            float[] fp32 = source.Graph.Initializers.Single(t => t.Name == name).AsDense().AsSpan<float>().ToArray();
+            float[] fp32 = source.Graph.Initializers.Single(t => t.Name == name).AsReadOnlySpan<float>().ToArray();
             double se = fp32.Select((w, i) => Math.Pow(w - coded[name][i], 2)).Sum(), seUniform = fp32.Select((w, i) => Math.Pow(w - rtn[name][i], 2)).Sum();
             _output.WriteLine($"{name}: weight MSE ratio {se / seUniform:0.000}");
             Assert.InRange(se / seUniform, 1.0001, 1.2 + 1e-9); // the codes moved, and no further than the default slack
@@ -201,7 +201,7 @@ public sealed class PipelineTests : IDisposable
         Assert.True(Target("linear").QuantizedBytes - Target("embeddings").QuantizedBytes > 0.8 * tableBytes * 28 / 32,
             $"{Target("linear").QuantizedBytes} → {Target("embeddings").QuantizedBytes} bytes for a {tableBytes}-byte table");
 
-        float[] fp32 = source.Graph.Initializers.Single(t => t.Name == table).AsDense().AsSpan<float>().ToArray();
+        float[] fp32 = source.Graph.Initializers.Single(t => t.Name == table).AsReadOnlySpan<float>().ToArray();
         float[] coded = TestData.DecodedWeights(Target("embeddings").OutputPath!, [table])[table];
         float[] uniform = TestData.DecodedWeights(Target("uniform").OutputPath!, [table])[table];
         double se = 0, seUniform = 0;
@@ -308,7 +308,7 @@ public sealed class PipelineTests : IDisposable
         double total = 0, totalUniform = 0;
         foreach (string name in names)
         {
-            float[] fp32 = weights[name].AsDense().AsSpan<float>().ToArray();
+            float[] fp32 = weights[name].AsReadOnlySpan<float>().ToArray();
             double se = 0, seUniform = 0;
             for (int i = 0; i < fp32.Length; i++)
             {

@@ -109,7 +109,7 @@ internal static class TestData
                 continue;
             }
 
-            float[] values = w.AsDense().AsSpan<float>().ToArray();
+            float[] values = w.AsReadOnlySpan<float>().ToArray();
             bool rowsAreChannels = node.OpType == "Conv" || node.FindAttribute("transB")?.Int == 1;
             if (rowsAreChannels)
             {

@@ -3,6 +3,7 @@ namespace QuantBuild.Abstractions.Evaluation;
 /// <summary>
 /// A way to score a model's outputs: against labels (accuracy) or against the fp32 model's outputs on the same
 /// inputs (fidelity). Scores stream in batch by batch, so evaluation memory does not grow with the data set.
+/// The engine's built-in metrics implement it; a plugin adds one through an <see cref="IMetricProvider"/>.
 /// </summary>
 public interface IMetric
 {

@@ -13,29 +13,29 @@ public sealed class FunctionDef
     public string? Overload { get; set; }
 
     /// <summary>Formal input names.</summary>
-    public List<string> Inputs { get; } = new();
+    public IrList<string> Inputs { get; } = new();
 
     /// <summary>Formal output names.</summary>
-    public List<string> Outputs { get; } = new();
+    public IrList<string> Outputs { get; } = new();
 
     /// <summary>Names of attributes without defaults.</summary>
-    public List<string> Attributes { get; } = new();
+    public IrList<string> Attributes { get; } = new();
 
     /// <summary>Attributes with default values.</summary>
-    public List<NodeAttribute> AttributeDefaults { get; } = new();
+    public IrList<NodeAttribute> AttributeDefaults { get; } = new();
 
     /// <summary>The body.</summary>
-    public List<Node> Nodes { get; } = new();
+    public IrList<Node> Nodes { get; } = new();
 
     /// <summary>Human-readable documentation.</summary>
     public string? DocString { get; set; }
 
     /// <summary>Operator sets the body uses.</summary>
-    public List<OpsetImport> OpsetImports { get; } = new();
+    public IrList<OpsetImport> OpsetImports { get; } = new();
 
     /// <summary>Type information for values inside the body.</summary>
-    public List<ValueInfo> ValueInfo { get; } = new();
+    public IrList<ValueInfo> ValueInfo { get; } = new();
 
     /// <summary>Named metadata.</summary>
-    public List<MetadataEntry> MetadataProps { get; } = new();
+    public IrList<MetadataEntry> MetadataProps { get; } = new();
 }

@@ -10,26 +10,26 @@ public sealed class Graph
     public string? DocString { get; set; }
 
     /// <summary>Nodes, in the order the file lists them (ONNX requires topological order).</summary>
-    public List<Node> Nodes { get; } = new();
+    public IrList<Node> Nodes { get; } = new();
 
     /// <summary>Dense constant tensors (weights) by name.</summary>
-    public List<TensorValue> Initializers { get; } = new();
+    public IrList<TensorValue> Initializers { get; } = new();
 
     /// <summary>Sparse constant tensors.</summary>
-    public List<SparseTensorValue> SparseInitializers { get; } = new();
+    public IrList<SparseTensorValue> SparseInitializers { get; } = new();
 
     /// <summary>Graph inputs. May include initializers when the model allows overriding them.</summary>
-    public List<ValueInfo> Inputs { get; } = new();
+    public IrList<ValueInfo> Inputs { get; } = new();
 
     /// <summary>Graph outputs.</summary>
-    public List<ValueInfo> Outputs { get; } = new();
+    public IrList<ValueInfo> Outputs { get; } = new();
 
     /// <summary>Type information for intermediate values.</summary>
-    public List<ValueInfo> ValueInfo { get; } = new();
+    public IrList<ValueInfo> ValueInfo { get; } = new();
 
     /// <summary>Quantization parameter annotations (ONNX TensorAnnotation).</summary>
-    public List<TensorAnnotation> QuantizationAnnotations { get; } = new();
+    public IrList<TensorAnnotation> QuantizationAnnotations { get; } = new();
 
     /// <summary>Named metadata.</summary>
-    public List<MetadataEntry> MetadataProps { get; } = new();
+    public IrList<MetadataEntry> MetadataProps { get; } = new();
 }

@@ -16,24 +16,22 @@ public sealed class Node
     public string? Overload { get; set; }
 
     /// <summary>Names of the values the node reads, positionally.</summary>
-    public List<string> Inputs { get; } = new();
+    public IrList<string> Inputs { get; } = new();
 
     /// <summary>Names of the values the node produces, positionally.</summary>
-    public List<string> Outputs { get; } = new();
+    public IrList<string> Outputs { get; } = new();
 
     /// <summary>Attributes, in file order.</summary>
-    public List<NodeAttribute> Attributes { get; } = new();
+    public IrList<NodeAttribute> Attributes { get; } = new();
 
     /// <summary>Human-readable documentation.</summary>
     public string? DocString { get; set; }
 
     /// <summary>Named metadata.</summary>
-    public List<MetadataEntry> MetadataProps { get; } = new();
+    public IrList<MetadataEntry> MetadataProps { get; } = new();
 
-    /// <summary>
-    /// Per-device placement (ONNX NodeDeviceConfigurationProto), preserved verbatim as serialized message bytes.
-    /// </summary>
-    public List<byte[]> DeviceConfigurations { get; } = new();
+    /// <summary>What the file said about this node that the IR does not model (per-device placement); opaque to passes.</summary>
+    public PreservedFields? Preserved { get; set; }
 
     /// <summary>True when the node belongs to the default ONNX domain.</summary>
     public bool IsDefaultDomain => string.IsNullOrEmpty(Domain) || Domain == "ai.onnx";

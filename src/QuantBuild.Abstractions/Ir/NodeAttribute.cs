@@ -43,25 +43,25 @@ public sealed class NodeAttribute
     public TypeInfo? TypeInfo { get; set; }
 
     /// <summary>The values for <see cref="AttributeType.Floats"/>.</summary>
-    public List<float> Floats { get; } = new();
+    public IrList<float> Floats { get; } = new();
 
     /// <summary>The values for <see cref="AttributeType.Ints"/>.</summary>
-    public List<long> Ints { get; } = new();
+    public IrList<long> Ints { get; } = new();
 
     /// <summary>The values for <see cref="AttributeType.Strings"/>.</summary>
-    public List<byte[]> Strings { get; } = new();
+    public IrList<byte[]> Strings { get; } = new();
 
     /// <summary>The values for <see cref="AttributeType.Tensors"/>.</summary>
-    public List<TensorValue> Tensors { get; } = new();
+    public IrList<TensorValue> Tensors { get; } = new();
 
     /// <summary>The values for <see cref="AttributeType.Graphs"/>.</summary>
-    public List<Graph> Graphs { get; } = new();
+    public IrList<Graph> Graphs { get; } = new();
 
     /// <summary>The values for <see cref="AttributeType.SparseTensors"/>.</summary>
-    public List<SparseTensorValue> SparseTensors { get; } = new();
+    public IrList<SparseTensorValue> SparseTensors { get; } = new();
 
     /// <summary>The values for <see cref="AttributeType.TypeProtos"/>.</summary>
-    public List<TypeInfo> TypeInfos { get; } = new();
+    public IrList<TypeInfo> TypeInfos { get; } = new();
 
     /// <summary>The string value decoded as UTF-8, or null.</summary>
     public string? StringValue => String is null ? null : Encoding.UTF8.GetString(String);

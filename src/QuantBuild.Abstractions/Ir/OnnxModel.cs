@@ -10,7 +10,7 @@ public sealed class OnnxModel
     public long? IrVersion { get; set; }
 
     /// <summary>Operator sets the graph uses, in file order.</summary>
-    public List<OpsetImport> OpsetImports { get; } = new();
+    public IrList<OpsetImport> OpsetImports { get; } = new();
 
     /// <summary>The tool that produced the model.</summary>
     public string? ProducerName { get; set; }
@@ -31,19 +31,19 @@ public sealed class OnnxModel
     public Graph Graph { get; set; } = new();
 
     /// <summary>Named metadata (model card, labels, and so on).</summary>
-    public List<MetadataEntry> MetadataProps { get; } = new();
+    public IrList<MetadataEntry> MetadataProps { get; } = new();
 
     /// <summary>Model-local functions that nodes may call.</summary>
-    public List<FunctionDef> Functions { get; } = new();
+    public IrList<FunctionDef> Functions { get; } = new();
 
     /// <summary>Training algorithm descriptions, kept so that training-capable models round-trip.</summary>
-    public List<TrainingInfo> TrainingInfo { get; } = new();
+    public IrList<TrainingInfo> TrainingInfo { get; } = new();
 
     /// <summary>
-    /// Multi-device configurations (ONNX DeviceConfigurationProto), preserved verbatim as serialized
-    /// message bytes: QuantBuild does not interpret multi-device sharding, but never drops it.
+    /// What the file said about the model that the IR does not model (multi-device configurations); opaque to passes,
+    /// never dropped.
     /// </summary>
-    public List<byte[]> Configurations { get; } = new();
+    public PreservedFields? Preserved { get; set; }
 
     /// <summary>The version imported for <paramref name="domain"/> ("" means the default domain), or null.</summary>
     public long? OpsetVersion(string domain = "")

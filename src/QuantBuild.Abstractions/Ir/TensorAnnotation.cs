@@ -7,5 +7,5 @@ public sealed class TensorAnnotation
     public string? TensorName { get; set; }
 
     /// <summary>Keys such as <c>SCALE_TENSOR</c>, <c>ZERO_POINT_TENSOR</c> mapped to tensor names.</summary>
-    public List<MetadataEntry> QuantParameterTensorNames { get; } = new();
+    public IrList<MetadataEntry> QuantParameterTensorNames { get; } = new();
 }

@@ -4,13 +4,13 @@ namespace QuantBuild.Abstractions.Ir;
 public sealed class TensorShape
 {
     /// <summary>The dimensions, outermost first.</summary>
-    public List<Dimension> Dims { get; } = new();
+    public IrList<Dimension> Dims { get; } = new();
 
     /// <summary>The rank.</summary>
     public int Rank => Dims.Count;
 
     /// <summary>True when every dimension is a fixed number.</summary>
-    public bool IsFullyKnown => Dims.TrueForAll(d => d.Value.HasValue);
+    public bool IsFullyKnown => Dims.All(d => d.Value.HasValue);
 
     /// <summary>A shape of fixed dimensions.</summary>
     public static TensorShape Of(params long[] dims)

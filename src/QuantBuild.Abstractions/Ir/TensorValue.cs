@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using QuantBuild.Abstractions.Tensors;
 
@@ -19,23 +20,28 @@ public sealed class TensorValue
     /// <summary>The dimensions, outermost first; empty for a scalar.</summary>
     public long[] Dims { get; set; } = Array.Empty<long>();
 
-    /// <summary>The packed element bytes (all types except string).</summary>
+    /// <summary>
+    /// The packed element bytes (all types except string). Read-only: they may be the loaded file's own buffer or a
+    /// memory-mapped weights file. To change a tensor, build new bytes (<see cref="ToDense"/> gives a private copy)
+    /// and assign them here.
+    /// </summary>
     public ReadOnlyMemory<byte> Data { get; set; }
 
     /// <summary>The elements of a string tensor.</summary>
-    public List<byte[]> StringData { get; } = new();
+    public IrList<byte[]> StringData { get; } = new();
 
     /// <summary>Human-readable documentation.</summary>
     public string? DocString { get; set; }
 
     /// <summary>Named metadata.</summary>
-    public List<MetadataEntry> MetadataProps { get; } = new();
+    public IrList<MetadataEntry> MetadataProps { get; } = new();
 
-    /// <summary>Where the bytes came from when they were stored outside the model file; null when inline.</summary>
-    public ExternalDataReference? ExternalData { get; set; }
-
-    /// <summary>The chunk of a larger tensor this one holds, if the file split it.</summary>
-    public TensorSegment? Segment { get; set; }
+    /// <summary>
+    /// What the file said about this tensor's storage that the IR does not model (external data location, segment);
+    /// opaque to passes. It records where the bytes came from, never where a save puts them, so new <see cref="Data"/>
+    /// may leave it as it is.
+    /// </summary>
+    public PreservedFields? Preserved { get; set; }
 
     /// <summary>Number of elements the dims describe.</summary>
     public long ElementCount
@@ -73,10 +79,19 @@ public sealed class TensorValue
     }
 
     /// <summary>
-    /// A dense view sharing this tensor's bytes. Cheap, but the caller must not write through it:
-    /// the bytes may belong to the loaded file's buffer.
+    /// The elements as <typeparamref name="T"/>, read-only and without a copy; the caller picks the type matching
+    /// <see cref="ElementType"/> (float for <see cref="ElementType.Float"/>, <see cref="Half"/> for float16, ...).
     /// </summary>
-    public DenseTensor AsDense() => new(ElementType, Dims, MemoryMarshal.AsMemory(Data));
+    /// <exception cref="InvalidOperationException"><typeparamref name="T"/>'s width is not the element type's.</exception>
+    public ReadOnlySpan<T> AsReadOnlySpan<T>() where T : unmanaged
+    {
+        if (ElementTypeInfo.BitsPerElement(ElementType) != Unsafe.SizeOf<T>() * 8)
+        {
+            throw new InvalidOperationException($"A {ElementTypeInfo.OnnxName(ElementType)} tensor cannot be viewed as {typeof(T).Name}.");
+        }
+
+        return MemoryMarshal.Cast<byte, T>(Data.Span);
+    }
 
     /// <summary>A dense tensor owning a copy of the bytes, safe to modify.</summary>
     public DenseTensor ToDense() => new(ElementType, Dims, Data.ToArray());

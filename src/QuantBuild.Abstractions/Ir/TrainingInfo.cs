@@ -10,8 +10,8 @@ public sealed class TrainingInfo
     public Graph? Algorithm { get; set; }
 
     /// <summary>Which initializers the initialization graph's outputs assign.</summary>
-    public List<MetadataEntry> InitializationBinding { get; } = new();
+    public IrList<MetadataEntry> InitializationBinding { get; } = new();
 
     /// <summary>Which initializers the algorithm graph's outputs update.</summary>
-    public List<MetadataEntry> UpdateBinding { get; } = new();
+    public IrList<MetadataEntry> UpdateBinding { get; } = new();
 }

@@ -13,7 +13,7 @@ public sealed class ValueInfo
     public string? DocString { get; set; }
 
     /// <summary>Named metadata.</summary>
-    public List<MetadataEntry> MetadataProps { get; } = new();
+    public IrList<MetadataEntry> MetadataProps { get; } = new();
 
     /// <summary>The tensor type, if this value is a dense tensor.</summary>
     public TensorTypeInfo? TensorType => Type as TensorTypeInfo;

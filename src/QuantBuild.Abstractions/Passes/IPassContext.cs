@@ -60,4 +60,21 @@ public interface IPassContext
     /// instead of round-to-nearest. A later call for the same weight replaces an earlier one.
     /// </summary>
     void SetWeightEncoding(string initializerName, WeightEncoding encoding);
+
+    /// <summary>
+    /// Keeps node <paramref name="nodeName"/> (its <see cref="Node.Name"/>) in float: the encoder quantizes neither its
+    /// weights nor its activations, and the report lists it with <paramref name="reason"/> and this pass's name. What
+    /// passes did before by removing a node from a selection, said to the host. A later call for the same node replaces
+    /// the reason.
+    /// </summary>
+    /// <exception cref="ArgumentException">The model has no node of that name, or the reason is empty.</exception>
+    void KeepInFloat(string nodeName, string reason);
+
+    /// <summary>
+    /// Sets the real range activation <paramref name="tensorName"/>'s quantization grid covers, instead of the range
+    /// calibration would choose (a clipping search, a range known from the model's math). The grid always includes 0.
+    /// A later call for the same tensor replaces an earlier one.
+    /// </summary>
+    /// <exception cref="ArgumentException">The bounds are not finite or <paramref name="min"/> exceeds <paramref name="max"/>.</exception>
+    void SetActivationRange(string tensorName, float min, float max);
 }

@@ -39,8 +39,8 @@ public static class CommonOptions
     }
 
     /// <summary>
-    /// Loads and validates the config and hands back the plugins loaded to check its pass names (null when no target
-    /// has a recipe), so a run uses them instead of loading every plugin a second time. The caller disposes them.
+    /// Loads and validates the config and hands back the plugins loaded to check its pass, metric and data reader names
+    /// (null when it names none), so a run uses them instead of loading every plugin a second time. The caller disposes them.
     /// </summary>
     public static QuantizeConfig LoadConfig(string path, out PluginHost? plugins)
     {
@@ -53,8 +53,14 @@ public static class CommonOptions
             // that plugin, with the plugin's own QB20xx code.
             PassesFor = (references, folder) =>
             {
-                host = PluginHost.Load(references, folder);
+                host ??= PluginHost.Load(references, folder);
                 return host.Failures.Count > 0 ? null : host.KnownPasses;
+            },
+            // The same host answers for plugin metrics and data readers: the plugins load once per validation.
+            ExtensionsFor = (references, folder) =>
+            {
+                host ??= PluginHost.Load(references, folder);
+                return host.Failures.Count > 0 ? null : host.KnownExtensions;
             },
         };
         try

@@ -17,7 +17,7 @@ public static class PluginsCommand
     {
         var config = CommonOptions.Config();
         var json = new Option<bool>("--json") { Description = "Print the plugins as JSON on stdout." };
-        var list = new Command("list", "List the plugins a run loads, their passes, versions and any load error.") { config, json };
+        var list = new Command("list", "List the plugins a run loads, their passes, metrics and data readers, versions and any load error.") { config, json };
         list.SetAction(parse =>
         {
             string path = Path.GetFullPath(parse.GetValue(config)!);
@@ -55,12 +55,15 @@ public static class PluginsCommand
             return;
         }
 
-        var table = new Table().Border(TableBorder.Simple).AddColumns("plugin", "version", "contract", "source", "passes", "path");
+        var table = new Table().Border(TableBorder.Simple).AddColumns("plugin", "id", "codes", "version", "contract", "source", "passes", "metrics, readers", "path");
         foreach (PluginInfo p in plugins)
         {
             string passes = p.Loaded ? string.Join(", ", p.Passes.Select(x => x.Name)) : $"[red]{Markup.Escape(p.ErrorCode!)}[/]";
-            table.AddRow(Markup.Escape(p.Name), Markup.Escape(p.Version ?? "?"), Markup.Escape(p.ContractVersion ?? "?"),
-                p.Source.ToString().ToLowerInvariant(), passes, Markup.Escape(p.Path));
+            // Metrics and readers as quantize.yaml names them (id/name); the code block as the codes it owns.
+            string extensions = Markup.Escape(string.Join(", ", p.Metrics.Concat(p.Readers)));
+            string codes = p.CodeBlock is int block ? PluginCodes.Range(block) : "-";
+            table.AddRow(Markup.Escape(p.Name), Markup.Escape(p.Id), codes, Markup.Escape(p.Version ?? "?"), Markup.Escape(p.ContractVersion ?? "?"),
+                p.Source.ToString().ToLowerInvariant(), passes, extensions, Markup.Escape(p.Path));
         }
 
         console.Write(table);

@@ -35,7 +35,7 @@ public static class TargetsCommand
                 {
                     t.Name,
                     Device = t.Device.Name,
-                    RuntimeIdentifiers = t.Device.RuntimeIdentifiers,
+                    RuntimeIdentifiers = t.Device.Deployment.RuntimeIdentifiers,
                     t.OutputPath,
                     t.Location.Line,
                 }).ToList(),

@@ -40,10 +40,10 @@ public static class KernelStage
         TargetResult result, ILogger log, long budgetBytes = long.MaxValue)
     {
         string host = RuntimeInformation.ProcessArchitecture.ToString().ToLowerInvariant();
-        if (target.Device.RuntimeIdentifiers.Count > 0 && !target.Device.RuntimeIdentifiers.Any(r => r.EndsWith("-" + host, StringComparison.Ordinal)))
+        if (target.Device.Deployment.RuntimeIdentifiers.Count > 0 && !target.Device.Deployment.RuntimeIdentifiers.Any(r => r.EndsWith("-" + host, StringComparison.Ordinal)))
         {
             // another CPU family's kernels timed on this one say nothing about the device
-            string arch = target.Device.RuntimeIdentifiers[0][(target.Device.RuntimeIdentifiers[0].LastIndexOf('-') + 1)..];
+            string arch = target.Device.Deployment.RuntimeIdentifiers[0][(target.Device.Deployment.RuntimeIdentifiers[0].LastIndexOf('-') + 1)..];
             if (target.RequireSpeedup)
             {
                 log.Warning("warning {Code}: {Target}: require_speedup cannot be checked here: device {Device} is {Arch} and this machine is {Host}; time it on the device",
@@ -63,7 +63,7 @@ public static class KernelStage
         {
             bool interleave = 2 * OnnxModelSaver.SerializedSize(fp32) <= budgetBytes;
             // Tight on memory, ORT's optimized graph is not written: ORT serializes it in memory, weights and all.
-            k = KernelCheck.Run(ModelSource.Model(fp32), quantized, fp32, data, batchSize, target.Device.SessionConfig, Batches, Threads, interleave,
+            k = KernelCheck.Run(ModelSource.Model(fp32), quantized, fp32, data, batchSize, target.Device.Deployment.SessionConfig, Batches, Threads, interleave,
                 readOptimizedGraph: interleave);
             graphRead = interleave;
         }

@@ -35,7 +35,7 @@ public static class MantissaTruncation
     {
         OnnxModel copy = Quantization.ModelCopy.WithNewMainGraph(model);
         copy.Graph.Nodes.AddRange(model.Graph.Nodes);
-        List<TensorValue> initializers = copy.Graph.Initializers;
+        IrList<TensorValue> initializers = copy.Graph.Initializers;
         for (int i = 0; i < initializers.Count; i++)
         {
             TensorValue t = initializers[i];
@@ -50,7 +50,7 @@ public static class MantissaTruncation
                 values[j] = Round(values[j], mantissaBits);
             }
 
-            initializers[i] = TensorValue.FromFloats(t.Name!, values, t.Dims);
+            initializers.Replace(i, TensorValue.FromFloats(t.Name!, values, t.Dims));
         }
 
         return copy;

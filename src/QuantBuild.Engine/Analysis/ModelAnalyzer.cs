@@ -41,11 +41,13 @@ public sealed class ModelAnalyzer
         OnnxModel model = OnnxModelLoader.Load(_config.ModelPath);
         Rewrites.GraphRewriteRunner.Run(model, _log); // analyse what `run` quantizes (opset 13, BNs and constants folded)
         IReadOnlyList<string> inputs = ConstantInputSource.DataInputs(model, _config.Inputs);
-        using IDataSource calibration = ConstantInputSource.Wrap(DataSources.Open(_config.Calibration.Data, inputs), model, _config.Inputs);
-        using IDataSource? evaluation = _config.Evaluation is { } e ? ConstantInputSource.Wrap(DataSources.Open(e.Data, inputs), model, _config.Inputs) : null;
+        // Plugins only for a plugin's data reader or metric; analysis runs no recipe passes.
+        using Plugins.PluginHost? plugins = _config.UsesPluginExtensions ? Plugins.PluginHost.Load(_config) : null;
+        using IDataSource calibration = ConstantInputSource.Wrap(DataSources.Open(_config.Calibration.Data, inputs, model, plugins, _config.BaseDirectory), model, _config.Inputs);
+        using IDataSource? evaluation = _config.Evaluation is { } e ? ConstantInputSource.Wrap(DataSources.Open(e.Data, inputs, model, plugins, _config.BaseDirectory), model, _config.Inputs) : null;
         using IDataSource? labels = _config.Evaluation?.LabelsPath is { } l ? DataSources.OpenLabels(l) : null;
         IMetric metric = _config.Evaluation is { } ev
-            ? Metrics.Create(ev.Metric, ev.K, ev.DictionaryPath) ?? throw new QuantBuildException("QB4001", $"Unknown metric '{ev.Metric}'.", "use one of the metrics listed in docs/configuration.md")
+            ? Metrics.Create(ev, plugins, _config.BaseDirectory) ?? throw new QuantBuildException("QB4001", $"Unknown metric '{ev.Metric}'.", "use one of the metrics listed in docs/configuration.md")
             : new SqnrMetric();
         IDataSource trialData = new SubsetDataSource(evaluation ?? calibration, options.Samples);
         IDataSource? trialLabels = evaluation is null ? null : labels;
@@ -191,7 +193,7 @@ public sealed class ModelAnalyzer
         try
         {
             KernelCheckResult k = KernelCheck.Run(ModelSource.Model(model), ModelSource.Model(quantized), model, data,
-                _config.Evaluation?.BatchSize ?? _config.Calibration.BatchSize, target.Device.SessionConfig);
+                _config.Evaluation?.BatchSize ?? _config.Calibration.BatchSize, target.Device.Deployment.SessionConfig);
             if (!k.Faster)
             {
                 notes.Add($"{AnalysisErrors.NotFaster}: the quantized model is not faster than fp32 here ({k.QuantizedMilliseconds:0.00} ms vs {k.Fp32Milliseconds:0.00} ms per batch).");

@@ -32,7 +32,7 @@ public static class TargetEncoding
     public static IReadOnlyList<string> PlanWithEightBitFallback(OnnxModel model, EncodeOptions options)
     {
         IReadOnlyList<string> plan = QdqEncoder.Plan(model, options);
-        if (options.WeightBits == 8 || !options.Profile.WeightBits.Contains(8))
+        if (options.WeightBits == 8 || !options.Profile.Kernels.WeightBits.Contains(8))
         {
             return plan;
         }
@@ -47,7 +47,7 @@ public static class TargetEncoding
     public static SessionOptions Deploy(DeviceProfile device)
     {
         var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.All };
-        foreach ((string key, string value) in device.SessionConfig)
+        foreach ((string key, string value) in device.Deployment.SessionConfig)
         {
             options.AddConfigEntry(key, value);
         }
@@ -58,7 +58,7 @@ public static class TargetEncoding
     /// <summary>Activation ranges from calibration by the configured method, for the device's grid.</summary>
     public static Dictionary<string, TensorRange> Ranges(CalibrationResult calibrated, CalibrationConfig calibration, DeviceProfile device)
     {
-        bool symmetric = device.SymmetricActivations;
+        bool symmetric = device.Kernels.SymmetricActivations;
         RangeMethod method = calibration.Method switch
         {
             CalibrationMethod.Percentile => RangeMethod.Percentile,
@@ -115,7 +115,7 @@ public static class TargetEncoding
         return name =>
         {
             TensorValue t = index.Constant(name) ?? throw new InvalidOperationException($"'{name}' is not a constant of the model.");
-            return (t.AsDense().AsSpan<float>().ToArray(), t.Dims);
+            return (t.AsReadOnlySpan<float>().ToArray(), t.Dims);
         };
     }
 }

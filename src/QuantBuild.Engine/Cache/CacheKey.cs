@@ -91,6 +91,7 @@ public static class CacheKey
             json.WriteString("percentile", Invariant(config.Calibration.Percentile));
             json.WriteString("samples", Invariant(config.Calibration.Samples));
             json.WriteNumber("batchSize", config.Calibration.BatchSize);
+            WriteReader(json, config.Calibration.Data);
             json.WriteEndObject();
             if (config.Evaluation is { } evaluation)
             {
@@ -99,6 +100,13 @@ public static class CacheKey
                 json.WriteString("k", Invariant(evaluation.K));
                 json.WriteString("output", evaluation.Output ?? string.Empty);
                 json.WriteNumber("batchSize", evaluation.BatchSize);
+                WriteReader(json, evaluation.Data);
+                if (evaluation.MetricOptions is { } metricOptions)
+                {
+                    json.WritePropertyName("metricOptions");
+                    WriteNode(json, metricOptions);
+                }
+
                 json.WriteEndObject();
             }
 
@@ -115,15 +123,15 @@ public static class CacheKey
     {
         json.WriteStartObject("device");
         json.WriteString("name", device.Name);
-        json.WriteString("activation", device.ActivationType.ToString());
-        json.WriteBoolean("symmetric", device.SymmetricActivations);
-        json.WriteBoolean("perChannel", device.PerChannelWeights);
-        json.WriteBoolean("reduceRange", device.ReduceRange);
-        json.WriteNumber("minimumOpset", device.MinimumOpset);
-        WriteStrings(json, "weightBits", device.WeightBits.Order().Select(b => b.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-        WriteStrings(json, "integerOps", device.IntegerOps.Order(StringComparer.Ordinal));
+        json.WriteString("activation", device.Kernels.ActivationType.ToString());
+        json.WriteBoolean("symmetric", device.Kernels.SymmetricActivations);
+        json.WriteBoolean("perChannel", device.Kernels.PerChannelWeights);
+        json.WriteBoolean("reduceRange", device.Kernels.ReduceRange);
+        json.WriteNumber("minimumOpset", device.Kernels.MinimumOpset);
+        WriteStrings(json, "weightBits", device.Kernels.WeightBits.Order().Select(b => b.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        WriteStrings(json, "integerOps", device.Kernels.IntegerOps.Order(StringComparer.Ordinal));
         json.WriteStartObject("session");
-        foreach ((string key, string value) in device.SessionConfig.OrderBy(p => p.Key, StringComparer.Ordinal))
+        foreach ((string key, string value) in device.Deployment.SessionConfig.OrderBy(p => p.Key, StringComparer.Ordinal))
         {
             json.WriteString(key, value);
         }
@@ -142,6 +150,18 @@ public static class CacheKey
     }
 
     // Mappings are written with sorted keys, scalars with whether they were quoted: the binder reads `1` and `'1'` differently.
+    // A plugin reader's name and options decide what the samples are, as much as the files do. Written only for a
+    // reader, so the keys of configs without one stay what they were.
+    private static void WriteReader(Utf8JsonWriter json, DataSourceConfig data)
+    {
+        if (data.Reader is { } reader)
+        {
+            json.WriteString("reader", reader);
+            json.WritePropertyName("readerOptions");
+            WriteNode(json, data.ReaderOptions ?? new ConfigMapping(Array.Empty<ConfigEntry>(), default));
+        }
+    }
+
     private static void WriteNode(Utf8JsonWriter json, ConfigNode node)
     {
         switch (node)

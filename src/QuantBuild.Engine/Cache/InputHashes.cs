@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using QuantBuild.Abstractions.Ir;
 using QuantBuild.Engine.Config;
+using QuantBuild.Onnx.Preserved;
 
 namespace QuantBuild.Engine.Cache;
 
@@ -78,7 +79,7 @@ public sealed record InputHashes(string Model, string ModelFile, IReadOnlyList<K
 
     /// <summary>The side files the main graph's initializers keep their data in, each once, in ordinal order.</summary>
     public static IEnumerable<string> ExternalDataLocations(Graph graph) =>
-        graph.Initializers.Where(t => t.ExternalData is not null).Select(t => t.ExternalData!.Location)
+        graph.Initializers.Select(OnnxTensorFields.ExternalDataOf).OfType<ExternalDataReference>().Select(e => e.Location)
             .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal);
 
     /// <summary>SHA-256 of a file, streamed.</summary>

@@ -1,4 +1,5 @@
 using QuantBuild.Abstractions.Quantization;
+using QuantBuild.Engine.Quantization;
 
 namespace QuantBuild.Engine.Calibration;
 

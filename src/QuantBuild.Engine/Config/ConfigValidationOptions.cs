@@ -20,6 +20,18 @@ public sealed record ConfigValidationOptions
     /// </summary>
     public Func<IReadOnlyList<PluginReference>, string, IReadOnlyCollection<KnownPass>?>? PassesFor { get; init; }
 
+    /// <summary>
+    /// The plugin metrics and data readers (<c>id/name</c>) the yaml may name, or null to load them with
+    /// <see cref="ExtensionsFor"/> (or, when that is null too, to leave their names and options to the run).
+    /// </summary>
+    public IReadOnlyCollection<KnownExtension>? KnownExtensions { get; init; }
+
+    /// <summary>
+    /// Loads the plugins the file names and returns the metrics and data readers they provide, or null to leave them to
+    /// the run (a plugin failed to load). Called at most once, only when the yaml names a plugin metric or reader.
+    /// </summary>
+    public Func<IReadOnlyList<PluginReference>, string, IReadOnlyCollection<KnownExtension>?>? ExtensionsFor { get; init; }
+
     /// <summary>The device profiles targets may name, by name (default <see cref="DeviceProfiles.All"/>).</summary>
     public IReadOnlyDictionary<string, DeviceProfile> Devices { get; init; } = DeviceProfiles.All;
 

@@ -14,4 +14,7 @@ public enum DataSourceKind
 
     /// <summary>A mapping from input name to a .npy file.</summary>
     PerInput,
+
+    /// <summary>A plugin's data reader: <c>{ reader: id/name, path: ..., options: {...} }</c>.</summary>
+    Reader,
 }

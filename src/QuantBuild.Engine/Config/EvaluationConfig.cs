@@ -15,6 +15,12 @@ public sealed record EvaluationConfig
     /// <summary>The metric name (default <c>top1</c> with labels, <c>agreement</c> without).</summary>
     public required string Metric { get; init; }
 
+    /// <summary>For a plugin metric (<c>id/name</c>): its <c>metric_options</c>, bound when the metric is created; otherwise null.</summary>
+    public ConfigMapping? MetricOptions { get; init; }
+
+    /// <summary>True when <see cref="Metric"/> is a plugin's (<c>id/name</c>).</summary>
+    public bool IsPluginMetric => Metric.Contains('/', StringComparison.Ordinal);
+
     /// <summary>k for the <c>topk</c> metric (5 for <c>top5</c>, 1 for <c>top1</c>), otherwise null.</summary>
     public int? K { get; init; }
 

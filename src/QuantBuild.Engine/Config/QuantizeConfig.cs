@@ -38,6 +38,10 @@ public sealed record QuantizeConfig
     /// <summary>The targets in the order written; at least one.</summary>
     public required IReadOnlyList<TargetConfig> Targets { get; init; }
 
+    /// <summary>True when calibration or evaluation reads through a plugin: a data reader or a metric (<c>id/name</c>).</summary>
+    public bool UsesPluginExtensions =>
+        Calibration.Data.Kind == DataSourceKind.Reader || Evaluation?.Data.Kind == DataSourceKind.Reader || Evaluation?.IsPluginMetric == true;
+
     /// <summary>The targets named in <paramref name="names"/> in yaml order, or all of them when it is empty.</summary>
     /// <exception cref="QuantBuildException">QB1019: a name is not a target of this config.</exception>
     public IReadOnlyList<TargetConfig> SelectTargets(IReadOnlyCollection<string> names)

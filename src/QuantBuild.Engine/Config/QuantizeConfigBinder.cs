@@ -14,6 +14,8 @@ internal sealed class QuantizeConfigBinder
     private readonly string _file;
     private readonly string _baseDir;
     private readonly ConfigValidationOptions _options;
+    private ExtensionBinder _extensions;
+    private MetricInfo? _pluginMetric;
 
     public QuantizeConfigBinder(ConfigReader reader, string file, ConfigValidationOptions options)
     {
@@ -21,6 +23,7 @@ internal sealed class QuantizeConfigBinder
         _file = file;
         _baseDir = Path.GetDirectoryName(file)!;
         _options = options;
+        _extensions = new ExtensionBinder(reader, options, null);
     }
 
     public QuantizeConfig? Bind(ConfigNode? rootNode)
@@ -50,6 +53,13 @@ internal sealed class QuantizeConfigBinder
                 "name a folder that does not exist yet or is a folder, for example 'output: quantized'", ConfigReader.At(root, "output", top));
         }
 
+        // Plugins first: calibration and evaluation may name their data readers and metrics.
+        IReadOnlyList<PluginReference> plugins = ConfigReader.Value(root, "plugins") is { } pluginsNode ? Plugins(pluginsNode) : Array.Empty<PluginReference>();
+        IReadOnlyList<PluginReference> loadable = plugins.Where(p => p.Path is not null || (p.Package is not null && p.Version is not null)).ToList();
+        bool allLoadable = loadable.Count == plugins.Count;
+        _extensions = new ExtensionBinder(_r, _options,
+            _options.ExtensionsFor is { } loadExtensions && allLoadable ? () => loadExtensions(loadable, _baseDir) : null);
+
         CalibrationConfig? calibration = null;
         if (ConfigReader.Value(root, "calibration") is { } calNode)
         {
@@ -67,15 +77,12 @@ internal sealed class QuantizeConfigBinder
         EvaluationConfig? evaluation = ConfigReader.Value(root, "evaluation") is { } evalNode
             ? Evaluation(evalNode, root.Find("evaluation")!.Key.Location)
             : null;
-        MetricInfo? metric = evaluation is null ? null : _options.Metrics.FirstOrDefault(m => m.Name == evaluation.Metric);
+        MetricInfo? metric = evaluation is null ? null : _pluginMetric ?? _options.Metrics.FirstOrDefault(m => m.Name == evaluation.Metric);
 
         GateConfig? gate = ConfigReader.Value(root, "gate") is { } gateNode ? Gate(gateNode, "gate", metric) : null;
 
-        IReadOnlyList<PluginReference> plugins = ConfigReader.Value(root, "plugins") is { } pluginsNode ? Plugins(pluginsNode) : Array.Empty<PluginReference>();
-
         // Plugins load only if a recipe needs its pass names checked, and only from entries that are themselves valid.
-        IReadOnlyList<PluginReference> loadable = plugins.Where(p => p.Path is not null || (p.Package is not null && p.Version is not null)).ToList();
-        Func<IReadOnlyCollection<KnownPass>?>? passes = _options.KnownPasses is null && _options.PassesFor is { } load && loadable.Count == plugins.Count
+        Func<IReadOnlyCollection<KnownPass>?>? passes = _options.KnownPasses is null && _options.PassesFor is { } load && allLoadable
             ? () => load(loadable, _baseDir)
             : null;
         var targetBinder = new TargetBinder(_r, _options, output, (node, path) => Gate(node, path, metric), passes);
@@ -179,6 +186,25 @@ internal sealed class QuantizeConfigBinder
         metric ??= labelsWritten ? "top1" : "agreement";
         MetricInfo? info = _options.Metrics.FirstOrDefault(m => m.Name == metric);
         IReadOnlyList<string> metricNames = _options.Metrics.Select(m => m.Name).ToList();
+        ConfigMapping? metricOptions = null;
+        if (ExtensionBinder.IsQualified(metric))
+        {
+            // A plugin's metric: what validation knows of it comes from the plugin, when the plugins could be loaded.
+            metricOptions = _extensions.OptionsOf(map, "metric_options", "evaluation.metric_options");
+            KnownExtension? known = metricOptions is null ? null : _extensions.Metric(metric, metricOptions, ConfigReader.At(map, "metric", keyAt));
+            info = known is null ? null : new MetricInfo(metric, known.NeedsLabels, known.Minimum, known.Maximum);
+            _pluginMetric = info;
+            if (known is null)
+            {
+                info = new MetricInfo(metric, NeedsLabels: false, null, null);
+            }
+        }
+        else if (map.Find("metric_options") is { } optionsEntry)
+        {
+            _r.Error(ConfigErrorCodes.Conflict, $"'evaluation.metric_options' only applies to a plugin's metric (<plugin id>/<name>), not '{metric}'",
+                "remove 'metric_options', or name a plugin metric", optionsEntry.Key.Location);
+        }
+
         if (info is null)
         {
             _r.Error(ConfigErrorCodes.UnknownValue,
@@ -214,6 +240,7 @@ internal sealed class QuantizeConfigBinder
             LabelsPath = labels,
             DictionaryPath = dictionary,
             Metric = metric,
+            MetricOptions = metricOptions,
             K = k,
             Output = output,
             BatchSize = batch,
@@ -405,6 +432,17 @@ internal sealed class QuantizeConfigBinder
             return null;
         }
 
+        if (node is ConfigMapping readerMap && readerMap.Find("reader") is not null)
+        {
+            DataSourceConfig? source = _extensions.Reader(readerMap, path, Resolve, FileOrFolder);
+            if (source is not null)
+            {
+                _extensions.CheckReader(source, path);
+            }
+
+            return source;
+        }
+
         if (node is ConfigMapping perInput)
         {
             var inputs = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -482,6 +520,9 @@ internal sealed class QuantizeConfigBinder
 
         return new DataSourceConfig { Kind = kind.Value, Path = resolved, Location = scalar.Location };
     }
+
+    private bool FileOrFolder(ConfigNode at, string path, string raw, string full) =>
+        (!raw.Contains('\0') && Directory.Exists(full)) || Readable(at, path, raw, full, "file or folder");
 
     private string? RequiredFile(ConfigMapping map, string key, string path, SourceLocation owner, string fix)
     {

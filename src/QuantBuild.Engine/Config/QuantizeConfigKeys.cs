@@ -16,7 +16,10 @@ public static class QuantizeConfigKeys
     public static readonly IReadOnlyList<string> Calibration = ["data", "method", "percentile", "samples", "batch_size"];
 
     /// <summary><c>evaluation</c>.</summary>
-    public static readonly IReadOnlyList<string> Evaluation = ["data", "labels", "metric", "k", "dictionary", "output", "batch_size"];
+    public static readonly IReadOnlyList<string> Evaluation = ["data", "labels", "metric", "metric_options", "k", "dictionary", "output", "batch_size"];
+
+    /// <summary><c>data</c> of <c>calibration</c> or <c>evaluation</c> when a plugin's reader reads it.</summary>
+    public static readonly IReadOnlyList<string> DataReader = ["reader", "path", "options"];
 
     /// <summary><c>gate</c>, top level and per target.</summary>
     public static readonly IReadOnlyList<string> Gate = ["max_drop", "min"];

@@ -205,7 +205,7 @@ internal sealed partial class TargetBinder
     private static WeightFormat DefaultWeights(DeviceProfile? device) => new()
     {
         Bits = 8,
-        Granularity = device is { PerChannelWeights: false } ? WeightGranularity.PerTensor : WeightGranularity.PerChannel,
+        Granularity = device is { Kernels.PerChannelWeights: false } ? WeightGranularity.PerTensor : WeightGranularity.PerChannel,
     };
 
     private WeightFormat Weights(ConfigNode node, string path, DeviceProfile? device)
@@ -225,10 +225,10 @@ internal sealed partial class TargetBinder
                 "use 8 (int8), or 4 (blocked int4 MatMul weights); for 2-7-bit weights keep 8 here and add a pass that codes them (nupes, or adaquant with 'bits:')",
                 ConfigReader.At(map, "bits", map.Location));
         }
-        else if (device is not null && !device.WeightBits.Contains(bits))
+        else if (device is not null && !device.Kernels.WeightBits.Contains(bits))
         {
             _r.Error(ConfigErrorCodes.NotSupportedByDevice, $"device '{device.Name}' cannot run {bits}-bit weights",
-                $"use one of the bit widths it runs: {string.Join(", ", device.WeightBits)}", ConfigReader.At(map, "bits", map.Location));
+                $"use one of the bit widths it runs: {string.Join(", ", device.Kernels.WeightBits)}", ConfigReader.At(map, "bits", map.Location));
         }
 
         WeightGranularity granularity = fallback.Granularity;
@@ -245,7 +245,7 @@ internal sealed partial class TargetBinder
             else
             {
                 granularity = (WeightGranularity)i;
-                if (granularity != WeightGranularity.PerTensor && device is { PerChannelWeights: false })
+                if (granularity != WeightGranularity.PerTensor && device is { Kernels.PerChannelWeights: false })
                 {
                     _r.Error(ConfigErrorCodes.NotSupportedByDevice, $"device '{device.Name}' has no per-channel weight scales, so '{g}' cannot run there",
                         "use 'granularity: per-tensor' or a device profile with per-channel weights", map.Find("granularity")!.Value.Location);

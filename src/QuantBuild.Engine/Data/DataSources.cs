@@ -1,6 +1,8 @@
 using QuantBuild.Abstractions.Data;
 using QuantBuild.Abstractions.Tensors;
 using QuantBuild.Engine.Config;
+using QuantBuild.Engine.Plugins;
+using QuantBuild.Abstractions.Ir;
 using QuantBuild.Onnx;
 
 namespace QuantBuild.Engine.Data;
@@ -8,7 +10,22 @@ namespace QuantBuild.Engine.Data;
 /// <summary>Opens the data a quantize.yaml names, matched to the model's inputs.</summary>
 public static class DataSources
 {
-    /// <summary>Opens <paramref name="config"/> as a source whose names are <paramref name="modelInputs"/>.</summary>
+    /// <summary>
+    /// Opens <paramref name="config"/> for <paramref name="model"/>'s data inputs (<paramref name="modelInputs"/>); a plugin's
+    /// reader comes from <paramref name="plugins"/>, with relative paths in its options resolved from <paramref name="configDirectory"/>.
+    /// </summary>
+    public static IDataSource Open(DataSourceConfig config, IReadOnlyList<string> modelInputs, OnnxModel model, PluginHost? plugins, string configDirectory)
+    {
+        if (config.Kind != DataSourceKind.Reader)
+        {
+            return Open(config, modelInputs);
+        }
+
+        var wanted = new HashSet<string>(modelInputs, StringComparer.Ordinal);
+        return PluginExtensions.OpenData(plugins, config, Batcher.ModelInputs(model).Where(i => wanted.Contains(i.Name)).ToList(), configDirectory);
+    }
+
+    /// <summary>Opens <paramref name="config"/> (any kind but a plugin's reader) as a source whose names are <paramref name="modelInputs"/>.</summary>
     public static IDataSource Open(DataSourceConfig config, IReadOnlyList<string> modelInputs)
     {
         switch (config.Kind)

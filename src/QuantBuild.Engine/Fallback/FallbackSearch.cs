@@ -245,7 +245,7 @@ public sealed class FallbackSearch
     {
         long elements = _weights(node.Inputs[1]).Values.LongLength;
         bool fourBit = _options.WeightBits == 4 && node.OpType == "MatMul" && !_options.WeightOverrides.ContainsKey(node.Inputs[1]);
-        int higher = fourBit && !_toFp32 && _options.Profile.WeightBits.Contains(8) ? 8 : 32;
+        int higher = fourBit && !_toFp32 && _options.Profile.Kernels.WeightBits.Contains(8) ? 8 : 32;
         return new Candidate(node, weightAxis, elements, fourBit ? 4 : 8, higher);
     }
 

@@ -3,6 +3,7 @@ using QuantBuild.Abstractions.Tensors;
 using QuantBuild.Engine.Profiles;
 using QuantBuild.Engine.Quantization;
 using QuantBuild.Engine.Quantization.Operators;
+using QuantBuild.Onnx.Preserved;
 
 namespace QuantBuild.Engine.Inspection;
 
@@ -31,8 +32,8 @@ public static class ModelInspector
             }
         }
 
-        var outputs = model.Graph.Outputs.ConvertAll(Summarise);
-        var opsets = model.OpsetImports.ConvertAll(o => new OpsetSummary(o.IsDefaultDomain ? "ai.onnx" : o.Domain, o.Version));
+        var outputs = model.Graph.Outputs.Select(Summarise).ToList();
+        var opsets = model.OpsetImports.Select(o => new OpsetSummary(o.IsDefaultDomain ? "ai.onnx" : o.Domain, o.Version)).ToList();
 
         var ops = walk.OpCounts.Select(kv => new OpCount(kv.Key, kv.Value))
             .OrderByDescending(o => o.Count).ThenBy(o => o.OpType, StringComparer.Ordinal).ToList();
@@ -85,7 +86,7 @@ public static class ModelInspector
         switch (value.Type)
         {
             case TensorTypeInfo tensor:
-                IReadOnlyList<string>? shape = tensor.Shape?.Dims.ConvertAll(d => d.ToString());
+                IReadOnlyList<string>? shape = tensor.Shape?.Dims.Select(d => d.ToString()).ToList();
                 string kind = tensor is SparseTensorTypeInfo ? "sparse " : string.Empty;
                 return new ValueSummary(value.Name, kind + ElementTypeInfo.OnnxName(tensor.ElementType), shape);
             case SequenceTypeInfo:
@@ -220,7 +221,7 @@ public static class ModelInspector
             long bytes = tensor.ByteSize;
             ParametersByType.TryGetValue(tensor.ElementType, out var sum);
             ParametersByType[tensor.ElementType] = (tensor.ElementType, sum.Tensors + 1, sum.Elements + elements, sum.Bytes + bytes);
-            if (tensor.ExternalData is { } ext)
+            if (OnnxTensorFields.ExternalDataOf(tensor) is { } ext)
             {
                 External.TryGetValue(ext.Location, out var e);
                 External[ext.Location] = (e.Tensors + 1, e.Bytes + bytes);

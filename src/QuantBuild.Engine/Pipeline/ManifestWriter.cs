@@ -44,11 +44,11 @@ public static class ManifestWriter
             device = new
             {
                 name = target.Device.Name,
-                runtimeIdentifiers = target.Device.RuntimeIdentifiers,
-                activations = ElementTypeInfo.OnnxName(target.Device.ActivationType) + (target.Device.SymmetricActivations ? " symmetric" : " asymmetric"),
-                perChannelWeights = target.Device.PerChannelWeights,
-                reduceRange = target.Device.ReduceRange,
-                sessionConfig = target.Device.SessionConfig,
+                runtimeIdentifiers = target.Device.Deployment.RuntimeIdentifiers,
+                activations = ElementTypeInfo.OnnxName(target.Device.Kernels.ActivationType) + (target.Device.Kernels.SymmetricActivations ? " symmetric" : " asymmetric"),
+                perChannelWeights = target.Device.Kernels.PerChannelWeights,
+                reduceRange = target.Device.Kernels.ReduceRange,
+                sessionConfig = target.Device.Deployment.SessionConfig,
                 graphOptimizationLevel = "all",
             },
             recipe = target.Recipe.Select(p => p.Name).ToArray(),

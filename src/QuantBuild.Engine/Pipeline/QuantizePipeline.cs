@@ -56,7 +56,7 @@ public sealed class QuantizePipeline
         var total = Stopwatch.StartNew();
         IReadOnlyList<TargetConfig> targets = _config.SelectTargets(options.Targets);
         // Plugins live for this run only: their load contexts are unloaded when it ends.
-        using PluginHost? ownPlugins = _plugins is null && targets.Any(t => t.Recipe.Count > 0) ? PluginHost.Load(_config) : null;
+        using PluginHost? ownPlugins = _plugins is null && (targets.Any(t => t.Recipe.Count > 0) || _config.UsesPluginExtensions) ? PluginHost.Load(_config) : null;
         PluginHost? plugins = _plugins ?? ownPlugins;
 
         // Cache hits first: when every target hits, the model is never evaluated and nothing is quantized.
@@ -77,7 +77,7 @@ public sealed class QuantizePipeline
         }
 
         // The cache has already hashed the model file; do not read it a second time for the same hash.
-        (RunContext context, List<StageTiming> stages) = Prepare(options, cancellation, cache?.ModelSha256);
+        (RunContext context, List<StageTiming> stages) = Prepare(options, cancellation, cache?.ModelSha256, plugins);
         using (context)
         {
             for (int i = 0; i < targets.Count; i++)
@@ -108,7 +108,8 @@ public sealed class QuantizePipeline
 
         var total = Stopwatch.StartNew();
         IReadOnlyList<TargetConfig> targets = _config.SelectTargets(options.Targets);
-        (RunContext context, List<StageTiming> stages) = Prepare(options, cancellation);
+        using PluginHost? ownPlugins = _plugins is null && _config.UsesPluginExtensions ? PluginHost.Load(_config) : null;
+        (RunContext context, List<StageTiming> stages) = Prepare(options, cancellation, plugins: _plugins ?? ownPlugins);
         using (context)
         {
             var results = new List<TargetResult>();
@@ -143,7 +144,7 @@ public sealed class QuantizePipeline
         }
     }
 
-    private (RunContext Context, List<StageTiming> Stages) Prepare(PipelineOptions options, CancellationToken cancellation, string? modelSha256 = null)
+    private (RunContext Context, List<StageTiming> Stages) Prepare(PipelineOptions options, CancellationToken cancellation, string? modelSha256 = null, PluginHost? plugins = null)
     {
         string outputDirectory = Path.GetFullPath(options.OutputDirectory ?? _config.OutputDirectory);
         var stages = new List<StageTiming>();
@@ -177,12 +178,12 @@ public sealed class QuantizePipeline
         _log.Information("Loaded {Model} ({Bytes} bytes, sha256 {Sha}); memory budget {Budget}", _config.ModelPath, fp32Bytes, modelSha[..12], budget);
 
         IReadOnlyList<string> inputNames = ConstantInputSource.DataInputs(model, _config.Inputs);
-        IDataSource calibration = ConstantInputSource.Wrap(DataSources.Open(_config.Calibration.Data, inputNames), model, _config.Inputs);
+        IDataSource calibration = ConstantInputSource.Wrap(DataSources.Open(_config.Calibration.Data, inputNames, model, plugins, _config.BaseDirectory), model, _config.Inputs);
         IDataSource? evaluation = null;
         IDataSource? labels = null;
         try
         {
-            evaluation = _config.Evaluation is { } e ? ConstantInputSource.Wrap(DataSources.Open(e.Data, inputNames), model, _config.Inputs) : null;
+            evaluation = _config.Evaluation is { } e ? ConstantInputSource.Wrap(DataSources.Open(e.Data, inputNames, model, plugins, _config.BaseDirectory), model, _config.Inputs) : null;
             labels = _config.Evaluation?.LabelsPath is { } l ? DataSources.OpenLabels(l) : null;
             if (labels is not null && evaluation is not null && labels.SampleCount != evaluation.SampleCount)
             {
@@ -191,7 +192,7 @@ public sealed class QuantizePipeline
             }
 
             IMetric? metric = _config.Evaluation is { } ev
-                ? Metrics.Create(ev.Metric, ev.K, ev.DictionaryPath) ?? throw new QuantBuildException("QB4001", $"Unknown metric '{ev.Metric}'.", "use one of the metrics listed in docs/configuration.md")
+                ? Metrics.Create(ev, plugins, _config.BaseDirectory) ?? throw new QuantBuildException("QB4001", $"Unknown metric '{ev.Metric}'.", "use one of the metrics listed in docs/configuration.md")
                 : null;
             string? scoredOutput = _config.Evaluation?.Output ?? model.Graph.Outputs.FirstOrDefault()?.Name;
 
@@ -280,7 +281,7 @@ public sealed class QuantizePipeline
             _log.Information("Target {Target} ({Device})", target.Name, target.Device.Name);
             // The recipe rewrites a copy of the fp32 model and chooses weight encodings; everything after works on its result.
             OnnxModel model = run.Model;
-            IReadOnlyDictionary<string, WeightEncoding> chosen = new Dictionary<string, WeightEncoding>(StringComparer.Ordinal);
+            PassRunResult? passResult = null;
             if (target.Recipe.Count > 0)
             {
                 var env = new PassEnvironment
@@ -292,11 +293,12 @@ public sealed class QuantizePipeline
                     Progress = run.Options.Progress,
                     Cancellation = run.Cancellation,
                 };
-                (model, chosen) = PassRunner.Run(plugins!, target, run.Model, env);
+                passResult = PassRunner.Run(plugins!, target, run.Model, env);
+                model = passResult.Model;
                 Stage("passes");
             }
 
-            var encodeOptions = TargetEncoding.Options(target) with { WeightOverrides = chosen };
+            var encodeOptions = PassRunResult.Apply(TargetEncoding.Options(target), passResult);
 
             IReadOnlyList<string> needed = FallbackStage.Plan(model, encodeOptions, target);
             Stage("plan");

@@ -6,6 +6,7 @@ using QuantBuild.Abstractions.Quantization;
 using QuantBuild.Abstractions.Tensors;
 using QuantBuild.Engine.Calibration;
 using QuantBuild.Engine.Data;
+using QuantBuild.Engine.Quantization;
 using QuantBuild.Engine.Sessions;
 using QuantBuild.Runtime;
 
@@ -19,12 +20,12 @@ namespace QuantBuild.Engine.Plugins;
 internal sealed class PassContext : IPassContext
 {
     private readonly PassEnvironment _env;
-    private readonly Dictionary<string, WeightEncoding> _encodings;
+    private readonly RecipeDecisions _decisions;
     private readonly string _passName;
     private volatile bool _closed;
 
     public PassContext(string targetName, string passName, OnnxModel model, DeviceProfile device, TargetWeightFormat weights, int seed,
-        PassEnvironment env, Dictionary<string, WeightEncoding> encodings, CancellationToken cancellation)
+        PassEnvironment env, RecipeDecisions decisions, CancellationToken cancellation)
     {
         TargetName = targetName;
         _passName = passName;
@@ -33,7 +34,7 @@ internal sealed class PassContext : IPassContext
         Weights = weights;
         Seed = seed;
         _env = env;
-        _encodings = encodings;
+        _decisions = decisions;
         Cancellation = cancellation;
         Log = new PassLogger(env.Log, targetName, passName);
         Progress = new PrefixedProgress(env.Progress, $"pass {passName}");
@@ -57,16 +58,7 @@ internal sealed class PassContext : IPassContext
 
     public IModelRunner Runner { get; } = new ModelRunner();
 
-    public IReadOnlyDictionary<string, WeightEncoding> WeightEncodings
-    {
-        get
-        {
-            lock (_encodings)
-            {
-                return new Dictionary<string, WeightEncoding>(_encodings, StringComparer.Ordinal);
-            }
-        }
-    }
+    public IReadOnlyDictionary<string, WeightEncoding> WeightEncodings => _decisions.Encodings();
 
     public IReadOnlyDictionary<string, ITensorStatistics> CollectStatistics(IReadOnlyCollection<string> tensors, int? channelAxis = null)
     {
@@ -115,10 +107,34 @@ internal sealed class PassContext : IPassContext
         ArgumentException.ThrowIfNullOrEmpty(initializerName);
         ArgumentNullException.ThrowIfNull(encoding);
         ThrowIfClosed();
-        lock (_encodings)
+        _decisions.SetEncoding(initializerName, encoding.Origin is null ? encoding with { Origin = _passName } : encoding);
+    }
+
+    public void KeepInFloat(string nodeName, string reason)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(nodeName);
+        ArgumentException.ThrowIfNullOrWhiteSpace(reason);
+        ThrowIfClosed();
+        // Only the main graph: the encoder keeps subgraph nodes by the same name check, but a name no node has would
+        // otherwise be a silent no-op, the very thing this verb exists to end.
+        if (!Model.Graph.Nodes.Any(n => n.Name == nodeName))
         {
-            _encodings[initializerName] = encoding.Origin is null ? encoding with { Origin = _passName } : encoding;
+            throw new ArgumentException($"pass '{_passName}' asked to keep node '{nodeName}' in float, but the model has no node of that name.", nameof(nodeName));
         }
+
+        _decisions.KeepInFloat(nodeName, $"kept in float by pass '{_passName}': {reason}");
+    }
+
+    public void SetActivationRange(string tensorName, float min, float max)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(tensorName);
+        ThrowIfClosed();
+        if (!float.IsFinite(min) || !float.IsFinite(max) || min > max)
+        {
+            throw new ArgumentException($"pass '{_passName}' set activation range [{min}, {max}] for '{tensorName}'; a range needs finite bounds with min <= max.", nameof(min));
+        }
+
+        _decisions.SetRange(tensorName, new TensorRange(min, max).IncludingZero());
     }
 
     /// <summary>Ends the pass's access: later calls throw.</summary>

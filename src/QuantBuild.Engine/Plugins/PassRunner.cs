@@ -21,7 +21,7 @@ public static class PassRunner
     {
         // A structural copy: file-backed weights stay shared with the input (passes replace a tensor's bytes, never write them).
         OnnxModel working = OnnxModelLoader.Copy(model);
-        var encodings = new Dictionary<string, WeightEncoding>(StringComparer.Ordinal);
+        var decisions = new RecipeDecisions();
         var weights = new TargetWeightFormat(target.Weights.Bits, target.Weights.Granularity != WeightGranularity.PerTensor, target.Weights.BlockSize);
         for (int index = 0; index < target.Recipe.Count; index++)
         {
@@ -45,19 +45,19 @@ public static class PassRunner
             if (NewerMinorContract(plugin) is { } built)
             {
                 env.Log.Warning("warning {Code}: {Target}: plugin {Plugin} was built against plugin contract {Built}, newer than this QuantBuild's {Host}; it runs, but fails if it uses a member added after {Host}",
-                    PluginErrorCodes.NewerContract, target.Name, plugin.Name, built, PluginContract.Version, PluginContract.Version);
+                    PluginErrorCodes.ContractMismatch, target.Name, plugin.Name, built, PluginContract.Version, PluginContract.Version);
             }
-            RunOne(pass, plugin, step, target, working, weights, Seed(target.Name, index, step.Name), env, encodings, options, limit);
+            RunOne(pass, plugin, step, target, working, weights, Seed(target.Name, index, step.Name), env, decisions, options, limit);
         }
 
-        return new PassRunResult(working, encodings);
+        return decisions.Result(working);
     }
 
     private static void RunOne(IQuantizationPass pass, PluginInfo plugin, RecipePass step, TargetConfig target, OnnxModel working,
-        TargetWeightFormat weights, int seed, PassEnvironment env, Dictionary<string, WeightEncoding> encodings, object options, TimeSpan limit)
+        TargetWeightFormat weights, int seed, PassEnvironment env, RecipeDecisions decisions, object options, TimeSpan limit)
     {
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(env.Cancellation);
-        var context = new PassContext(target.Name, step.Name, working, target.Device, weights, seed, env, encodings, cancel.Token);
+        var context = new PassContext(target.Name, step.Name, working, target.Device, weights, seed, env, decisions, cancel.Token);
         // A dedicated thread: a pass that never returns costs the run one blocked thread, not a thread-pool worker.
         var task = Task.Factory.StartNew(() => pass.Run(context, options), cancel.Token, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         try
@@ -104,21 +104,24 @@ public static class PassRunner
         if (inner is MissingMemberException or TypeLoadException && NewerMinorContract(plugin) is { } built)
         {
             // Minor versions only add members, so such a plugin loads; it fails only when it reaches one of them.
-            return new QuantBuildException(PluginErrorCodes.NewerContract,
+            return new QuantBuildException(PluginErrorCodes.ContractMismatch,
                 $"pass '{step.Name}' (plugin '{plugin.Name}' {plugin.Version}) was built against plugin contract {built} and used a member this QuantBuild's contract {PluginContract.Version} does not have ({inner.GetType().Name}: {inner.Message}); nothing was written for this target",
                 $"update QuantBuild to one with plugin contract {built} or later, or use a plugin version built for contract {PluginContract.Version}",
                 step.Location.File, step.Location.Line, step.Location.Column, inner);
         }
 
-        string what = inner is QuantBuildException q ? $"{q.Code}: {q.Message}" : $"{inner.GetType().FullName}: {inner.Message}";
         string where = target is null ? string.Empty : $" for target '{target.Name}'";
-        // A pass that raises its own diagnostic knows the fix better than we do (a bad option, a name to correct).
-        string fix = inner is QuantBuildException { Fix: { Length: > 0 } own }
-            ? own
-            : "check the pass's options and the plugin's documentation; if the input is valid, report this to the plugin's author with the log";
+        if (inner is QuantBuildException own)
+        {
+            // A pass that raises its own diagnostic knows the fix better than we do (a bad option, a name to correct);
+            // its code stands when it lies in the plugin's block, and becomes QB2012 when it does not.
+            return PluginCodes.Report(plugin, own, $"pass '{step.Name}' (plugin '{plugin.Name}' {plugin.Version}){where}, nothing was written for this target",
+                step.Location.File, step.Location.Line, step.Location.Column);
+        }
+
         return new QuantBuildException(PluginErrorCodes.PassFailed,
-            $"pass '{step.Name}' (plugin '{plugin.Name}' {plugin.Version}) failed{where}: {what}; nothing was written for this target",
-            fix,
+            $"pass '{step.Name}' (plugin '{plugin.Name}' {plugin.Version}) failed{where}: {inner.GetType().FullName}: {inner.Message}; nothing was written for this target",
+            "check the pass's options and the plugin's documentation; if the input is valid, report this to the plugin's author with the log",
             step.Location.File, step.Location.Line, step.Location.Column, inner);
     }
 

@@ -12,8 +12,11 @@ public static class PluginErrorCodes
     /// <summary>An assembly the plugin references is neither in its folder/.deps.json nor part of .NET.</summary>
     public const string MissingDependency = "QB2002";
 
-    /// <summary>The plugin was compiled against a newer major version of the contract than this host carries.</summary>
-    public const string NewerContract = "QB2003";
+    /// <summary>
+    /// The plugin was compiled against another major version of the contract than this host carries (a newer one, or
+    /// 1.x before contract 2.0); a newer minor of this major loads, with this code as a warning.
+    /// </summary>
+    public const string ContractMismatch = "QB2003";
 
     /// <summary>The plugin assembly's SHA-256 differs from the pin in quantize.yaml.</summary>
     public const string HashMismatch = "QB2004";
@@ -30,6 +33,18 @@ public static class PluginErrorCodes
     /// <summary>A pass's options type or device check threw while config validation bound its options.</summary>
     public const string OptionsFailed = "QB2008";
 
+    /// <summary>
+    /// A plugin's [QuantBuildPlugin] identity is invalid (id spelling, code block outside 21–29 and 70–99) or clashes with
+    /// another loaded plugin's id or block, or it provides two metrics or data readers of one name.
+    /// </summary>
+    public const string BadIdentity = "QB2011";
+
+    /// <summary>A plugin raised a diagnostic code outside its reserved block; the host reports it under this code.</summary>
+    public const string CodeOutsideBlock = "QB2012";
+
+    /// <summary>quantize.yaml names a plugin metric or data reader (<c>id/name</c>) no loaded plugin provides, at run time.</summary>
+    public const string UnknownExtension = "QB2013";
+
     /// <summary>A recipe names a pass no loaded plugin provides, at run time.</summary>
     public const string UnknownPass = "QB2010";
 
@@ -38,4 +53,7 @@ public static class PluginErrorCodes
 
     /// <summary>A pass ran past its time limit.</summary>
     public const string PassTimedOut = "QB2021";
+
+    /// <summary>A plugin metric or data reader threw while it was created or used.</summary>
+    public const string ExtensionFailed = "QB2022";
 }

@@ -1,3 +1,5 @@
+using QuantBuild.Abstractions.Data;
+using QuantBuild.Abstractions.Evaluation;
 using QuantBuild.Abstractions.Passes;
 using QuantBuild.Engine.Config;
 
@@ -12,6 +14,8 @@ public sealed class PluginHost : IDisposable
 {
     private readonly List<LoadedPlugin> _plugins;
     private readonly Dictionary<string, (IQuantizationPass Pass, PluginInfo Plugin)> _passes = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (IMetricProvider Metric, PluginInfo Plugin)> _metrics = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (IDataReader Reader, PluginInfo Plugin)> _readers = new(StringComparer.Ordinal);
     private bool _disposed;
 
     private PluginHost(List<LoadedPlugin> plugins, PluginHostOptions options)
@@ -21,21 +25,30 @@ public sealed class PluginHost : IDisposable
         for (int i = 0; i < _plugins.Count; i++)
         {
             LoadedPlugin plugin = _plugins[i];
-            string? clash = plugin.Passes.Select(p => p.Name).FirstOrDefault(_passes.ContainsKey);
-            if (clash is not null)
+            if (!plugin.Info.Loaded)
             {
-                var error = new Abstractions.Diagnostics.QuantBuildException(PluginErrorCodes.DuplicatePass,
-                    $"plugin '{plugin.Info.Name}' provides pass '{clash}', which plugin '{_passes[clash].Plugin.Name}' already provides; it was not loaded",
-                    "remove one of the two plugins from quantize.yaml");
-                plugin.Context?.Unload();
-                _plugins[i] = new LoadedPlugin(plugin.Info with { Passes = Array.Empty<PassInfo>(), ErrorCode = error.Code, Error = error.ToDiagnosticString() },
-                    Array.Empty<IQuantizationPass>(), null);
+                continue;
+            }
+
+            if (Clash(plugin) is { } error)
+            {
+                _plugins[i] = plugin.Refused(error);
                 continue;
             }
 
             foreach (IQuantizationPass pass in plugin.Passes)
             {
                 _passes[pass.Name] = (pass, plugin.Info);
+            }
+
+            foreach (IMetricProvider metric in plugin.Metrics)
+            {
+                _metrics[$"{plugin.Info.Id}/{metric.Name}"] = (metric, plugin.Info);
+            }
+
+            foreach (IDataReader reader in plugin.Readers)
+            {
+                _readers[$"{plugin.Info.Id}/{reader.Name}"] = (reader, plugin.Info);
             }
         }
     }
@@ -55,6 +68,27 @@ public sealed class PluginHost : IDisposable
     /// <summary>The passes as config validation needs them (name, providing plugin, options type, device check).</summary>
     public IReadOnlyCollection<KnownPass> KnownPasses =>
         _passes.Values.Select(p => new KnownPass(p.Pass.Name, p.Plugin.Name, p.Pass.OptionsType, p.Pass.SupportsDevice)).ToList();
+
+    /// <summary>The plugin metrics and data readers as config validation needs them, by qualified name (<c>id/name</c>).</summary>
+    public IReadOnlyCollection<KnownExtension> KnownExtensions =>
+        _metrics.Select(m => new KnownExtension(m.Key, ExtensionKind.Metric, m.Value.Plugin.Name, m.Value.Metric.OptionsType,
+                m.Value.Metric.NeedsLabels, m.Value.Metric.Minimum, m.Value.Metric.Maximum))
+            .Concat(_readers.Select(r => new KnownExtension(r.Key, ExtensionKind.DataReader, r.Value.Plugin.Name, r.Value.Reader.OptionsType)))
+            .ToList();
+
+    /// <summary>The metric provider called <paramref name="qualifiedName"/> (<c>id/name</c>) and its plugin, or null.</summary>
+    public (IMetricProvider Metric, PluginInfo Plugin)? FindMetric(string qualifiedName)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return _metrics.TryGetValue(qualifiedName, out var found) ? found : null;
+    }
+
+    /// <summary>The data reader called <paramref name="qualifiedName"/> (<c>id/name</c>) and its plugin, or null.</summary>
+    public (IDataReader Reader, PluginInfo Plugin)? FindReader(string qualifiedName)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return _readers.TryGetValue(qualifiedName, out var found) ? found : null;
+    }
 
     /// <summary>Loads the first-party plugins and those <paramref name="config"/> names.</summary>
     public static PluginHost Load(QuantizeConfig config, PluginHostOptions? options = null) =>
@@ -102,6 +136,8 @@ public sealed class PluginHost : IDisposable
 
         _disposed = true;
         _passes.Clear();
+        _metrics.Clear();
+        _readers.Clear();
         foreach (LoadedPlugin plugin in _plugins)
         {
             plugin.Context?.Unload();
@@ -109,7 +145,37 @@ public sealed class PluginHost : IDisposable
 
         for (int i = 0; i < _plugins.Count; i++)
         {
-            _plugins[i] = _plugins[i] with { Passes = Array.Empty<IQuantizationPass>(), Context = null };
+            _plugins[i] = _plugins[i] with { Passes = Array.Empty<IQuantizationPass>(), Metrics = Array.Empty<IMetricProvider>(), Readers = Array.Empty<IDataReader>(), Context = null };
         }
+    }
+
+    // A pass name, an id or a code block that an earlier plugin has: the later plugin is refused, the earlier one kept
+    // (first-party plugins load first, so a third party cannot shadow them).
+    private Abstractions.Diagnostics.QuantBuildException? Clash(LoadedPlugin plugin)
+    {
+        if (plugin.Passes.Select(p => p.Name).FirstOrDefault(_passes.ContainsKey) is { } pass)
+        {
+            return new(PluginErrorCodes.DuplicatePass,
+                $"plugin '{plugin.Info.Name}' provides pass '{pass}', which plugin '{_passes[pass].Plugin.Name}' already provides; it was not loaded",
+                "remove one of the two plugins from quantize.yaml");
+        }
+
+        foreach (LoadedPlugin other in _plugins.TakeWhile(p => !ReferenceEquals(p, plugin)).Where(p => p.Info.Loaded))
+        {
+            if (other.Info.Id == plugin.Info.Id)
+            {
+                return new(PluginErrorCodes.BadIdentity, $"plugin '{plugin.Info.Name}' has id '{plugin.Info.Id}', which plugin '{other.Info.Name}' already has; it was not loaded",
+                    "remove one of the two plugins from quantize.yaml, or ask one author to change its [QuantBuildPlugin] id");
+            }
+
+            if (plugin.Info.CodeBlock is int block && other.Info.CodeBlock == block)
+            {
+                return new(PluginErrorCodes.BadIdentity,
+                    $"plugin '{plugin.Info.Name}' claims diagnostic codes {PluginCodes.Range(block)}, which plugin '{other.Info.Name}' already claims; it was not loaded",
+                    "remove one of the two plugins from quantize.yaml, or ask one author to claim a free block (docs/plugins.md lists the blocks taken)");
+            }
+        }
+
+        return null;
     }
 }

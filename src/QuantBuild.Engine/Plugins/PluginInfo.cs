@@ -21,6 +21,21 @@ public sealed record PluginInfo
     /// <summary>Lower-case hex SHA-256 of the main assembly, when it was read.</summary>
     public string? Sha256 { get; init; }
 
+    /// <summary>
+    /// The id its [QuantBuildPlugin] attribute declares, else its name in lower case: the qualifier of its metrics and
+    /// data readers in quantize.yaml (<c>id/name</c>).
+    /// </summary>
+    public string Id { get; init; } = string.Empty;
+
+    /// <summary>The first two digits of its reserved diagnostic codes (QBnn00–QBnn99), or null when it declares none.</summary>
+    public int? CodeBlock { get; init; }
+
+    /// <summary>The metrics it provides, qualified (<c>id/name</c>); empty when it failed to load.</summary>
+    public IReadOnlyList<string> Metrics { get; init; } = Array.Empty<string>();
+
+    /// <summary>The data readers it provides, qualified (<c>id/name</c>); empty when it failed to load.</summary>
+    public IReadOnlyList<string> Readers { get; init; } = Array.Empty<string>();
+
     /// <summary>The passes it provides; empty when it failed to load.</summary>
     public IReadOnlyList<PassInfo> Passes { get; init; } = Array.Empty<PassInfo>();
 

@@ -22,14 +22,16 @@ public static class DeviceProfiles
         Description = "x64 CPU with AVX-512 VNNI or AVX-VNNI (ONNX Runtime CPU provider): uint8 activations, int8 per-channel weights",
         // Only RIDs ONNX Runtime ships a library for (onnxruntime-node: no osx-x64, no musl): a publish for another RID
         // gets QB5003/QB5006 instead of a model it cannot load.
-        RuntimeIdentifiers = new[] { "linux-x64", "win-x64" },
-        ActivationType = ElementType.UInt8,
-        SymmetricActivations = false,
-        PerChannelWeights = true,
-        ReduceRange = false,
-        WeightBits = new[] { 2, 3, 4, 5, 6, 7, 8 },
-        IntegerOps = CpuIntegerOps,
-        SessionConfig = NoConfig,
+        Kernels = new DeviceKernels
+        {
+            ActivationType = ElementType.UInt8,
+            SymmetricActivations = false,
+            PerChannelWeights = true,
+            ReduceRange = false,
+            WeightBits = new[] { 2, 3, 4, 5, 6, 7, 8 },
+            IntegerOps = CpuIntegerOps,
+        },
+        Deployment = new DeviceDeployment { RuntimeIdentifiers = new[] { "linux-x64", "win-x64" }, SessionConfig = NoConfig },
     };
 
     /// <summary>x64 with AVX2 only: as VNNI but 7-bit weights, which its 16-bit accumulation needs.</summary>
@@ -37,7 +39,7 @@ public static class DeviceProfiles
     {
         Name = "cpu-x64-avx2",
         Description = "x64 CPU with AVX2 but no VNNI: uint8 activations, int8 per-channel weights in reduced (7-bit) range",
-        ReduceRange = true,
+        Kernels = CpuX64Vnni.Kernels with { ReduceRange = true },
     };
 
     /// <summary>ARM64 (Neon dot-product kernels): s8 activations and weights.</summary>
@@ -45,14 +47,16 @@ public static class DeviceProfiles
     {
         Name = "cpu-arm64",
         Description = "ARM64 CPU (ONNX Runtime CPU provider, Neon dot product): int8 symmetric activations, int8 per-channel weights",
-        RuntimeIdentifiers = new[] { "linux-arm64", "osx-arm64", "win-arm64" },
-        ActivationType = ElementType.Int8,
-        SymmetricActivations = true,
-        PerChannelWeights = true,
-        ReduceRange = false,
-        WeightBits = new[] { 2, 3, 4, 5, 6, 7, 8 },
-        IntegerOps = CpuIntegerOps,
-        SessionConfig = NoConfig,
+        Kernels = new DeviceKernels
+        {
+            ActivationType = ElementType.Int8,
+            SymmetricActivations = true,
+            PerChannelWeights = true,
+            ReduceRange = false,
+            WeightBits = new[] { 2, 3, 4, 5, 6, 7, 8 },
+            IntegerOps = CpuIntegerOps,
+        },
+        Deployment = new DeviceDeployment { RuntimeIdentifiers = new[] { "linux-arm64", "osx-arm64", "win-arm64" }, SessionConfig = NoConfig },
     };
 
     /// <summary>Every known profile, by name.</summary>

@@ -20,22 +20,22 @@ internal static class ActivationEncoder
         }
 
         TensorRange r = range.IncludingZero();
-        if (profile.SymmetricActivations)
+        if (profile.Kernels.SymmetricActivations)
         {
             float absMax = Math.Max(-r.Min, r.Max);
             float scale = absMax / 127f;
-            return new ActivationEncoding(IsUsable(scale) ? scale : 1f, 0, profile.ActivationType);
+            return new ActivationEncoding(IsUsable(scale) ? scale : 1f, 0, profile.Kernels.ActivationType);
         }
 
-        (int qMin, int qMax) = profile.ActivationType == ElementType.Int8 ? (-128, 127) : (0, 255);
+        (int qMin, int qMax) = profile.Kernels.ActivationType == ElementType.Int8 ? (-128, 127) : (0, 255);
         float s = (r.Max - r.Min) / (qMax - qMin);
         if (!IsUsable(s))
         {
-            return new ActivationEncoding(1f, 0, profile.ActivationType);
+            return new ActivationEncoding(1f, 0, profile.Kernels.ActivationType);
         }
 
         int zeroPoint = (int)Math.Clamp(MathF.Round(qMin - r.Min / s, MidpointRounding.ToEven), qMin, qMax);
-        return new ActivationEncoding(s, zeroPoint, profile.ActivationType);
+        return new ActivationEncoding(s, zeroPoint, profile.Kernels.ActivationType);
     }
 
     /// <summary>The range of a constant float tensor's values.</summary>

@@ -12,7 +12,7 @@ internal static class ActivationPlanner
         GraphIndex index, GraphOps ops, NodeMode[] modes, IReadOnlyDictionary<string, TensorRange> ranges, DeviceProfile profile)
     {
         var encodings = new Dictionary<string, ActivationEncoding>(StringComparer.Ordinal);
-        List<Node> nodes = index.Graph.Nodes;
+        IrList<Node> nodes = index.Graph.Nodes;
 
         // Every range-carrying tensor on its own calibrated range (constants on their values).
         for (int i = 0; i < nodes.Count; i++)
@@ -89,7 +89,7 @@ internal static class ActivationPlanner
 
             if (index.Constant(tensor) is { } constant)
             {
-                encodings[tensor] = ActivationEncoder.Encode(tensor, ActivationEncoder.RangeOf(constant.AsDense().AsSpan<float>()), profile);
+                encodings[tensor] = ActivationEncoder.Encode(tensor, ActivationEncoder.RangeOf(constant.AsReadOnlySpan<float>()), profile);
             }
             else if (ranges.TryGetValue(tensor, out TensorRange? range))
             {

@@ -22,6 +22,15 @@ public sealed record EncodeOptions
     /// </summary>
     public IReadOnlyDictionary<string, WeightEncoding> WeightOverrides { get; init; } = new Dictionary<string, WeightEncoding>(StringComparer.Ordinal);
 
+    /// <summary>Nodes recipe passes keep in float (<c>IPassContext.KeepInFloat</c>), by node name, with the reason the report shows.</summary>
+    public IReadOnlyDictionary<string, string> KeptInFloat { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Activation ranges recipe passes set (<c>IPassContext.SetActivationRange</c>), by tensor name; they replace the
+    /// calibrated range of the same tensor.
+    /// </summary>
+    public IReadOnlyDictionary<string, TensorRange> ActivationRanges { get; init; } = new Dictionary<string, TensorRange>(StringComparer.Ordinal);
+
     /// <summary>Bits per weight for round-to-nearest: 8 (per-channel int8) or 4 (blocked int4, MatMul only, opset 21).</summary>
     public int WeightBits { get; init; } = 8;
 

@@ -23,7 +23,7 @@ internal static class ModelCopy
         copy.MetadataProps.AddRange(source.MetadataProps);
         copy.Functions.AddRange(source.Functions);
         copy.TrainingInfo.AddRange(source.TrainingInfo);
-        copy.Configurations.AddRange(source.Configurations);
+        copy.Preserved = source.Preserved;
 
         copy.Graph = WithoutNodes(source.Graph);
         return copy;
@@ -61,7 +61,7 @@ internal static class ModelCopy
         clone.Outputs.AddRange(node.Outputs);
         clone.Attributes.AddRange(node.Attributes.Where(a => Array.IndexOf(drop, a.Name) < 0));
         clone.MetadataProps.AddRange(node.MetadataProps);
-        clone.DeviceConfigurations.AddRange(node.DeviceConfigurations);
+        clone.Preserved = node.Preserved;
         return clone;
     }
 }

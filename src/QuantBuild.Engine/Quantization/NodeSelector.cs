@@ -46,7 +46,7 @@ internal sealed class NodeSelector
 
     private (NodeMode[] Modes, string?[] Reasons) Run()
     {
-        List<Node> nodes = _index.Graph.Nodes;
+        IrList<Node> nodes = _index.Graph.Nodes;
         var modes = new NodeMode[nodes.Count];
         var reasons = new string?[nodes.Count];
         var candidates = new bool[nodes.Count];
@@ -154,6 +154,11 @@ internal sealed class NodeSelector
             return "excluded by node name in quantize.yaml";
         }
 
+        if (node.Name is { } kept && _options.KeptInFloat.TryGetValue(kept, out string? why))
+        {
+            return why;
+        }
+
         if (_options.ExcludedOpTypes.Contains(node.OpType))
         {
             return "excluded by op type in quantize.yaml";
@@ -185,7 +190,7 @@ internal sealed class NodeSelector
             return family.Refusal(node, _index) ?? OpQuantizerRegistry.UnknownReason(node);
         }
 
-        if (!_options.Profile.IntegerOps.Contains(node.OpType))
+        if (!_options.Profile.Kernels.IntegerOps.Contains(node.OpType))
         {
             return $"{node.OpType} has no integer kernel on {_options.Profile.Name}";
         }

@@ -36,7 +36,7 @@ public static class QdqEncoder
             }
         }
 
-        List<Node> nodes = model.Graph.Nodes;
+        IrList<Node> nodes = model.Graph.Nodes;
         for (int i = 0; i < nodes.Count; i++)
         {
             Node node = nodes[i];
@@ -85,6 +85,7 @@ public static class QdqEncoder
         ArgumentNullException.ThrowIfNull(activationRanges);
         ArgumentNullException.ThrowIfNull(options);
         Validate(model, options);
+        activationRanges = WithPassRanges(activationRanges, options);
         var index = new GraphIndex(model);
         foreach (string weight in options.WeightOverrides.Keys.Order(StringComparer.Ordinal))
         {
@@ -101,7 +102,7 @@ public static class QdqEncoder
         List<QuantizedLayer> layers = new QdqGraphWriter(index, options, modes, encodings, quantized.Graph).Write();
         if (layers.Count > 0)
         {
-            long required = Math.Max(13, options.Profile.MinimumOpset);
+            long required = Math.Max(13, options.Profile.Kernels.MinimumOpset);
             if (Array.IndexOf(modes, NodeMode.WeightOnly4) >= 0 || UsesSubByteOverride(options))
             {
                 required = Math.Max(required, 21);
@@ -125,7 +126,7 @@ public static class QdqEncoder
 
     private static void Validate(OnnxModel model, EncodeOptions options)
     {
-        if (options.WeightBits is not (8 or 4) || !options.Profile.WeightBits.Contains(options.WeightBits))
+        if (options.WeightBits is not (8 or 4) || !options.Profile.Kernels.WeightBits.Contains(options.WeightBits))
         {
             throw QuantizationErrors.UnsupportedWeightBits(options.WeightBits, options.Profile.Name);
         }
@@ -189,5 +190,22 @@ public static class QdqEncoder
                 }
             }
         }
+    }
+
+    // Ranges a recipe pass set win over calibration's, so fallback and every re-encode see the same grid.
+    private static IReadOnlyDictionary<string, TensorRange> WithPassRanges(IReadOnlyDictionary<string, TensorRange> calibrated, EncodeOptions options)
+    {
+        if (options.ActivationRanges.Count == 0)
+        {
+            return calibrated;
+        }
+
+        var merged = new Dictionary<string, TensorRange>(calibrated, StringComparer.Ordinal);
+        foreach ((string tensor, TensorRange range) in options.ActivationRanges)
+        {
+            merged[tensor] = range;
+        }
+
+        return merged;
     }
 }

@@ -40,7 +40,7 @@ internal sealed class QdqGraphWriter
     public List<QuantizedLayer> Write()
     {
         var layers = new List<QuantizedLayer>();
-        List<Node> source = _index.Graph.Nodes;
+        IrList<Node> source = _index.Graph.Nodes;
         for (int i = 0; i < source.Count; i++)
         {
             Node node = source[i];
@@ -57,7 +57,7 @@ internal sealed class QdqGraphWriter
                     layers.Add(Layer(node));
                     break;
                 case NodeMode.WeightOnly4:
-                    clone.Inputs[_ops.Weight(node)!.Input] = WriteWeight(node, fourBits: true).Dequantized;
+                    clone.Inputs.Replace(_ops.Weight(node)!.Input, WriteWeight(node, fourBits: true).Dequantized);
                     _nodes.Add(clone);
                     layers.Add(Layer(node));
                     break;
@@ -77,16 +77,16 @@ internal sealed class QdqGraphWriter
     {
         foreach (int position in _ops.ActivationInputs(node))
         {
-            clone.Inputs[position] = Dequantized(node.Inputs[position]);
+            clone.Inputs.Replace(position, Dequantized(node.Inputs[position]));
         }
 
         if (_ops.Weight(node) is { } at)
         {
             (string dq, QuantizedWeight weight) = WriteWeight(node, fourBits: false);
-            clone.Inputs[at.Input] = dq;
+            clone.Inputs.Replace(at.Input, dq);
             if (at.Bias is { } b && node.Inputs.Count > b && node.Inputs[b].Length > 0)
             {
-                clone.Inputs[b] = WriteBias(node, weight);
+                clone.Inputs.Replace(b, WriteBias(node, weight));
             }
         }
 
@@ -124,7 +124,7 @@ internal sealed class QdqGraphWriter
             string name = clone.Inputs[i];
             TensorValue w = _index.Constant(name)!;
             long directions = w.Dims[0], rows = w.Dims[1], columns = w.Dims[2];
-            QuantizedWeight q = WeightQuantizer.RoundToNearest8(w.AsDense().AsSpan<float>(), new[] { directions * rows, columns }, 0, 127, null);
+            QuantizedWeight q = WeightQuantizer.RoundToNearest8(w.AsReadOnlySpan<float>(), new[] { directions * rows, columns }, 0, 127, null);
             var transposed = new byte[q.Codes.Length];
             for (long d = 0; d < directions; d++)
             {
@@ -168,7 +168,7 @@ internal sealed class QdqGraphWriter
         {
             if (_quantizedAfterProducer.Contains(clone.Inputs[j]))
             {
-                clone.Inputs[j] = _dequantized[clone.Inputs[j]];
+                clone.Inputs.Replace(j, _dequantized[clone.Inputs[j]]);
             }
         }
     }
@@ -199,7 +199,7 @@ internal sealed class QdqGraphWriter
         {
             // A constant operand (Add's bias, Mul's factor): stored already quantized, behind a DequantizeLinear.
             string codes = AddInitializer(tensor + "_quantized", encoding.Type, constant.Dims,
-                ActivationEncoder.Quantize(constant.AsDense().AsSpan<float>(), encoding));
+                ActivationEncoder.Quantize(constant.AsReadOnlySpan<float>(), encoding));
             (string scale, string zeroPoint) = AddActivationParameters(tensor, encoding);
             return _dequantized[tensor] = AddDequantize(tensor, codes, scale, zeroPoint, axis: null, blockSize: null);
         }
@@ -230,7 +230,7 @@ internal sealed class QdqGraphWriter
         WeightInput at = _ops.Weight(node)!;
         string name = node.Inputs[at.Input];
         TensorValue w = _index.Constant(name)!;
-        ReadOnlySpan<float> values = w.AsDense().AsSpan<float>();
+        ReadOnlySpan<float> values = w.AsReadOnlySpan<float>();
         int outputAxis = at.Axis;
         QuantizedWeight q;
         if (_options.WeightOverrides.TryGetValue(name, out WeightEncoding? chosen))
@@ -243,8 +243,8 @@ internal sealed class QdqGraphWriter
         }
         else
         {
-            int? axis = _options.Profile.PerChannelWeights && _options.PerChannelWeights ? outputAxis : null;
-            q = WeightQuantizer.RoundToNearest8(values, w.Dims, axis, _options.Profile.ReduceRange ? 63 : 127, BiasMinimumScales(node, axis));
+            int? axis = _options.Profile.Kernels.PerChannelWeights && _options.PerChannelWeights ? outputAxis : null;
+            q = WeightQuantizer.RoundToNearest8(values, w.Dims, axis, _options.Profile.Kernels.ReduceRange ? 63 : 127, BiasMinimumScales(node, axis));
         }
 
         _replacedWeights.Add(name);
@@ -264,7 +264,7 @@ internal sealed class QdqGraphWriter
         }
 
         float inputScale = _encodings[node.Inputs[0]].Scale;
-        ReadOnlySpan<float> bias = b.AsDense().AsSpan<float>();
+        ReadOnlySpan<float> bias = b.AsReadOnlySpan<float>();
         var minimum = new float[axis is null ? 1 : bias.Length];
         for (int c = 0; c < bias.Length; c++)
         {
@@ -286,7 +286,7 @@ internal sealed class QdqGraphWriter
         }
 
         float inputScale = _encodings[node.Inputs[0]].Scale;
-        ReadOnlySpan<float> bias = _index.Constant(name)!.AsDense().AsSpan<float>();
+        ReadOnlySpan<float> bias = _index.Constant(name)!.AsReadOnlySpan<float>();
         bool perChannel = weight.Scales.Length > 1 || weight.Axis is not null;
         var scales = new float[perChannel ? bias.Length : 1];
         for (int c = 0; c < scales.Length; c++)

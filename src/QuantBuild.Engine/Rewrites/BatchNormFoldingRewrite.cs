@@ -128,15 +128,15 @@ internal sealed class BatchNormFoldingRewrite : IGraphRewrite
             add.Inputs.Add(linear.Outputs[0]);
             add.Inputs.Add(bias.Name);
             add.Outputs.Add(bn.Outputs[0]);
-            graph.Nodes[graph.Nodes.IndexOf(bn)] = add;
+            graph.Nodes.Replace(graph.Nodes.IndexOf(bn), add);
         }
         else
         {
-            replaced.Outputs[0] = bn.Outputs[0];
+            replaced.Outputs.Replace(0, bn.Outputs[0]);
             graph.Nodes.Remove(bn);
         }
 
-        graph.Nodes[at] = replaced;
+        graph.Nodes.Replace(at, replaced);
         return null;
     }
 }

@@ -74,7 +74,7 @@ internal sealed class ConversionScope
             node.Inputs.Add(string.Empty);
         }
 
-        node.Inputs[position] = value;
+        node.Inputs.Replace(position, value);
     }
 
     public static string Hint(Node node) => !string.IsNullOrEmpty(node.Name) ? node.Name : node.OpType + "_" + (node.Outputs.Count > 0 ? node.Outputs[0] : "node");

@@ -33,7 +33,7 @@ internal sealed class Float16Rewrite : IGraphRewrite
         {
             if (IsHalf(graph.Initializers[i].ElementType))
             {
-                graph.Initializers[i] = Widen(graph.Initializers[i]);
+                graph.Initializers.Replace(i, Widen(graph.Initializers[i]));
                 count++;
             }
         }
@@ -95,7 +95,7 @@ internal sealed class Float16Rewrite : IGraphRewrite
 
     private static TensorValue Widen(TensorValue half)
     {
-        ReadOnlySpan<ushort> raw = half.AsDense().AsSpan<ushort>();
+        ReadOnlySpan<ushort> raw = half.AsReadOnlySpan<ushort>();
         var values = new float[raw.Length];
         bool brain = half.ElementType == ElementType.BFloat16;
         for (int i = 0; i < values.Length; i++)
@@ -172,7 +172,7 @@ internal sealed class Float16Rewrite : IGraphRewrite
             {
                 if (node.Inputs[i] == from)
                 {
-                    node.Inputs[i] = to;
+                    node.Inputs.Replace(i, to);
                 }
             }
 
@@ -182,7 +182,7 @@ internal sealed class Float16Rewrite : IGraphRewrite
                 {
                     if (node.Outputs[i] == from)
                     {
-                        node.Outputs[i] = to;
+                        node.Outputs.Replace(i, to);
                     }
                 }
             }

@@ -113,9 +113,9 @@ internal static class LayerNormPattern
     private static float? Scalar(GraphConstants constants, string name) =>
         constants.Find(name) is { ElementCount: 1 } t ? t.ElementType switch
         {
-            ElementType.Float => t.AsDense().AsSpan<float>()[0],
-            ElementType.Double => (float)t.AsDense().AsSpan<double>()[0],
-            ElementType.Float16 => (float)t.AsDense().AsSpan<Half>()[0],
+            ElementType.Float => t.AsReadOnlySpan<float>()[0],
+            ElementType.Double => (float)t.AsReadOnlySpan<double>()[0],
+            ElementType.Float16 => (float)t.AsReadOnlySpan<Half>()[0],
             _ => null,
         } : null;
 }

@@ -40,18 +40,18 @@ internal static class LegacyConversions
         string hint = ConversionScope.Hint(node);
         if (s.Constants.Find(b) is { } constant)
         {
-            copy.Inputs[1] = s.AddConstant(b + "_aligned", new TensorValue
+            copy.Inputs.Replace(1, s.AddConstant(b + "_aligned", new TensorValue
             {
                 ElementType = constant.ElementType,
                 Dims = [.. constant.Dims, .. Enumerable.Repeat(1L, trailing)],
                 Data = constant.Data,
-            });
+            }));
             return [copy];
         }
 
         long[] axes = Enumerable.Range(rankB, trailing).Select(i => (long)i).ToArray();
         Node unsqueeze = s.NewNode("Unsqueeze", hint + "_align", [b, s.AddInt64s(hint + "_align_axes", axes)]);
-        copy.Inputs[1] = unsqueeze.Outputs[0];
+        copy.Inputs.Replace(1, unsqueeze.Outputs[0]);
         return [unsqueeze, copy];
     }
 
@@ -65,12 +65,12 @@ internal static class LegacyConversions
         }
 
         Node copy = ModelCopy.Clone(node);
-        copy.Inputs[1] = s.AddConstant(node.Inputs[1] + "_per_channel", new TensorValue
+        copy.Inputs.Replace(1, s.AddConstant(node.Inputs[1] + "_per_channel", new TensorValue
         {
             ElementType = slope.ElementType,
             Dims = [channels, .. Enumerable.Repeat(1L, rank - 2)],
             Data = slope.Data,
-        });
+        }));
         return copy;
     }
 

@@ -119,7 +119,7 @@ internal sealed class OpsetConverter
             }
 
             copy ??= ModelCopy.Clone(node);
-            copy.Attributes[i] = replaced;
+            copy.Attributes.Replace(i, replaced);
         }
 
         return copy;
@@ -130,7 +130,7 @@ internal sealed class OpsetConverter
         int at = model.OpsetImports.FindIndex(i => i.IsDefaultDomain);
         if (at >= 0)
         {
-            model.OpsetImports[at] = model.OpsetImports[at] with { Version = to };
+            model.OpsetImports.Replace(at, model.OpsetImports[at] with { Version = to });
         }
         else
         {

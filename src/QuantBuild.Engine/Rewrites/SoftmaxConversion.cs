@@ -26,8 +26,8 @@ internal static class SoftmaxConversion
         Node shape = s.NewNode("Shape", hint + "_shape", [x]);
         Node flatten = s.NewNode("Flatten", hint + "_flatten", [x], null, NodeAttribute.FromInt("axis", axis));
         Node rows = ModelCopy.Clone(node, "axis");
-        rows.Inputs[0] = flatten.Outputs[0];
-        rows.Outputs[0] = s.NewName(node.Outputs[0] + "_2d");
+        rows.Inputs.Replace(0, flatten.Outputs[0]);
+        rows.Outputs.Replace(0, s.NewName(node.Outputs[0] + "_2d"));
         rows.Attributes.Add(NodeAttribute.FromInt("axis", -1));
         Node reshape = s.NewNode("Reshape", hint + "_reshape", [rows.Outputs[0], shape.Outputs[0]], node.Outputs[0]);
         return [shape, flatten, rows, reshape];

@@ -3,6 +3,7 @@ using Google.Protobuf.Collections;
 using QuantBuild.Abstractions.Ir;
 using QuantBuild.Abstractions.Tensors;
 using QuantBuild.Onnx.Proto;
+using QuantBuild.Onnx.Preserved;
 
 namespace QuantBuild.Onnx.Conversion;
 
@@ -65,7 +66,7 @@ internal static class IrToProto
             proto.Functions.Add(Function(f));
         }
 
-        foreach (byte[] c in model.Configurations)
+        foreach (byte[] c in OnnxMessageFields.Of(model.Preserved))
         {
             proto.Configuration.Add(DeviceConfigurationProto.Parser.ParseFrom(c));
         }
@@ -129,15 +130,15 @@ internal static class IrToProto
             proto.DataType = (int)tensor.ElementType;
         }
 
-        if (tensor.Segment is not null)
+        if (OnnxTensorFields.SegmentOf(tensor) is { } segment)
         {
             proto.Segment = new TensorProto.Types.Segment();
-            if (tensor.Segment.Begin is long begin)
+            if (segment.Begin is long begin)
             {
                 proto.Segment.Begin = begin;
             }
 
-            if (tensor.Segment.End is long end)
+            if (segment.End is long end)
             {
                 proto.Segment.End = end;
             }
@@ -200,7 +201,7 @@ internal static class IrToProto
         }
 
         Metadata(node.MetadataProps, proto.MetadataProps);
-        foreach (byte[] c in node.DeviceConfigurations)
+        foreach (byte[] c in OnnxMessageFields.Of(node.Preserved))
         {
             proto.DeviceConfigurations.Add(NodeDeviceConfigurationProto.Parser.ParseFrom(c));
         }
@@ -319,7 +320,7 @@ internal static class IrToProto
         return proto;
     }
 
-    private static void ValueInfos(List<ValueInfo> source, RepeatedField<ValueInfoProto> target)
+    private static void ValueInfos(IReadOnlyList<ValueInfo> source, RepeatedField<ValueInfoProto> target)
     {
         foreach (ValueInfo v in source)
         {
@@ -408,7 +409,7 @@ internal static class IrToProto
         return proto;
     }
 
-    private static void Opsets(List<OpsetImport> source, RepeatedField<OperatorSetIdProto> target)
+    private static void Opsets(IReadOnlyList<OpsetImport> source, RepeatedField<OperatorSetIdProto> target)
     {
         foreach (OpsetImport o in source)
         {
@@ -416,7 +417,7 @@ internal static class IrToProto
         }
     }
 
-    private static void Metadata(List<MetadataEntry> source, RepeatedField<StringStringEntryProto> target)
+    private static void Metadata(IReadOnlyList<MetadataEntry> source, RepeatedField<StringStringEntryProto> target)
     {
         foreach (MetadataEntry e in source)
         {

@@ -4,6 +4,7 @@ using QuantBuild.Abstractions.Ir;
 using QuantBuild.Abstractions.Tensors;
 using QuantBuild.Onnx.Proto;
 using QuantBuild.Onnx.Serialization;
+using QuantBuild.Onnx.Preserved;
 
 namespace QuantBuild.Onnx.Conversion;
 
@@ -61,9 +62,9 @@ internal sealed class ProtoToIr
             model.Functions.Add(Function(f));
         }
 
-        foreach (DeviceConfigurationProto c in proto.Configuration)
+        if (proto.Configuration.Count > 0)
         {
-            model.Configurations.Add(c.ToByteArray());
+            model.Preserved = new OnnxMessageFields(proto.Configuration.Select(c => c.ToByteArray()).ToList());
         }
 
         return model;
@@ -114,10 +115,11 @@ internal sealed class ProtoToIr
             ElementType = type,
             Dims = proto.Dims.Count == 0 ? Array.Empty<long>() : [.. proto.Dims],
             DocString = proto.HasDocString ? proto.DocString : null,
-            Segment = proto.Segment is null ? null
-                : new TensorSegment(proto.Segment.HasBegin ? proto.Segment.Begin : null, proto.Segment.HasEnd ? proto.Segment.End : null),
         };
         Metadata(proto.MetadataProps, tensor.MetadataProps);
+        TensorSegment? segment = proto.Segment is null ? null
+            : new TensorSegment(proto.Segment.HasBegin ? proto.Segment.Begin : null, proto.Segment.HasEnd ? proto.Segment.End : null);
+        tensor.Preserved = segment is null ? null : new OnnxTensorFields(null, segment);
 
         bool checkLength = type != ElementType.String && TensorData.HasAnyData(proto);
         if (proto.HasDataLocation && proto.DataLocation == TensorProto.Types.DataLocation.External)
@@ -131,7 +133,7 @@ internal sealed class ProtoToIr
             }
             else
             {
-                tensor.ExternalData = reference;
+                tensor.Preserved = new OnnxTensorFields(reference, segment);
                 tensor.Data = _external is null
                     ? throw ModelFileErrors.ExternalFileMissing(_sourcePath, reference.Location, proto.Name)
                     : _external.Read(proto.Name, reference);
@@ -177,9 +179,9 @@ internal sealed class ProtoToIr
         }
 
         Metadata(proto.MetadataProps, node.MetadataProps);
-        foreach (NodeDeviceConfigurationProto c in proto.DeviceConfigurations)
+        if (proto.DeviceConfigurations.Count > 0)
         {
-            node.DeviceConfigurations.Add(c.ToByteArray());
+            node.Preserved = new OnnxMessageFields(proto.DeviceConfigurations.Select(c => c.ToByteArray()).ToList());
         }
 
         return node;
@@ -284,7 +286,7 @@ internal sealed class ProtoToIr
         return function;
     }
 
-    private static void ValueInfos(RepeatedField<ValueInfoProto> source, List<ValueInfo> target)
+    private static void ValueInfos(RepeatedField<ValueInfoProto> source, IrList<ValueInfo> target)
     {
         foreach (ValueInfoProto v in source)
         {
@@ -386,7 +388,7 @@ internal sealed class ProtoToIr
         return reference;
     }
 
-    private static void Opsets(RepeatedField<OperatorSetIdProto> source, List<OpsetImport> target)
+    private static void Opsets(RepeatedField<OperatorSetIdProto> source, IrList<OpsetImport> target)
     {
         foreach (OperatorSetIdProto o in source)
         {
@@ -394,7 +396,7 @@ internal sealed class ProtoToIr
         }
     }
 
-    private static void Metadata(RepeatedField<StringStringEntryProto> source, List<MetadataEntry> target)
+    private static void Metadata(RepeatedField<StringStringEntryProto> source, IrList<MetadataEntry> target)
     {
         foreach (StringStringEntryProto e in source)
         {

@@ -1,4 +1,5 @@
 using QuantBuild.Abstractions.Ir;
+using QuantBuild.Onnx.Preserved;
 
 namespace QuantBuild.Onnx.Serialization;
 

@@ -1,5 +1,6 @@
 using QuantBuild.Abstractions.Quantization;
 using QuantBuild.Engine.Calibration;
+using QuantBuild.Engine.Quantization;
 
 namespace QuantBuild.Engine.Tests.Calibration;
 

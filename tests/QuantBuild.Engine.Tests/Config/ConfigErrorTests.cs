@@ -35,7 +35,7 @@ public sealed class ConfigErrorTests : IDisposable
 
         AssertAt(e, ConfigErrorCodes.UnknownKey, 6, 3);
         Assert.Equal("unknown key 'lables' in 'evaluation'. Did you mean 'labels'?", e.Message);
-        Assert.Equal("use one of: data, labels, metric, k, dictionary, output, batch_size", e.Fix);
+        Assert.Equal("use one of: data, labels, metric, metric_options, k, dictionary, output, batch_size", e.Fix);
     }
 
     [Fact]
@@ -152,7 +152,7 @@ public sealed class ConfigErrorTests : IDisposable
     {
         Devices = new Dictionary<string, DeviceProfile>
         {
-            ["npu-test"] = Engine.Profiles.DeviceProfiles.CpuArm64 with { Name = "npu-test", WeightBits = [8], PerChannelWeights = false },
+            ["npu-test"] = Engine.Profiles.DeviceProfiles.CpuArm64 with { Name = "npu-test", Kernels = Engine.Profiles.DeviceProfiles.CpuArm64.Kernels with { WeightBits = [8], PerChannelWeights = false } },
         },
     };
 

@@ -101,7 +101,7 @@ public sealed class DataSourceTests : IDisposable
     public void A_model_with_a_fixed_batch_of_one_gets_batches_of_one()
     {
         OnnxModel model = SampleModel();
-        model.Graph.Inputs[0].TensorType!.Shape!.Dims[0] = Dimension.Fixed(1);
+        model.Graph.Inputs[0].TensorType!.Shape!.Dims.Replace(0, Dimension.Fixed(1));
         using var source = NpyDataSource.Single("input", TestFiles.Sample("calibration.npy"));
         var batcher = new Batcher(source, model, requested: 32, maxSamples: 5);
         Assert.Equal(1, batcher.BatchSize);

@@ -83,7 +83,7 @@ public sealed class HostileDataTests : IDisposable
     {
         // The sample model takes a free batch; a model pinned to batch 4 given 3 samples would run nothing.
         var model = DataSourceTests.SampleModel();
-        model.Graph.Inputs[0].TensorType!.Shape!.Dims[0] = Abstractions.Ir.Dimension.Fixed(4);
+        model.Graph.Inputs[0].TensorType!.Shape!.Dims.Replace(0, Abstractions.Ir.Dimension.Fixed(4));
         using var source = new InMemoryDataSource("three.npy", [("input", TensorRows.Slice(Calibration, 0, 3))]);
 
         var e = Assert.Throws<QuantBuildException>(() => new Batcher(source, model, 8));

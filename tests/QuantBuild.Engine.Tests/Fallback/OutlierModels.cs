@@ -49,7 +49,7 @@ internal static class OutlierModels
     /// <summary>Every Gemm(A, B, C, transB=1) rewritten as MatMul(A, Bᵀ) + C, with names /…/MatMul and /…/Add.</summary>
     public static OnnxModel WithMatMulClassifier(OnnxModel model)
     {
-        List<Node> nodes = model.Graph.Nodes;
+        IrList<Node> nodes = model.Graph.Nodes;
         for (int i = 0; i < nodes.Count; i++)
         {
             Node gemm = nodes[i];
@@ -80,7 +80,7 @@ internal static class OutlierModels
             var add = new Node { Name = baseName + "/Add", OpType = "Add" };
             add.Inputs.AddRange(new[] { matmul.Outputs[0], gemm.Inputs[2] });
             add.Outputs.Add(gemm.Outputs[0]);
-            nodes[i] = matmul;
+            nodes.Replace(i, matmul);
             nodes.Insert(i + 1, add);
         }
 
@@ -108,7 +108,7 @@ internal static class OutlierModels
 
     private static void Scale(OnnxModel model, string name, Func<long, long[], float> factor)
     {
-        List<TensorValue> inits = model.Graph.Initializers;
+        IrList<TensorValue> inits = model.Graph.Initializers;
         int k = inits.FindIndex(t => t.Name == name);
         float[] v = MemoryMarshal.Cast<byte, float>(inits[k].Data.Span).ToArray();
         for (long i = 0; i < v.Length; i++)
@@ -116,6 +116,6 @@ internal static class OutlierModels
             v[i] *= factor(i, inits[k].Dims);
         }
 
-        inits[k] = TensorValue.FromFloats(name, v, inits[k].Dims);
+        inits.Replace(k, TensorValue.FromFloats(name, v, inits[k].Dims));
     }
 }

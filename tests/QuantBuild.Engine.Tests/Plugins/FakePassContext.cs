@@ -43,6 +43,14 @@ internal sealed class FakePassContext : IPassContext, IPassLogger, IProgress<Sta
 
     public void SetWeightEncoding(string initializerName, WeightEncoding encoding) => Encodings[initializerName] = encoding;
 
+    public Dictionary<string, string> Float { get; } = new();
+
+    public Dictionary<string, (float Min, float Max)> Ranges { get; } = new();
+
+    public void KeepInFloat(string nodeName, string reason) => Float[nodeName] = reason;
+
+    public void SetActivationRange(string tensorName, float min, float max) => Ranges[tensorName] = (min, max);
+
     public void Debug(string message) => Lines.Add(message);
 
     public void Information(string message) => Lines.Add(message);

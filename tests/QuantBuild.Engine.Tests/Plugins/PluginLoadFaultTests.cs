@@ -23,9 +23,22 @@ public sealed class PluginLoadFaultTests : IDisposable
         PluginInfo failed = LoadFailing(new PluginReference { Path = Fixtures.Folder("Fixture.FuturePlugin") });
 
         Assert.Equal("QB2003", failed.ErrorCode);
-        Assert.Equal("2.0", failed.ContractVersion);
+        Assert.Equal("3.0", failed.ContractVersion);
         Assert.Contains("'Fixture.FuturePlugin'", failed.Error);
-        Assert.Contains("contract 2.0, newer than this QuantBuild's 1.0", failed.Error);
+        Assert.Contains("contract 3.0, newer than this QuantBuild's 2.0", failed.Error);
+        Assert.Empty(failed.Passes);
+    }
+
+    [Fact]
+    public void A_plugin_built_against_contract_1_is_refused_with_QB2003_and_the_migration_as_fix()
+    {
+        PluginInfo failed = LoadFailing(new PluginReference { Path = Fixtures.Folder("Fixture.LegacyPlugin") });
+
+        Assert.Equal("QB2003", failed.ErrorCode);
+        Assert.Equal("1.0", failed.ContractVersion);
+        Assert.Contains("plugin 'Fixture.LegacyPlugin' was built against plugin contract 1.0; this QuantBuild carries contract 2.0", failed.Error);
+        Assert.Contains("rebuild the plugin against QuantBuild.Abstractions 2.0.*", failed.Error);
+        Assert.Contains("Migrating from contract 1.x", failed.Error);
         Assert.Empty(failed.Passes);
     }
 

@@ -3,6 +3,7 @@ using QuantBuild.Abstractions.Quantization;
 using QuantBuild.Abstractions.Tensors;
 using QuantBuild.Onnx;
 using QuantBuild.Runtime;
+using QuantBuild.Engine.Quantization;
 
 namespace QuantBuild.Engine.Tests.Quantization;
 

@@ -1,6 +1,7 @@
 using QuantBuild.Abstractions.Ir;
 using QuantBuild.Abstractions.Quantization;
 using QuantBuild.Abstractions.Tensors;
+using QuantBuild.Engine.Quantization;
 
 namespace QuantBuild.Engine.Tests.Quantization;
 

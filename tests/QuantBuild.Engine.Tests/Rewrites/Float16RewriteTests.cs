@@ -61,8 +61,8 @@ public sealed class Float16RewriteTests
         for (int i = 0; i < g.Initializers.Count; i++)
         {
             TensorValue t = g.Initializers[i];
-            Half[] values = t.AsDense().AsSpan<float>().ToArray().Select(v => (Half)v).ToArray();
-            g.Initializers[i] = TensorValue.FromDense(t.Name!, DenseTensor.Create(ElementType.Float16, values.AsSpan(), t.Dims));
+            Half[] values = t.AsReadOnlySpan<float>().ToArray().Select(v => (Half)v).ToArray();
+            g.Initializers.Replace(i, TensorValue.FromDense(t.Name!, DenseTensor.Create(ElementType.Float16, values.AsSpan(), t.Dims)));
         }
 
         g.Inputs[0].TensorType!.ElementType = ElementType.Float16;

@@ -127,13 +127,13 @@ public class LayerNormPatternTests
         // |x - mean| instead of its square: a mean absolute deviation, not a variance.
         OnnxModel m = Decomposed();
         Node square = m.Graph.Nodes.Single(n => n.Name == "square");
-        m.Graph.Nodes[m.Graph.Nodes.IndexOf(square)] = new Node { OpType = "Abs", Name = "square", Inputs = { "d" }, Outputs = { "d2" } };
+        m.Graph.Nodes.Replace(m.Graph.Nodes.IndexOf(square), new Node { OpType = "Abs", Name = "square", Inputs = { "d" }, Outputs = { "d2" } });
         Assert.Empty(LayerNormPattern.Find(m.Graph));
 
         // Dividing by the variance itself (no square root).
         OnnxModel n = Decomposed();
         Node std = n.Graph.Nodes.Single(x => x.Name == "std");
-        n.Graph.Nodes[n.Graph.Nodes.IndexOf(std)] = new Node { OpType = "Identity", Name = "std", Inputs = { "ve" }, Outputs = { "sd" } };
+        n.Graph.Nodes.Replace(n.Graph.Nodes.IndexOf(std), new Node { OpType = "Identity", Name = "std", Inputs = { "ve" }, Outputs = { "sd" } });
         Assert.Empty(LayerNormPattern.Find(n.Graph));
 
         Assert.Empty(LayerNormPattern.Find(Tests.Quantization.TestGraphs.SmallConvNet().Graph));

@@ -33,7 +33,7 @@ public sealed class OldOpsetEncodingTests(ITestOutputHelper output)
             int at = g.Nodes.IndexOf(relu) + 1;
             g.Nodes.Insert(at, new Node { OpType = "Unsqueeze", Name = "unsq", Inputs = { "r1" }, Outputs = { "r1_5d" }, Attributes = { NodeAttribute.FromInts("axes", 1) } });
             g.Nodes.Insert(at + 1, new Node { OpType = "Squeeze", Name = "sq", Inputs = { "r1_5d" }, Outputs = { "r1_4d" }, Attributes = { NodeAttribute.FromInts("axes", 1) } });
-            g.Nodes.Single(n => n.Name == "pool1").Inputs[0] = "r1_4d";
+            g.Nodes.Single(n => n.Name == "pool1").Inputs.Replace(0, "r1_4d");
         }
 
         g.Outputs.Clear();

@@ -19,14 +19,14 @@ public sealed class RewritePipelineTests(ITestOutputHelper output)
     private static OnnxModel OldExport()
     {
         OnnxModel m = OutlierModels.Sample();
-        m.OpsetImports[0] = new OpsetImport(string.Empty, 11);
+        m.OpsetImports.Replace(0, new OpsetImport(string.Empty, 11));
         Graph g = m.Graph;
         int seed = 0;
         foreach (string conv in new[] { "/features/features.0/Conv", "/features/features.7/Conv" })
         {
             Node node = g.Nodes.Single(n => n.Name == conv);
             string output = node.Outputs[0];
-            node.Outputs[0] = output + "_pre_bn";
+            node.Outputs.Replace(0, output + "_pre_bn");
             TensorValue w = g.Initializers.Single(t => t.Name == node.Inputs[1]);
             TensorValue b = g.Initializers.Single(t => t.Name == node.Inputs[2]);
             int channels = (int)w.Dims[0];
@@ -50,8 +50,8 @@ public sealed class RewritePipelineTests(ITestOutputHelper output)
                 bias[c] = (float)((bias[c] - shift) / a);
             }
 
-            g.Initializers[g.Initializers.IndexOf(w)] = TensorValue.FromFloats(w.Name!, weights, w.Dims);
-            g.Initializers[g.Initializers.IndexOf(b)] = TensorValue.FromFloats(b.Name!, bias, b.Dims);
+            g.Initializers.Replace(g.Initializers.IndexOf(w), TensorValue.FromFloats(w.Name!, weights, w.Dims));
+            g.Initializers.Replace(g.Initializers.IndexOf(b), TensorValue.FromFloats(b.Name!, bias, b.Dims));
             string p = conv + "/bn.";
             g.Initializers.Add(TensorValue.FromFloats(p + "scale", scale, channels));
             g.Initializers.Add(TensorValue.FromFloats(p + "bias", shiftB, channels));
@@ -64,8 +64,8 @@ public sealed class RewritePipelineTests(ITestOutputHelper output)
         Node relu = g.Nodes.Single(n => n.Name == "/classifier/classifier.2/Relu");
         Node fc = g.Nodes.Single(n => n.Name == "/classifier/classifier.4/Gemm");
         g.Nodes.Insert(g.Nodes.IndexOf(fc), new Node { OpType = "Dropout", Name = "dropout", Inputs = { relu.Outputs[0] }, Outputs = { "dropped" }, Attributes = { NodeAttribute.FromFloat("ratio", 0.5f) } });
-        fc.Inputs[0] = "dropped";
-        fc.Outputs[0] = "raw_logits";
+        fc.Inputs.Replace(0, "dropped");
+        fc.Outputs.Replace(0, "raw_logits");
         g.Nodes.Add(new Node { OpType = "Softmax", Name = "softmax", Inputs = { "raw_logits" }, Outputs = { "logits" } });
         return m;
     }

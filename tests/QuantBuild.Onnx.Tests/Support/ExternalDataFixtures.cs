@@ -1,20 +1,21 @@
 using Google.Protobuf;
 using QuantBuild.Abstractions.Ir;
 using QuantBuild.Onnx.Proto;
+using QuantBuild.Onnx.Preserved;
 
 namespace QuantBuild.Onnx.Tests.Support;
 
 /// <summary>Hand-crafted external-data layouts the saver would never write, for testing the reader's defences.</summary>
 public static class ExternalDataFixtures
 {
-    /// <summary>Serializes the model with every tensor that has an <see cref="TensorValue.ExternalData"/> pointing where it says.</summary>
+    /// <summary>Serializes the model with every tensor that has an <see cref="TensorValue.Preserved"/> pointing where it says.</summary>
     public static byte[] SaveWithExternalReference(OnnxModel model)
     {
         ModelProto proto = ModelProto.Parser.ParseFrom(OnnxModelSaver.SaveToBytes(model));
         foreach (TensorProto t in proto.Graph.Initializer)
         {
-            TensorValue? value = model.Graph.Initializers.Find(i => i.Name == t.Name);
-            if (value?.ExternalData is not ExternalDataReference reference)
+            TensorValue? value = model.Graph.Initializers.FirstOrDefault(i => i.Name == t.Name);
+            if ((value is null ? null : OnnxTensorFields.ExternalDataOf(value)) is not ExternalDataReference reference)
             {
                 continue;
             }

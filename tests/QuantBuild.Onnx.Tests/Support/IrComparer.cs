@@ -72,8 +72,10 @@ public sealed class IrComparer
                 var wb = (Memory<byte>)b;
                 Same(wa.Span.SequenceEqual(wb.Span), $"{wa.Length} bytes", $"{wb.Length} bytes", path);
                 return;
-            case IList la:
-                var lb = (IList)b;
+            case IEnumerable ea:
+                // IR lists are IrList<T> (IReadOnlyList<T>, not IList): compare any sequence element by element.
+                var la = ea.Cast<object?>().ToList();
+                var lb = ((IEnumerable)b).Cast<object?>().ToList();
                 if (la.Count != lb.Count)
                 {
                     _differences.Add($"{path}: {la.Count} items vs {lb.Count}");

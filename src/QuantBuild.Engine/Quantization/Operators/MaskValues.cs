@@ -20,7 +20,7 @@ internal static class MaskValues
             return null;
         }
 
-        foreach (float v in constant.AsDense().AsSpan<float>())
+        foreach (float v in constant.AsReadOnlySpan<float>())
         {
             if (!float.IsFinite(v) || Math.Abs(v) >= Magnitude)
             {

@@ -40,7 +40,7 @@ public sealed class OpQuantizerRegistryTests
 
         foreach (var profile in DeviceProfiles.All.Values)
         {
-            Assert.Equal(registry.Order(StringComparer.Ordinal), profile.IntegerOps.Order(StringComparer.Ordinal));
+            Assert.Equal(registry.Order(StringComparer.Ordinal), profile.Kernels.IntegerOps.Order(StringComparer.Ordinal));
         }
     }
 

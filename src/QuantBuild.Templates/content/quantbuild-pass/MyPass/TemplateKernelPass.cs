@@ -22,13 +22,13 @@ public sealed class TemplateKernelPass : QuantizationPass<TemplateKernelOptions>
     /// <inheritdoc />
     public override void Run(IPassContext context, TemplateKernelOptions options)
     {
-        if (context.Weights.Bits != 8 || !context.Device.PerChannelWeights)
+        if (context.Weights.Bits != 8 || !context.Device.Kernels.PerChannelWeights)
         {
             context.Log.Warning($"the target asks for {context.Weights.Bits}-bit weights on {context.Device.Name}; this pass writes per-channel int8 only, so it leaves them to the host");
             return;
         }
 
-        int qMax = context.Device.ReduceRange ? 63 : 127;
+        int qMax = context.Device.Kernels.ReduceRange ? 63 : 127;
         var initializers = context.Model.Graph.Initializers.Where(t => t.Name is not null).ToDictionary(t => t.Name!, StringComparer.Ordinal);
         var ops = new HashSet<string>(options.OpTypes, StringComparer.Ordinal);
         List<Node> nodes = context.Model.Graph.Nodes.Where(n => ops.Contains(n.OpType) && n.Inputs.Count > 1).ToList();
@@ -52,7 +52,7 @@ public sealed class TemplateKernelPass : QuantizationPass<TemplateKernelOptions>
     /// <summary>Scales and codes for <paramref name="weight"/> with one scale per index along <paramref name="axis"/>.</summary>
     public static WeightEncoding Encode(TensorValue weight, int axis, int qMax, double clipRatio)
     {
-        ReadOnlySpan<float> w = weight.AsDense().AsSpan<float>();
+        ReadOnlySpan<float> w = weight.AsReadOnlySpan<float>();
         long[] dims = weight.Dims;
         int channels = (int)dims[axis];
         long inner = 1;

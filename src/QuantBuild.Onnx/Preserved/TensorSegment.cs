@@ -1,4 +1,4 @@
-namespace QuantBuild.Abstractions.Ir;
+namespace QuantBuild.Onnx.Preserved;
 
 /// <summary>The slice of a larger tensor this tensor holds, for chunked serialisation (ONNX TensorProto.Segment).</summary>
 /// <param name="Begin">Index of the first element.</param>

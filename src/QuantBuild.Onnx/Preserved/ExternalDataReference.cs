@@ -1,4 +1,6 @@
-namespace QuantBuild.Abstractions.Ir;
+using QuantBuild.Abstractions.Ir;
+
+namespace QuantBuild.Onnx.Preserved;
 
 /// <summary>
 /// Where a tensor's bytes lived when the model was loaded, if outside the .onnx file (ONNX external data).

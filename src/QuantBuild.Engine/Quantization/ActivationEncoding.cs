@@ -1,6 +1,6 @@
 using QuantBuild.Abstractions.Tensors;
 
-namespace QuantBuild.Abstractions.Quantization;
+namespace QuantBuild.Engine.Quantization;
 
 /// <summary>How one activation tensor is quantized: per-tensor scale and zero point in an 8-bit type.</summary>
 /// <param name="Scale">Real value of one integer step; positive.</param>

@@ -1,4 +1,4 @@
-namespace QuantBuild.Abstractions.Quantization;
+namespace QuantBuild.Engine.Quantization;
 
 /// <summary>The real-valued range an activation's quantization grid must cover, as calibration chose it.</summary>
 /// <param name="Min">Lowest value to represent.</param>

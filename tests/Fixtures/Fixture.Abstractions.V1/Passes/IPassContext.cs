@@ -1,0 +1,10 @@
+using QuantBuild.Abstractions.Devices;
+
+namespace QuantBuild.Abstractions.Passes;
+
+public interface IPassContext
+{
+    string TargetName { get; }
+
+    DeviceProfile Device { get; }
+}

@@ -1,0 +1,5 @@
+namespace QuantBuild.Abstractions.Passes;
+
+public sealed class NoPassOptions
+{
+}
