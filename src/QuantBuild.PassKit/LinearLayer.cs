@@ -73,6 +73,12 @@ public sealed class LinearLayer
     /// <summary>Gemm's beta, which scales the bias (1 for other ops).</summary>
     public float Beta => Node.OpType == "Gemm" ? Node.FindAttribute("beta")?.Float ?? 1f : 1f;
 
+    /// <summary>
+    /// True for a Gemm with transA = 1: its input is [K, batch], so the input's rows are not the vectors the weight
+    /// multiplies. Passes that work on input rows (im2col, second moments) leave such a layer alone.
+    /// </summary>
+    public bool InputTransposed => Node.OpType == "Gemm" && (Node.FindAttribute("transA")?.Int ?? 0) != 0;
+
     private bool IsMatMul => Node.OpType == "MatMul";
 
     /// <summary>The group of output channel <paramref name="row"/>.</summary>
@@ -155,7 +161,7 @@ public sealed class LinearLayer
 
     /// <summary>
     /// The linear layer <paramref name="node"/> is, or null with <paramref name="why"/> saying why not (for the log).
-    /// Requires a default-domain Conv (weight rank 3 or more), Gemm (transA = 0, rank-2 B) or MatMul (rank-2 B), a
+    /// Requires a default-domain Conv (weight rank 3 or more), Gemm (rank-2 B; see <see cref="InputTransposed"/>) or MatMul (rank-2 B), a
     /// float constant weight in memory and a non-constant input.
     /// </summary>
     public static LinearLayer? TryCreate(GraphIndex index, Node node, out string? why)
@@ -216,12 +222,6 @@ public sealed class LinearLayer
 
         if (node.OpType == "Gemm")
         {
-            if ((node.FindAttribute("transA")?.Int ?? 0) != 0)
-            {
-                why = "Gemm with transA reads its input transposed";
-                return null;
-            }
-
             if ((node.FindAttribute("transB")?.Int ?? 0) != 0)
             {
                 return new LinearLayer(node, kind, dims, (int)dims[0], (int)dims[1], false, 1);
