@@ -21,6 +21,14 @@ public static class ModelClone
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(replaced);
+        return WithMainGraph(model, Copy(model.Graph, replaced));
+    }
+
+    /// <summary>A copy of every field of <paramref name="model"/> around <paramref name="graph"/> as its main graph.</summary>
+    public static OnnxModel WithMainGraph(OnnxModel model, Graph graph)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(graph);
         var copy = new OnnxModel
         {
             IrVersion = model.IrVersion,
@@ -29,7 +37,7 @@ public static class ModelClone
             Domain = model.Domain,
             ModelVersion = model.ModelVersion,
             DocString = model.DocString,
-            Graph = Copy(model.Graph, replaced),
+            Graph = graph,
         };
         copy.OpsetImports.AddRange(model.OpsetImports);
         copy.MetadataProps.AddRange(model.MetadataProps);
@@ -42,14 +50,36 @@ public static class ModelClone
     /// <summary>A copy of <paramref name="graph"/> with nodes (and their subgraphs) of its own.</summary>
     public static Graph Copy(Graph graph) => Copy(graph, new Dictionary<string, TensorValue>());
 
-    /// <summary>A copy of <paramref name="node"/> with input, output and attribute lists of its own (subgraphs copied).</summary>
-    public static Node Copy(Node node)
+    /// <summary>
+    /// A graph with every field of <paramref name="graph"/> in lists of its own but no nodes: for a caller that writes
+    /// the nodes itself (an encoder, a pass rebuilding the graph node by node).
+    /// </summary>
+    public static Graph WithoutNodes(Graph graph)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        var copy = new Graph { Name = graph.Name, DocString = graph.DocString };
+        copy.Initializers.AddRange(graph.Initializers);
+        copy.SparseInitializers.AddRange(graph.SparseInitializers);
+        copy.Inputs.AddRange(graph.Inputs);
+        copy.Outputs.AddRange(graph.Outputs);
+        copy.ValueInfo.AddRange(graph.ValueInfo);
+        copy.QuantizationAnnotations.AddRange(graph.QuantizationAnnotations);
+        copy.MetadataProps.AddRange(graph.MetadataProps);
+        return copy;
+    }
+
+    /// <summary>
+    /// A copy of <paramref name="node"/> with input, output and attribute lists of its own. Attributes are copied too
+    /// (subgraphs included) unless <paramref name="shareAttributes"/>, for callers that replace attributes rather than
+    /// edit them.
+    /// </summary>
+    public static Node Copy(Node node, bool shareAttributes = false)
     {
         ArgumentNullException.ThrowIfNull(node);
         var copy = new Node { Name = node.Name, OpType = node.OpType, Domain = node.Domain, Overload = node.Overload, DocString = node.DocString };
         copy.Inputs.AddRange(node.Inputs);
         copy.Outputs.AddRange(node.Outputs);
-        copy.Attributes.AddRange(node.Attributes.Select(Copy));
+        copy.Attributes.AddRange(shareAttributes ? node.Attributes : node.Attributes.Select(Copy));
         copy.MetadataProps.AddRange(node.MetadataProps);
         copy.DeviceConfigurations.AddRange(node.DeviceConfigurations);
         return copy;
@@ -57,8 +87,7 @@ public static class ModelClone
 
     private static Graph Copy(Graph graph, IReadOnlyDictionary<string, TensorValue> replaced)
     {
-        ArgumentNullException.ThrowIfNull(graph);
-        var copy = new Graph { Name = graph.Name, DocString = graph.DocString };
+        Graph copy = WithoutNodes(graph);
         foreach (Node node in graph.Nodes)
         {
             Node n = Copy(node);
@@ -71,13 +100,14 @@ public static class ModelClone
             copy.Nodes.Add(n);
         }
 
-        copy.Initializers.AddRange(graph.Initializers.Select(t => t.Name is not null && replaced.TryGetValue(t.Name, out TensorValue? r) ? r : t));
-        copy.SparseInitializers.AddRange(graph.SparseInitializers);
-        copy.Inputs.AddRange(graph.Inputs);
-        copy.Outputs.AddRange(graph.Outputs);
-        copy.ValueInfo.AddRange(graph.ValueInfo);
-        copy.QuantizationAnnotations.AddRange(graph.QuantizationAnnotations);
-        copy.MetadataProps.AddRange(graph.MetadataProps);
+        for (int i = 0; i < copy.Initializers.Count; i++)
+        {
+            if (copy.Initializers[i].Name is { } name && replaced.TryGetValue(name, out TensorValue? r))
+            {
+                copy.Initializers[i] = r;
+            }
+        }
+
         return copy;
     }
 
