@@ -105,6 +105,12 @@ public sealed class AdaQuantOptions
     [Range(0.0, 1e7)]
     public double TimeBudgetSeconds { get; set; }
 
-    /// <summary><c>layers</c>: node names or op types to optimise; empty for every Conv, Gemm and MatMul with a constant float weight.</summary>
+    /// <summary>
+    /// <c>layers</c>: node names, op types or name patterns (<c>*</c>, <c>?</c>) to optimise; empty for every Conv, Gemm
+    /// and MatMul with a constant float weight (an initializer or a Constant node). An entry that names nothing is QB2302.
+    /// </summary>
     public string[] Layers { get; set; } = [];
+
+    /// <summary><c>exclude</c>: node names, op types or name patterns left to the encoder, whatever <see cref="Layers"/> says; an entry that names nothing is QB2302.</summary>
+    public string[] Exclude { get; set; } = [];
 }

@@ -5,6 +5,7 @@ using QuantBuild.Abstractions.Ir;
 using QuantBuild.Abstractions.Passes;
 using QuantBuild.Abstractions.Quantization;
 using QuantBuild.Abstractions.Tensors;
+using QuantBuild.PassKit;
 
 namespace QuantBuild.Plugins.AdaQuant;
 
@@ -44,15 +45,16 @@ public sealed class AdaQuantPass : QuantizationPass<AdaQuantOptions>
 
         SolverRule.Check(options);
         Graph graph = context.Model.Graph;
-        List<LayerShape> layers = SelectLayers(context, options);
+        var graphIndex = new GraphIndex(context.Model);
+        List<LayerShape> layers = SelectLayers(context, graphIndex, options);
         if (layers.Count == 0)
         {
             context.Log.Warning("no Conv, Gemm or MatMul with a constant float weight matched: nothing optimised");
             return;
         }
 
-        List<string> graphInputs = GraphInputs(graph);
-        var wanted = new List<string>(layers.Select(l => l.Node.Inputs[0]));
+        List<string> graphInputs = graph.Inputs.Select(v => v.Name).Where(n => n.Length > 0 && !graph.Initializers.Any(t => t.Name == n)).ToList();
+        var wanted = new List<string>(layers.Select(l => l.Linear.Input));
         if (options.Sequential)
         {
             wanted.AddRange(graphInputs);
@@ -69,27 +71,27 @@ public sealed class AdaQuantPass : QuantizationPass<AdaQuantOptions>
             context.Cancellation.ThrowIfCancellationRequested();
             LayerShape layer = layers[li];
             var layerClock = Stopwatch.StartNew();
-            string input = layer.Node.Inputs[0];
+            string input = layer.Linear.Input;
             DenseTensor xf = fp[input];
             DenseTensor xq = xf;
             if (options.Sequential && fakeWeights.Count > 0)
             {
-                xq = context.Runner.Run(WithWeights(context.Model, fakeWeights), fedInputs, [input])[input];
+                xq = context.Runner.Run(ModelClone.WithConstants(context.Model, fakeWeights), fedInputs, [input])[input];
             }
 
-            bool centered = options.BiasCorrection && layer.CanHaveBias && GemmBeta(layer) != 0f;
+            bool centered = options.BiasCorrection && layer.Linear.CanHaveBias && layer.Linear.Beta != 0f;
             var moments = new Moments(layer.K, layer.Groups, !ReferenceEquals(xq, xf));
             layer.Accumulate(xq, xf, moments, context.Cancellation);
             double statsSeconds = layerClock.Elapsed.TotalSeconds;
             float[] w = layer.Matrix();
             var objective = LayerObjective.Build(moments, w, layer.Rows, centered);
-            bool layerGroups = perGroup && layer.Node.OpType != "Conv";
+            bool layerGroups = perGroup && !layer.Linear.IsConv;
             if (perGroup && !layerGroups)
             {
                 context.Log.Information($"{layer.Name}: per-group scales are for MatMul and Gemm; this Conv gets per-channel scales");
             }
 
-            Grid grid = MakeGrid(context, bits, layer.K, layerGroups ? groupSize : null, shared);
+            Grid grid = Grid.For(WeightGrid.For(context.Device, bits), layer.K, layerGroups ? groupSize : null, shared);
             DateTime? deadline = null;
             if (end is { } e)
             {
@@ -121,16 +123,16 @@ public sealed class AdaQuantPass : QuantizationPass<AdaQuantOptions>
             float[] biasDelta = centered ? solution.BiasDelta : [];
             if (centered)
             {
-                ApplyBias(context.Model, layer, biasDelta);
+                ApplyBias(graphIndex, layer, biasDelta);
             }
 
             if (options.Sequential)
             {
-                fakeWeights[layer.Weight.Name!] = Dequantized(layer, grid, solution);
+                fakeWeights[layer.Linear.WeightName] = Dequantized(layer, grid, solution);
             }
 
             double n = Math.Max(1, objective.N) * layer.Rows;
-            var r = new LayerReport(layer.Name, layer.Node.OpType, layer.Rows, layer.K, objective.N, solution.NearestLoss.Sum() / n, solution.Loss.Sum() / n,
+            var r = new LayerReport(layer.Name, layer.OpType, layer.Rows, layer.K, objective.N, solution.NearestLoss.Sum() / n, solution.Loss.Sum() / n,
                 solution.Improved, solution.IterationsRun, solution.StoppedEarly, statsSeconds, layerClock.Elapsed.TotalSeconds);
             report.Add(r);
             context.Log.Information(string.Create(CultureInfo.InvariantCulture,
@@ -150,90 +152,32 @@ public sealed class AdaQuantPass : QuantizationPass<AdaQuantOptions>
 
     private static double Cost(LayerShape l) => (double)l.Rows * l.K * l.K;
 
-    private static float GemmBeta(LayerShape l) => l.Node.OpType == "Gemm" ? l.Node.FindAttribute("beta")?.Float ?? 1f : 1f;
-
-    private static Grid MakeGrid(IPassContext context, int bits, int k, int? blockSize, bool shared)
+    private static List<LayerShape> SelectLayers(IPassContext context, GraphIndex index, AdaQuantOptions options)
     {
-        Grid grid = Grid.Signed(bits, k, blockSize, shared);
-        // 8-bit weights on reduce-range devices (AVX2 without VNNI) keep to 7 bits, as the built-in encoder does.
-        return bits == 8 && context.Device.Kernels.ReduceRange ? grid with { QMin = -64, QMax = 63 } : grid;
-    }
-
-    private static List<string> GraphInputs(Graph graph)
-    {
-        var initializers = new HashSet<string>(graph.Initializers.Select(t => t.Name ?? string.Empty), StringComparer.Ordinal);
-        return graph.Inputs.Select(v => v.Name ?? string.Empty).Where(n => n.Length > 0 && !initializers.Contains(n)).ToList();
-    }
-
-    /// <summary>
-    /// Refuses names in <c>layers</c> that are neither a node of the model nor an op type the pass optimises: a typo
-    /// would otherwise leave every layer at plain round-to-nearest without a word.
-    /// </summary>
-    private static void CheckLayerNames(Graph graph, string[] layers)
-    {
-        var known = new HashSet<string>(graph.Nodes.Select(n => n.Name).OfType<string>(), StringComparer.Ordinal) { "Conv", "Gemm", "MatMul" };
-        string[] unknown = layers.Where(l => !known.Contains(l)).ToArray();
-        if (unknown.Length > 0)
-        {
-            List<string> examples = graph.Nodes.Where(n => n.OpType is "Conv" or "Gemm" or "MatMul" && n.Name is not null).Select(n => n.Name!).ToList();
-            throw new QuantBuildException("QB2302",
-                $"adaquant: layers names {string.Join(", ", unknown.Select(u => $"'{u}'"))}, which is neither a node of the model nor one of Conv, Gemm, MatMul.",
-                $"use node names as `quantbuild inspect` lists them ({string.Join(", ", examples.Take(6))}{(examples.Count > 6 ? ", …" : string.Empty)}) or op types");
-        }
-    }
-
-    private static List<LayerShape> SelectLayers(IPassContext context, AdaQuantOptions options)
-    {
-        Graph graph = context.Model.Graph;
-        CheckLayerNames(graph, options.Layers);
-        var initializers = new Dictionary<string, TensorValue>(StringComparer.Ordinal);
-        foreach (TensorValue t in graph.Initializers)
-        {
-            if (t.Name is not null)
-            {
-                initializers[t.Name] = t;
-            }
-        }
-
-        var inputs = new HashSet<string>(graph.Inputs.Select(v => v.Name ?? string.Empty), StringComparer.Ordinal);
-        var uses = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (Node node in graph.Nodes)
-        {
-            foreach (string i in node.Inputs)
-            {
-                uses[i] = uses.GetValueOrDefault(i) + 1;
-            }
-        }
-
-        var wanted = new HashSet<string>(options.Layers, StringComparer.Ordinal);
+        var selector = new LayerSelector(LinearLayer.OpTypes, options.Layers, options.Exclude);
+        selector.Check(index.Graph, "adaquant", "QB2302");
         var layers = new List<LayerShape>();
-        foreach (Node node in graph.Nodes)
+        foreach (Node node in index.Graph.Nodes)
         {
-            if (!node.IsDefaultDomain || node.OpType is not ("Conv" or "Gemm" or "MatMul") || node.Inputs.Count < 2)
-            {
-                continue;
-            }
-
-            if (wanted.Count > 0 && !wanted.Contains(node.OpType) && !(node.Name is { } n && wanted.Contains(n)))
+            if (!selector.Selects(node) || node.Inputs.Count < 2)
             {
                 continue;
             }
 
             string name = node.Inputs[1];
-            if (!initializers.TryGetValue(name, out TensorValue? weight) || weight.ElementType != ElementType.Float || inputs.Contains(name)
-                || weight.Data.Length == 0)
+            if (!index.IsFloatConstant(name))
             {
-                context.Log.Debug($"{node.DisplayName}: weight '{name}' is not a float initializer; left to the encoder");
+                context.Log.Debug($"{node.DisplayName}: weight '{name}' is not a float constant; left to the encoder");
                 continue;
             }
 
-            if (uses.GetValueOrDefault(name) > 1)
+            if (index.UseCount(name) > 1)
             {
                 context.Log.Information($"{node.DisplayName}: weight '{name}' is shared by several nodes; left to the encoder");
                 continue;
             }
 
-            if (LayerShape.TryCreate(node, weight, out string? why) is { } shape)
+            if (LayerShape.TryCreate(index, node, out string? why) is { } shape)
             {
                 layers.Add(shape);
             }
@@ -292,7 +236,7 @@ public sealed class AdaQuantPass : QuantizationPass<AdaQuantOptions>
         }
 
         ElementType type = blockSize is not null && grid.Bits <= 4 ? ElementType.Int4 : ElementType.Int8;
-        context.SetWeightEncoding(layer.Weight.Name!, new WeightEncoding
+        context.SetWeightEncoding(layer.Linear.WeightName, new WeightEncoding
         {
             Bits = grid.Bits,
             Type = type,
@@ -316,79 +260,51 @@ public sealed class AdaQuantPass : QuantizationPass<AdaQuantOptions>
             }
         }
 
-        return TensorValue.FromFloats(layer.Weight.Name!, values, layer.Weight.Dims);
+        return TensorValue.FromFloats(layer.Linear.WeightName, values, layer.Linear.WeightDims);
     }
 
-    // b̂ = b + Δ: rewrites the bias initializer (a private copy when another node shares it), or adds one.
-    private static void ApplyBias(OnnxModel model, LayerShape layer, float[] delta)
+    // b̂ = b + Δ/β: rewrites the bias constant where it lives (a private copy when another node reads it), or adds one.
+    private static void ApplyBias(GraphIndex index, LayerShape layer, float[] delta)
     {
-        Graph graph = model.Graph;
-        float beta = GemmBeta(layer);
-        string? name = layer.BiasName;
-        TensorValue? old = name is null ? null : graph.Initializers.FirstOrDefault(t => t.Name == name);
-        if (name is not null && (old is null || old.ElementType != ElementType.Float || old.ElementCount != layer.Rows))
+        LinearLayer linear = layer.Linear;
+        float beta = linear.Beta;
+        string? name = linear.BiasName;
+        var values = new float[layer.Rows];
+        long[] dims = [layer.Rows];
+        if (name is not null)
         {
-            return;
+            if (index.FloatConstant(name, out dims) is not { } old || old.Length != layer.Rows)
+            {
+                return;
+            }
+
+            old.CopyTo(values, 0);
         }
 
-        var values = new float[layer.Rows];
-        old?.AsReadOnlySpan<float>().CopyTo(values);
         for (int o = 0; o < layer.Rows; o++)
         {
             values[o] += delta[o] / beta;
         }
 
-        bool sharedBias = name is not null && graph.Nodes.Count(n => n.Inputs.Contains(name)) > 1;
-        if (name is null || sharedBias)
+        if (name is null)
         {
-            var taken = new HashSet<string>(graph.Initializers.Select(t => t.Name ?? string.Empty).Concat(graph.Nodes.SelectMany(n => n.Outputs)), StringComparer.Ordinal);
-            string baseName = layer.Weight.Name + "_adaquant_bias";
-            string fresh = baseName;
-            for (int i = 1; taken.Contains(fresh); i++)
+            string fresh = index.AddInitializer(linear.WeightName + "_adaquant_bias", values, layer.Rows);
+            while (linear.Node.Inputs.Count < 3)
             {
-                fresh = baseName + "_" + i.ToString(CultureInfo.InvariantCulture);
+                linear.Node.Inputs.Add(string.Empty);
             }
 
-            graph.Initializers.Add(TensorValue.FromFloats(fresh, values, layer.Rows));
-            while (layer.Node.Inputs.Count < 3)
-            {
-                layer.Node.Inputs.Add(string.Empty);
-            }
-
-            layer.Node.Inputs.Replace(2, fresh);
-            return;
+            linear.Node.Inputs.Replace(2, fresh);
+            index.Refresh();
         }
-
-        int at = graph.Initializers.IndexOf(old!);
-        graph.Initializers.Replace(at, TensorValue.FromFloats(name, values, old!.Dims));
-    }
-
-    // A shallow copy of the model whose listed initializers are replaced (the fake-quantized weights).
-    private static OnnxModel WithWeights(OnnxModel model, Dictionary<string, TensorValue> replaced)
-    {
-        var copy = new OnnxModel
+        else if (index.UseCount(name) > 1 || index.IsGraphOutput(name))
         {
-            IrVersion = model.IrVersion,
-            ProducerName = model.ProducerName,
-            ProducerVersion = model.ProducerVersion,
-            Domain = model.Domain,
-            ModelVersion = model.ModelVersion,
-            Graph = new Graph { Name = model.Graph.Name },
-        };
-        copy.OpsetImports.AddRange(model.OpsetImports);
-        copy.Functions.AddRange(model.Functions);
-        Graph g = copy.Graph;
-        g.Nodes.AddRange(model.Graph.Nodes);
-        g.Inputs.AddRange(model.Graph.Inputs);
-        g.Outputs.AddRange(model.Graph.Outputs);
-        g.ValueInfo.AddRange(model.Graph.ValueInfo);
-        g.SparseInitializers.AddRange(model.Graph.SparseInitializers);
-        foreach (TensorValue t in model.Graph.Initializers)
-        {
-            g.Initializers.Add(t.Name is not null && replaced.TryGetValue(t.Name, out TensorValue? r) ? r : t);
+            index.ReplaceConstantInput(linear.Node, 2, values, dims, "adaquant_bias");
         }
-
-        return copy;
+        else
+        {
+            index.SetConstant(name, TensorValue.FromFloats(name, values, dims));
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Numerics.Tensors;
+using QuantBuild.Abstractions.Quantization;
 
 namespace QuantBuild.Plugins.AdaQuant;
 
@@ -11,8 +12,11 @@ namespace QuantBuild.Plugins.AdaQuant;
 /// <param name="SharedScale">One scale for the whole tensor (devices without per-channel scales).</param>
 internal sealed record Grid(int Bits, int QMin, int QMax, int BlockSize, bool SharedScale)
 {
-    public static Grid Signed(int bits, int k, int? blockSize = null, bool shared = false) =>
-        new(bits, -(1 << (bits - 1)), (1 << (bits - 1)) - 1, blockSize is { } b && b < k ? b : k, shared);
+    public static Grid Signed(int bits, int k, int? blockSize = null, bool shared = false) => For(WeightGrid.Signed(bits), k, blockSize, shared);
+
+    /// <summary>The device's grid <paramref name="codes"/> (reduce-range included) over rows of <paramref name="k"/> inputs.</summary>
+    public static Grid For(WeightGrid codes, int k, int? blockSize = null, bool shared = false) =>
+        new(codes.Bits, codes.QMin, codes.QMax, blockSize is { } b && b < k ? b : k, shared);
 
     public int Blocks(int k) => (k + BlockSize - 1) / BlockSize;
 }

@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using QuantBuild.PassKit;
 
 namespace QuantBuild.Plugins.Nupes;
 
@@ -35,40 +36,24 @@ internal static class Hessian
     }
 
     /// <summary>
-    /// H for a 2-D Conv (group 1, explicit pads): the im2col patches of <paramref name="x"/> [N, C, H, W], each laid
-    /// out (c, ky, kx) like the weight's row, zeros where the kernel reads padding.
+    /// H for a group-1 Conv: the im2col patches of <paramref name="x"/> (PassKit's <see cref="ConvGeometry"/>, every
+    /// padding mode), each laid out (c, ky, kx) like the weight's row, zeros where the kernel reads padding.
     /// </summary>
-    public static float[] FromConv(ReadOnlySpan<float> x, long[] shape, int kh, int kw, int[] strides, int[] pads, int[] dilations)
+    public static float[] FromConv(ReadOnlySpan<float> x, ConvGeometry geometry)
     {
-        int batch = (int)shape[0], channels = (int)shape[1], height = (int)shape[2], width = (int)shape[3];
-        int oh = (height + pads[0] + pads[2] - (dilations[0] * (kh - 1) + 1)) / strides[0] + 1;
-        int ow = (width + pads[1] + pads[3] - (dilations[1] * (kw - 1) + 1)) / strides[1] + 1;
-        int length = channels * kh * kw;
-        long patches = (long)batch * oh * ow;
+        int length = geometry.PatchLength;
+        long patches = geometry.Positions;
         int cap = RowCap(length);
         int stride = (int)((patches + cap - 1) / cap);
         int kept = (int)((patches + stride - 1) / stride);
         var xt = new float[(long)length * kept];
+        var patch = new float[length];
         for (long p = 0, k = 0; p < patches; p += stride, k++)
         {
-            int b = (int)(p / (oh * ow));
-            int oy = (int)(p / ow % oh);
-            int ox = (int)(p % ow);
-            for (int c = 0; c < channels; c++)
+            geometry.Patch(x, 0, p, patch);
+            for (int r = 0; r < length; r++)
             {
-                for (int ky = 0; ky < kh; ky++)
-                {
-                    int iy = oy * strides[0] - pads[0] + ky * dilations[0];
-                    for (int kx = 0; kx < kw; kx++)
-                    {
-                        int ix = ox * strides[1] - pads[1] + kx * dilations[1];
-                        if (iy >= 0 && iy < height && ix >= 0 && ix < width)
-                        {
-                            int r = (c * kh + ky) * kw + kx;
-                            xt[r * kept + k] = x[((b * channels + c) * height + iy) * width + ix];
-                        }
-                    }
-                }
+                xt[r * kept + k] = patch[r];
             }
         }
 

@@ -67,11 +67,14 @@ public sealed class NupesOptions
     public static double DefaultMaxWeightMseRatio(int bits) => bits <= 2 ? 1.2 : 0.95;
 
     /// <summary>
-    /// <c>layers</c>: node names or op types to code; empty for every Conv, Gemm and MatMul with a constant 2-D (or
-    /// conv) weight. <c>Gather</c> (embedding tables, one scale per row, weight error as the objective) is coded only
+    /// <c>layers</c>: node names, op types or name patterns (<c>*</c>, <c>?</c>) to code; empty for every Conv, Gemm and
+    /// MatMul with a constant 2-D (or conv) weight, initializer or Constant node. <c>Gather</c> (embedding tables, one scale per row, weight error as the objective) is coded only
     /// when named here.
     /// </summary>
     public string[] Layers { get; set; } = [];
+
+    /// <summary><c>exclude</c>: node names, op types or name patterns left in fp32, whatever <see cref="Layers"/> says; an entry that names nothing is QB2102.</summary>
+    public string[] Exclude { get; set; } = [];
 
     /// <summary>
     /// <c>samples</c>: calibration samples whose activations build each layer's H = XᵀX (data-driven). A Gemm/MatMul

@@ -4,6 +4,7 @@ using QuantBuild.Abstractions.Diagnostics;
 using QuantBuild.Abstractions.Ir;
 using QuantBuild.Abstractions.Passes;
 using QuantBuild.Abstractions.Tensors;
+using QuantBuild.PassKit;
 
 namespace QuantBuild.Plugins.Nupes;
 
@@ -39,7 +40,8 @@ public sealed class NupesPass : QuantizationPass<NupesOptions>
             return;
         }
 
-        List<Layer> layers = SelectLayers(context, options);
+        var index = new GraphIndex(context.Model);
+        List<Layer> layers = SelectLayers(context, index, options);
         ActivationGroups? activations = options.Mode == NupesMode.DataDriven && layers.Count > 0
             ? ActivationGroups.Plan(context, layers.Where(l => !l.Lookup).Select(l => l.Node.Inputs[0]).Distinct(StringComparer.Ordinal).ToList(), options.Samples, options.CaptureBudgetMb * 1048576L)
             : null;
@@ -48,7 +50,7 @@ public sealed class NupesPass : QuantizationPass<NupesOptions>
         // they must come from the model as it was (a removed weight with no decode node yet would not run).
         double ratio = options.MaxWeightMseRatio ?? NupesOptions.DefaultMaxWeightMseRatio(options.Bits);
         var decodeNodes = new List<Node>();
-        var replaced = new List<(TensorValue Weight, List<TensorValue> Constants)>();
+        var replaced = new List<(string Weight, List<TensorValue> Constants)>();
         long before = 0, after = 0;
         var clock = Stopwatch.StartNew();
         for (int i = 0; i < layers.Count; i++)
@@ -67,24 +69,33 @@ public sealed class NupesPass : QuantizationPass<NupesOptions>
             double hessianSeconds = layerClock.Elapsed.TotalSeconds;
             LayerCodingResult coding = LayerCoder.Code(m, objective, options, ratio);
             LayerQuantization best = coding.Best, uniform = coding.Uniform;
-            EncodedWeight encoded = EncodedWeight.From(layer.Weight.Name!, m, best, layer.Weight.Dims, layer.Transposed);
+            EncodedWeight encoded = EncodedWeight.From(layer.Weight, m, best, layer.Dims, layer.Transposed);
             (List<Node> nodes, List<TensorValue> constants) = encoded.BuildGraph($"nupes{i}");
             replaced.Add((layer.Weight, constants));
             decodeNodes.AddRange(nodes);
-            before += layer.Weight.Data.Length;
+            before += layer.Bytes;
             after += constants.Sum(t => (long)t.Data.Length);
             double mse = WeightMse(m, best.Decoded), uniformMse = WeightMse(m, uniform.Decoded);
             string errors = coding.SampledChannels < m.Channels
                 ? string.Create(CultureInfo.InvariantCulture, $"{objective.Name} per channel {(double.IsNaN(best.Error) ? "not scored" : (best.Error / m.Channels).ToString("G4", CultureInfo.InvariantCulture))} (on {coding.SampledChannels} of {m.Channels} sampled channels: uniform a=1 {coding.UniformError / coding.SampledChannels:G4}, after search {coding.SearchedError / coding.SampledChannels:G4})")
                 : string.Create(CultureInfo.InvariantCulture, $"{objective.Name} {best.Error:G4} (uniform a=1: {coding.UniformError:G4}, after search {coding.SearchedError:G4})");
             context.Log.Information(string.Create(CultureInfo.InvariantCulture,
-                $"{layer.Node.DisplayName}: {options.Bits}-bit a={best.Exponent:0.####}, {errors}; weight MSE {mse:G4} vs uniform {uniformMse:G4}{coding.Note}; {layer.Weight.Data.Length} → {constants.Sum(t => (long)t.Data.Length)} bytes; {layerClock.Elapsed.TotalSeconds:0.00} s (H {hessianSeconds:0.00}, search {coding.SearchSeconds:0.00}, codes {coding.CodesSeconds:0.00})"));
+                $"{layer.Node.DisplayName}: {options.Bits}-bit a={best.Exponent:0.####}, {errors}; weight MSE {mse:G4} vs uniform {uniformMse:G4}{coding.Note}; {layer.Bytes} → {constants.Sum(t => (long)t.Data.Length)} bytes; {layerClock.Elapsed.TotalSeconds:0.00} s (H {hessianSeconds:0.00}, search {coding.SearchSeconds:0.00}, codes {coding.CodesSeconds:0.00})"));
             context.Progress.Report(new StageProgress("nupes", i + 1, layers.Count));
         }
 
-        foreach ((TensorValue weight, List<TensorValue> constants) in replaced)
+        foreach ((string weight, List<TensorValue> constants) in replaced)
         {
-            graph.Initializers.Remove(weight);
+            // The decode subgraph produces the weight's name: its initializer or Constant node goes.
+            if (index.KindOf(weight) == ConstantKind.ConstantNode)
+            {
+                graph.Nodes.Remove(index.Producer(weight)!);
+            }
+            else
+            {
+                graph.Initializers.RemoveAll(t => t.Name == weight);
+            }
+
             graph.Initializers.AddRange(constants);
         }
 
@@ -103,37 +114,21 @@ public sealed class NupesPass : QuantizationPass<NupesOptions>
 
     private static double WeightMse(LayerMatrix m, float[] decoded) => LayerQuantizer.Score(m, decoded, WeightError.Instance) / m.Values.Length;
 
-    /// <summary>A coded weight: its consumer, the initializer, the weight as [channels, length] rows; <paramref name="Lookup"/> for a Gather's table.</summary>
-    private sealed record Layer(Node Node, TensorValue Weight, float[] Matrix, int Channels, int Length, bool Transposed, bool Lookup = false);
+    /// <summary>A coded weight: its consumer, its name, dims and bytes, the weight as [channels, length] rows; <paramref name="Lookup"/> for a Gather's table.</summary>
+    private sealed record Layer(Node Node, string Weight, long[] Dims, long Bytes, float[] Matrix, int Channels, int Length, bool Transposed, bool Lookup = false);
 
-    private static List<Layer> SelectLayers(IPassContext context, NupesOptions options)
+    private static List<Layer> SelectLayers(IPassContext context, GraphIndex index, NupesOptions options)
     {
-        Graph graph = context.Model.Graph;
-        CheckLayerNames(graph, options.Layers);
-        var initializers = new Dictionary<string, TensorValue>(StringComparer.Ordinal);
-        foreach (TensorValue t in graph.Initializers)
-        {
-            if (t.Name is not null)
-            {
-                initializers[t.Name] = t;
-            }
-        }
-
-        var inputs = new HashSet<string>(graph.Inputs.Select(v => v.Name ?? string.Empty), StringComparer.Ordinal);
-        var wanted = new HashSet<string>(options.Layers, StringComparer.Ordinal);
+        // Embedding tables only when asked for: at 4 bits the transformer sample's token table alone costs 2.9 points
+        // of top-1 (docs/benchmarks.md), far more than any linear layer.
+        var selector = new LayerSelector([.. LinearLayer.OpTypes, "Gather"], options.Layers, options.Exclude, implicitOpTypes: LinearLayer.OpTypes);
+        selector.Check(index.Graph, "nupes", "QB2102");
         var done = new HashSet<string>(StringComparer.Ordinal);
         var layers = new List<Layer>();
-        foreach (Node node in graph.Nodes)
+        foreach (Node node in index.Graph.Nodes)
         {
-            if (!node.IsDefaultDomain || node.OpType is not ("Conv" or "Gemm" or "MatMul" or "Gather") || node.Inputs.Count < 2)
+            if (!selector.Selects(node) || node.Inputs.Count < 2)
             {
-                continue;
-            }
-
-            if (wanted.Count > 0 ? !wanted.Contains(node.OpType) && !(node.Name is { } n && wanted.Contains(n)) : node.OpType == "Gather")
-            {
-                // Embedding tables only when asked for: at 4 bits the transformer sample's token table alone costs
-                // 2.9 points of top-1 (docs/benchmarks.md), far more than any linear layer.
                 continue;
             }
 
@@ -146,9 +141,9 @@ public sealed class NupesPass : QuantizationPass<NupesOptions>
             }
 
             string name = node.Inputs[lookup ? 0 : 1];
-            if (!initializers.TryGetValue(name, out TensorValue? weight) || weight.ElementType != ElementType.Float || inputs.Contains(name) || weight.Data.Length == 0)
+            if (!index.IsFloatConstant(name))
             {
-                context.Log.Debug($"{node.DisplayName}: weight '{name}' is not a float initializer; left alone");
+                context.Log.Debug($"{node.DisplayName}: weight '{name}' is not a float constant; left alone");
                 continue;
             }
 
@@ -157,65 +152,34 @@ public sealed class NupesPass : QuantizationPass<NupesOptions>
                 continue;
             }
 
-            long[] dims = weight.Dims;
-            float[] values = weight.AsReadOnlySpan<float>().ToArray();
-            if (node.OpType == "Conv" && dims.Length >= 3)
+            long bytes = index.Constant(name)!.Data.Length;
+            if (lookup)
             {
-                int channels = (int)dims[0];
-                layers.Add(new Layer(node, weight, values, channels, values.Length / channels, false));
-            }
-            else if (lookup && dims.Length == 2)
-            {
-                // [rows, width]: one scale per looked-up row (or per group along it)
-                layers.Add(new Layer(node, weight, values, (int)dims[0], (int)dims[1], false, Lookup: true));
-            }
-            else if (lookup)
-            {
-                context.Log.Information($"{node.DisplayName}: table '{name}' has shape [{string.Join(",", dims)}]; only 2-D tables are coded; left alone");
-            }
-            else if (dims.Length == 2 && (node.OpType == "Gemm" && node.FindAttribute("transB")?.Int == 1))
-            {
-                layers.Add(new Layer(node, weight, values, (int)dims[0], (int)dims[1], false));
-            }
-            else if (dims.Length == 2)
-            {
-                // [in, out]: quantize the transpose so rows are output channels and groups run along the input axis.
-                int k = (int)dims[0], channels = (int)dims[1];
-                var t = new float[values.Length];
-                for (int r = 0; r < k; r++)
+                float[] table = index.FloatConstant(name, out long[] dims)!;
+                if (dims.Length == 2)
                 {
-                    for (int c = 0; c < channels; c++)
-                    {
-                        t[c * k + r] = values[r * channels + c];
-                    }
+                    // [rows, width]: one scale per looked-up row (or per group along it)
+                    layers.Add(new Layer(node, name, dims, bytes, table, (int)dims[0], (int)dims[1], false, Lookup: true));
+                }
+                else
+                {
+                    context.Log.Information($"{node.DisplayName}: table '{name}' has shape [{string.Join(",", dims)}]; only 2-D tables are coded; left alone");
                 }
 
-                layers.Add(new Layer(node, weight, t, channels, k, true));
+                continue;
             }
-            else
+
+            if (LinearLayer.TryCreate(index, node, out string? why) is not { } linear)
             {
-                context.Log.Information($"{node.DisplayName}: weight '{name}' has shape [{string.Join(",", dims)}]; only conv and 2-D weights are coded; left alone");
+                context.Log.Information($"{node.DisplayName}: {why}; only conv and 2-D weights are coded; left alone");
+                continue;
             }
+
+            // Rows are output channels, so groups run along the input axis whatever the storage layout.
+            layers.Add(new Layer(node, name, linear.WeightDims, bytes, linear.ReadMatrix(index), linear.Rows, linear.Columns, linear.Transposed));
         }
 
         return layers;
-    }
-
-    /// <summary>
-    /// Refuses names in <c>layers</c> that are neither a node of the model nor an op type the pass codes: a typo would
-    /// otherwise leave the model's weights in fp32 without a word.
-    /// </summary>
-    private static void CheckLayerNames(Graph graph, string[] layers)
-    {
-        var known = new HashSet<string>(graph.Nodes.Select(n => n.Name).OfType<string>(), StringComparer.Ordinal) { "Conv", "Gemm", "MatMul", "Gather" };
-        string[] unknown = layers.Where(l => !known.Contains(l)).ToArray();
-        if (unknown.Length > 0)
-        {
-            List<string> examples = graph.Nodes.Where(n => n.OpType is "Conv" or "Gemm" or "MatMul" or "Gather" && n.Name is not null).Select(n => n.Name!).ToList();
-            throw new QuantBuildException("QB2102",
-                $"nupes: layers names {string.Join(", ", unknown.Select(u => $"'{u}'"))}, which is neither a node of the model nor one of Conv, Gemm, MatMul, Gather.",
-                $"use node names as `quantbuild inspect` lists them ({string.Join(", ", examples.Take(6))}{(examples.Count > 6 ? ", …" : string.Empty)}) or op types");
-        }
     }
 
     private static ILayerObjective Objective(IPassContext context, Layer layer, ActivationGroups? activations, NupesOptions options)
@@ -230,22 +194,13 @@ public sealed class NupesPass : QuantizationPass<NupesOptions>
         ReadOnlySpan<float> data = x.AsSpan<float>();
         if (node.OpType == "Conv")
         {
-            long[] shape = x.ShapeArray();
-            string? autoPad = node.FindAttribute("auto_pad")?.StringValue;
-            if (layer.Weight.Dims.Length != 4 || shape.Length != 4 || (node.FindAttribute("group")?.Int ?? 1) != 1 || autoPad is not (null or "NOTSET"))
+            if (ConvGeometry.TryFor(node, layer.Dims, x.ShapeArray(), out string? why) is not { Groups: 1 } geometry)
             {
-                context.Log.Information($"{node.DisplayName}: data-driven error needs a 2-D, group-1 conv with explicit pads; using the weight error");
+                context.Log.Information($"{node.DisplayName}: data-driven error needs a 1-D or 2-D, group-1 conv ({why ?? "grouped"}); using the weight error");
                 return WeightError.Instance;
             }
 
-            int[] Ints(string attribute, int count, int fill)
-            {
-                NodeAttribute? a = node.FindAttribute(attribute);
-                return a is null || a.Ints.Count == 0 ? Enumerable.Repeat(fill, count).ToArray() : a.Ints.Select(v => (int)v).ToArray();
-            }
-
-            long[] w = layer.Weight.Dims;
-            return new OutputError(Hessian.FromConv(data, shape, (int)w[2], (int)w[3], Ints("strides", 2, 1), Ints("pads", 4, 0), Ints("dilations", 2, 1)), layer.Length);
+            return new OutputError(Hessian.FromConv(data, geometry), layer.Length);
         }
 
         if (node.OpType == "Gemm" && node.FindAttribute("transA")?.Int == 1 || data.Length % layer.Length != 0)

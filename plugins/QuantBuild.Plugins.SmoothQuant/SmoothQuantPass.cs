@@ -2,7 +2,9 @@ using System.Diagnostics;
 using System.Globalization;
 using QuantBuild.Abstractions.Diagnostics;
 using QuantBuild.Abstractions.Passes;
+using QuantBuild.Abstractions.Quantization;
 using QuantBuild.Abstractions.Tensors;
+using QuantBuild.PassKit;
 
 namespace QuantBuild.Plugins.SmoothQuant;
 
@@ -33,7 +35,7 @@ public sealed class SmoothQuantPass : QuantizationPass<SmoothQuantOptions>
             throw new ArgumentException($"smoothquant: search.alpha_min ({search.AlphaMin}) is above search.alpha_max ({search.AlphaMax}).");
         }
 
-        var view = new GraphView(context.Model.Graph);
+        var view = new GraphIndex(context.Model);
         List<SmoothingGroup> groups = Smoother.Plan(view, options.OpTypes, options.Fold);
         var result = new SmoothQuantResult();
         foreach (SmoothingGroup skipped in groups.Where(g => g.Fold == FoldKind.Skipped))
@@ -94,7 +96,7 @@ public sealed class SmoothQuantPass : QuantizationPass<SmoothQuantOptions>
     }
 
     private static void Search(IPassContext context, SmoothQuantOptions options, AlphaSearchOptions search, List<SmoothingGroup> groups,
-        Dictionary<SmoothingGroup, float[]> activationMax, Dictionary<SmoothingGroup, float[]> weightMax, GraphView view,
+        Dictionary<SmoothingGroup, float[]> activationMax, Dictionary<SmoothingGroup, float[]> weightMax, GraphIndex view,
         Dictionary<SmoothingGroup, double> alphas, SmoothQuantResult result)
     {
         var clock = Stopwatch.StartNew();
@@ -165,9 +167,8 @@ public sealed class SmoothQuantPass : QuantizationPass<SmoothQuantOptions>
         result.SearchTime = clock.Elapsed;
     }
 
-    /// <summary>Largest symmetric weight code the encoder will use: 127 (63 with reduce-range) at 8 bits, 2^(bits-1)-1 below.</summary>
-    internal static int WeightQMax(IPassContext context) =>
-        context.Weights.Bits >= 8 ? (context.Device.Kernels.ReduceRange ? 63 : 127) : (1 << (Math.Max(context.Weights.Bits, 2) - 1)) - 1;
+    /// <summary>Largest symmetric weight code the encoder will use: the device's grid at the target's bits (127, 63 with reduce-range, 7 at 4 bits).</summary>
+    internal static int WeightQMax(IPassContext context) => WeightGrid.For(context.Device, Math.Clamp(context.Weights.Bits, 2, 8)).SymmetricMax;
 
     /// <summary>The captured activation as [rows, K] (all leading axes flattened), at most <paramref name="maxRows"/> rows, evenly strided.</summary>
     internal static (float[] X, int Rows) Rows(DenseTensor tensor, int k, int maxRows)

@@ -1,4 +1,5 @@
 using QuantBuild.Abstractions.Ir;
+using QuantBuild.PassKit;
 
 namespace QuantBuild.Plugins.SmoothQuant;
 
@@ -9,7 +10,7 @@ namespace QuantBuild.Plugins.SmoothQuant;
 internal static class Smoother
 {
     /// <summary>Groups every smoothable linear of <paramref name="view"/> by its activation, in graph order, with a fold plan each.</summary>
-    public static List<SmoothingGroup> Plan(GraphView view, IReadOnlyCollection<string> opTypes, FoldPolicy policy)
+    public static List<SmoothingGroup> Plan(GraphIndex view, IReadOnlyCollection<string> opTypes, FoldPolicy policy)
     {
         var ops = new HashSet<string>(opTypes, StringComparer.Ordinal);
         var groups = new List<SmoothingGroup>();
@@ -43,34 +44,24 @@ internal static class Smoother
         return groups;
     }
 
-    /// <summary>A MatMul with a constant rank-2 float weight [K,N], or a Gemm (transA = 0) with a constant B.</summary>
-    public static Linear? AsLinear(GraphView view, Node node)
+    /// <summary>A MatMul or Gemm (transA = 0) that is a PassKit linear layer, as [K,N] storage or transposed [N,K].</summary>
+    public static Linear? AsLinear(GraphIndex view, Node node)
     {
-        if (node.Inputs.Count < 2 || view.IsConstant(node.Inputs[0]) || view.FloatConstant(node.Inputs[1], out long[] dims) is null || dims.Length != 2)
+        if (node.OpType is not ("MatMul" or "Gemm") || LinearLayer.TryCreate(view, node, out _) is not { InputTransposed: false } layer)
         {
             return null;
         }
 
-        if (node.OpType == "MatMul")
-        {
-            return new Linear(node, (int)dims[0], (int)dims[1], false);
-        }
-
-        if (node.OpType == "Gemm" && (node.FindAttribute("transA")?.Int ?? 0) == 0)
-        {
-            bool transB = (node.FindAttribute("transB")?.Int ?? 0) != 0;
-            return transB ? new Linear(node, (int)dims[1], (int)dims[0], true) : new Linear(node, (int)dims[0], (int)dims[1], false);
-        }
-
-        return null;
+        // PassKit's Transposed means [in, out] storage; this record's means [out, in].
+        return new Linear(node, layer.Columns, layer.Rows, !layer.Transposed);
     }
 
-    private static void PlanFold(GraphView view, SmoothingGroup group, FoldPolicy policy)
+    private static void PlanFold(GraphIndex view, SmoothingGroup group, FoldPolicy policy)
     {
         group.FoldActions.Clear();
         if (policy != FoldPolicy.InsertMul && OnlyReadByGroup(view, group))
         {
-            var actions = new List<Action<GraphView, float[]>>();
+            var actions = new List<Action<GraphIndex, float[]>>();
             var description = new List<string>();
             if (TryFold(view, group.Activation, group.K, policy, actions, description, 0))
             {
@@ -85,7 +76,7 @@ internal static class Smoother
     }
 
     /// <summary>X may be changed in place only when nothing but the group's linears (as their X) reads it.</summary>
-    private static bool OnlyReadByGroup(GraphView view, SmoothingGroup group)
+    private static bool OnlyReadByGroup(GraphIndex view, SmoothingGroup group)
     {
         if (view.IsGraphOutput(group.Activation))
         {
@@ -103,14 +94,14 @@ internal static class Smoother
         return true;
     }
 
-    private static bool SoleReader(GraphView view, string tensor, Node reader) =>
+    private static bool SoleReader(GraphIndex view, string tensor, Node reader) =>
         !view.IsGraphOutput(tensor) && view.Consumers(tensor) is { Count: 1 } c && ReferenceEquals(c[0], reader);
 
     /// <summary>
     /// Plans dividing <paramref name="tensor"/> by s along its last axis by changing its producer's constants.
     /// The caller has checked that whoever reads <paramref name="tensor"/> expects the change.
     /// </summary>
-    private static bool TryFold(GraphView view, string tensor, int k, FoldPolicy policy, List<Action<GraphView, float[]>> actions, List<string> description, int depth)
+    private static bool TryFold(GraphIndex view, string tensor, int k, FoldPolicy policy, List<Action<GraphIndex, float[]>> actions, List<string> description, int depth)
     {
         if (depth > 4 || view.Producer(tensor) is not Node p || !p.IsDefaultDomain || p.Outputs.Count == 0 || p.Outputs[0] != tensor)
         {
@@ -207,7 +198,7 @@ internal static class Smoother
     }
 
     /// <summary>Index of the operand that is a float constant broadcasting along the last axis only, or −1.</summary>
-    private static int ConstantOperand(GraphView view, Node p, int k, bool perChannelOnly)
+    private static int ConstantOperand(GraphIndex view, Node p, int k, bool perChannelOnly)
     {
         if (p.Inputs.Count != 2)
         {
@@ -242,7 +233,7 @@ internal static class Smoother
     }
 
     /// <summary>Divides the per-channel (or scalar, which becomes per-channel) constant input <paramref name="index"/> by s.</summary>
-    private static void DivideConstant(GraphView view, Node node, int index, float[] s)
+    private static void DivideConstant(GraphIndex view, Node node, int index, float[] s)
     {
         float[] c = view.FloatConstant(node.Inputs[index], out long[] dims)!;
         int k = s.Length;
@@ -254,11 +245,11 @@ internal static class Smoother
 
         long[] newDims = dims.Length == 0 ? [k] : (long[])dims.Clone();
         newDims[^1] = k;
-        view.ReplaceConstantInput(node, index, result, newDims);
+        view.ReplaceConstantInput(node, index, result, newDims, "smoothed");
     }
 
     /// <summary>Divides output channel j of a weight by s_j: column j of [M,K], or row j of a transposed [K,M].</summary>
-    private static void DivideColumns(GraphView view, Node node, int index, float[] s, bool transposed)
+    private static void DivideColumns(GraphIndex view, Node node, int index, float[] s, bool transposed)
     {
         float[] w = view.FloatConstant(node.Inputs[index], out long[] dims)!;
         int rows = (int)dims[0], cols = (int)dims[1];
@@ -270,11 +261,11 @@ internal static class Smoother
             }
         }
 
-        view.ReplaceConstantInput(node, index, w, dims);
+        view.ReplaceConstantInput(node, index, w, dims, "smoothed");
     }
 
     /// <summary>Multiplies input channel j (row j of [K,N]) of every weight in the group by s_j.</summary>
-    private static void ScaleWeightRows(GraphView view, Linear linear, float[] s)
+    private static void ScaleWeightRows(GraphIndex view, Linear linear, float[] s)
     {
         float[] w = view.FloatConstant(linear.Weight, out long[] dims)!;
         if (linear.Transposed)
@@ -292,11 +283,11 @@ internal static class Smoother
             }
         }
 
-        view.ReplaceConstantInput(linear.Node, 1, w, dims);
+        view.ReplaceConstantInput(linear.Node, 1, w, dims, "smoothed");
     }
 
     /// <summary>Applies s to one group: X/s (fold or inserted Mul) and W·s. The graph computes the same function afterwards.</summary>
-    public static void Apply(GraphView view, SmoothingGroup group, float[] s)
+    public static void Apply(GraphIndex view, SmoothingGroup group, float[] s)
     {
         if (group.Fold == FoldKind.Skipped)
         {
@@ -305,7 +296,7 @@ internal static class Smoother
 
         if (group.Fold == FoldKind.Producer)
         {
-            foreach (Action<GraphView, float[]> fold in group.FoldActions)
+            foreach (Action<GraphIndex, float[]> fold in group.FoldActions)
             {
                 fold(view, s);
             }

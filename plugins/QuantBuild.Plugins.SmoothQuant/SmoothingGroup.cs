@@ -1,4 +1,5 @@
 using QuantBuild.Abstractions.Ir;
+using QuantBuild.PassKit;
 
 namespace QuantBuild.Plugins.SmoothQuant;
 
@@ -12,7 +13,7 @@ internal sealed record Linear(Node Node, int K, int N, bool Transposed)
     public string Weight => Node.Inputs[1];
 
     /// <summary>The weight as [K,N] row-major, whatever its storage.</summary>
-    public float[] WeightKn(GraphView view)
+    public float[] WeightKn(GraphIndex view)
     {
         float[] w = view.FloatConstant(Weight, out _) ?? throw new InvalidOperationException($"{Node.DisplayName}: weight '{Weight}' is no longer a float constant.");
         if (!Transposed)
@@ -70,10 +71,10 @@ internal sealed class SmoothingGroup
     public string FoldDescription { get; set; } = string.Empty;
 
     /// <summary>Applies X/s when <see cref="Fold"/> is <see cref="FoldKind.Producer"/>; set by the planner.</summary>
-    public List<Action<GraphView, float[]>> FoldActions { get; } = new();
+    public List<Action<GraphIndex, float[]>> FoldActions { get; } = new();
 
     /// <summary>Per-channel max |W_j| over every weight in the group (row j of each [K,N] weight).</summary>
-    public float[] WeightAbsMax(GraphView view)
+    public float[] WeightAbsMax(GraphIndex view)
     {
         var max = new float[K];
         foreach (Linear linear in Linears)

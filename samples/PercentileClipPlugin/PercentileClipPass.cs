@@ -1,7 +1,8 @@
-using QuantBuild.Abstractions.Ir;
+using QuantBuild.Abstractions.Diagnostics;
 using QuantBuild.Abstractions.Passes;
 using QuantBuild.Abstractions.Quantization;
 using QuantBuild.Abstractions.Tensors;
+using QuantBuild.PassKit;
 
 namespace PercentileClipPlugin;
 
@@ -9,6 +10,8 @@ namespace PercentileClipPlugin;
 /// <c>percentile-clip</c>: symmetric int8 weights with one scale per output channel (per tensor where the device has
 /// no per-channel weights), each channel clipped at the ratio of its absolute maximum that minimises the weights'
 /// squared reconstruction error. Outliers then cost one clipped weight instead of a coarser grid for all the others.
+/// PassKit finds the layers (weights stored as initializers or as Constant nodes) and reads each weight as an
+/// [output channel, input] matrix, whatever the op's layout.
 /// </summary>
 public sealed class PercentileClipPass : QuantizationPass<PercentileClipOptions>
 {
@@ -28,55 +31,44 @@ public sealed class PercentileClipPass : QuantizationPass<PercentileClipOptions>
         }
 
         bool perChannel = context.Device.Kernels.PerChannelWeights && context.Weights.PerChannel;
-        int qMax = context.Device.Kernels.ReduceRange ? 63 : 127;
-        var initializers = context.Model.Graph.Initializers.Where(t => t.Name is not null).ToDictionary(t => t.Name!, StringComparer.Ordinal);
-        var ops = new HashSet<string>(options.OpTypes, StringComparer.Ordinal);
-        List<Node> nodes = context.Model.Graph.Nodes.Where(n => ops.Contains(n.OpType) && n.Inputs.Count > 1).ToList();
+        int qMax = WeightGrid.For(context.Device, 8).SymmetricMax;
+        var index = new GraphIndex(context.Model);
+        List<LinearLayer> layers = LinearLayer.FindAll(index, options.OpTypes);
         int done = 0;
-        foreach (Node node in nodes)
+        foreach (LinearLayer layer in layers)
         {
             context.Cancellation.ThrowIfCancellationRequested();
-            if (initializers.TryGetValue(node.Inputs[1], out TensorValue? weight) && weight.ElementType == ElementType.Float
-                && !context.WeightEncodings.ContainsKey(node.Inputs[1]))
+            if (!context.WeightEncodings.ContainsKey(layer.WeightName))
             {
-                int axis = OutputAxis(node, weight.Dims.Length);
-                context.SetWeightEncoding(node.Inputs[1], Encode(weight, perChannel ? axis : null, qMax, options));
+                context.SetWeightEncoding(layer.WeightName, Encode(layer, layer.ReadMatrix(index), perChannel, qMax, options));
+                done++;
             }
 
-            context.Progress.Report(new QuantBuild.Abstractions.Diagnostics.StageProgress("weights", ++done, nodes.Count));
+            context.Progress.Report(new StageProgress("weights", done, layers.Count));
         }
 
         context.Log.Information($"clipped {done} weights per {(perChannel ? "channel" : "tensor")}");
     }
 
-    private WeightEncoding Encode(TensorValue weight, int? axis, int qMax, PercentileClipOptions options)
+    private WeightEncoding Encode(LinearLayer layer, float[] matrix, bool perChannel, int qMax, PercentileClipOptions options)
     {
-        ReadOnlySpan<float> w = weight.AsReadOnlySpan<float>();
-        long[] dims = weight.Dims;
-        int channels = axis is int a ? (int)dims[a] : 1;
-        long inner = 1;
-        for (int d = (axis ?? -1) + 1; d < dims.Length; d++)
-        {
-            inner *= dims[d];
-        }
-
-        long outer = w.Length / (channels * inner);
+        // One row of the matrix is one output channel; per tensor, the whole matrix is one "channel".
+        int channels = perChannel ? layer.Rows : 1;
+        int length = matrix.Length / channels;
         var scales = new float[channels];
-        var codes = new int[w.Length];
-        var gathered = new float[outer * inner];
-        var channelCodes = new int[gathered.Length];
+        var rowCodes = new int[matrix.Length];
         for (int c = 0; c < channels; c++)
         {
-            // A channel is every element whose index along the axis is c: outer blocks of `inner` values.
-            for (long o = 0; o < outer; o++)
-            {
-                w.Slice((int)((o * channels + c) * inner), (int)inner).CopyTo(gathered.AsSpan((int)(o * inner)));
-            }
+            (scales[c], _) = ClipSearch.Best(matrix.AsSpan(c * length, length), qMax, options.MinRatio, options.Steps, rowCodes.AsSpan(c * length, length));
+        }
 
-            (scales[c], _) = ClipSearch.Best(gathered, qMax, options.MinRatio, options.Steps, channelCodes);
-            for (long o = 0; o < outer; o++)
+        // Codes go back in the weight's stored layout.
+        var codes = new int[matrix.Length];
+        for (int o = 0; o < layer.Rows; o++)
+        {
+            for (int j = 0; j < layer.Columns; j++)
             {
-                channelCodes.AsSpan((int)(o * inner), (int)inner).CopyTo(codes.AsSpan((int)((o * channels + c) * inner)));
+                codes[layer.Index(o, j)] = rowCodes[o * layer.Columns + j];
             }
         }
 
@@ -84,17 +76,10 @@ public sealed class PercentileClipPass : QuantizationPass<PercentileClipOptions>
         {
             Bits = 8,
             Type = ElementType.Int8,
-            Axis = axis,
+            Axis = perChannel ? layer.OutputAxis : null,
             Scales = scales,
             Codes = codes,
             Origin = Name,
         };
     }
-
-    private static int OutputAxis(Node node, int rank) => node.OpType switch
-    {
-        "Conv" => 0,
-        "Gemm" => node.FindAttribute("transB")?.Int == 1 ? 0 : 1,
-        _ => rank - 1,
-    };
 }

@@ -29,7 +29,7 @@ public sealed class PublishEndToEndTests(ITestOutputHelper output) : IDisposable
             ["QUANTBUILD_CACHE"] = Path.Combine(_root, "cache"),
         };
 
-        foreach (string project in new[] { "QuantBuild.Abstractions", "QuantBuild.Runtime", "QuantBuild.Cli", "QuantBuild.MSBuild", "QuantBuild.Testing", "QuantBuild.Templates" })
+        foreach (string project in new[] { "QuantBuild.Abstractions", "QuantBuild.PassKit", "QuantBuild.Runtime", "QuantBuild.Cli", "QuantBuild.MSBuild", "QuantBuild.Testing", "QuantBuild.Templates" })
         {
             Dotnet(repo, env, "pack", Path.Combine(repo, "src", project), "-c", "Release", "-o", feed).AssertOk();
         }
@@ -104,7 +104,7 @@ public sealed class PublishEndToEndTests(ITestOutputHelper output) : IDisposable
         Dotnet(tools, toolEnv, "quantbuild", "--version").AssertOk().AssertContains("0.1.0");
 
         // 5. A third party's plugin, as an outside author builds it: its own project (no repository props) against the
-        //    contract package 2.0.* from the feed, loaded and run by the tool package.
+        //    contract package 2.0.* and PassKit from the feed, loaded and run by the tool package.
         string plugin = Path.Combine(_root, "clip");
         Directory.CreateDirectory(plugin);
         foreach (string source in Directory.GetFiles(Path.Combine(RepoRoot(), "samples", "PercentileClipPlugin"), "*.cs"))
@@ -124,6 +124,7 @@ public sealed class PublishEndToEndTests(ITestOutputHelper output) : IDisposable
               </PropertyGroup>
               <ItemGroup>
                 <PackageReference Include="QuantBuild.Abstractions" Version="2.0.*" />
+                <PackageReference Include="QuantBuild.PassKit" Version="0.1.*" />
               </ItemGroup>
             </Project>
             """);

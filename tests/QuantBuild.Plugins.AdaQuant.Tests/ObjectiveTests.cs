@@ -1,5 +1,6 @@
 using QuantBuild.Abstractions.Ir;
 using QuantBuild.Abstractions.Tensors;
+using QuantBuild.PassKit;
 
 namespace QuantBuild.Plugins.AdaQuant.Tests;
 
@@ -83,7 +84,10 @@ public sealed class ObjectiveTests
         node.Attributes.Add(NodeAttribute.FromInts("strides", 2, 2));
         node.Attributes.Add(NodeAttribute.FromInts("pads", 1, 0, 0, 1));
         TensorValue weight = TensorValue.FromFloats("w", w, m, c, kh, kw);
-        LayerShape shape = LayerShape.TryCreate(node, weight, out _)!;
+        var graph = new Graph();
+        graph.Nodes.Add(node);
+        graph.Initializers.Add(weight);
+        LayerShape shape = LayerShape.TryCreate(new GraphIndex(graph), node, out _)!;
         var input = DenseTensor.FromFloats(x, n, c, h, wd);
         var moments = new Moments(shape.K, 1, false);
         shape.Accumulate(input, input, moments, CancellationToken.None);

@@ -23,14 +23,14 @@ public sealed class StepCostBenchmark(ITestOutputHelper output)
         string sample = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "samples", "fashion-mnist");
         OnnxModel model = OnnxModelLoader.Load(Path.Combine(sample, "model.onnx"));
         var context = SampleContext.For(model, Path.Combine(sample, "data", "calibration.npy"), 64, new TargetWeightFormat(4, true, null));
-        var inits = model.Graph.Initializers.ToDictionary(t => t.Name!, StringComparer.Ordinal);
+        var index = new QuantBuild.PassKit.GraphIndex(model);
         List<Node> nodes = model.Graph.Nodes.Where(n => n.OpType is "Conv" or "Gemm").ToList();
         IReadOnlyDictionary<string, DenseTensor> x = context.CaptureActivations(nodes.Select(n => n.Inputs[0]).Distinct().ToList(), 256);
         output.WriteLine("| layer | out×in | input rows N | H build | H step | naive step (measured over) | 10,000 H steps | 10,000 naive steps |");
         output.WriteLine("| --- | --- | --- | --- | --- | --- | --- | --- |");
         foreach (Node node in nodes)
         {
-            LayerShape layer = LayerShape.TryCreate(node, inits[node.Inputs[1]], out _)!;
+            LayerShape layer = LayerShape.TryCreate(index, node, out _)!;
             var clock = Stopwatch.StartNew();
             var m = new Moments(layer.K, layer.Groups, false);
             layer.Accumulate(x[node.Inputs[0]], x[node.Inputs[0]], m, CancellationToken.None);

@@ -1,3 +1,6 @@
+using QuantBuild.Abstractions.Ir;
+using QuantBuild.PassKit;
+
 namespace QuantBuild.Plugins.Nupes.Tests;
 
 public class SearchTests
@@ -186,7 +189,10 @@ public class SearchTests
     {
         // 1 sample, 2 channels, 4×4, 3×3 kernel, pad 1, stride 2
         float[] x = TestData.Inputs(1, 32, 4);
-        float[] h = Hessian.FromConv(x, [1, 2, 4, 4], 3, 3, [2, 2], [1, 1, 1, 1], [1, 1]);
+        var conv = new Node { OpType = "Conv" };
+        conv.Attributes.Add(NodeAttribute.FromInts("strides", 2, 2));
+        conv.Attributes.Add(NodeAttribute.FromInts("pads", 1, 1, 1, 1));
+        float[] h = Hessian.FromConv(x, ConvGeometry.For(conv, [1, 2, 3, 3], [1, 2, 4, 4]));
         var patches = new List<float[]>();
         for (int oy = 0; oy < 2; oy++)
         {

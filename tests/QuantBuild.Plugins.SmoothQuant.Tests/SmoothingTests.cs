@@ -1,5 +1,6 @@
 using QuantBuild.Abstractions.Ir;
 using QuantBuild.Abstractions.Tensors;
+using QuantBuild.PassKit;
 using Xunit.Abstractions;
 
 namespace QuantBuild.Plugins.SmoothQuant.Tests;
@@ -32,7 +33,7 @@ public sealed class SmoothingTests(ITestOutputHelper output)
     public void QueryKeyAndValueShareOneSmoothingVectorFromAllThreeWeights()
     {
         OnnxModel model = Samples.Load("model_outliers.onnx");
-        var before = new GraphView(model.Graph);
+        var before = new GraphIndex(model);
         Node[] qkv = model.Graph.Nodes.Where(n => n.Name is "/blocks.0/q/MatMul" or "/blocks.0/k/MatMul" or "/blocks.0/v/MatMul").ToArray();
         Assert.Equal(3, qkv.Length);
         float[][] old = qkv.Select(n => before.FloatConstant(n.Inputs[1], out _)!).ToArray();
@@ -41,7 +42,7 @@ public sealed class SmoothingTests(ITestOutputHelper output)
 
         GroupResult group = result.Groups.Single(g => g.Linears.Contains("/blocks.0/q/MatMul"));
         Assert.Equal(["/blocks.0/q/MatMul", "/blocks.0/k/MatMul", "/blocks.0/v/MatMul"], group.Linears);
-        var after = new GraphView(model.Graph);
+        var after = new GraphIndex(model);
         float[][] updated = qkv.Select(n => after.FloatConstant(n.Inputs[1], out _)!).ToArray();
         const int k = 64, n = 64;
 
@@ -87,7 +88,7 @@ public sealed class SmoothingTests(ITestOutputHelper output)
     {
         OnnxModel model = Samples.Load("model_outliers.onnx");
         int mulsBefore = model.Graph.Nodes.Count(n => n.OpType == "Mul");
-        var before = new GraphView(model.Graph);
+        var before = new GraphIndex(model);
         Node ln = model.Graph.Nodes.Single(n => n.Name == "/blocks.1/ln1/LayerNormalization");
         float[] gamma = before.FloatConstant(ln.Inputs[1], out _)!;
         float[] beta = before.FloatConstant(ln.Inputs[2], out _)!;
@@ -97,7 +98,7 @@ public sealed class SmoothingTests(ITestOutputHelper output)
         GroupResult norm = result.Groups.Single(g => g.Activation == ln.Outputs[0]);
         Assert.Equal(FoldKind.Producer, norm.Fold);
         Assert.Contains("LayerNormalization", norm.FoldDescription);
-        var after = new GraphView(model.Graph);
+        var after = new GraphIndex(model);
         float[] newGamma = after.FloatConstant(ln.Inputs[1], out _)!;
         float[] newBeta = after.FloatConstant(ln.Inputs[2], out _)!;
         for (int j = 0; j < gamma.Length; j++)

@@ -244,7 +244,7 @@ internal sealed class QdqGraphWriter
         else
         {
             int? axis = _options.Profile.Kernels.PerChannelWeights && _options.PerChannelWeights ? outputAxis : null;
-            q = WeightQuantizer.RoundToNearest8(values, w.Dims, axis, _options.Profile.Kernels.ReduceRange ? 63 : 127, BiasMinimumScales(node, axis));
+            q = WeightQuantizer.RoundToNearest8(values, w.Dims, axis, WeightGrid.For(_options.Profile, 8).SymmetricMax, BiasMinimumScales(node, axis));
         }
 
         _replacedWeights.Add(name);

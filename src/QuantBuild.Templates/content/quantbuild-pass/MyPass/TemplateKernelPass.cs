@@ -1,15 +1,17 @@
 using QuantBuild.Abstractions.Diagnostics;
-using QuantBuild.Abstractions.Ir;
 using QuantBuild.Abstractions.Passes;
 using QuantBuild.Abstractions.Quantization;
 using QuantBuild.Abstractions.Tensors;
+using QuantBuild.PassKit;
 
 namespace MyPass;
 
 /// <summary>
 /// <c>my-pass</c>: symmetric int8 weights, one scale per output channel, each channel clipped at
-/// <see cref="TemplateKernelOptions.ClipRatio"/> of its absolute maximum. It records scales and codes with
-/// <see cref="IPassContext.SetWeightEncoding"/>; QuantBuild's encoder writes them verbatim and the gate checks the result.
+/// <see cref="TemplateKernelOptions.ClipRatio"/> of its absolute maximum. PassKit finds the Conv, Gemm and MatMul
+/// layers (weights as initializers or Constant nodes) and reads each weight as an [output channel, input] matrix. The
+/// pass records scales and codes with <see cref="IPassContext.SetWeightEncoding"/>; QuantBuild's encoder writes them
+/// verbatim and the gate checks the result.
 /// </summary>
 public sealed class TemplateKernelPass : QuantizationPass<TemplateKernelOptions>
 {
@@ -28,66 +30,43 @@ public sealed class TemplateKernelPass : QuantizationPass<TemplateKernelOptions>
             return;
         }
 
-        int qMax = context.Device.Kernels.ReduceRange ? 63 : 127;
-        var initializers = context.Model.Graph.Initializers.Where(t => t.Name is not null).ToDictionary(t => t.Name!, StringComparer.Ordinal);
-        var ops = new HashSet<string>(options.OpTypes, StringComparer.Ordinal);
-        List<Node> nodes = context.Model.Graph.Nodes.Where(n => ops.Contains(n.OpType) && n.Inputs.Count > 1).ToList();
-        int coded = 0;
-        for (int i = 0; i < nodes.Count; i++)
+        // The device's int8 range: 7 bits on reduce-range devices (x64 without VNNI).
+        WeightGrid grid = WeightGrid.For(context.Device, 8);
+        var index = new GraphIndex(context.Model);
+        List<LinearLayer> layers = LinearLayer.FindAll(index, options.OpTypes);
+        for (int i = 0; i < layers.Count; i++)
         {
             context.Cancellation.ThrowIfCancellationRequested();
-            Node node = nodes[i];
-            if (initializers.TryGetValue(node.Inputs[1], out TensorValue? weight) && weight.ElementType == ElementType.Float && weight.Dims.Length >= 2)
+            context.SetWeightEncoding(layers[i].WeightName, Encode(layers[i], layers[i].ReadMatrix(index), grid, options.ClipRatio));
+            context.Progress.Report(new StageProgress("weights", i + 1, layers.Count));
+        }
+
+        context.Log.Information($"coded {layers.Count} weights per channel at clip ratio {options.ClipRatio}");
+    }
+
+    /// <summary>Scales and codes for <paramref name="layer"/>, whose weight is <paramref name="matrix"/> as [Rows, Columns].</summary>
+    public static WeightEncoding Encode(LinearLayer layer, float[] matrix, WeightGrid grid, double clipRatio)
+    {
+        int qMax = grid.SymmetricMax;
+        var scales = new float[layer.Rows];
+        var codes = new int[matrix.Length];
+        for (int o = 0; o < layer.Rows; o++)
+        {
+            ReadOnlySpan<float> row = matrix.AsSpan(o * layer.Columns, layer.Columns);
+            float absMax = 0;
+            foreach (float w in row)
             {
-                context.SetWeightEncoding(node.Inputs[1], Encode(weight, OutputAxis(node, weight.Dims.Length), qMax, options.ClipRatio));
-                coded++;
+                absMax = Math.Max(absMax, Math.Abs(w));
             }
 
-            context.Progress.Report(new StageProgress("weights", i + 1, nodes.Count));
+            scales[o] = absMax > 0 ? (float)(absMax * clipRatio / qMax) : 1f;
+            for (int j = 0; j < row.Length; j++)
+            {
+                // Codes go back in the weight's stored layout; symmetric, so ±qMax.
+                codes[layer.Index(o, j)] = Math.Clamp(grid.Quantize(row[j], scales[o]), -qMax, qMax);
+            }
         }
 
-        context.Log.Information($"coded {coded} weights per channel at clip ratio {options.ClipRatio}");
+        return new WeightEncoding { Bits = 8, Type = ElementType.Int8, Axis = layer.OutputAxis, Scales = scales, Codes = codes };
     }
-
-    /// <summary>Scales and codes for <paramref name="weight"/> with one scale per index along <paramref name="axis"/>.</summary>
-    public static WeightEncoding Encode(TensorValue weight, int axis, int qMax, double clipRatio)
-    {
-        ReadOnlySpan<float> w = weight.AsReadOnlySpan<float>();
-        long[] dims = weight.Dims;
-        int channels = (int)dims[axis];
-        long inner = 1;
-        for (int d = axis + 1; d < dims.Length; d++)
-        {
-            inner *= dims[d];
-        }
-
-        // element i belongs to channel (i / inner) % channels
-        var scales = new float[channels];
-        for (int i = 0; i < w.Length; i++)
-        {
-            int c = (int)(i / inner % channels);
-            scales[c] = Math.Max(scales[c], Math.Abs(w[i]));
-        }
-
-        for (int c = 0; c < channels; c++)
-        {
-            scales[c] = scales[c] > 0 ? (float)(scales[c] * clipRatio / qMax) : 1f;
-        }
-
-        var codes = new int[w.Length];
-        for (int i = 0; i < w.Length; i++)
-        {
-            float s = scales[(int)(i / inner % channels)];
-            codes[i] = (int)Math.Clamp(Math.Round(w[i] / s, MidpointRounding.ToEven), -qMax, qMax);
-        }
-
-        return new WeightEncoding { Bits = 8, Type = ElementType.Int8, Axis = axis, Scales = scales, Codes = codes };
-    }
-
-    private static int OutputAxis(Node node, int rank) => node.OpType switch
-    {
-        "Conv" => 0,
-        "Gemm" => node.FindAttribute("transB")?.Int == 1 ? 0 : 1,
-        _ => rank - 1,
-    };
 }
