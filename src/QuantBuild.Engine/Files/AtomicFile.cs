@@ -1,4 +1,4 @@
-namespace QuantBuild.Engine.Pipeline;
+namespace QuantBuild.Engine.Files;
 
 /// <summary>
 /// Writes a file through a temp file beside it and a rename, so a crash never leaves half a file. The first write
@@ -96,14 +96,27 @@ public static class AtomicFile
     /// <returns>True when the file was written.</returns>
     public static bool CopyIfChanged(string source, string path)
     {
+        using StagedFile? staged = StageCopy(source, path);
+        staged?.Commit();
+        return staged is not null;
+    }
+
+    /// <summary>
+    /// The first half of <see cref="CopyIfChanged"/>: copies <paramref name="source"/> to a temp file beside
+    /// <paramref name="path"/> and leaves the rename to <see cref="StagedFile.Commit"/>, so a caller can put another file
+    /// (a manifest) in place before this one appears. Null when <paramref name="path"/> already holds the same bytes.
+    /// </summary>
+    public static StagedFile? StageCopy(string source, string path)
+    {
         if (SameContent(source, path))
         {
-            return false;
+            return null;
         }
 
         string directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
         Directory.CreateDirectory(directory);
         string temp = Path.Combine(directory, $".{Path.GetFileName(path)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        var staged = new StagedFile(temp, path);
         try
         {
             using (var input = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20))
@@ -113,15 +126,12 @@ public static class AtomicFile
                 output.Flush(flushToDisk: true);
             }
 
-            File.Move(temp, path, overwrite: true);
-            return true;
+            return staged;
         }
-        finally
+        catch
         {
-            if (File.Exists(temp))
-            {
-                File.Delete(temp);
-            }
+            staged.Dispose();
+            throw;
         }
     }
 
