@@ -1,4 +1,4 @@
-namespace QuantBuild.Engine.Results;
+namespace QuantBuild.Engine.Config;
 
 /// <summary>The names of the files that ship beside a quantized model.</summary>
 public static class ModelFiles
