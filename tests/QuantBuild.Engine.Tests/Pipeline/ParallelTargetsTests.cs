@@ -6,6 +6,9 @@ using QuantBuild.Engine.Results;
 using QuantBuild.Engine.Sessions;
 using QuantBuild.Engine.Tests.Data;
 using QuantBuild.Engine.Tests.Plugins;
+using Serilog;
+using Serilog.Core;
+using Serilog.Events;
 
 namespace QuantBuild.Engine.Tests.Pipeline;
 
@@ -48,7 +51,9 @@ public sealed class ParallelTargetsTests : IDisposable
         {
             OutputDirectory = _temp.P("one"), LayerProbeSamples = 16, MemoryBudget = budget, MaxParallelTargets = 1,
         });
-        RunResult parallel = new QuantizePipeline(config).Run(new PipelineOptions
+        var events = new Capture();
+        using Logger log = new LoggerConfiguration().WriteTo.Sink(events).CreateLogger();
+        RunResult parallel = new QuantizePipeline(config, log).Run(new PipelineOptions
         {
             OutputDirectory = _temp.P("three"), LayerProbeSamples = 16, MemoryBudget = budget, MaxParallelTargets = 3,
         });
@@ -64,6 +69,11 @@ public sealed class ParallelTargetsTests : IDisposable
             // Every stage still reports its peak memory (process-wide while targets overlap).
             Assert.All(three.Stages, s => Assert.True(s.PeakRssBytes > 0, s.Stage));
         }
+
+        // Interleaved lines still say whose they are.
+        Assert.Contains(events.Lines, l => l.StartsWith("[arm64] Calibrated ", StringComparison.Ordinal));
+        Assert.Contains(events.Lines, l => l.StartsWith("[x64-avx2] Calibrated ", StringComparison.Ordinal));
+        Assert.Contains(events.Lines, l => l.StartsWith("Quantizing 3 targets, 3 at a time", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -84,6 +94,15 @@ public sealed class ParallelTargetsTests : IDisposable
         // Never more at once than there are targets or (by default) processors.
         Assert.Equal(1, TargetParallelism.For(64 * GiB, GiB / 1024, targets: 1, requested: null).Concurrency);
         Assert.Equal(Math.Min(3, Environment.ProcessorCount), TargetParallelism.For(64 * GiB, GiB / 1024, targets: 3, requested: null).Concurrency);
+    }
+
+    private sealed class Capture : ILogEventSink
+    {
+        private readonly System.Collections.Concurrent.ConcurrentQueue<string> _lines = new();
+
+        public IEnumerable<string> Lines => _lines;
+
+        public void Emit(LogEvent logEvent) => _lines.Enqueue(logEvent.RenderMessage());
     }
 
     private static string WithoutTimes(string manifestPath)
