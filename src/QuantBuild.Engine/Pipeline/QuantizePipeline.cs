@@ -71,16 +71,18 @@ public sealed class QuantizePipeline
 
         var source = new ManifestSource(_config.ModelPath, loaded.Sha256);
         List<int> pending = Enumerable.Range(0, run.Targets.Count).Where(i => results[i] is null).ToList();
-        TargetParallelism parallel = TargetParallelism.For(run.Budget.Bytes, loaded.Fp32Bytes, pending.Count, options.MaxParallelTargets);
-        if (parallel.Concurrency > 1)
+        // Shares are sized for every selected target, cached or not: a target's batch sizes must not depend on which others hit.
+        TargetParallelism parallel = TargetParallelism.For(run.Budget.Bytes, loaded.Fp32Bytes, run.Targets.Count, options.MaxParallelTargets);
+        int atOnce = Math.Min(parallel.Concurrency, pending.Count);
+        if (atOnce > 1)
         {
-            _log.Information("Quantizing {Targets} targets, {Parallel} at a time ({Share} MB of the budget each)", pending.Count, parallel.Concurrency, parallel.ShareBytes >> 20);
+            _log.Information("Quantizing {Targets} targets, {Parallel} at a time ({Share} MB of the budget each)", pending.Count, atOnce, parallel.ShareBytes >> 20);
         }
 
-        TargetScheduler.Run(pending, parallel.Concurrency, i =>
+        TargetScheduler.Run(pending, atOnce, i =>
         {
             var target = new TargetContext(run.Targets[i], run.OutputPaths[i], run, loaded, baseline, plugins, parallel.ShareBytes,
-                TargetLog.For(_log, run.Targets[i].Name, parallel.Concurrency > 1), cancellation);
+                TargetLog.For(_log, run.Targets[i].Name, atOnce > 1), cancellation);
             results[i] = CacheStage.Store(cache, run.Targets[i], RunTarget(target, source), lookups[i]);
         });
 
