@@ -3,6 +3,7 @@ using QuantBuild.Abstractions.Tensors;
 using QuantBuild.Engine.Config;
 using QuantBuild.Engine.Data;
 using QuantBuild.Engine.Pipeline;
+using QuantBuild.Engine.Results;
 using QuantBuild.Onnx;
 using QuantBuild.Runtime;
 

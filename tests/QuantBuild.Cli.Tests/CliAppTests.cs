@@ -1,4 +1,5 @@
 using QuantBuild.Engine.Pipeline;
+using QuantBuild.Engine.Results;
 using Serilog.Core;
 using Spectre.Console;
 

@@ -2,6 +2,7 @@ using QuantBuild.Abstractions.Ir;
 using QuantBuild.Abstractions.Tensors;
 using QuantBuild.Engine.Config;
 using QuantBuild.Engine.Pipeline;
+using QuantBuild.Engine.Results;
 using QuantBuild.Onnx;
 using Xunit.Abstractions;
 

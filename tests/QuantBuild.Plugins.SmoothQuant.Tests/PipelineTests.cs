@@ -1,5 +1,6 @@
 using QuantBuild.Engine.Config;
 using QuantBuild.Engine.Pipeline;
+using QuantBuild.Engine.Results;
 using Xunit.Abstractions;
 
 namespace QuantBuild.Plugins.SmoothQuant.Tests;

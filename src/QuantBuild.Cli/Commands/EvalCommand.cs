@@ -1,6 +1,7 @@
 using System.CommandLine;
 using QuantBuild.Engine.Config;
 using QuantBuild.Engine.Pipeline;
+using QuantBuild.Engine.Results;
 using QuantBuild.Engine.Sessions;
 
 namespace QuantBuild.Cli.Commands;

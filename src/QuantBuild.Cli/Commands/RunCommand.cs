@@ -3,6 +3,7 @@ using QuantBuild.Engine.Cache;
 using QuantBuild.Engine.Config;
 using QuantBuild.Engine.Evaluation;
 using QuantBuild.Engine.Pipeline;
+using QuantBuild.Engine.Results;
 using QuantBuild.Engine.Plugins;
 using QuantBuild.Engine.Sessions;
 using Serilog;
@@ -10,7 +11,7 @@ using Spectre.Console;
 
 namespace QuantBuild.Cli.Commands;
 
-/// <summary><c>quantbuild run [-c quantize.yaml] [-t TARGET]... [-o OUTDIR] [--json]</c>: quantize, evaluate and gate every target.</summary>
+/// <summary><c>quantbuild run [-c quantize.yaml] [-t TARGET]... [-o OUTDIR] [--parallel N] [--json]</c>: quantize, evaluate and gate every target.</summary>
 public static class RunCommand
 {
     /// <summary>Builds the verb.</summary>
@@ -23,9 +24,20 @@ public static class RunCommand
         var noCache = new Option<bool>("--no-cache") { Description = "Quantize every target even when the result cache holds it (the result is still stored)." };
         var cacheDir = new Option<string?>("--cache") { Description = "The result cache folder (default $QUANTBUILD_CACHE or ~/.cache/quantbuild/results)." };
         var memoryBudget = CommonOptions.MemoryBudget();
+        var parallel = new Option<int?>("--parallel")
+        {
+            Description = "Quantize at most N targets at once (1: one after another). Default: as many as the memory budget fits, up to the processor count; the output is the same either way.",
+        };
+        parallel.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int?>() is < 1)
+            {
+                result.AddError("--parallel must be at least 1 (1 runs the targets one after another).");
+            }
+        });
         var command = new Command("run", "Quantize the model for each target, evaluate it against fp32, gate it, and write model, manifest and report.")
         {
-            config, targets, output, json, noCache, cacheDir, memoryBudget,
+            config, targets, output, json, noCache, cacheDir, memoryBudget, parallel,
         };
         command.SetAction(parse =>
         {
@@ -42,6 +54,7 @@ public static class RunCommand
                 Cache = new ResultCache(parse.GetValue(cacheDir) ?? ResultCache.DefaultRoot()),
                 ReadCache = !parse.GetValue(noCache),
                 MemoryBudget = budget,
+                MaxParallelTargets = parse.GetValue(parallel),
             };
             RunResult result = context.ShowsProgressBars && !asJson
                 ? SpectreProgress.Run(context.Console, progress => pipeline.Run(options with { Progress = progress }))

@@ -6,7 +6,6 @@ using QuantBuild.Abstractions.Ir;
 using QuantBuild.Abstractions.Quantization;
 using QuantBuild.Engine.Calibration;
 using QuantBuild.Engine.Config;
-using QuantBuild.Engine.Pipeline;
 using QuantBuild.Engine.Data;
 using QuantBuild.Engine.Evaluation;
 using QuantBuild.Engine.Quantization;
@@ -65,8 +64,8 @@ public sealed class ModelAnalyzer
             string folder = Path.GetFullPath(options.OutputDirectory ?? _config.OutputDirectory);
             string markdown = Path.Combine(folder, "quantbuild-analysis.md");
             string html = Path.Combine(folder, "quantbuild-analysis.html");
-            Pipeline.AtomicFile.WriteText(markdown, AnalysisReport.Markdown(result));
-            Pipeline.AtomicFile.WriteText(html, AnalysisReport.Html(result));
+            Files.AtomicFile.WriteText(markdown, AnalysisReport.Markdown(result));
+            Files.AtomicFile.WriteText(html, AnalysisReport.Html(result));
             result = result with { ReportMarkdownPath = markdown, ReportHtmlPath = html };
         }
 

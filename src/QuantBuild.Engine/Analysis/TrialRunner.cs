@@ -17,12 +17,7 @@ namespace QuantBuild.Engine.Analysis;
 /// </summary>
 public sealed class TrialRunner
 {
-    private readonly IDataSource _data;
-    private readonly IDataSource? _labels;
-    private readonly string _output;
-    private readonly int _batchSize;
-    private readonly SessionOptions _session;
-    private readonly GateConfig? _gate;
+    private readonly GateScorer _scorer;
 
     /// <summary>Evaluates fp32 once on <paramref name="data"/> and keeps its outputs as the reference.</summary>
     public TrialRunner(OnnxModel fp32, IReadOnlyDictionary<string, TensorRange> ranges, IDataSource data, IDataSource? labels, IMetric metric,
@@ -30,14 +25,8 @@ public sealed class TrialRunner
     {
         Fp32 = fp32;
         Ranges = ranges;
-        _data = data;
-        _labels = labels;
-        Metric = metric;
-        _output = output;
-        _batchSize = batchSize;
-        _session = session;
-        _gate = gate;
-        Baseline = Evaluator.Run(ModelSource.Model(fp32), fp32, data, labels, metric, output, batchSize, null, keepOutputs: true, session);
+        // The same scorer the run's Score stage and the fallback search use: a trial is measured as the gate measures it.
+        _scorer = GateScorer.WithBaseline(fp32, data, labels, metric, output, batchSize, session, gate);
     }
 
     /// <summary>The fp32 model.</summary>
@@ -47,16 +36,16 @@ public sealed class TrialRunner
     public IReadOnlyDictionary<string, TensorRange> Ranges { get; }
 
     /// <summary>The metric trials are scored with.</summary>
-    public IMetric Metric { get; }
+    public IMetric Metric => _scorer.Metric;
 
     /// <summary>fp32 on the trial data.</summary>
-    public EvaluationResult Baseline { get; }
+    public EvaluationResult Baseline => _scorer.Baseline;
 
     /// <summary>Samples each trial runs.</summary>
     public long Samples => Baseline.Samples;
 
     /// <summary>Trials run so far.</summary>
-    public int Trials { get; private set; }
+    public int Trials => _scorer.Scored;
 
     /// <summary>Encodes the fp32 model with <paramref name="options"/> and scores it.</summary>
     public (TrialResult Result, EncodeResult Encoded) Run(EncodeOptions options)
@@ -79,9 +68,7 @@ public sealed class TrialRunner
     /// <summary>Scores <paramref name="model"/> against the fp32 outputs (its file-backed weights are referenced, not copied).</summary>
     public TrialResult Score(OnnxModel model)
     {
-        Trials++;
-        EvaluationResult r = Evaluator.Run(ModelSource.Model(model), model, _data, _labels, Metric, _output, _batchSize, Baseline.Outputs, keepOutputs: false, _session);
-        GateVerdict verdict = AccuracyGate.Evaluate(Metric, Baseline.Value, r.Value, _gate);
-        return new TrialResult(r.Value, verdict.Drop, r.Sqnr, r.Agreement, verdict.Passed, OnnxModelSaver.SerializedSize(model));
+        ModelScore s = _scorer.Score(ModelSource.Model(model), model);
+        return new TrialResult(s.Evaluation.Value, s.Verdict.Drop, s.Evaluation.Sqnr, s.Evaluation.Agreement, s.Passed, OnnxModelSaver.SerializedSize(model));
     }
 }

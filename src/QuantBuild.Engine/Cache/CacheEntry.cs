@@ -1,4 +1,4 @@
-using QuantBuild.Engine.Pipeline;
+using QuantBuild.Engine.Results;
 
 namespace QuantBuild.Engine.Cache;
 

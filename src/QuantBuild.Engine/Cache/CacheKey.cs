@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using QuantBuild.Abstractions.Devices;
 using QuantBuild.Engine.Config;
-using QuantBuild.Engine.Pipeline;
+using QuantBuild.Engine.Results;
 
 namespace QuantBuild.Engine.Cache;
 
@@ -18,7 +18,7 @@ public static class CacheKey
     public const int Schema = 1;
 
     /// <summary>The tool's identity in the key: its version and the engine build's module id (a deterministic build's content hash).</summary>
-    public static string ToolIdentity { get; } = QuantizePipeline.ToolVersion + "/" + string.Join("/",
+    public static string ToolIdentity { get; } = ToolInfo.Version + "/" + string.Join("/",
         new[] { typeof(CacheKey), typeof(QuantBuild.Onnx.OnnxModelLoader), typeof(QuantBuild.Runtime.InferenceSession) }
             .Select(t => t.Assembly.ManifestModule.ModuleVersionId.ToString("N")));
 

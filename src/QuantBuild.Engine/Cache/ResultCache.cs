@@ -1,7 +1,8 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using QuantBuild.Engine.Pipeline;
+using QuantBuild.Engine.Files;
+using QuantBuild.Engine.Results;
 
 namespace QuantBuild.Engine.Cache;
 
@@ -135,10 +136,10 @@ public sealed class ResultCache
                 {
                     string name = Path.GetFileName(folder);
                     string[] parts = name.Split('-');
-                    bool deadTemp = name.StartsWith(".tmp-", StringComparison.Ordinal) && parts.Length == 4 && Pipeline.StaleTemp.OwnerGone(parts[2]);
+                    bool deadTemp = name.StartsWith(".tmp-", StringComparison.Ordinal) && parts.Length == 4 && StaleTemp.OwnerGone(parts[2]);
                     if (deadTemp || name.Contains(".bad-", StringComparison.Ordinal))
                     {
-                        Pipeline.StaleTemp.TryDelete(folder);
+                        StaleTemp.TryDelete(folder);
                         removed++;
                     }
                 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using QuantBuild.Engine.Config;
-using QuantBuild.Engine.Pipeline;
+using QuantBuild.Engine.Files;
+using QuantBuild.Engine.Results;
 using QuantBuild.Engine.Plugins;
 using QuantBuild.Onnx;
 
@@ -61,7 +62,7 @@ public sealed class TargetCache
         {
             Name = target.Name,
             OutputPath = outputPath,
-            ManifestPath = ManifestWriter.PathFor(outputPath),
+            ManifestPath = ModelFiles.ManifestFor(outputPath),
             RejectedPath = null,
             Cached = true,
             Stages = entry.Result.Stages.Append(new StageTiming(Stage, clock.Elapsed.TotalSeconds)).ToList(),

@@ -74,7 +74,7 @@ internal sealed partial class TargetBinder
         {
             if (Target(entry, rootGate) is { } target)
             {
-                string manifest = Pipeline.ManifestWriter.PathFor(target.OutputPath);
+                string manifest = ModelFiles.ManifestFor(target.OutputPath);
                 foreach (string file in new[] { target.OutputPath, manifest })
                 {
                     if (written.TryGetValue(file, out string? other))

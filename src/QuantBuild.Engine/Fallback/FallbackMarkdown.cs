@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using QuantBuild.Engine.Analysis;
-using QuantBuild.Engine.Pipeline;
 
 namespace QuantBuild.Engine.Fallback;
 
@@ -11,11 +10,13 @@ public static class FallbackMarkdown
 {
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
 
-    /// <summary>The target's fallback and kernel sections as Markdown (empty when neither ran).</summary>
-    public static string Sections(TargetResult t)
+    /// <summary>A target's fallback and kernel sections as Markdown (empty when neither ran).</summary>
+    /// <param name="fallback">What fallback: auto did, or null.</param>
+    /// <param name="kernels">The kernel check, or null.</param>
+    public static string Sections(FallbackReport? fallback, KernelCheckResult? kernels)
     {
         var md = new StringBuilder();
-        if (t.Fallback is { } f)
+        if (fallback is { } f)
         {
             md.AppendLine("### fallback: auto").AppendLine().AppendLine(f.Summary).AppendLine();
             md.AppendLine("| layer | op | weights | recipe | fallback | gain alone | final |").AppendLine("| --- | --- | ---: | --- | --- | ---: | --- |");
@@ -33,7 +34,7 @@ public static class FallbackMarkdown
             md.AppendLine();
         }
 
-        if (t.Kernels is { } k)
+        if (kernels is { } k)
         {
             md.AppendLine(Kernels(k)).AppendLine();
         }
@@ -42,10 +43,12 @@ public static class FallbackMarkdown
     }
 
     /// <summary>The same sections as HTML.</summary>
-    public static string Html(TargetResult t)
+    /// <param name="fallback">What fallback: auto did, or null.</param>
+    /// <param name="kernels">The kernel check, or null.</param>
+    public static string Html(FallbackReport? fallback, KernelCheckResult? kernels)
     {
         var html = new StringBuilder();
-        if (t.Fallback is { } f)
+        if (fallback is { } f)
         {
             html.AppendLine($"<h3>fallback: auto</h3><p>{E(f.Summary)}</p><table><tr><th>trial</th><th>step</th><th>layer</th><th>metric</th><th>gate</th><th>bits/weight</th><th>why</th></tr>");
             foreach (FallbackStep s in f.Steps)
@@ -57,7 +60,7 @@ public static class FallbackMarkdown
             html.AppendLine("</table>");
         }
 
-        if (t.Kernels is { } k)
+        if (kernels is { } k)
         {
             html.AppendLine($"<p>{E(Kernels(k))}</p>");
         }

@@ -5,6 +5,7 @@ using QuantBuild.Engine.Calibration;
 using QuantBuild.Engine.Data;
 using QuantBuild.Engine.Evaluation;
 using QuantBuild.Engine.Quantization;
+using QuantBuild.Engine.Results;
 using QuantBuild.Engine.Sessions;
 using QuantBuild.Runtime;
 

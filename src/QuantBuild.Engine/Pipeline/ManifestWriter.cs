@@ -4,6 +4,7 @@ using System.Text.Json.Serialization;
 using QuantBuild.Abstractions.Tensors;
 using QuantBuild.Engine.Config;
 using QuantBuild.Engine.Plugins;
+using QuantBuild.Engine.Results;
 
 namespace QuantBuild.Engine.Pipeline;
 
@@ -21,25 +22,25 @@ public static class ManifestWriter
     };
 
     /// <summary>The manifest's path for a model written to <paramref name="modelPath"/>.</summary>
-    public static string PathFor(string modelPath) => Path.ChangeExtension(modelPath, null) + ".manifest.json";
+    public static string PathFor(string modelPath) => ModelFiles.ManifestFor(modelPath);
 
     /// <summary>Renders the manifest for one target.</summary>
-    /// <param name="run">The run the target belongs to.</param>
+    /// <param name="source">The fp32 model: its path and SHA-256.</param>
     /// <param name="target">The target.</param>
-    /// <param name="result">Its result; the written model (or the rejected one) is read back for the bit widths it holds.</param>
-    /// <param name="modelSha256">SHA-256 of the written model.</param>
+    /// <param name="result">Its result (model path, numbers, stages).</param>
+    /// <param name="written">The written model: its SHA-256 and the bit widths its weights are stored at.</param>
     /// <param name="calibration">The calibration settings.</param>
     /// <param name="plugins">The loaded plugins; those providing the target's recipe passes are recorded.</param>
-    public static string Render(RunResult run, TargetConfig target, TargetResult result, string? modelSha256, CalibrationConfig calibration,
+    public static string Render(ManifestSource source, TargetConfig target, TargetResult result, WrittenModel written, CalibrationConfig calibration,
         IReadOnlyList<PluginInfo>? plugins = null)
     {
-        string? written = result.OutputPath ?? result.RejectedPath;
+        string? path = result.OutputPath ?? result.RejectedPath;
         var manifest = new
         {
             schema = "quantbuild-manifest/1",
-            tool = new { name = "QuantBuild", version = run.ToolVersion },
+            tool = new { name = "QuantBuild", version = ToolInfo.Version },
             // File names only: a manifest ships with the app and must not carry the build machine's folders.
-            source = new { path = Path.GetFileName(run.ModelPath), sha256 = run.ModelSha256, bytes = result.Fp32Bytes },
+            source = new { path = Path.GetFileName(source.ModelPath), sha256 = source.ModelSha256, bytes = result.Fp32Bytes },
             target = target.Name,
             device = new
             {
@@ -58,13 +59,11 @@ public static class ManifestWriter
                 granularity = target.Weights.Granularity.ToString(),
                 blockSize = target.Weights.BlockSize,
                 // What the file holds, by width: 'bits: 4' reaches MatMul weights only, the others stay 8-bit.
-                written = written is not null && File.Exists(written)
-                    ? WrittenWeights.Bits(written).ToDictionary(p => p.Key.ToString(CultureInfo.InvariantCulture), p => p.Value)
-                    : null,
+                written = written.WeightBits.ToDictionary(p => p.Key.ToString(CultureInfo.InvariantCulture), p => p.Value),
             },
             calibration = new { method = calibration.Method.ToString(), samples = calibration.Samples, batchSize = calibration.BatchSize },
             plugins = RecipePlugins(target, plugins),
-            model = new { path = written is null ? null : Path.GetFileName(written), sha256 = modelSha256, bytes = result.QuantizedBytes },
+            model = new { path = path is null ? null : Path.GetFileName(path), sha256 = written.Sha256, bytes = result.QuantizedBytes },
             metrics = new
             {
                 name = result.Metric,

@@ -27,6 +27,12 @@ public sealed record PipelineOptions
     /// <summary>Memory the run may use; batch sizes not fixed by the yaml are derived from it. Null: <see cref="MemoryBudget.Default"/>.</summary>
     public MemoryBudget? MemoryBudget { get; init; }
 
+    /// <summary>
+    /// At most this many targets quantize at once (1: one after another); null for as many as the memory budget fits, up
+    /// to the processor count (see <see cref="TargetParallelism"/>). The output is the same bytes either way.
+    /// </summary>
+    public int? MaxParallelTargets { get; init; }
+
     /// <summary>Write the Markdown and HTML reports.</summary>
     public bool WriteReports { get; init; } = true;
 }

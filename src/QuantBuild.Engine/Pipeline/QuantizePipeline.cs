@@ -1,33 +1,25 @@
 using System.Diagnostics;
-using System.Reflection;
-using QuantBuild.Abstractions.Data;
 using QuantBuild.Abstractions.Diagnostics;
-using QuantBuild.Abstractions.Evaluation;
 using QuantBuild.Abstractions.Ir;
 using QuantBuild.Abstractions.Quantization;
-using QuantBuild.Abstractions.Tensors;
-using QuantBuild.Engine.Cache;
-using QuantBuild.Engine.Calibration;
-using QuantBuild.Engine.Config;
-using QuantBuild.Engine.Data;
 using QuantBuild.Engine.Analysis;
+using QuantBuild.Engine.Cache;
+using QuantBuild.Engine.Config;
 using QuantBuild.Engine.Evaluation;
-using QuantBuild.Engine.Fallback;
 using QuantBuild.Engine.Plugins;
 using QuantBuild.Engine.Quantization;
-using QuantBuild.Engine.Reports;
-using QuantBuild.Engine.Rewrites;
+using QuantBuild.Engine.Results;
 using QuantBuild.Engine.Sessions;
 using QuantBuild.Onnx;
-using QuantBuild.Runtime;
 using Serilog;
 
 namespace QuantBuild.Engine.Pipeline;
 
 /// <summary>
-/// One `quantbuild run`, top to bottom: load → fp32 baseline → per target (calibrate → encode → evaluate → gate →
-/// write → manifest) → report. Each stage is a plain call on plain data. A target that fails is reported and the
-/// others still run; nothing is written for a failed target and the input model is never touched.
+/// One `quantbuild run`, as a list of named stages over plain data (each stage a class in this folder):
+/// Validate → Load → Baseline → Rewrite → per target: Recipe → Plan → Calibrate → Encode → Score → Fallback → Probe →
+/// Kernels → Package → Report. Targets run in parallel as far as the memory budget allows. A target that fails, even
+/// on a bug, is reported and the others still run; nothing ships for a failed target and the input model is never touched.
 /// </summary>
 public sealed class QuantizePipeline
 {
@@ -35,7 +27,7 @@ public sealed class QuantizePipeline
     private readonly ILogger _log;
     private readonly PluginHost? _plugins;
 
-    /// <summary>Creates the pipeline for a validated config.</summary>
+    /// <summary>Creates the pipeline for a validated config (parsed once, by the caller).</summary>
     /// <param name="config">The validated config.</param>
     /// <param name="log">The run's log.</param>
     /// <param name="plugins">The plugins recipes run from; null to load the config's (and the first-party ones) for each run and unload them after.</param>
@@ -47,467 +39,181 @@ public sealed class QuantizePipeline
     }
 
     /// <summary>QuantBuild's version as recorded in manifests.</summary>
-    public static string ToolVersion =>
-        typeof(QuantizePipeline).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
+    public static string ToolVersion => ToolInfo.Version;
 
     /// <summary>Runs the selected targets.</summary>
     public RunResult Run(PipelineOptions options, CancellationToken cancellation = default)
     {
         var total = Stopwatch.StartNew();
-        IReadOnlyList<TargetConfig> targets = _config.SelectTargets(options.Targets);
+        ValidatedRun run = ValidateStage.Run(_config, options);
         // Plugins live for this run only: their load contexts are unloaded when it ends.
-        using PluginHost? ownPlugins = _plugins is null && (targets.Any(t => t.Recipe.Count > 0) || _config.UsesPluginExtensions) ? PluginHost.Load(_config) : null;
+        using PluginHost? ownPlugins = _plugins is null && (run.Targets.Any(t => t.Recipe.Count > 0) || _config.UsesPluginExtensions) ? PluginHost.Load(_config) : null;
         PluginHost? plugins = _plugins ?? ownPlugins;
 
-        // Cache hits first: when every target hits, the model is never evaluated and nothing is quantized.
-        string outputDirectory = Path.GetFullPath(options.OutputDirectory ?? _config.OutputDirectory);
-        TargetCache? cache = options.Cache is null ? null : TargetCache.Open(options.Cache, _config, plugins);
-        var lookups = new double[targets.Count];
-        var results = new TargetResult?[targets.Count];
-        for (int i = 0; i < targets.Count && cache is not null && options.ReadCache; i++)
-        {
-            var clock = Stopwatch.StartNew();
-            results[i] = cache.TryRestore(targets[i], OutputPathFor(targets[i], options, outputDirectory));
-            lookups[i] = clock.Elapsed.TotalSeconds;
-        }
-
+        // Cache hits first: when every target hits, the model is never loaded and nothing is quantized.
+        TargetCache? cache = CacheStage.Open(run, plugins);
+        (TargetResult?[] results, double[] lookups) = CacheStage.Restore(run, cache, plugins);
         if (cache is not null && results.All(r => r is not null))
         {
-            return Finish(cache.ModelSha256, outputDirectory, targets, results.ToList()!, new List<StageTiming>(), options, total, plugins: plugins);
+            return ReportStage.Run(run, cache.ModelSha256, results!, [], total);
         }
 
-        // The cache has already hashed the model file; do not read it a second time for the same hash.
-        (RunContext context, List<StageTiming> stages) = Prepare(options, cancellation, cache?.ModelSha256, plugins);
-        using (context)
+        var clock = new StageClock();
+        using LoadedRun loaded = LoadStage.Run(run, cache?.ModelSha256, plugins, _log);
+        clock.Lap(LoadStage.Name, release: false);
+        EvaluationResult? baseline = BaselineStage.Run(run, loaded, _log, cancellation);
+        if (baseline is not null)
         {
-            for (int i = 0; i < targets.Count; i++)
-            {
-                if (results[i] is null)
-                {
-                    TargetResult fresh = RunTarget(targets[i], context, plugins);
-                    cache?.Store(targets[i], fresh);
-                    results[i] = cache is null ? fresh : fresh with { Stages = fresh.Stages.Prepend(new StageTiming(TargetCache.Stage, lookups[i])).ToList() };
-                }
-            }
-
-            return Finish(context.ModelSha256, context.OutputDirectory, targets, results.ToList()!, stages, options, total, plugins: plugins);
+            clock.Lap(BaselineStage.Name, release: false);
         }
+
+        RewriteStage.Run(loaded, _log);
+        clock.Lap(RewriteStage.Name, release: false);
+
+        var source = new ManifestSource(_config.ModelPath, loaded.Sha256);
+        List<int> pending = Enumerable.Range(0, run.Targets.Count).Where(i => results[i] is null).ToList();
+        // Shares are sized for every selected target, cached or not: a target's batch sizes must not depend on which others hit.
+        TargetParallelism parallel = TargetParallelism.For(run.Budget.Bytes, loaded.Fp32Bytes, run.Targets.Count, options.MaxParallelTargets);
+        int atOnce = Math.Min(parallel.Concurrency, pending.Count);
+        if (atOnce > 1)
+        {
+            _log.Information("Quantizing {Targets} targets, {Parallel} at a time ({Share} MB of the budget each)", pending.Count, atOnce, parallel.ShareBytes >> 20);
+        }
+
+        TargetScheduler.Run(pending, atOnce, i =>
+        {
+            var target = new TargetContext(run.Targets[i], run.OutputPaths[i], run, loaded, baseline, plugins, parallel.ShareBytes,
+                TargetLog.For(_log, run.Targets[i].Name, atOnce > 1), cancellation);
+            results[i] = CacheStage.Store(cache, run.Targets[i], RunTarget(target, source), lookups[i]);
+        });
+
+        return ReportStage.Run(run, loaded.Sha256, results!, clock.Stages, total);
     }
 
     /// <summary>
     /// Re-scores the models a previous run wrote, without quantizing again: the fp32 baseline, then each selected
-    /// target's file on disk through the same evaluation and gate.
+    /// target's file on disk through the same Score stage and gate.
     /// </summary>
     public RunResult EvaluateExisting(PipelineOptions options, CancellationToken cancellation = default)
     {
-        if (_config.Evaluation is null)
-        {
-            throw new QuantBuildException("QB4004", "The config has no evaluation section, so there is nothing to evaluate against.",
-                "add evaluation: data, labels and metric to quantize.yaml", _config.ConfigPath);
-        }
-
         var total = Stopwatch.StartNew();
-        IReadOnlyList<TargetConfig> targets = _config.SelectTargets(options.Targets);
+        ValidatedRun run = ValidateStage.Run(_config, options with { WriteReports = false }, [new EvaluationRequiredValidator()]);
         using PluginHost? ownPlugins = _plugins is null && _config.UsesPluginExtensions ? PluginHost.Load(_config) : null;
-        (RunContext context, List<StageTiming> stages) = Prepare(options, cancellation, plugins: _plugins ?? ownPlugins);
-        using (context)
-        {
-            var results = new List<TargetResult>();
-            foreach (TargetConfig target in targets)
-            {
-                var clock = Stopwatch.StartNew();
-                string path = OutputPathFor(target, context);
-                var partial = new TargetResult { Name = target.Name, Device = target.Device.Name, Status = TargetStatus.Error, Fp32Bytes = context.Fp32Bytes };
-                try
-                {
-                    if (!File.Exists(path))
-                    {
-                        throw new QuantBuildException("QB4003", $"Target '{target.Name}' has no quantized model at {path}.",
-                            "run `dotnet quantbuild run` for this target first", path);
-                    }
+        var clock = new StageClock();
+        using LoadedRun loaded = LoadStage.Run(run, null, _plugins ?? ownPlugins, _log);
+        clock.Lap(LoadStage.Name, release: false);
+        EvaluationResult? baseline = BaselineStage.Run(run, loaded, _log, cancellation);
+        clock.Lap(BaselineStage.Name, release: false);
 
-                    OnnxModel quantized = OnnxModelLoader.Load(path);
-                    (TargetResult scored, _) = Score(target, context, ModelSource.File(path), quantized, partial with { QuantizedBytes = FileBytes(path) });
-                    results.Add(scored with
-                    {
-                        OutputPath = path,
-                        Stages = new[] { new StageTiming("evaluate", clock.Elapsed.TotalSeconds, PeakMemory.TakePeak()) },
-                    });
-                }
-                catch (QuantBuildException e)
-                {
-                    results.Add(partial with { ErrorCode = e.Code, Error = e.ToDiagnosticString() });
-                }
+        var results = new List<TargetResult>();
+        for (int i = 0; i < run.Targets.Count; i++)
+        {
+            var target = new TargetContext(run.Targets[i], run.OutputPaths[i], run, loaded, baseline, null, run.Budget.Bytes, _log, cancellation);
+            results.Add(Rescore(target));
+        }
+
+        return ReportStage.Run(run, loaded.Sha256, results, clock.Stages, total);
+    }
+
+    /// <summary>One target, stage by stage. Whatever happens, a result comes back: the other targets still run.</summary>
+    private static TargetResult RunTarget(TargetContext t, ManifestSource source)
+    {
+        var clock = new StageClock();
+        TargetMeasurements? known = null;
+        try
+        {
+            t.Log.Information("Target {Target} ({Device})", t.Target.Name, t.Target.Device.Name);
+            RecipeResult recipe = RecipeStage.Run(t);
+            if (recipe.Ran)
+            {
+                clock.Lap(RecipeStage.Name);
             }
 
-            return Finish(context.ModelSha256, context.OutputDirectory, targets, results, stages, options with { WriteReports = false }, total, writeManifests: false);
+            TargetPlan plan = PlanStage.Run(t, recipe);
+            clock.Lap(PlanStage.Name);
+
+            IReadOnlyDictionary<string, TensorRange> ranges = CalibrateStage.Run(t, plan);
+            clock.Lap(CalibrateStage.Name);
+
+            Candidate candidate = EncodeStage.Run(t, plan, ranges);
+            clock.Lap(EncodeStage.Name);
+
+            GateScorer? scorer = ScoreStage.ScorerFor(t);
+            ScoredCandidate scored = ScoreStage.Run(t, candidate, scorer);
+            known = scored.Measurements;
+            clock.Lap(ScoreStage.Name);
+
+            if (FallbackStage.Wanted(t, scored))
+            {
+                scored = FallbackStage.Run(t, plan, ranges, scored, scorer!);
+                known = scored.Measurements;
+                clock.Lap(FallbackStage.Name);
+            }
+
+            IReadOnlyList<LayerError> layers = ProbeStage.Run(t, plan, scored);
+            clock.Lap(ProbeStage.Name);
+
+            KernelGateResult kernels = KernelGateResult.Skipped;
+            if (scored.Passed)
+            {
+                kernels = KernelsStage.Run(t, scored);
+                clock.Lap(KernelsStage.Name);
+            }
+
+            return PackageStage.Run(t, scored, layers, kernels, clock, source);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return Contained(t, e, clock, known);
         }
     }
 
-    private (RunContext Context, List<StageTiming> Stages) Prepare(PipelineOptions options, CancellationToken cancellation, string? modelSha256 = null, PluginHost? plugins = null)
+    private static TargetResult Rescore(TargetContext t)
     {
-        string outputDirectory = Path.GetFullPath(options.OutputDirectory ?? _config.OutputDirectory);
-        var stages = new List<StageTiming>();
-
-        var clock = Stopwatch.StartNew();
-        MemoryBudget budget = options.MemoryBudget ?? MemoryBudget.Default();
-        var workspace = RunWorkspace.Create(outputDirectory);
-        OnnxModel model;
-        string modelSha;
-        long fp32Bytes;
+        var clock = new StageClock();
         try
         {
-            // External data stays in its files (mapped); a model with none has its weights moved once into the
-            // workspace, so every session references one file instead of carrying its own copy, and the file's
-            // buffer is freed. (Sessions reference one folder: the input's, when it has external data.)
-            model = OnnxModelLoader.Load(_config.ModelPath);
-            if (!InputHashes.ExternalDataLocations(model.Graph).Any())
+            if (!File.Exists(t.OutputPath))
             {
-                OnnxModelSaver.Externalize(model, workspace.PathFor("fp32.weights"), InlineWeightThreshold);
-            }
-            modelSha = modelSha256 ?? InputHashes.HashFile(_config.ModelPath);
-            fp32Bytes = ModelBytesOnDisk(model);
-        }
-        catch
-        {
-            workspace.Dispose();
-            throw;
-        }
-
-        stages.Add(new StageTiming("load", clock.Elapsed.TotalSeconds, PeakMemory.TakePeak()));
-        _log.Information("Loaded {Model} ({Bytes} bytes, sha256 {Sha}); memory budget {Budget}", _config.ModelPath, fp32Bytes, modelSha[..12], budget);
-
-        IReadOnlyList<string> inputNames = ConstantInputSource.DataInputs(model, _config.Inputs);
-        IDataSource calibration = ConstantInputSource.Wrap(DataSources.Open(_config.Calibration.Data, inputNames, model, plugins, _config.BaseDirectory), model, _config.Inputs);
-        IDataSource? evaluation = null;
-        IDataSource? labels = null;
-        try
-        {
-            evaluation = _config.Evaluation is { } e ? ConstantInputSource.Wrap(DataSources.Open(e.Data, inputNames, model, plugins, _config.BaseDirectory), model, _config.Inputs) : null;
-            labels = _config.Evaluation?.LabelsPath is { } l ? DataSources.OpenLabels(l) : null;
-            if (labels is not null && evaluation is not null && labels.SampleCount != evaluation.SampleCount)
-            {
-                throw new QuantBuildException("QB1250", $"{labels.Description} holds {labels.SampleCount} labels for {evaluation.SampleCount} evaluation samples.",
-                    "write one label per evaluation sample, in the same order", labels.Description);
+                throw new QuantBuildException("QB4003", $"Target '{t.Target.Name}' has no quantized model at {t.OutputPath}.",
+                    "run `dotnet quantbuild run` for this target first", t.OutputPath);
             }
 
-            IMetric? metric = _config.Evaluation is { } ev
-                ? Metrics.Create(ev, plugins, _config.BaseDirectory) ?? throw new QuantBuildException("QB4001", $"Unknown metric '{ev.Metric}'.", "use one of the metrics listed in docs/configuration.md")
-                : null;
-            string? scoredOutput = _config.Evaluation?.Output ?? model.Graph.Outputs.FirstOrDefault()?.Name;
-
-            EvaluationResult? baseline = null;
-            if (metric is not null && evaluation is not null)
-            {
-                clock.Restart();
-                _log.Information("Evaluating fp32 on {Samples} samples", evaluation.SampleCount);
-                baseline = Evaluator.Run(ModelSource.Model(model), model, evaluation, labels, metric, scoredOutput!, _config.Evaluation!.BatchSize,
-                    reference: null, keepOutputs: true, DeployOptions(null), TaggedProgress.Tagged(options.Progress, "evaluate fp32"), cancellation);
-                stages.Add(new StageTiming("baseline", clock.Elapsed.TotalSeconds, PeakMemory.TakePeak()));
-                _log.Information("fp32 {Metric} = {Value:0.00}", metric.Name, baseline.Value);
-            }
-
-            // Targets quantize the rewritten model (opset 13, constants and BatchNorms folded); the baseline above scored the original.
-            clock.Restart();
-            GraphRewriteRunner.Run(model, _log);
-            stages.Add(new StageTiming("rewrite", clock.Elapsed.TotalSeconds, PeakMemory.TakePeak()));
-            return (new RunContext(model, modelSha, fp32Bytes, calibration, evaluation, labels, metric, scoredOutput, baseline, outputDirectory, options,
-                workspace, budget, cancellation), stages);
+            OnnxModel quantized = OnnxModelLoader.Load(t.OutputPath);
+            long bytes = new FileInfo(t.OutputPath).Length + (File.Exists(t.OutputPath + ".data") ? new FileInfo(t.OutputPath + ".data").Length : 0);
+            ModelScore score = ScoreStage.ScorerFor(t)!.Score(ModelSource.File(t.OutputPath), quantized);
+            t.Log.Information("{Target}: {Message}", t.Target.Name, score.Verdict.Message);
+            clock.Lap(ScoreStage.Name, release: false);
+            return TargetResult.Rescored(t.Target, t.Loaded.Fp32Bytes, new TargetMeasurements { QuantizedBytes = bytes, Score = score }, t.OutputPath,
+                score.Passed ? null : ScoreStage.GateError(t.Config, t.Target, score.Verdict), clock.Stages);
         }
-        catch
+        catch (QuantBuildException e)
         {
-            workspace.Dispose();
-            calibration.Dispose();
-            evaluation?.Dispose();
-            labels?.Dispose();
-            throw;
-        }
-    }
-
-    private RunResult Finish(string modelSha256, string outputDirectory, IReadOnlyList<TargetConfig> targets, List<TargetResult> results,
-        List<StageTiming> stages, PipelineOptions options, Stopwatch total, bool writeManifests = true, PluginHost? plugins = null)
-    {
-        var run = new RunResult
-        {
-            ConfigPath = _config.ConfigPath,
-            ModelPath = _config.ModelPath,
-            ModelSha256 = modelSha256,
-            ToolVersion = ToolVersion,
-            OutputDirectory = outputDirectory,
-            Targets = results,
-            Stages = stages,
-            TotalSeconds = total.Elapsed.TotalSeconds,
-        };
-
-        if (writeManifests)
-        {
-            foreach ((TargetConfig target, TargetResult result) in targets.Zip(results))
-            {
-                if (result.ManifestPath is not null)
-                {
-                    string? written = result.OutputPath ?? result.RejectedPath;
-                    AtomicFile.WriteTextIfChanged(result.ManifestPath, ManifestWriter.Render(run, target, result,
-                        written is null ? null : InputHashes.HashFile(written), _config.Calibration, plugins?.Plugins));
-                }
-            }
-        }
-
-        if (options.WriteReports)
-        {
-            string markdown = Path.Combine(outputDirectory, "quantbuild-report.md");
-            string html = Path.Combine(outputDirectory, "quantbuild-report.html");
-            AtomicFile.WriteTextIfChanged(markdown, RunReport.Markdown(run));
-            AtomicFile.WriteTextIfChanged(html, RunReport.Html(run));
-            run = run with { ReportMarkdownPath = markdown, ReportHtmlPath = html, TotalSeconds = total.Elapsed.TotalSeconds };
-        }
-
-        return run;
-    }
-
-    private TargetResult RunTarget(TargetConfig target, RunContext run, PluginHost? plugins)
-    {
-        var stages = new List<StageTiming>();
-        var clock = Stopwatch.StartNew();
-        void Stage(string name)
-        {
-            ReleaseStageMemory();
-            stages.Add(new StageTiming(name, clock.Elapsed.TotalSeconds, PeakMemory.TakePeak()));
-            clock.Restart();
-        }
-
-        var partial = new TargetResult { Name = target.Name, Device = target.Device.Name, Status = TargetStatus.Error, Fp32Bytes = run.Fp32Bytes };
-        try
-        {
-            _log.Information("Target {Target} ({Device})", target.Name, target.Device.Name);
-            // The recipe rewrites a copy of the fp32 model and chooses weight encodings; everything after works on its result.
-            OnnxModel model = run.Model;
-            PassRunResult? passResult = null;
-            if (target.Recipe.Count > 0)
-            {
-                var env = new PassEnvironment
-                {
-                    Calibration = run.Calibration,
-                    BatchSize = _config.Calibration.BatchSize,
-                    MaxSamples = _config.Calibration.Samples,
-                    Log = _log,
-                    Progress = run.Options.Progress,
-                    Cancellation = run.Cancellation,
-                };
-                passResult = PassRunner.Run(plugins!, target, run.Model, env);
-                model = passResult.Model;
-                Stage("passes");
-            }
-
-            var encodeOptions = PassRunResult.Apply(TargetEncoding.Options(target), passResult);
-
-            IReadOnlyList<string> needed = FallbackStage.Plan(model, encodeOptions, target);
-            Stage("plan");
-
-            CalibrationResult calibrated = Calibrate(target, run, model, needed);
-            Stage("calibrate");
-
-            Dictionary<string, TensorRange> ranges = SelectRanges(calibrated, target);
-            EncodeResult encoded = QdqEncoder.Encode(model, FallbackStage.Restrict(ranges, model, encodeOptions), encodeOptions);
-            if (encoded.QuantizedLayers.Count == 0 && target.Recipe.Count == 0)
-            {
-                // The output would be the input again: that is not a pass, and timing it would waste minutes.
-                throw QuantizationErrors.NothingQuantized(target.Name, encoded.UnquantizedNodes);
-            }
-
-            // The candidate is saved as it will ship (external data when over protobuf's limit) and scored from the file.
-            string modelPath = OutputPathFor(target, run);
-            string candidate = run.Workspace.PathFor(target.Name, Path.GetFileName(modelPath));
-            OnnxModelSaver.Save(encoded.Model, candidate);
-            // The encoder's new weights move to a mapped file too: the probes' sessions reference it, nothing holds them twice.
-            OnnxModelSaver.Externalize(encoded.Model, run.Workspace.PathFor(target.Name, "encoded.weights"), InlineWeightThreshold);
-            Stage("encode");
-            var floatNodes = encoded.UnquantizedNodes.Select(n => new FloatNode(n.NodeName, n.OpType, n.Reason)).ToList();
-            partial = partial with { QuantizedBytes = FileBytes(candidate), FloatNodes = floatNodes, QuantizedNodeCount = encoded.QuantizedLayers.Count };
-
-            (partial, GateVerdict? verdict) = Score(target, run, ModelSource.File(candidate), encoded.Model, partial);
-            Stage("evaluate");
-            if (FallbackStage.Wanted(target, verdict))
-            {
-                TargetResult recipe = partial;
-                (encoded, partial, verdict) = FallbackStage.Run(target, _config.ConfigPath, model, ranges, encodeOptions, encoded, partial, verdict!,
-                    m => Score(target, run, ModelSource.Model(m), m, recipe), _log);
-                OnnxModelSaver.Save(encoded.Model, candidate);
-                OnnxModelSaver.Externalize(encoded.Model, run.Workspace.PathFor(target.Name, "fallback.weights"), InlineWeightThreshold);
-                partial = partial with { QuantizedBytes = FileBytes(candidate) };
-                Stage("fallback");
-            }
-
-            IReadOnlyList<LayerError> layers = LayerErrorProbe.Measure(model, encoded.Model, encoded.QuantizedLayers,
-                run.Evaluation ?? run.Calibration, run.Options.LayerProbeSamples, DeployOptions(target), run.Budget.Bytes);
-            Stage("layers");
-
-            bool fast = true;
-            if (verdict?.Passed ?? true)
-            {
-                (partial, fast) = KernelStage.Check(target, _config.ConfigPath, run.Model, ModelSource.File(candidate), run.Evaluation ?? run.Calibration,
-                    _config.Evaluation?.BatchSize ?? _config.Calibration.BatchSize, partial, _log, run.Budget.Bytes);
-                Stage("kernels");
-            }
-
-            bool passed = (verdict?.Passed ?? true) && fast;
-            string written = passed ? modelPath : Path.Combine(run.OutputDirectory, "rejected", Path.GetFileName(modelPath));
-            Publish(candidate, written);
-            Stage("write");
-
-            return partial with
-            {
-                Status = passed ? TargetStatus.Passed : TargetStatus.GateFailed,
-                OutputPath = passed ? written : null,
-                RejectedPath = passed ? null : written,
-                ManifestPath = ManifestWriter.PathFor(written),
-                Layers = layers,
-                Stages = stages,
-            };
-        }
-        catch (Exception e) when (e is QuantBuildException or OutOfMemoryException)
-        {
-            // Out of memory in one target (a capped heap, a huge model) fails that target; the others still run.
-            QuantBuildException error = e as QuantBuildException ?? ResourceErrors.OutOfMemory($"target '{target.Name}'", e);
-            _log.Error("{Target}: {Error}", target.Name, error.ToDiagnosticString());
-            return partial with { Status = TargetStatus.Error, ErrorCode = error.Code, Error = error.ToDiagnosticString(), Stages = stages };
+            return TargetResult.Failed(t.Target, t.Loaded.Fp32Bytes, e, []);
         }
     }
 
     /// <summary>
-    /// What a finished stage leaves behind goes back to the OS before the next one: weights it read stay in the OS
-    /// cache rather than in this process, the managed arrays it dropped (an encoded model's weights) are decommitted,
-    /// and memory ONNX Runtime freed leaves the C allocator's free lists.
+    /// A failure stays inside its target: a QB error as it is, out of memory as QB6030, anything else as the QB0001 bug it
+    /// is (with its type and message, and its stack in the log). Nothing is written for the target.
     /// </summary>
-    private static void ReleaseStageMemory()
+    private static TargetResult Contained(TargetContext t, Exception e, StageClock clock, TargetMeasurements? known)
     {
-        MappedWeights.ReleaseResidentPages();
-        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
-        OrtMemory.ReleaseFreed();
-    }
-
-    /// <summary>
-    /// Activation ranges for the tensors the plan needs; no forward pass at all when it needs none (weight-only
-    /// formats). The batch size is the yaml's when given, else derived from the memory budget.
-    /// </summary>
-    private CalibrationResult Calibrate(TargetConfig target, RunContext run, OnnxModel model, IReadOnlyList<string> needed)
-    {
-        if (needed.Count == 0)
+        TargetResult failed = e switch
         {
-            _log.Information("{Target}: nothing needs activation ranges; calibration skipped", target.Name);
-            return CalibrationResult.Empty;
-        }
-
-        var request = new CalibrationRequest
-        {
-            Tensors = needed,
-            BatchSize = _config.Calibration.BatchSize,
-            MaxSamples = _config.Calibration.Samples,
-            ActivationBudgetBytes = _config.Calibration.BatchSizeGiven ? null : ActivationBudget(run),
-            // min/max is all minmax ranges read; the histogram is most of what observing costs
-            Bins = _config.Calibration.Method == CalibrationMethod.MinMax ? 0 : CalibrationRequest.DefaultBins,
+            QuantBuildException q => TargetResult.Failed(t.Target, t.Loaded.Fp32Bytes, q, clock.Stages.ToList(), known),
+            OutOfMemoryException => TargetResult.Failed(t.Target, t.Loaded.Fp32Bytes, ResourceErrors.OutOfMemory($"target '{t.Target.Name}'", e), clock.Stages.ToList(), known),
+            _ => TargetResult.Bug(t.Target, t.Loaded.Fp32Bytes, e, clock.Stages.ToList(), known),
         };
-        CalibrationResult calibrated = Calibrator.Run(model, run.Calibration, request, null, TaggedProgress.Tagged(run.Options.Progress, $"calibrate {target.Name}"), run.Cancellation);
-        _log.Information("Calibrated {Tensors} tensors on {Samples} samples (batches of {Batch}) in {Seconds:0.00}s",
-            needed.Count, calibrated.Samples, calibrated.BatchSize, calibrated.Elapsed.TotalSeconds);
-        return calibrated;
-    }
-
-    // The budget less what the weights take once paged in; at least a quarter of it goes to activations.
-    private static long ActivationBudget(RunContext run) => Math.Max(run.Budget.Bytes - run.Fp32Bytes, run.Budget.Bytes / 4);
-
-    /// <summary>Copies the candidate (its side data file first, so the model never points at missing data) to where it ships.</summary>
-    private static void Publish(string candidate, string written)
-    {
-        string data = candidate + ".data";
-        if (File.Exists(data))
+        if (failed.ErrorCode == TargetResult.BugCode)
         {
-            AtomicFile.CopyIfChanged(data, written + ".data");
+            t.Log.Error(e, "{Target}: {Error}", t.Target.Name, failed.Error);
+        }
+        else
+        {
+            t.Log.Error("{Target}: {Error}", t.Target.Name, failed.Error);
         }
 
-        AtomicFile.CopyIfChanged(candidate, written);
-    }
-
-    private static long FileBytes(string path) =>
-        new FileInfo(path).Length + (File.Exists(path + ".data") ? new FileInfo(path + ".data").Length : 0);
-
-    private (TargetResult Result, GateVerdict? Verdict) Score(TargetConfig target, RunContext run, ModelSource source, OnnxModel quantized, TargetResult partial)
-    {
-        if (run.Metric is null || run.Evaluation is null || run.Baseline is null)
-        {
-            return (partial, null);
-        }
-
-        // The gate scores these exact bytes: what is evaluated is what is written.
-        EvaluationResult scored = Evaluator.Run(source, quantized, run.Evaluation, run.Labels, run.Metric, run.ScoredOutput!,
-            _config.Evaluation!.BatchSize, run.Baseline.Outputs, keepOutputs: false, DeployOptions(target), TaggedProgress.Tagged(run.Options.Progress, $"evaluate {target.Name}"), run.Cancellation);
-        GateVerdict verdict = AccuracyGate.Evaluate(run.Metric, run.Baseline.Value, scored.Value, target.Gate ?? _config.Gate);
-        _log.Information("{Target}: {Message}", target.Name, verdict.Message);
-        TargetResult result = partial with
-        {
-            Status = verdict.Passed ? TargetStatus.Passed : TargetStatus.GateFailed,
-            Metric = run.Metric.Name,
-            Unit = run.Metric.Unit,
-            Fp32Value = run.Baseline.Value,
-            QuantizedValue = scored.Value,
-            Agreement = scored.Agreement,
-            OutputSqnrDb = scored.Sqnr,
-            GateMessage = verdict.Message,
-            ErrorCode = verdict.Passed ? null : "QB4000",
-            Error = verdict.Passed ? null : GateError(target, verdict),
-        };
-        return (result, verdict);
-    }
-
-    private string GateError(TargetConfig target, GateVerdict verdict)
-    {
-        GateConfig? gate = target.Gate ?? _config.Gate;
-        // At the setting that failed, so an IDE jumps to the 'min' floor, not to 'max_drop' above it.
-        SourceLocation where = (verdict.FailedSetting == "min" ? gate?.MinLocation : verdict.FailedSetting == "max_drop" ? gate?.MaxDropLocation : null)
-            ?? gate?.Location ?? target.Location;
-        return new QuantBuildException("QB4000", $"Target '{target.Name}' failed its accuracy gate: {verdict.Message}.",
-            "loosen gate.max_drop, exclude the most sensitive layers (see the per-layer chart in the report), or calibrate with a method that clips outliers",
-            _config.ConfigPath, where.Line, where.Column).ToDiagnosticString();
-    }
-
-    // Tensors at least this large leave the loaded file's buffer for the run's mapped weights file.
-    private const long InlineWeightThreshold = 1024;
-
-    private static string OutputPathFor(TargetConfig target, RunContext run) => OutputPathFor(target, run.Options, run.OutputDirectory);
-
-    private static string OutputPathFor(TargetConfig target, PipelineOptions options, string outputDirectory) =>
-        options.OutputDirectory is null ? target.OutputPath : Path.Combine(outputDirectory, Path.GetFileName(target.OutputPath));
-
-    // Range selection and session settings live in TargetEncoding so analysis and fallback trials measure exactly
-    // the model this pipeline writes.
-    private Dictionary<string, TensorRange> SelectRanges(CalibrationResult calibrated, TargetConfig target) =>
-        TargetEncoding.Ranges(calibrated, _config.Calibration, target.Device);
-
-    private static SessionOptions DeployOptions(TargetConfig? target) =>
-        target is null ? new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.All } : TargetEncoding.Deploy(target.Device);
-
-    private long ModelBytesOnDisk(OnnxModel model)
-    {
-        long bytes = new FileInfo(_config.ModelPath).Length;
-        string folder = Path.GetDirectoryName(_config.ModelPath)!;
-        foreach (string location in InputHashes.ExternalDataLocations(model.Graph))
-        {
-            string path = Path.Combine(folder, location);
-            bytes += File.Exists(path) ? new FileInfo(path).Length : 0;
-        }
-
-        return bytes;
-    }
-
-    private sealed record RunContext(OnnxModel Model, string ModelSha256, long Fp32Bytes, IDataSource Calibration, IDataSource? Evaluation, IDataSource? Labels,
-        IMetric? Metric, string? ScoredOutput, EvaluationResult? Baseline, string OutputDirectory, PipelineOptions Options, RunWorkspace Workspace,
-        MemoryBudget Budget, CancellationToken Cancellation) : IDisposable
-    {
-        public void Dispose()
-        {
-            Workspace.Dispose();
-            Calibration.Dispose();
-            Evaluation?.Dispose();
-            Labels?.Dispose();
-        }
+        return failed;
     }
 }

@@ -5,16 +5,18 @@ using QuantBuild.Onnx;
 namespace QuantBuild.Engine.Pipeline;
 
 /// <summary>
-/// The weight bit widths a written model really holds, read back from its bytes: each DequantizeLinear fed by an integer
+/// The weight bit widths a written model really holds, as its bytes hold them: each DequantizeLinear fed by an integer
 /// initializer, by the element type stored, grouped by the nodes it feeds. The manifest records this rather than the
 /// yaml's 'weights.bits', which the encoder applies only where it can (4-bit only to MatMul weights).
 /// </summary>
 public static class WrittenWeights
 {
     /// <summary>Bits per weight → the names of the nodes whose weights are stored at that width, in graph order.</summary>
-    public static SortedDictionary<int, List<string>> Bits(string modelPath)
+    public static SortedDictionary<int, List<string>> Bits(string modelPath) => Bits(OnnxModelLoader.Load(modelPath).Graph);
+
+    /// <summary>The same, from the graph in memory that is (or was just) written.</summary>
+    public static SortedDictionary<int, List<string>> Bits(Graph graph)
     {
-        Graph graph = OnnxModelLoader.Load(modelPath).Graph;
         var initializers = new Dictionary<string, ElementType>(StringComparer.Ordinal);
         foreach (TensorValue t in graph.Initializers)
         {

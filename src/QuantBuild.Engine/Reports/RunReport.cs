@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using QuantBuild.Engine.Evaluation;
-using QuantBuild.Engine.Pipeline;
+using QuantBuild.Engine.Results;
 
 namespace QuantBuild.Engine.Reports;
 
@@ -47,7 +47,7 @@ public static class RunReport
                 md.AppendLine($"Model: `{t.OutputPath ?? t.RejectedPath}`{(t.RejectedPath is not null ? " (rejected: not shipped)" : string.Empty)}").AppendLine();
             }
 
-            md.Append(Fallback.FallbackMarkdown.Sections(t));
+            md.Append(Fallback.FallbackMarkdown.Sections(t.Fallback, t.Kernels));
             if (t.Layers.Count > 0)
             {
                 md.AppendLine("Per-layer output SQNR against fp32, worst first:").AppendLine();
@@ -111,7 +111,7 @@ public static class RunReport
                 html.AppendLine($"<p>Model <code>{E(t.OutputPath ?? t.RejectedPath!)}</code>{(t.RejectedPath is not null ? " (rejected: not shipped)" : string.Empty)}</p>");
             }
 
-            html.Append(Fallback.FallbackMarkdown.Html(t));
+            html.Append(Fallback.FallbackMarkdown.Html(t.Fallback, t.Kernels));
             if (t.Layers.Count > 0)
             {
                 html.AppendLine("<h3>Per-layer output SQNR against fp32 (dB), worst first</h3>");

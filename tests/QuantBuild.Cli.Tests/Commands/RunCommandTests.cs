@@ -52,6 +52,18 @@ public class RunCommandTests
     }
 
     [Fact]
+    public void Parallel_below_one_is_a_usage_error_before_any_work()
+    {
+        using var ws = new SampleWorkspace(X64);
+
+        var (code, _, stderr) = CliRunner.Run("run", "-c", ws.ConfigPath, "--parallel", "0");
+
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.Contains("--parallel must be at least 1", stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(ws.Output, "model.x64.onnx")));
+    }
+
+    [Fact]
     public void Same_inputs_give_byte_identical_models()
     {
         using var ws = new SampleWorkspace(X64);

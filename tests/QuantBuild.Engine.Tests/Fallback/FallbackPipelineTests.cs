@@ -1,6 +1,7 @@
 using QuantBuild.Engine.Config;
 using QuantBuild.Engine.Fallback;
 using QuantBuild.Engine.Pipeline;
+using QuantBuild.Engine.Results;
 using QuantBuild.Engine.Tests.Plugins;
 using Xunit.Abstractions;
 

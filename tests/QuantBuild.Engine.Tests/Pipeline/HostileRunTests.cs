@@ -5,6 +5,7 @@ using QuantBuild.Engine.Cache;
 using QuantBuild.Engine.Config;
 using QuantBuild.Engine.Data;
 using QuantBuild.Engine.Pipeline;
+using QuantBuild.Engine.Results;
 using QuantBuild.Engine.Tests.Data;
 using QuantBuild.Engine.Tests.Plugins;
 

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using QuantBuild.Engine.Config;
 using QuantBuild.Engine.Pipeline;
+using QuantBuild.Engine.Results;
 using QuantBuild.Engine.Plugins;
 using QuantBuild.Engine.Tests.Data;
 using QuantBuild.Engine.Tests.Plugins;

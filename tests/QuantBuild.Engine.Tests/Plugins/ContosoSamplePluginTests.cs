@@ -1,6 +1,7 @@
 using QuantBuild.Abstractions.Data;
 using QuantBuild.Abstractions.Ir;
 using QuantBuild.Abstractions.Tensors;
+using QuantBuild.Engine.Results;
 using QuantBuild.Engine.Config;
 using QuantBuild.Engine.Data;
 using QuantBuild.Engine.Pipeline;

@@ -1,6 +1,7 @@
 using QuantBuild.Abstractions.Ir;
 using QuantBuild.Engine.Config;
 using QuantBuild.Engine.Pipeline;
+using QuantBuild.Engine.Results;
 using QuantBuild.Engine.Plugins;
 using QuantBuild.Engine.Tests.Data;
 using QuantBuild.Onnx;

@@ -3,6 +3,7 @@ using QuantBuild.Abstractions.Ir;
 using QuantBuild.Abstractions.Quantization;
 using QuantBuild.Engine.Config;
 using QuantBuild.Engine.Pipeline;
+using QuantBuild.Engine.Results;
 using QuantBuild.Engine.Plugins;
 using QuantBuild.Engine.Tests.Data;
 using QuantBuild.Onnx;

@@ -1,4 +1,5 @@
 using QuantBuild.Engine.Pipeline;
+using QuantBuild.Engine.Results;
 using QuantBuild.Engine.Reports;
 
 namespace QuantBuild.Engine.Tests.Reports;

@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using QuantBuild.Abstractions.Ir;
 using QuantBuild.Engine.Config;
 using QuantBuild.Engine.Pipeline;
+using QuantBuild.Engine.Results;
 using QuantBuild.Engine.Tests.Fallback;
 using QuantBuild.Engine.Tests.Plugins;
 using QuantBuild.Onnx;

@@ -1,4 +1,4 @@
-namespace QuantBuild.Engine.Pipeline;
+namespace QuantBuild.Engine.Results;
 
 /// <summary>How far one quantized layer's output is from fp32's on the same inputs.</summary>
 /// <param name="Node">The layer's node name.</param>

@@ -4,7 +4,6 @@ using QuantBuild.Abstractions.Ir;
 using QuantBuild.Engine.Analysis;
 using QuantBuild.Engine.Config;
 using QuantBuild.Engine.Data;
-using QuantBuild.Engine.Pipeline;
 using QuantBuild.Engine.Sessions;
 using QuantBuild.Engine.Tests.Data;
 using QuantBuild.Onnx;
@@ -15,14 +14,14 @@ using Serilog.Events;
 namespace QuantBuild.Engine.Tests.Analysis;
 
 /// <summary>When the pipeline's kernel check times a target, and what it says when it does not.</summary>
-public sealed class KernelStageTests : IDisposable
+public sealed class KernelGateTests : IDisposable
 {
     private static readonly string Sample = Path.Combine(TestFiles.RepoRoot, "samples", "fashion-mnist");
     private readonly string _root = Path.Combine(Path.GetTempPath(), "kernel-stage-" + Guid.NewGuid().ToString("N"));
     private readonly Capture _events = new();
     private readonly ILogger _log;
 
-    public KernelStageTests()
+    public KernelGateTests()
     {
         Directory.CreateDirectory(_root);
         _log = new LoggerConfiguration().MinimumLevel.Verbose().WriteTo.Sink(_events).CreateLogger();
@@ -38,9 +37,9 @@ public sealed class KernelStageTests : IDisposable
         string device = RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? "cpu-x64-vnni" : "cpu-arm64";
         (TargetConfig target, OnnxModel model, byte[] bytes) = Load(device, requireSpeedup);
 
-        (TargetResult result, bool ok) = Check(target, model, bytes, quantizedNodes: 5);
+        KernelGateResult result = Check(target, model, bytes, quantizedNodes: 5);
 
-        Assert.True(ok);
+        Assert.True(result.Ok);
         Assert.Null(result.Kernels);
         if (requireSpeedup)
         {
@@ -62,22 +61,21 @@ public sealed class KernelStageTests : IDisposable
         (TargetConfig target, OnnxModel model, byte[] bytes) = Load(device, requireSpeedup: false);
 
         // the fp32 model itself as the "quantized" one: the same speed, which is all a weight-only format promises
-        (TargetResult result, bool ok) = Check(target, model, bytes, quantizedNodes: 0);
+        KernelGateResult result = Check(target, model, bytes, quantizedNodes: 0);
 
-        Assert.True(ok);
+        Assert.True(result.Ok);
         Assert.NotNull(result.Kernels);
-        Assert.Equal(KernelStage.Threads, result.Kernels!.Threads);
-        Assert.Equal(KernelStage.Batches, result.Kernels.Batches);
+        Assert.Equal(KernelGate.Threads, result.Kernels!.Threads);
+        Assert.Equal(KernelGate.Batches, result.Kernels.Batches);
         Assert.True(result.Kernels.Fp32Milliseconds > 0 && result.Kernels.QuantizedMilliseconds > 0);
         Assert.DoesNotContain(_events.Events, e => e.Level >= LogEventLevel.Warning);
         Assert.Contains(_events.Events, e => e.RenderMessage().Contains("no integer layers", StringComparison.Ordinal));
     }
 
-    private (TargetResult Result, bool Ok) Check(TargetConfig target, OnnxModel model, byte[] bytes, int quantizedNodes)
+    private KernelGateResult Check(TargetConfig target, OnnxModel model, byte[] bytes, int quantizedNodes)
     {
         IDataSource data = NpyDataSource.Single(model.Graph.Inputs[0].Name, Path.Combine(Sample, "data", "eval_images.npy"));
-        var partial = new TargetResult { Name = target.Name, Device = target.Device.Name, Status = TargetStatus.Passed, QuantizedNodeCount = quantizedNodes };
-        return KernelStage.Check(target, Path.Combine(_root, "quantize.yaml"), model, ModelSource.Bytes(bytes), data, 50, partial, _log);
+        return KernelGate.Check(target, Path.Combine(_root, "quantize.yaml"), model, ModelSource.Bytes(bytes), data, 50, quantizedNodes, _log);
     }
 
     private (TargetConfig Target, OnnxModel Model, byte[] Bytes) Load(string device, bool requireSpeedup)

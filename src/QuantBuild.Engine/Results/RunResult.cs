@@ -1,4 +1,4 @@
-namespace QuantBuild.Engine.Pipeline;
+namespace QuantBuild.Engine.Results;
 
 /// <summary>One `quantbuild run`: the source, the fp32 baseline, and every target's result.</summary>
 public sealed record RunResult

@@ -3,7 +3,6 @@ using QuantBuild.Abstractions.Data;
 using QuantBuild.Abstractions.Diagnostics;
 using QuantBuild.Abstractions.Ir;
 using QuantBuild.Engine.Config;
-using QuantBuild.Engine.Pipeline;
 using QuantBuild.Engine.Sessions;
 using QuantBuild.Onnx;
 using Serilog;
@@ -11,10 +10,10 @@ using Serilog;
 namespace QuantBuild.Engine.Analysis;
 
 /// <summary>
-/// The pipeline's kernel check: a short timed run of the written model against fp32 with the same settings; a warning
+/// The run's kernel check (its Kernels stage): a short timed run of the written model against fp32 with the same settings; a warning
 /// when it is not faster (listing what ORT did not fuse), an error with <c>require_speedup: true</c>.
 /// </summary>
-public static class KernelStage
+public static class KernelGate
 {
     /// <summary>Timed batches per model in `run` (bounded: the check must stay a smoke test).</summary>
     public const int Batches = 20;
@@ -25,19 +24,19 @@ public static class KernelStage
     /// </summary>
     public const int Threads = 1;
 
-    /// <summary>Runs the check and returns the result with it recorded; false when require_speedup fails the target.</summary>
+    /// <summary>Runs the check; its <see cref="KernelGateResult.Failure"/> is set when require_speedup fails the target.</summary>
     /// <param name="target">The target.</param>
     /// <param name="configPath">The yaml, for error locations.</param>
     /// <param name="fp32">The fp32 model.</param>
     /// <param name="quantized">The written model.</param>
     /// <param name="data">Samples; the first batch is timed.</param>
     /// <param name="batchSize">Samples per run.</param>
-    /// <param name="result">The target's result so far.</param>
+    /// <param name="quantizedNodeCount">How many layers the encoder quantized (none: a weight-only format, no speed-up expected).</param>
     /// <param name="log">The run's log.</param>
     /// <param name="budgetBytes">The run's memory budget: when two copies of the fp32 weights do not fit in it, the models are
     /// timed one after the other instead of side by side.</param>
-    public static (TargetResult Result, bool Ok) Check(TargetConfig target, string configPath, OnnxModel fp32, ModelSource quantized, IDataSource data, int batchSize,
-        TargetResult result, ILogger log, long budgetBytes = long.MaxValue)
+    public static KernelGateResult Check(TargetConfig target, string configPath, OnnxModel fp32, ModelSource quantized, IDataSource data, int batchSize,
+        int quantizedNodeCount, ILogger log, long budgetBytes = long.MaxValue)
     {
         string host = RuntimeInformation.ProcessArchitecture.ToString().ToLowerInvariant();
         if (target.Device.Deployment.RuntimeIdentifiers.Count > 0 && !target.Device.Deployment.RuntimeIdentifiers.Any(r => r.EndsWith("-" + host, StringComparison.Ordinal)))
@@ -54,7 +53,7 @@ public static class KernelStage
                 log.Information("{Target}: kernel check skipped: device {Device} is {Arch} and this machine is {Host}", target.Name, target.Device.Name, arch, host);
             }
 
-            return (result, true);
+            return KernelGateResult.Skipped;
         }
 
         KernelCheckResult k;
@@ -70,21 +69,20 @@ public static class KernelStage
         catch (Exception e) when (e is QuantBuildException or IOException or InvalidOperationException)
         {
             log.Warning("{Code}: {Target}: the kernel check could not run: {Message}", AnalysisErrors.KernelCheckFailed, target.Name, e.Message);
-            return (result, true);
+            return KernelGateResult.Skipped;
         }
 
-        result = result with { Kernels = k };
-        if (result.QuantizedNodeCount == 0 && !target.RequireSpeedup)
+        if (quantizedNodeCount == 0 && !target.RequireSpeedup)
         {
             // weight-only formats (e.g. a plugin's packed low-bit weights decoded at load) shrink the file, not the time
             log.Information("{Target}: no integer layers, so no speed-up was expected: quantized {Quant:0.00} ms vs fp32 {Fp32:0.00} ms per batch", target.Name, k.QuantizedMilliseconds, k.Fp32Milliseconds);
-            return (result, true);
+            return new KernelGateResult(k, null);
         }
 
         if (k.Faster)
         {
             log.Information("{Target}: quantized {Quant:0.00} ms vs fp32 {Fp32:0.00} ms per batch ({Speedup:0.00}x)", target.Name, k.QuantizedMilliseconds, k.Fp32Milliseconds, k.Speedup);
-            return (result, true);
+            return new KernelGateResult(k, null);
         }
 
         string unfused = !graphRead ? "which layers ORT did not fuse was not checked (its optimized graph would not fit the memory budget)"
@@ -93,13 +91,13 @@ public static class KernelStage
         if (!target.RequireSpeedup)
         {
             log.Warning("warning {Code}: {Message}", AnalysisErrors.NotFaster, message);
-            return (result, true);
+            return new KernelGateResult(k, null);
         }
 
         var error = new QuantBuildException(AnalysisErrors.NotFaster, message,
             "exclude the layers listed (they run as float with extra DequantizeLinear), use a device profile with integer kernels for them, or drop require_speedup",
             configPath, target.Location.Line, target.Location.Column);
         log.Error("{Error}", error.ToDiagnosticString());
-        return (result with { ErrorCode = AnalysisErrors.NotFaster, Error = error.ToDiagnosticString() }, false);
+        return new KernelGateResult(k, error);
     }
 }

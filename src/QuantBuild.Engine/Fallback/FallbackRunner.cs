@@ -4,28 +4,31 @@ using QuantBuild.Abstractions.Quantization;
 using QuantBuild.Engine.Analysis;
 using QuantBuild.Engine.Config;
 using QuantBuild.Engine.Evaluation;
-using QuantBuild.Engine.Pipeline;
 using QuantBuild.Engine.Quantization;
 using QuantBuild.Engine.Quantization.Operators;
+using QuantBuild.Engine.Sessions;
 using QuantBuild.Onnx;
 using Serilog;
 
 namespace QuantBuild.Engine.Fallback;
 
 /// <summary>
-/// The pipeline's hook for <c>fallback: auto</c>: what calibration must observe so any layer can change precision, and,
-/// after the gate scored the recipe as written, the search and the model it chose (scored by the same gate on the same
-/// data, so what is written is what was evaluated).
+/// <c>fallback: auto</c> for the run's Plan and Fallback stages: what calibration must observe so any layer can change
+/// precision, and, after the gate scored the recipe as written, the search and the model it chose (scored by the same
+/// <see cref="GateScorer"/> on the same data, so what is written is what was evaluated).
 /// </summary>
-public static class FallbackStage
+public static class FallbackRunner
 {
     /// <summary>
     /// The activations to calibrate: the recipe's plan alone without fallback; with it, also every plan a kept layer
     /// can lead to (8-bit fallback of 4-bit layers, each layer left out, each layer alone).
     /// </summary>
-    public static IReadOnlyList<string> Plan(OnnxModel model, EncodeOptions options, TargetConfig target)
+    public static IReadOnlyList<string> Plan(OnnxModel model, EncodeOptions options, TargetConfig target) =>
+        Plan(model, options, target, QdqEncoder.Plan(model, options));
+
+    /// <summary>The same, given the recipe's own plan (<see cref="QdqEncoder.Plan"/> of <paramref name="options"/>), which is not planned again.</summary>
+    public static IReadOnlyList<string> Plan(OnnxModel model, EncodeOptions options, TargetConfig target, IReadOnlyList<string> plan)
     {
-        IReadOnlyList<string> plan = QdqEncoder.Plan(model, options);
         if (target.Fallback is null)
         {
             return plan;
@@ -47,10 +50,14 @@ public static class FallbackStage
     }
 
     /// <summary>The ranges of exactly the tensors <paramref name="options"/>' plan asks for: what `run` gives the encoder.</summary>
-    public static Dictionary<string, TensorRange> Restrict(IReadOnlyDictionary<string, TensorRange> ranges, OnnxModel model, EncodeOptions options)
+    public static Dictionary<string, TensorRange> Restrict(IReadOnlyDictionary<string, TensorRange> ranges, OnnxModel model, EncodeOptions options) =>
+        Restrict(ranges, QdqEncoder.Plan(model, options));
+
+    /// <summary>The ranges of exactly the tensors of <paramref name="plan"/>.</summary>
+    public static Dictionary<string, TensorRange> Restrict(IReadOnlyDictionary<string, TensorRange> ranges, IReadOnlyList<string> plan)
     {
         var restricted = new Dictionary<string, TensorRange>(StringComparer.Ordinal);
-        foreach (string tensor in QdqEncoder.Plan(model, options))
+        foreach (string tensor in plan)
         {
             if (ranges.TryGetValue(tensor, out TensorRange? r))
             {
@@ -65,41 +72,41 @@ public static class FallbackStage
     public static bool Wanted(TargetConfig target, GateVerdict? verdict) =>
         target.Fallback is { } f && verdict is not null && (!verdict.Passed || f.MaxBitsPerWeight is not null || f.MaxBytes is not null);
 
-    /// <summary>Runs the search and returns the chosen model and its scored result (with the fallback report).</summary>
+    /// <summary>Runs the search and returns the chosen model, its score and the search's report.</summary>
     /// <param name="target">The target.</param>
     /// <param name="configPath">The yaml, for error locations.</param>
     /// <param name="model">The model the encoder reads (after recipe passes).</param>
     /// <param name="ranges">Calibrated ranges (from <see cref="Plan"/>).</param>
     /// <param name="options">The recipe's encoder options.</param>
     /// <param name="encoded">The recipe's encoded model.</param>
-    /// <param name="scored">The recipe's scored result.</param>
-    /// <param name="scoredVerdict">The gate's verdict on it.</param>
-    /// <param name="score">Scores a model with the gate on the gate's data (its file-backed weights referenced, not copied).</param>
-    /// <param name="log">The run's log.</param>
-    public static (EncodeResult Encoded, TargetResult Result, GateVerdict Verdict) Run(TargetConfig target, string configPath, OnnxModel model,
-        IReadOnlyDictionary<string, TensorRange> ranges, EncodeOptions options, EncodeResult encoded, TargetResult scored, GateVerdict scoredVerdict,
-        Func<OnnxModel, (TargetResult Result, GateVerdict? Verdict)> score, ILogger log)
+    /// <param name="encodedBytes">Its size as written.</param>
+    /// <param name="scored">The gate's score of it.</param>
+    /// <param name="scorer">Scores each trial with the gate on the gate's data (file-backed weights referenced, not copied).</param>
+    /// <param name="log">The target's log.</param>
+    /// <exception cref="QuantBuildException">QB4102 when the size target is below what the recipe itself reaches.</exception>
+    public static FallbackOutcome Run(TargetConfig target, string configPath, OnnxModel model, IReadOnlyDictionary<string, TensorRange> ranges,
+        EncodeOptions options, EncodeResult encoded, long encodedBytes, ModelScore scored, GateScorer scorer, ILogger log)
     {
         FallbackConfig config = target.Fallback!;
-        var results = new Dictionary<string, (TargetResult Result, GateVerdict Verdict)>(StringComparer.Ordinal);
+        var results = new Dictionary<string, ModelScore>(StringComparer.Ordinal);
         TrialResult Trial(EncodeOptions o)
         {
             EncodeResult e = QdqEncoder.Encode(model, Restrict(ranges, model, o), o);
             long size = OnnxModelSaver.SerializedSize(e.Model);
-            (TargetResult r, GateVerdict? v) = score(e.Model);
-            results[Key(o)] = (r with { QuantizedBytes = size }, v!);
-            return ToTrial(r, v!, size);
+            ModelScore s = scorer.Score(ModelSource.Model(e.Model), e.Model);
+            results[Key(o)] = s;
+            return ToTrial(s, size);
         }
 
         var search = new FallbackSearch(model, options, encoded.QuantizedLayers, config, Trial);
-        if (search.SizeUnreachable(scored.QuantizedBytes ?? 0))
+        if (search.SizeUnreachable(encodedBytes))
         {
             throw new QuantBuildException(AnalysisErrors.SizeUnreachable,
-                $"Target '{target.Name}': the size target cannot be met; the recipe itself is {search.Bits(new HashSet<string>()):0.##} bits per weight and {scored.QuantizedBytes} bytes.",
+                $"Target '{target.Name}': the size target cannot be met; the recipe itself is {search.Bits(new HashSet<string>()):0.##} bits per weight and {encodedBytes} bytes.",
                 "raise size.max_bits_per_weight / size.max_bytes, or use weights: {bits: 4} for MatMul weights", configPath, config.Location.Line, config.Location.Column);
         }
 
-        TrialResult initial = ToTrial(scored, scoredVerdict, scored.QuantizedBytes ?? 0);
+        TrialResult initial = ToTrial(scored, encodedBytes);
         log.Information("{Target}: fallback search over {Layers} layers (budget {Trials} trials, {Seconds} s)", target.Name, search.LayerCount, config.MaxTrials, config.MaxSeconds);
         (FallbackReport report, EncodeOptions chosen, _) = search.Run(initial);
         if (!report.Passed && search.HasEightBitLayers && report.Trials < config.MaxTrials && report.Seconds < config.MaxSeconds)
@@ -122,44 +129,24 @@ public static class FallbackStage
         log.Information("{Target}: {Summary}", target.Name, report.Summary);
 
         EncodeResult final = report.Kept.Count == 0 && results.Count == 0 ? encoded : QdqEncoder.Encode(model, Restrict(ranges, model, chosen), chosen);
-        (TargetResult result, GateVerdict verdict) = report.Kept.Count == 0
-            ? (scored, scoredVerdict)
-            : results.TryGetValue(Key(chosen), out var known) ? known : Rescore(score, final);
-        result = result with
+        ModelScore score = report.Kept.Count == 0 ? scored
+            : results.TryGetValue(Key(chosen), out ModelScore? known) ? known
+            : scorer.Score(ModelSource.Model(final.Model), final.Model);
+        if (report.Passed)
         {
-            QuantizedBytes = OnnxModelSaver.SerializedSize(final.Model),
-            QuantizedNodeCount = final.QuantizedLayers.Count,
-            FloatNodes = final.UnquantizedNodes.Select(n => new FloatNode(n.NodeName, n.OpType,
-                report.Kept.Contains(n.NodeName) ? "kept in fp32 by fallback: auto (see the fallback section)" : n.Reason)).ToList(),
-            Fallback = report,
-        };
-        if (!report.Passed)
-        {
-            string why = report.BudgetExhausted ? "used its whole budget" : "found no combination";
-            result = result with
-            {
-                Status = result.Status == TargetStatus.Passed ? TargetStatus.GateFailed : result.Status,
-                ErrorCode = AnalysisErrors.FallbackExhausted,
-                Error = new QuantBuildException(AnalysisErrors.FallbackExhausted,
-                    $"Target '{target.Name}' failed its accuracy gate: fallback: auto {why} ({report.Trials} trials) without a model that passes{(config.MaxBitsPerWeight is not null || config.MaxBytes is not null ? " within the size target" : string.Empty)}; best attempt {result.GateMessage}.",
-                    "raise budget.trials / budget.seconds or the size target, loosen the gate, or see `quantbuild analyze` for why the layers lose accuracy",
-                    configPath, config.Location.Line, config.Location.Column).ToDiagnosticString(),
-            };
-            verdict = verdict with { Passed = false };
+            return new FallbackOutcome(final, score, report, null);
         }
 
-        return (final, result, verdict);
+        string why = report.BudgetExhausted ? "used its whole budget" : "found no combination";
+        var failure = new QuantBuildException(AnalysisErrors.FallbackExhausted,
+            $"Target '{target.Name}' failed its accuracy gate: fallback: auto {why} ({report.Trials} trials) without a model that passes{(config.MaxBitsPerWeight is not null || config.MaxBytes is not null ? " within the size target" : string.Empty)}; best attempt {score.Verdict.Message}.",
+            "raise budget.trials / budget.seconds or the size target, loosen the gate, or see `quantbuild analyze` for why the layers lose accuracy",
+            configPath, config.Location.Line, config.Location.Column);
+        return new FallbackOutcome(final, score, report, failure);
     }
 
-    private static (TargetResult, GateVerdict) Rescore(Func<OnnxModel, (TargetResult Result, GateVerdict? Verdict)> score, EncodeResult e)
-    {
-        (TargetResult r, GateVerdict? v) = score(e.Model);
-        return (r, v!);
-    }
-
-    private static TrialResult ToTrial(TargetResult r, GateVerdict v, long bytes) =>
-        new(r.QuantizedValue ?? double.NaN, v.Drop, r.OutputSqnrDb ?? double.NaN, r.Agreement ?? double.NaN, v.Passed, bytes);
-
+    private static TrialResult ToTrial(ModelScore s, long bytes) =>
+        new(s.Evaluation.Value, s.Verdict.Drop, s.Evaluation.Sqnr, s.Evaluation.Agreement, s.Passed, bytes);
     private static string Key(EncodeOptions o) =>
         string.Join("|", o.ExcludedNodeNames.Order(StringComparer.Ordinal)) + "#" + string.Join("|", o.WeightOverrides.Keys.Order(StringComparer.Ordinal));
 }

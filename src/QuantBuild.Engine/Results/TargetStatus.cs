@@ -1,4 +1,4 @@
-namespace QuantBuild.Engine.Pipeline;
+namespace QuantBuild.Engine.Results;
 
 /// <summary>How one target ended.</summary>
 public enum TargetStatus

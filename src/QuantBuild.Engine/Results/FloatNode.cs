@@ -1,4 +1,4 @@
-namespace QuantBuild.Engine.Pipeline;
+namespace QuantBuild.Engine.Results;
 
 /// <summary>A node the quantized model keeps in fp32, and why.</summary>
 /// <param name="Node">The node's name.</param>

@@ -1,6 +1,6 @@
 using QuantBuild.Abstractions.Diagnostics;
 
-namespace QuantBuild.Engine.Pipeline;
+namespace QuantBuild.Engine.Files;
 
 /// <summary>
 /// Writes a file through a temp file beside it and a rename, so a crash never leaves half a file. The first write
@@ -22,6 +22,14 @@ public static class AtomicFile
             throw CannotWrite(path, e);
         }
     }
+
+    /// <summary>
+    /// QB5010: the file system refused an output (a folder, a read-only file or a full disk where the file goes).
+    /// The old file, if any, is intact: writes only ever replace it by a rename.
+    /// </summary>
+    internal static QuantBuildException CannotWrite(string path, Exception e) =>
+        new("QB5010", $"Could not write {path}: {e.Message}",
+            "make sure nothing else (a folder, a read-only file) stands at that path and the disk has room, then run again", path);
 
     private static void WriteUnguarded(string path, ReadOnlySpan<byte> bytes)
     {
@@ -110,9 +118,21 @@ public static class AtomicFile
     /// <returns>True when the file was written.</returns>
     public static bool CopyIfChanged(string source, string path)
     {
+        using StagedFile? staged = StageCopy(source, path);
+        staged?.Commit();
+        return staged is not null;
+    }
+
+    /// <summary>
+    /// The first half of <see cref="CopyIfChanged"/>: copies <paramref name="source"/> to a temp file beside
+    /// <paramref name="path"/> and leaves the rename to <see cref="StagedFile.Commit"/>, so a caller can put another file
+    /// (a manifest) in place before this one appears. Null when <paramref name="path"/> already holds the same bytes.
+    /// </summary>
+    public static StagedFile? StageCopy(string source, string path)
+    {
         try
         {
-            return CopyUnguarded(source, path);
+            return StageCopyUnguarded(source, path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -120,24 +140,17 @@ public static class AtomicFile
         }
     }
 
-    /// <summary>
-    /// QB5010: the file system refused an output (a folder, a read-only file or a full disk where the file goes).
-    /// The old file, if any, is intact: writes only ever replace it by a rename.
-    /// </summary>
-    private static QuantBuildException CannotWrite(string path, Exception e) =>
-        new("QB5010", $"Could not write {path}: {e.Message}",
-            "make sure nothing else (a folder, a read-only file) stands at that path and the disk has room, then run again", path);
-
-    private static bool CopyUnguarded(string source, string path)
+    private static StagedFile? StageCopyUnguarded(string source, string path)
     {
         if (SameContent(source, path))
         {
-            return false;
+            return null;
         }
 
         string directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
         Directory.CreateDirectory(directory);
         string temp = Path.Combine(directory, $".{Path.GetFileName(path)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        var staged = new StagedFile(temp, path);
         try
         {
             using (var input = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20))
@@ -147,15 +160,12 @@ public static class AtomicFile
                 output.Flush(flushToDisk: true);
             }
 
-            File.Move(temp, path, overwrite: true);
-            return true;
+            return staged;
         }
-        finally
+        catch
         {
-            if (File.Exists(temp))
-            {
-                File.Delete(temp);
-            }
+            staged.Dispose();
+            throw;
         }
     }
 

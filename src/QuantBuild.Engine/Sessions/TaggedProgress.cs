@@ -1,6 +1,6 @@
 using QuantBuild.Abstractions.Diagnostics;
 
-namespace QuantBuild.Engine.Pipeline;
+namespace QuantBuild.Engine.Sessions;
 
 /// <summary>Progress relayed under another stage name, so one sink can tell "calibrate x64" from "evaluate x64".</summary>
 internal static class TaggedProgress

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 
-namespace QuantBuild.Engine.Pipeline;
+namespace QuantBuild.Engine.Files;
 
 /// <summary>
 /// Finds what a killed run left behind: temp files and folders whose names carry the writer's process id. One whose
