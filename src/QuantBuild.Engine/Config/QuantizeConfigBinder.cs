@@ -66,6 +66,7 @@ internal sealed class QuantizeConfigBinder
         GateConfig? gate = ConfigReader.Value(root, "gate") is { } gateNode ? Gate(gateNode, "gate", metric) : null;
 
         IReadOnlyList<PluginReference> plugins = ConfigReader.Value(root, "plugins") is { } pluginsNode ? Plugins(pluginsNode) : Array.Empty<PluginReference>();
+        CacheConfig? cache = ConfigReader.Value(root, "cache") is { } cacheNode ? new CacheBinder(_r).Bind(cacheNode, root.Find("cache")!.Key.Location) : null;
 
         // Plugins load only if a recipe needs its pass names checked, and only from entries that are themselves valid.
         IReadOnlyList<PluginReference> loadable = plugins.Where(p => p.Path is not null || (p.Package is not null && p.Version is not null)).ToList();
@@ -106,6 +107,7 @@ internal sealed class QuantizeConfigBinder
             Evaluation = evaluation,
             Gate = gate,
             Plugins = plugins,
+            Cache = cache ?? new CacheConfig(),
             Targets = targets,
         };
     }
