@@ -144,6 +144,11 @@ public sealed class AzureBlobRemoteCache : IRemoteCache
         {
             // The lock blob exists already (leased or not): only the lease decides.
         }
+        catch (RequestFailedException e) when (e.Status == 403)
+        {
+            // A read-only credential (pull-request builds) may read entries but not lock: go on without a lease.
+            return NoLease.Instance;
+        }
 
         BlobLeaseClient lease = lockBlob.GetBlobLeaseClient();
         try
@@ -153,6 +158,10 @@ public sealed class AzureBlobRemoteCache : IRemoteCache
         catch (RequestFailedException e) when (e.Status == 409)
         {
             return null;
+        }
+        catch (RequestFailedException e) when (e.Status == 403)
+        {
+            return NoLease.Instance;
         }
 
         return new AzureBlobLease(lease, RenewEvery);
@@ -230,5 +239,12 @@ public sealed class AzureBlobRemoteCache : IRemoteCache
         }
 
         Volatile.Write(ref _containerChecked, 1);
+    }
+
+    private sealed class NoLease : IRemoteLease
+    {
+        public static readonly NoLease Instance = new();
+
+        public Task ReleaseAsync() => Task.CompletedTask;
     }
 }
