@@ -15,7 +15,7 @@ cli="$root/src/QuantBuild.Cli/bin/Release/net10.0/QuantBuild.Cli.dll"
 
 work=$(mktemp -d)
 port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
-"$root/eng/azurite.sh" start "$port" 2>/dev/null &
+"$root/eng/azurite.sh" start "$port" >/dev/null 2>&1 &
 azurite=$!
 trap 'kill $azurite 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 50); do (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.2; done
