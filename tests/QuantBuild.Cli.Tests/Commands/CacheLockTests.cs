@@ -1,4 +1,7 @@
+using System.Diagnostics;
 using System.Text.Json;
+using QuantBuild.Engine.Cache;
+using QuantBuild.Engine.Config;
 
 namespace QuantBuild.Cli.Tests.Commands;
 
@@ -31,6 +34,37 @@ public sealed class CacheLockTests : IDisposable
                 w.Dispose();
             }
         }
+    }
+
+    [Fact]
+    public async Task A_lock_whose_holder_is_killed_with_SIGKILL_is_free_at_once()
+    {
+        using var work = new SampleWorkspace(OneTarget, extra: "cache:\n  lock_wait_seconds: 120\n");
+        QuantizeConfig config = QuantizeConfigLoader.Load(work.ConfigPath);
+        string key = TargetCache.Open(new ResultCache(_cache), config, plugins: null).KeyFor(config.Targets[0])!;
+        string lockFile = Path.Combine(_cache, "locks", key + ".lock");
+        Directory.CreateDirectory(Path.GetDirectoryName(lockFile)!);
+        // Another build holding the key: flock(1) takes the same kernel lock .NET's FileShare.None does (-o: held by
+        // flock itself, not inherited by its sleeping child).
+        using Process holder = Process.Start("flock", ["-x", "-o", lockFile, "sleep", "300"]);
+        while (!File.Exists(lockFile))
+        {
+            await Task.Delay(50);
+        }
+
+        await Task.Delay(500);
+        Task<(int ExitCode, string Out, string Error)> run = Task.Run(() => CliRunner.Run("run", "--json", "-c", work.ConfigPath, "--cache", _cache));
+        await Task.Delay(TimeSpan.FromSeconds(6));
+        holder.Kill(entireProcessTree: true); // SIGKILL: the holder runs no cleanup; only the kernel can drop its lock
+
+        (int code, string stdout, string stderr) = await run.WaitAsync(TimeSpan.FromSeconds(100));
+
+        Assert.True(code == 0, stderr);
+        JsonElement target = JsonDocument.Parse(stdout).RootElement.GetProperty("targets")[0];
+        Assert.False(target.GetProperty("cached").GetBoolean());
+        double waited = target.GetProperty("stages").EnumerateArray().Single(s => s.GetProperty("stage").GetString() == TargetCache.Stage).GetProperty("seconds").GetDouble();
+        Assert.InRange(waited, 5, 60); // it waited for the holder, and not for lock_wait_seconds
+        Assert.DoesNotContain("QB5103", stderr, StringComparison.Ordinal);
     }
 
     public void Dispose()
