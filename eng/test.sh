@@ -33,6 +33,12 @@ for prepare in samples/*/prepare.sh; do
   "$prepare"
 done
 
+# The shared-cache tests run against Azurite (pinned, eng/azurite/package-lock.json) unless
+# QUANTBUILD_TEST_CACHE_CONNECTION names a real account; install it once here rather than inside two test projects.
+if [[ -z "${QUANTBUILD_TEST_CACHE_CONNECTION:-}" ]]; then
+  bash eng/azurite.sh install >/dev/null
+fi
+
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0

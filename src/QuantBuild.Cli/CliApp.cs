@@ -86,6 +86,7 @@ public static class CliApp
         root.Subcommands.Add(InitCommand.Create(context));
         root.Subcommands.Add(TargetsCommand.Create(context));
         root.Subcommands.Add(PluginsCommand.Create(context));
+        root.Subcommands.Add(CacheCommand.Create(context));
         return root;
     }
 

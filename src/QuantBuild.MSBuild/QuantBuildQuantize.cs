@@ -27,6 +27,12 @@ public sealed class QuantBuildQuantize : QuantBuildToolTask
     public bool Force { get; set; }
 
     /// <summary>
+    /// False to use only the local cache even when quantize.yaml has <c>cache.remote</c>. The credential is never a
+    /// property: the tool process inherits the build's environment, where CI puts the connection variable.
+    /// </summary>
+    public bool RemoteCache { get; set; } = true;
+
+    /// <summary>
     /// The tool's <c>-v</c> (default <c>d</c>): its lines arrive as low-importance messages, so plugins' debug lines are
     /// in the build log at <c>-v:d</c>/<c>-v:diag</c> and nowhere else.
     /// </summary>
@@ -63,6 +69,11 @@ public sealed class QuantBuildQuantize : QuantBuildToolTask
         if (Force)
         {
             arguments.Add("--no-cache");
+        }
+
+        if (!RemoteCache)
+        {
+            arguments.Add("--no-remote-cache");
         }
 
         arguments.AddRange(["-v", string.IsNullOrEmpty(Verbosity) ? "d" : Verbosity]);

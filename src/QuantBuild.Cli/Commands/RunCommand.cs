@@ -23,6 +23,7 @@ public static class RunCommand
         var json = new Option<bool>("--json") { Description = "Print one JSON summary on stdout (logs go to stderr)." };
         var noCache = new Option<bool>("--no-cache") { Description = "Quantize every target even when the result cache holds it (the result is still stored)." };
         var cacheDir = new Option<string?>("--cache") { Description = "The result cache folder (default $QUANTBUILD_CACHE or ~/.cache/quantbuild/results)." };
+        var noRemote = CacheCommand.NoRemoteOption();
         var memoryBudget = CommonOptions.MemoryBudget();
         var parallel = new Option<int?>("--parallel")
         {
@@ -37,7 +38,7 @@ public static class RunCommand
         });
         var command = new Command("run", "Quantize the model for each target, evaluate it against fp32, gate it, and write model, manifest and report.")
         {
-            config, targets, output, json, noCache, cacheDir, memoryBudget, parallel,
+            config, targets, output, json, noCache, cacheDir, noRemote, memoryBudget, parallel,
         };
         command.SetAction(parse =>
         {
@@ -47,18 +48,28 @@ public static class RunCommand
             bool asJson = parse.GetValue(json);
             using Serilog.Core.Logger log = CommonOptions.Logger(context);
             var pipeline = new QuantizePipeline(loaded, log, plugins);
+            ResultCache cache = CacheCommand.Open(parse.GetValue(cacheDir), loaded, log, useRemote: !parse.GetValue(noRemote));
             var options = new PipelineOptions
             {
                 Targets = parse.GetValue(targets) ?? Array.Empty<string>(),
                 OutputDirectory = parse.GetValue(output),
-                Cache = new ResultCache(parse.GetValue(cacheDir) ?? ResultCache.DefaultRoot()),
+                Cache = cache,
                 ReadCache = !parse.GetValue(noCache),
                 MemoryBudget = budget,
                 MaxParallelTargets = parse.GetValue(parallel),
             };
-            RunResult result = context.ShowsProgressBars && !asJson
-                ? SpectreProgress.Run(context.Console, progress => pipeline.Run(options with { Progress = progress }))
-                : pipeline.Run(options with { Progress = new ConsoleProgress(context.ProgressWriter) });
+            RunResult result;
+            try
+            {
+                result = context.ShowsProgressBars && !asJson
+                    ? SpectreProgress.Run(context.Console, progress => pipeline.Run(options with { Progress = progress }))
+                    : pipeline.Run(options with { Progress = new ConsoleProgress(context.ProgressWriter) });
+            }
+            finally
+            {
+                // Uploads run behind the build; the process must not end under them (each failure is a QB5102 warning).
+                cache.Complete(CacheCommand.UploadWait);
+            }
 
             if (asJson)
             {

@@ -65,4 +65,7 @@ public static class ConfigErrorCodes
 
     /// <summary>The yaml exceeds a parser limit: file size, nesting depth or alias expansion.</summary>
     public const string TooLarge = "QB1021";
+
+    /// <summary>A credential (connection string, account key, SAS) written into quantize.yaml instead of the environment.</summary>
+    public const string SecretInConfig = "QB1040";
 }

@@ -35,6 +35,9 @@ public sealed record QuantizeConfig
     /// <summary>Third-party plugins in the order written; first-party plugins are always loaded and not listed.</summary>
     public required IReadOnlyList<PluginReference> Plugins { get; init; }
 
+    /// <summary>The <c>cache</c> section (lock wait, remote store); defaults when the yaml has none.</summary>
+    public CacheConfig Cache { get; init; } = new();
+
     /// <summary>The targets in the order written; at least one.</summary>
     public required IReadOnlyList<TargetConfig> Targets { get; init; }
 

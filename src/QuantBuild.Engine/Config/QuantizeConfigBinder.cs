@@ -81,6 +81,8 @@ internal sealed class QuantizeConfigBinder
 
         GateConfig? gate = ConfigReader.Value(root, "gate") is { } gateNode ? Gate(gateNode, "gate", metric) : null;
 
+        CacheConfig? cache = ConfigReader.Value(root, "cache") is { } cacheNode ? new CacheBinder(_r).Bind(cacheNode, root.Find("cache")!.Key.Location) : null;
+
         // Plugins load only if a recipe needs its pass names checked, and only from entries that are themselves valid.
         Func<IReadOnlyCollection<KnownPass>?>? passes = _options.KnownPasses is null && _options.PassesFor is { } load && allLoadable
             ? () => load(loadable, _baseDir)
@@ -119,6 +121,7 @@ internal sealed class QuantizeConfigBinder
             Evaluation = evaluation,
             Gate = gate,
             Plugins = plugins,
+            Cache = cache ?? new CacheConfig(),
             Targets = targets,
         };
     }

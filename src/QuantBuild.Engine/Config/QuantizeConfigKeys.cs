@@ -7,7 +7,7 @@ namespace QuantBuild.Engine.Config;
 public static class QuantizeConfigKeys
 {
     /// <summary>Top level.</summary>
-    public static readonly IReadOnlyList<string> Root = ["model", "output", "inputs", "calibration", "evaluation", "gate", "plugins", "targets"];
+    public static readonly IReadOnlyList<string> Root = ["model", "output", "inputs", "calibration", "evaluation", "gate", "plugins", "cache", "targets"];
 
     /// <summary>Each input under <c>inputs</c>.</summary>
     public static readonly IReadOnlyList<string> Input = ["value", "shape"];
@@ -41,6 +41,12 @@ public static class QuantizeConfigKeys
 
     /// <summary><c>size</c> of a target with <c>fallback: auto</c>.</summary>
     public static readonly IReadOnlyList<string> Size = ["max_bits_per_weight", "max_bytes"];
+
+    /// <summary><c>cache</c>.</summary>
+    public static readonly IReadOnlyList<string> Cache = ["remote", "lock_wait_seconds"];
+
+    /// <summary><c>cache.remote</c>.</summary>
+    public static readonly IReadOnlyList<string> RemoteCache = ["kind", "container", "prefix", "connection_env", "timeout_seconds"];
 
     /// <summary>The one key every recipe step has; its other keys are the pass's own options.</summary>
     public const string Pass = "pass";
