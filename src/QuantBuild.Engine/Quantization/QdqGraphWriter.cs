@@ -231,6 +231,8 @@ internal sealed class QdqGraphWriter
         string name = node.Inputs[at.Input];
         TensorValue w = _index.Constant(name)!;
         var blocks = FourBitBlocks.RoundToNearest(w.AsDense().AsSpan<float>(), w.Dims, _options.BlockSize, _options.FourBitZeroPoints);
+        // Read once: the fp32 pages of a mapped weight go back to the OS now rather than piling up across the encode.
+        Onnx.MappedWeights.Release(w.Data);
         _replacedWeights.Add(name);
         if (_options.FourBitFormat == FourBitFormat.BlockedDequantize)
         {
@@ -277,6 +279,7 @@ internal sealed class QdqGraphWriter
             q = WeightQuantizer.RoundToNearest8(values, w.Dims, axis, _options.Profile.ReduceRange ? 63 : 127, BiasMinimumScales(node, axis));
         }
 
+        Onnx.MappedWeights.Release(w.Data);
         _replacedWeights.Add(name);
         return (AddWeightDequantize(name, q), q);
     }
