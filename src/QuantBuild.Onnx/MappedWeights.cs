@@ -12,4 +12,16 @@ public static class MappedWeights
     /// </summary>
     /// <returns>Bytes of mapping released.</returns>
     public static long ReleaseResidentPages() => MappedDataFile.ReleaseResidentPages();
+
+    /// <summary>
+    /// Lets the OS take back the pages of one tensor's bytes when they are a slice of a mapped file (otherwise nothing
+    /// happens): the encoder reads each weight once, so a multi-gigabyte model need never be resident all at once.
+    /// </summary>
+    public static void Release(ReadOnlyMemory<byte> bytes)
+    {
+        if (System.Runtime.InteropServices.MemoryMarshal.TryGetMemoryManager(bytes, out MappedSegment? segment, out int start, out int length))
+        {
+            segment.File.ReleasePages(segment.Offset + start, length);
+        }
+    }
 }

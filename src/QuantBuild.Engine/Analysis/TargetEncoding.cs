@@ -23,6 +23,9 @@ public static class TargetEncoding
         WeightBits = target.Weights.Bits,
         PerChannelWeights = target.Weights.Granularity != WeightGranularity.PerTensor,
         BlockSize = target.Weights.BlockSize ?? 32,
+        FourBitFormat = target.Weights.Format,
+        FourBitZeroPoints = target.Weights.ZeroPoint,
+        AccuracyLevel = target.Weights.AccuracyLevel,
     };
 
     /// <summary>

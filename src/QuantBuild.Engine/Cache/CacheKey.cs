@@ -71,6 +71,14 @@ public static class CacheKey
             json.WriteNumber("bits", target.Weights.Bits);
             json.WriteString("granularity", target.Weights.Granularity.ToString());
             json.WriteString("blockSize", target.Weights.BlockSize?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "default");
+            if (target.Weights.Bits == 4)
+            {
+                // Only 4-bit targets carry them, so the keys of 8-bit targets stay what they were.
+                json.WriteString("format", target.Weights.Format.ToString());
+                json.WriteBoolean("zeroPoint", target.Weights.ZeroPoint);
+                json.WriteNumber("accuracyLevel", target.Weights.AccuracyLevel);
+            }
+
             json.WriteEndObject();
             WriteStrings(json, "excludeNodes", target.Exclude.Nodes.Order(StringComparer.Ordinal));
             WriteStrings(json, "excludeOps", target.Exclude.OpTypes.Order(StringComparer.Ordinal));

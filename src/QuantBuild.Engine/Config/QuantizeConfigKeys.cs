@@ -31,7 +31,7 @@ public static class QuantizeConfigKeys
     public static readonly IReadOnlyList<string> Target = ["device", "recipe", "weights", "exclude", "gate", "output", "fallback", "budget", "size", "require_speedup"];
 
     /// <summary><c>weights</c> of a target.</summary>
-    public static readonly IReadOnlyList<string> Weights = ["bits", "granularity", "block_size"];
+    public static readonly IReadOnlyList<string> Weights = ["bits", "granularity", "block_size", "format", "zero_point", "accuracy_level"];
 
     /// <summary><c>exclude</c> of a target.</summary>
     public static readonly IReadOnlyList<string> Exclude = ["nodes", "op_types"];

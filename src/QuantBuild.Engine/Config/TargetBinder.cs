@@ -112,7 +112,7 @@ internal sealed partial class TargetBinder
 
         _r.CheckKeys(map, QuantizeConfigKeys.Target, path);
         DeviceProfile? device = Device(map, path, entry.Key.Location);
-        WeightFormat weights = ConfigReader.Value(map, "weights") is { } wNode ? Weights(wNode, path + ".weights", device) : DefaultWeights(device);
+        WeightFormat weights = ConfigReader.Value(map, "weights") is { } wNode ? new WeightsBinder(_r).Bind(wNode, path + ".weights", device) : WeightsBinder.Default(device);
         IReadOnlyList<RecipePass> recipe = ConfigReader.Value(map, "recipe") is { } rNode ? Recipe(rNode, path + ".recipe", device) : Array.Empty<RecipePass>();
 
         ExcludeConfig exclude = ExcludeConfig.None;
@@ -165,7 +165,7 @@ internal sealed partial class TargetBinder
         return new TargetConfig
         {
             Name = name,
-            Device = device,
+            Device = weights.DeployedOn(device),
             Recipe = recipe,
             Weights = weights,
             Exclude = exclude,
@@ -200,81 +200,6 @@ internal sealed partial class TargetBinder
             $"unknown device profile '{name}'.{NameSuggester.DidYouMean(name, known)}",
             $"use one of: {string.Join(", ", known)}", map.Find("device")!.Value.Location);
         return null;
-    }
-
-    private static WeightFormat DefaultWeights(DeviceProfile? device) => new()
-    {
-        Bits = 8,
-        Granularity = device is { Kernels.PerChannelWeights: false } ? WeightGranularity.PerTensor : WeightGranularity.PerChannel,
-    };
-
-    private WeightFormat Weights(ConfigNode node, string path, DeviceProfile? device)
-    {
-        WeightFormat fallback = DefaultWeights(device);
-        if (_r.AsMapping(node, path) is not { } map)
-        {
-            return fallback;
-        }
-
-        _r.CheckKeys(map, QuantizeConfigKeys.Weights, path);
-        int bits = _r.Integer(map, "bits", path + ".bits") ?? 8;
-        if (Array.IndexOf(EncoderBits, bits) < 0)
-        {
-            // Refused here, before the fp32 baseline runs: the encoder would only fail with QB3006 after it.
-            _r.Error(ConfigErrorCodes.OutOfRange, $"'{path}.bits' must be 4 or 8, the widths the QDQ encoder writes; got {bits}",
-                "use 8 (int8), or 4 (blocked int4 MatMul weights); for 2-7-bit weights keep 8 here and add a pass that codes them (nupes, or adaquant with 'bits:')",
-                ConfigReader.At(map, "bits", map.Location));
-        }
-        else if (device is not null && !device.Kernels.WeightBits.Contains(bits))
-        {
-            _r.Error(ConfigErrorCodes.NotSupportedByDevice, $"device '{device.Name}' cannot run {bits}-bit weights",
-                $"use one of the bit widths it runs: {string.Join(", ", device.Kernels.WeightBits)}", ConfigReader.At(map, "bits", map.Location));
-        }
-
-        WeightGranularity granularity = fallback.Granularity;
-        string? g = _r.String(map, "granularity", path + ".granularity");
-        string[] names = ["per-channel", "per-tensor", "block"];
-        if (g is not null)
-        {
-            int i = Array.IndexOf(names, g.Replace('_', '-'));
-            if (i < 0)
-            {
-                _r.Error(ConfigErrorCodes.UnknownValue, $"unknown weight granularity '{g}'.{NameSuggester.DidYouMean(g, names)}",
-                    $"use one of: {string.Join(", ", names)}", map.Find("granularity")!.Value.Location);
-            }
-            else
-            {
-                granularity = (WeightGranularity)i;
-                if (granularity != WeightGranularity.PerTensor && device is { Kernels.PerChannelWeights: false })
-                {
-                    _r.Error(ConfigErrorCodes.NotSupportedByDevice, $"device '{device.Name}' has no per-channel weight scales, so '{g}' cannot run there",
-                        "use 'granularity: per-tensor' or a device profile with per-channel weights", map.Find("granularity")!.Value.Location);
-                }
-            }
-        }
-
-        int? block = _r.Integer(map, "block_size", path + ".block_size");
-        if (block is { } b && (b < 16 || (b & (b - 1)) != 0))
-        {
-            _r.Range(map.Find("block_size")!.Value, map.Location, path + ".block_size", "a power of two, 16 or more", b.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        }
-
-        if (granularity == WeightGranularity.Block && bits == 8)
-        {
-            // The encoder blocks only 4-bit MatMul weights; 8-bit weights would silently get per-channel scales.
-            _r.Error(ConfigErrorCodes.Conflict, $"'{path}.granularity: block' applies to 4-bit weights; the encoder writes 8-bit weights per channel or per tensor",
-                "set 'bits: 4' for blocked 4-bit MatMul weights, or use 'granularity: per-channel' or 'per-tensor'", ConfigReader.At(map, "granularity", map.Location));
-        }
-        else if (granularity == WeightGranularity.Block && block is null && ConfigReader.Value(map, "block_size") is null)
-        {
-            _r.Missing("block_size", path, ConfigReader.At(map, "granularity", map.Location), "add 'block_size: 32' (a power of two, 16 or more)");
-        }
-        else if (granularity != WeightGranularity.Block && map.Find("block_size") is { } bs)
-        {
-            _r.Error(ConfigErrorCodes.Conflict, $"'{path}.block_size' only applies to 'granularity: block'", "set 'granularity: block' or remove 'block_size'", bs.Key.Location);
-        }
-
-        return new WeightFormat { Bits = bits, Granularity = granularity, BlockSize = granularity == WeightGranularity.Block ? block : null, Location = map.Location };
     }
 
     private IReadOnlyList<RecipePass> Recipe(ConfigNode node, string path, DeviceProfile? device)
@@ -389,9 +314,6 @@ internal sealed partial class TargetBinder
             return default;
         }
     }
-
-    // What QdqEncoder writes for round-to-nearest weights (its Validate refuses any other width).
-    private static readonly int[] EncoderBits = [4, 8];
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]*$")]
     private static partial Regex NamePattern();

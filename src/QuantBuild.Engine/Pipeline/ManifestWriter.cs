@@ -58,6 +58,10 @@ public static class ManifestWriter
                 bits = target.Weights.Bits,
                 granularity = target.Weights.Granularity.ToString(),
                 blockSize = target.Weights.BlockSize,
+                // How 4-bit MatMul weights were written and the accuracy level their kernels ran at (the gate's numbers).
+                format = target.Weights.Bits == 4 ? WeightsBinder.FormatNames[(int)target.Weights.Format] : null,
+                zeroPoint = target.Weights.Bits == 4 ? target.Weights.ZeroPoint : (bool?)null,
+                accuracyLevel = target.Weights.Bits == 4 ? target.Weights.AccuracyLevel : (int?)null,
                 // What the file holds, by width: 'bits: 4' reaches MatMul weights only, the others stay 8-bit.
                 written = written.WeightBits.ToDictionary(p => p.Key.ToString(CultureInfo.InvariantCulture), p => p.Value),
             },

@@ -6,7 +6,7 @@ namespace QuantBuild.Engine.Pipeline;
 
 /// <summary>
 /// The weight bit widths a written model really holds, as its bytes hold them: each DequantizeLinear fed by an integer
-/// initializer, by the element type stored, grouped by the nodes it feeds. The manifest records this rather than the
+/// initializer, by the element type stored, grouped by the nodes it feeds, and each MatMulNBits by its 'bits'. The manifest records this rather than the
 /// yaml's 'weights.bits', which the encoder applies only where it can (4-bit only to MatMul weights).
 /// </summary>
 public static class WrittenWeights
@@ -38,21 +38,32 @@ public static class WrittenWeights
         }
 
         var result = new SortedDictionary<int, List<string>>();
+        void Add(int bits, Node node)
+        {
+            if (!result.TryGetValue(bits, out List<string>? nodes))
+            {
+                result[bits] = nodes = new List<string>();
+            }
+
+            if (!nodes.Contains(node.DisplayName))
+            {
+                nodes.Add(node.DisplayName);
+            }
+        }
+
         foreach (Node node in graph.Nodes)
         {
+            // MatMulNBits holds its packed weight itself; its 'bits' attribute is the width.
+            if (node.Domain == "com.microsoft" && node.OpType == "MatMulNBits" && node.FindAttribute("bits") is { Int: long width })
+            {
+                Add((int)width, node);
+            }
+
             foreach (string input in node.Inputs)
             {
                 if (dequantized.TryGetValue(input, out int bits) && node.OpType != "DequantizeLinear")
                 {
-                    if (!result.TryGetValue(bits, out List<string>? nodes))
-                    {
-                        result[bits] = nodes = new List<string>();
-                    }
-
-                    if (!nodes.Contains(node.DisplayName))
-                    {
-                        nodes.Add(node.DisplayName);
-                    }
+                    Add(bits, node);
                 }
             }
         }

@@ -40,8 +40,20 @@ public sealed record EncodeOptions
     /// </summary>
     public bool PerChannelWeights { get; init; } = true;
 
-    /// <summary>Block size along K for 4-bit weights; a power of two of at least 16 so ORT fuses MatMulNBits.</summary>
+    /// <summary>Block size along K for 4-bit weights; a power of two of at least 16 (MatMulNBits' kernels need it).</summary>
     public int BlockSize { get; init; } = 32;
+
+    /// <summary>How 4-bit MatMul weights are written: a MatMulNBits node, or an opset-21 blocked DequantizeLinear.</summary>
+    public FourBitFormat FourBitFormat { get; init; } = FourBitFormat.MatMulNBits;
+
+    /// <summary>4-bit blocks get a zero point each (asymmetric, uint4 codes) instead of a symmetric int4 grid.</summary>
+    public bool FourBitZeroPoints { get; init; }
+
+    /// <summary>
+    /// MatMulNBits' <c>accuracy_level</c> attribute (0 unset, 1 fp32, 2 fp16, 3 bf16, 4 int8 activations): it changes the
+    /// numbers ORT computes, so it is written into the node the gate runs.
+    /// </summary>
+    public int AccuracyLevel { get; init; } = 4;
 
     /// <summary>The op families this run quantizes with (built per run; the built-in ones by default).</summary>
     internal OpQuantizerRegistry Operators { get; init; } = OpQuantizerRegistry.CreateBuiltIn();

@@ -9,7 +9,7 @@ internal enum NodeMode
     /// <summary>Integer QDQ: int8 weights, quantized activations in and out.</summary>
     Integer,
 
-    /// <summary>4-bit blocked weights behind a DequantizeLinear, fp32 activations (ORT fuses MatMulNBits).</summary>
+    /// <summary>4-bit blocked weights, fp32 activations: a MatMulNBits node, or a blocked DequantizeLinear before the MatMul.</summary>
     WeightOnly4,
 
     /// <summary>Int8 weights, activations quantized at run time by the kernel (DynamicQuantizeLSTM); float in and out.</summary>

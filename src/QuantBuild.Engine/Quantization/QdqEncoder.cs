@@ -103,13 +103,15 @@ public static class QdqEncoder
         if (layers.Count > 0)
         {
             long required = Math.Max(13, options.Profile.Kernels.MinimumOpset);
-            if (Array.IndexOf(modes, NodeMode.WeightOnly4) >= 0 || UsesSubByteOverride(options))
+            bool fourBit = Array.IndexOf(modes, NodeMode.WeightOnly4) >= 0;
+            if ((fourBit && options.FourBitFormat == FourBitFormat.BlockedDequantize) || UsesSubByteOverride(options))
             {
                 required = Math.Max(required, 21);
             }
 
             OpsetPolicy.Raise(quantized, required);
-            if (Array.IndexOf(modes, NodeMode.DynamicInteger) >= 0 && !quantized.OpsetImports.Any(i => i.Domain == "com.microsoft"))
+            bool contribOps = Array.IndexOf(modes, NodeMode.DynamicInteger) >= 0 || (fourBit && options.FourBitFormat == FourBitFormat.MatMulNBits);
+            if (contribOps && !quantized.OpsetImports.Any(i => i.Domain == "com.microsoft"))
             {
                 quantized.OpsetImports.Add(new OpsetImport("com.microsoft", 1));
             }

@@ -57,8 +57,7 @@ internal sealed class QdqGraphWriter
                     layers.Add(Layer(node));
                     break;
                 case NodeMode.WeightOnly4:
-                    clone.Inputs.Replace(_ops.Weight(node)!.Input, WriteWeight(node, fourBits: true).Dequantized);
-                    _nodes.Add(clone);
+                    _nodes.Add(WriteFourBit(node, clone));
                     layers.Add(Layer(node));
                     break;
                 default:
@@ -82,7 +81,7 @@ internal sealed class QdqGraphWriter
 
         if (_ops.Weight(node) is { } at)
         {
-            (string dq, QuantizedWeight weight) = WriteWeight(node, fourBits: false);
+            (string dq, QuantizedWeight weight) = WriteWeight(node);
             clone.Inputs.Replace(at.Input, dq);
             if (at.Bias is { } b && node.Inputs.Count > b && node.Inputs[b].Length > 0)
             {
@@ -225,7 +224,44 @@ internal sealed class QdqGraphWriter
         return (scale, zeroPoint);
     }
 
-    private (string Dequantized, QuantizedWeight Weight) WriteWeight(Node node, bool fourBits)
+    // A weight-only 4-bit MatMul: its weight rounded in blocks along K, written in the target's format.
+    private Node WriteFourBit(Node node, Node clone)
+    {
+        WeightInput at = _ops.Weight(node)!;
+        string name = node.Inputs[at.Input];
+        TensorValue w = _index.Constant(name)!;
+        var blocks = FourBitBlocks.RoundToNearest(w.AsReadOnlySpan<float>(), w.Dims, _options.BlockSize, _options.FourBitZeroPoints);
+        // Read once: the fp32 pages of a mapped weight go back to the OS now rather than piling up across the encode.
+        Onnx.MappedWeights.Release(w.Data);
+        _replacedWeights.Add(name);
+        if (_options.FourBitFormat == FourBitFormat.BlockedDequantize)
+        {
+            clone.Inputs.Replace(at.Input, AddWeightDequantize(name, blocks.ToBlockedDequantize()));
+            return clone;
+        }
+
+        (byte[] b, float[] scales, byte[]? zeroPoints) = blocks.ToMatMulNBits();
+        var matmul = new Node { Name = clone.Name, OpType = "MatMulNBits", Domain = "com.microsoft", DocString = clone.DocString };
+        matmul.Inputs.Add(clone.Inputs[0]);
+        matmul.Inputs.Add(AddInitializer(name + "_quantized", ElementType.UInt8, new long[] { blocks.N, blocks.Blocks, blocks.BlockSize / 2 }, b));
+        matmul.Inputs.Add(AddInitializer(name + "_scale", ElementType.Float, new long[] { scales.Length }, FloatBytes(scales)));
+        if (zeroPoints is not null)
+        {
+            matmul.Inputs.Add(AddInitializer(name + "_zero_point", ElementType.UInt8, new long[] { zeroPoints.Length }, zeroPoints));
+        }
+
+        matmul.Outputs.AddRange(clone.Outputs);
+        matmul.Attributes.Add(NodeAttribute.FromInt("K", blocks.K));
+        matmul.Attributes.Add(NodeAttribute.FromInt("N", blocks.N));
+        matmul.Attributes.Add(NodeAttribute.FromInt("bits", 4));
+        matmul.Attributes.Add(NodeAttribute.FromInt("block_size", blocks.BlockSize));
+        // Written even at its default: the level changes the numbers (4 quantizes the activations to int8 per block),
+        // so the shipped file says which the gate measured.
+        matmul.Attributes.Add(NodeAttribute.FromInt("accuracy_level", _options.AccuracyLevel));
+        return matmul;
+    }
+
+    private (string Dequantized, QuantizedWeight Weight) WriteWeight(Node node)
     {
         WeightInput at = _ops.Weight(node)!;
         string name = node.Inputs[at.Input];
@@ -237,21 +273,23 @@ internal sealed class QdqGraphWriter
         {
             q = WeightQuantizer.FromEncoding(name, values, w.Dims, chosen);
         }
-        else if (fourBits)
-        {
-            q = WeightQuantizer.RoundToNearest4Blocked(values, w.Dims, _options.BlockSize);
-        }
         else
         {
             int? axis = _options.Profile.Kernels.PerChannelWeights && _options.PerChannelWeights ? outputAxis : null;
             q = WeightQuantizer.RoundToNearest8(values, w.Dims, axis, WeightGrid.For(_options.Profile, 8).SymmetricMax, BiasMinimumScales(node, axis));
         }
 
+        Onnx.MappedWeights.Release(w.Data);
         _replacedWeights.Add(name);
+        return (AddWeightDequantize(name, q), q);
+    }
+
+    private string AddWeightDequantize(string name, QuantizedWeight q)
+    {
         string codes = AddInitializer(name + "_quantized", q.Type, q.Dims, q.Codes);
         string scale = AddInitializer(name + "_scale", ElementType.Float, q.ScaleDims, FloatBytes(q.Scales));
         string zeroPoint = AddInitializer(name + "_zero_point", q.Type, q.ScaleDims, q.ZeroPoints);
-        return (AddDequantize(name, codes, scale, zeroPoint, q.Axis, q.BlockSize), q);
+        return AddDequantize(name, codes, scale, zeroPoint, q.Axis, q.BlockSize);
     }
 
     // An int32 bias holds b / (s_x · s_w); a channel whose weights are tiny next to its bias would overflow it, so

@@ -3,7 +3,10 @@ using QuantBuild.Abstractions.Tensors;
 
 namespace QuantBuild.Engine.Quantization;
 
-/// <summary>Rounds constant float weights to integers: RTN per channel or per block, or a pass's encoding verbatim.</summary>
+/// <summary>
+/// Rounds constant float weights to integers: RTN per channel, or a pass's encoding verbatim (4-bit blocked RTN is
+/// <see cref="FourBitBlocks"/>).
+/// </summary>
 internal static class WeightQuantizer
 {
     /// <summary>
@@ -41,45 +44,6 @@ internal static class WeightQuantizer
 
         long[] scaleDims = axis is null ? Array.Empty<long>() : new long[] { channels };
         return new QuantizedWeight(ElementType.Int8, dims, codes, scales, scaleDims, new byte[channels], axis, null);
-    }
-
-    /// <summary>
-    /// Symmetric 4-bit RTN in blocks of <paramref name="blockSize"/> along axis 0 of a [K, N] weight (the layout ORT's
-    /// DQ → MatMul to MatMulNBits fusion reads): scale = max|w| / 7 per block, codes in [−8, 7].
-    /// </summary>
-    public static QuantizedWeight RoundToNearest4Blocked(ReadOnlySpan<float> w, long[] dims, int blockSize)
-    {
-        long k = dims[0];
-        long n = dims[1];
-        long blocks = (k + blockSize - 1) / blockSize;
-        var scales = new float[blocks * n];
-        for (long i = 0; i < k; i++)
-        {
-            for (long j = 0; j < n; j++)
-            {
-                long b = i / blockSize * n + j;
-                scales[b] = Math.Max(scales[b], Math.Abs(w[(int)(i * n + j)]));
-            }
-        }
-
-        for (int b = 0; b < scales.Length; b++)
-        {
-            float s = scales[b] / 7f;
-            scales[b] = float.IsNormal(s) ? s : 1f;
-        }
-
-        var codes = new int[w.Length];
-        for (long i = 0; i < k; i++)
-        {
-            for (long j = 0; j < n; j++)
-            {
-                float s = scales[i / blockSize * n + j];
-                codes[i * n + j] = (int)Math.Clamp(MathF.Round(w[(int)(i * n + j)] / s, MidpointRounding.ToEven), -8, 7);
-            }
-        }
-
-        return new QuantizedWeight(ElementType.Int4, dims, Pack(codes, ElementType.Int4), scales, new[] { blocks, n },
-            new byte[(scales.Length + 1) / 2], 0, blockSize);
     }
 
     /// <summary>A pass's encoding, checked against the weight's shape and used verbatim (RTN with its scales when it has no codes).</summary>

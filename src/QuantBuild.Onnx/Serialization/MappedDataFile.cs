@@ -93,6 +93,24 @@ internal sealed unsafe class MappedDataFile
         return released;
     }
 
+    /// <summary>
+    /// Drops this process's resident copies of the pages holding [offset, offset + length) (MADV_DONTNEED; Linux only),
+    /// widened to whole pages: a neighbour sharing an edge page just reads it back from the file when touched.
+    /// </summary>
+    public void ReleasePages(long offset, long length)
+    {
+        if (!OperatingSystem.IsLinux() || _view is null || _pointer is null || length <= 0)
+        {
+            return;
+        }
+
+        long page = Environment.SystemPageSize;
+        long start = (_view.PointerOffset + offset) / page * page;
+        long end = Math.Min(_view.PointerOffset + Length, _view.PointerOffset + offset + length);
+        byte* mapping = _pointer - _view.PointerOffset;
+        Madvise((nint)(mapping + start), (nuint)(end - start), MadvDontNeed);
+    }
+
     /// <summary>The bytes at [offset, offset + length), shared with the mapping.</summary>
     public ReadOnlyMemory<byte> Slice(long offset, int length) =>
         length == 0 ? ReadOnlyMemory<byte>.Empty : new MappedSegment(this, offset, length).Memory;

@@ -7,10 +7,10 @@ using Xunit.Abstractions;
 
 namespace QuantBuild.Engine.Tests.Quantization;
 
-/// <summary>4-bit weights: int4 codes in blocks along K behind an opset-21 DequantizeLinear, which ORT fuses to MatMulNBits.</summary>
+/// <summary>4-bit weights in the qdq-blocked format: int4 codes in blocks along K behind an opset-21 DequantizeLinear, which ORT fuses to MatMulNBits.</summary>
 public sealed class QdqEncoderInt4Tests(ITestOutputHelper output)
 {
-    private static readonly EncodeOptions FourBit = new() { Profile = DeviceProfiles.CpuX64Vnni, WeightBits = 4, BlockSize = 32 };
+    private static readonly EncodeOptions FourBit = new() { Profile = DeviceProfiles.CpuX64Vnni, WeightBits = 4, BlockSize = 32, FourBitFormat = FourBitFormat.BlockedDequantize };
 
     [Fact]
     public void MatMul_weights_become_int4_blocks_of_32_along_K_with_scale_max_abs_over_7()
