@@ -336,7 +336,7 @@ public sealed class QuantizePipeline
             }
 
             IReadOnlyList<LayerError> layers = LayerErrorProbe.Measure(model, encoded.Model, encoded.QuantizedLayers,
-                run.Evaluation ?? run.Calibration, run.Options.LayerProbeSamples, DeployOptions(target), run.Budget.Bytes);
+                run.Evaluation ?? run.Calibration, run.Options.LayerProbeSamples, DeployOptions(target), ActivationBudget(run));
             Stage("layers");
 
             bool fast = true;
@@ -400,7 +400,7 @@ public sealed class QuantizePipeline
             Tensors = needed,
             BatchSize = _config.Calibration.BatchSize,
             MaxSamples = _config.Calibration.Samples,
-            ActivationBudgetBytes = _config.Calibration.BatchSizeGiven ? null : ActivationBudget(run),
+            ActivationBudgetBytes = ActivationBudget(run), BatchSizeFromBudget = !_config.Calibration.BatchSizeGiven,
             // min/max is all minmax ranges read; the histogram is most of what observing costs
             Bins = _config.Calibration.Method == CalibrationMethod.MinMax ? 0 : CalibrationRequest.DefaultBins,
         };
@@ -411,7 +411,7 @@ public sealed class QuantizePipeline
     }
 
     // The budget less what the weights take once paged in; at least a quarter of it goes to activations.
-    private static long ActivationBudget(RunContext run) => Math.Max(run.Budget.Bytes - run.Fp32Bytes, run.Budget.Bytes / 4);
+    private static long ActivationBudget(RunContext run) => run.Budget.ActivationBytes(run.Fp32Bytes);
 
     /// <summary>Copies the candidate (its side data file first, so the model never points at missing data) to where it ships.</summary>
     private static void Publish(string candidate, string written)
