@@ -170,9 +170,7 @@ public static class Calibrator
         IReadOnlyDictionary<string, DenseTensor> probe = session.Run(data.Read(0, rows), outputs);
         runtime.Stop();
         var sizes = outputs.Select(n => (n, (long)probe[n].Data.Length / Math.Max(1, rows))).ToList();
-        CaptureGroups plan = CaptureGroups.Plan(sizes, budget, batchSize, deriveBatch);
-        Console.Error.WriteLine($"DEBUG calib: {sizes.Count} tensors, total/sample {sizes.Sum(s => s.Item2) >> 20} MB, largest {sizes.Max(s => s.Item2) >> 20} MB, budget {budget >> 20} MB, rows {plan.BatchSize}, groups {plan.Groups.Count}, rss {Environment.WorkingSet >> 20} MB");
-        return plan;
+        return CaptureGroups.Plan(sizes, budget, batchSize, deriveBatch);
     }
 
     /// <summary>True when an input fixes the batch dimension, so batches cannot be resized.</summary>

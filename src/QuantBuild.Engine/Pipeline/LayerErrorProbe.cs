@@ -72,9 +72,7 @@ public static class LayerErrorProbe
         }
 
         OrtMemory.ReleaseFreed();
-        CaptureGroups plan = CaptureGroups.Plan(sizes, budgetBytes / 2, batchSize, deriveBatch);
-        Console.Error.WriteLine($"DEBUG probe: {sizes.Count} tensors, total/sample {sizes.Sum(s => s.Item2) >> 20} MB, largest {sizes.Max(s => s.Item2) >> 20} MB, budget {budgetBytes >> 20} MB, rows {plan.BatchSize}, groups {plan.Groups.Count}, rss {Environment.WorkingSet >> 20} MB");
-        return plan;
+        return CaptureGroups.Plan(sizes, budgetBytes / 2, batchSize, deriveBatch);
     }
 
     /// <summary>
