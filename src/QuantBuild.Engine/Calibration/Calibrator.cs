@@ -58,7 +58,11 @@ public static class Calibrator
                     // One session alive at a time: the one exposing every tensor only measured them.
                     all.Dispose();
                     all = null;
-                    OrtMemory.ReleaseFreed();
+                }
+
+                if (passes > 1)
+                {
+                    ReleaseGarbage();
                 }
 
                 using InferenceSession? own = group.Count > 0 && all is null ? ModelSessions.Open(model, sessionOptions, group) : null;
@@ -145,6 +149,17 @@ public static class Calibrator
 
         IReadOnlyDictionary<string, DenseTensor> results = session.Run(batch, outputs);
         return outputs.Select(n => results[n]).ToArray();
+    }
+
+    /// <summary>
+    /// The measuring sample's copies and the previous pass's buffers are garbage now; collected here, they are not
+    /// still resident when the next pass allocates its own (the GC would otherwise let large-object garbage pile up
+    /// to gigabytes on a machine with memory to spare). Memory ORT freed leaves the C allocator too.
+    /// </summary>
+    internal static void ReleaseGarbage()
+    {
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        OrtMemory.ReleaseFreed();
     }
 
     private static long ElementCount(long[] shape)

@@ -71,7 +71,7 @@ public static class LayerErrorProbe
             sizes = names.Select(n => (n, (long)one[n].Data.Length / rows)).ToList();
         }
 
-        OrtMemory.ReleaseFreed();
+        Calibrator.ReleaseGarbage();
         return CaptureGroups.Plan(sizes, budgetBytes / 2, batchSize, deriveBatch);
     }
 
@@ -99,7 +99,7 @@ public static class LayerErrorProbe
             }
         }
 
-        OrtMemory.ReleaseFreed();
+        Calibrator.ReleaseGarbage();
         using (InferenceSession quantSession = ModelSessions.Open(quantized, options, quantNames))
         {
             int batch = 0;
@@ -119,10 +119,16 @@ public static class LayerErrorProbe
                         noise[i] += d * d;
                     }
                 }
+
+                // This batch's outputs and the references read back for it are garbage: collected now, a batch's
+                // worth is all that is ever resident, instead of whatever the GC's large-object budget lets pile up.
+                // (No compaction: the freed space is what the next batch reuses.)
+                b = null!;
+                GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: false);
             }
         }
 
-        OrtMemory.ReleaseFreed();
+        Calibrator.ReleaseGarbage();
     }
 
     /// <summary>Samples per batch at most (the probe's old fixed batch).</summary>
