@@ -53,21 +53,17 @@ public static class Calibrator
             for (int g = 0; g < passes; g++)
             {
                 IReadOnlyList<string> group = plan.Groups.Count > 0 ? plan.Groups[g] : Array.Empty<string>();
-                if (passes > 1 && all is not null)
-                {
-                    // One session alive at a time: the one exposing every tensor only measured them.
-                    all.Dispose();
-                    all = null;
-                }
-
+                // Every pass runs the same session, which exposes every tensor: ONNX Runtime fuses nodes only across
+                // tensors that are not graph outputs, so a session exposing only one group could fuse (LayerNorm,
+                // Conv+Add) what the others cannot and compute slightly different values. Only the group is fetched
+                // into buffers and observed; the rest are released by ORT as soon as the run ends.
                 if (passes > 1)
                 {
                     ReleaseGarbage();
                 }
 
-                using InferenceSession? own = group.Count > 0 && all is null ? ModelSessions.Open(model, sessionOptions, group) : null;
                 IReadOnlyList<string> inputs = g == 0 ? observedInputs : Array.Empty<string>();
-                ObservePass(own ?? all, data, batcher.SampleCount, plan.BatchSize, group, inputs, observers, runtime,
+                ObservePass(all, data, batcher.SampleCount, plan.BatchSize, group, inputs, observers, runtime,
                     done => progress?.Report(new StageProgress("calibrate", g * batcher.SampleCount + done, work)), cancellation);
             }
 
