@@ -14,7 +14,8 @@ namespace QuantBuild.Engine.Calibration;
 /// Streams the fp32 model over the calibration data in ONNX Runtime with the tensors to observe exposed as extra graph
 /// outputs, folding each batch into fixed-size observers, so memory does not grow with the number of samples. With a
 /// budget, one sample measures every tensor's size and the tensors are split into <see cref="CaptureGroups"/> whose
-/// outputs fit it, one pass over the batches per group, so memory does not grow with the activations either. ORT writes
+/// outputs fit it, one pass over the batches per group fetching only that group, so the managed side does not grow with
+/// the activations either. ORT writes
 /// into two reused sets of buffers while a worker observes the previous batch (<see cref="BatchPipeline"/>).
 /// </summary>
 public static class Calibrator

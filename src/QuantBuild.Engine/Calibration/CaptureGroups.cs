@@ -2,8 +2,8 @@ namespace QuantBuild.Engine.Calibration;
 
 /// <summary>
 /// How a calibration (or probe) splits the tensors it exposes into passes so that one pass's outputs fit a memory
-/// budget: the batch size, and the tensors of each group. Each group is a separate pass over the same batches with only
-/// its tensors as extra outputs, so every tensor sees exactly the batches, in the same order, it would see in one pass:
+/// budget: the batch size, and the tensors of each group. Each group is a separate pass over the same batches that
+/// fetches only its tensors, so every tensor sees exactly the batches, in the same order, it would see in one pass:
 /// grouping changes memory and the number of forward passes, never a statistic.
 /// </summary>
 public sealed class CaptureGroups
