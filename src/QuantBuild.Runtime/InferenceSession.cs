@@ -157,6 +157,77 @@ public sealed unsafe class InferenceSession : IDisposable
         }
     }
 
+    /// <summary>
+    /// Runs the model writing each output straight into a buffer the caller owns (ONNX Runtime's pre-allocated
+    /// outputs): no native output is allocated and nothing is copied, so the same buffers can be reused batch after
+    /// batch. Each of <paramref name="outputs"/> must have exactly the shape and element type the model produces for
+    /// these inputs; ORT fails the run otherwise.
+    /// </summary>
+    /// <exception cref="OnnxRuntimeException">ORT rejected the inputs, or an output buffer's shape or type does not match.</exception>
+    public void RunInto(IReadOnlyDictionary<string, DenseTensor> inputs, IReadOnlyList<string> outputNames, IReadOnlyList<DenseTensor> outputs)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentNullException.ThrowIfNull(outputNames);
+        ArgumentNullException.ThrowIfNull(outputs);
+        if (outputNames.Count != outputs.Count)
+        {
+            throw new ArgumentException($"{outputNames.Count} output names for {outputs.Count} output buffers.", nameof(outputs));
+        }
+
+        ObjectDisposedException.ThrowIf(_session.IsClosed, this);
+        OrtApi api = OrtRuntime.Api;
+        int inputCount = inputs.Count;
+        int outputCount = outputs.Count;
+        var inputNamePtrs = new nint[inputCount];
+        var inputValues = new OrtHandle?[inputCount];
+        var inputValuePtrs = new nint[inputCount];
+        var inputPins = new MemoryHandle[inputCount];
+        var outputNamePtrs = new nint[outputCount];
+        var outputValues = new OrtHandle?[outputCount];
+        var outputValuePtrs = new nint[outputCount];
+        var outputPins = new MemoryHandle[outputCount];
+        bool sessionRef = false;
+        try
+        {
+            _session.DangerousAddRef(ref sessionRef);
+            int i = 0;
+            foreach (KeyValuePair<string, DenseTensor> input in inputs)
+            {
+                inputNamePtrs[i] = Marshal.StringToCoTaskMemUTF8(input.Key);
+                inputValues[i] = CreateInputValue(api, input.Key, input.Value, out inputPins[i]);
+                inputValuePtrs[i] = inputValues[i]!.DangerousGetHandle();
+                i++;
+            }
+
+            for (int o = 0; o < outputCount; o++)
+            {
+                outputNamePtrs[o] = Marshal.StringToCoTaskMemUTF8(outputNames[o]);
+                // The same wrapping as an input: an OrtValue over the caller's pinned buffer, which ORT then fills.
+                outputValues[o] = CreateInputValue(api, outputNames[o], outputs[o], out outputPins[o]);
+                outputValuePtrs[o] = outputValues[o]!.DangerousGetHandle();
+            }
+
+            nint status;
+            fixed (nint* inNames = inputNamePtrs, inValues = inputValuePtrs, outNames = outputNamePtrs, outValues = outputValuePtrs)
+            {
+                status = api.Run(_session.DangerousGetHandle(), 0, inNames, inValues, (nuint)inputCount, outNames, (nuint)outputCount, outValues);
+            }
+
+            api.Check(status, $"running {_source} into caller-provided outputs");
+        }
+        finally
+        {
+            ReleaseAll(outputValues, outputPins);
+            ReleaseAll(inputValues, inputPins);
+            FreeAll(inputNamePtrs);
+            FreeAll(outputNamePtrs);
+            if (sessionRef)
+            {
+                _session.DangerousRelease();
+            }
+        }
+    }
+
     /// <summary>Releases the native session. Runs already in progress finish first.</summary>
     public void Dispose() => _session.Dispose();
 
@@ -369,6 +440,20 @@ public sealed unsafe class InferenceSession : IDisposable
         "QB6011",
         $"Model output '{name}' {what}; QuantBuild's runtime binding returns numeric tensors only.",
         "Ask only for tensor outputs through Run's outputNames, or change the model so this output is a numeric tensor.");
+
+    // Values first: they point into the pinned buffers.
+    private static void ReleaseAll(OrtHandle?[] values, MemoryHandle[] pins)
+    {
+        foreach (OrtHandle? value in values)
+        {
+            value?.Dispose();
+        }
+
+        foreach (MemoryHandle pin in pins)
+        {
+            pin.Dispose();
+        }
+    }
 
     private static void FreeAll(nint[] strings)
     {

@@ -13,11 +13,18 @@ public sealed record CalibrationRequest
     public int BatchSize { get; init; } = 32;
 
     /// <summary>
-    /// Bytes one batch's activations may take; null to use <see cref="BatchSize"/> as given. With a budget, the first
-    /// sample runs alone, its observed activations are measured, and later batches hold as many samples as fit
-    /// (at most <see cref="BatchSize"/>).
+    /// Bytes the observed activations of one pass may take (counted <see cref="CaptureGroups.Copies"/> times); null for
+    /// no limit: one pass exposing every tensor at <see cref="BatchSize"/>. With a budget, one sample measures every
+    /// tensor, and the tensors are observed in as many <see cref="CaptureGroups"/> (passes over the same batches) as
+    /// the budget needs; ranges are identical either way.
     /// </summary>
     public long? ActivationBudgetBytes { get; init; }
+
+    /// <summary>
+    /// With a budget, choose the batch size from it (at most <see cref="BatchSize"/>); false when the user fixed the
+    /// batch size, which is then kept and only the groups adapt.
+    /// </summary>
+    public bool BatchSizeFromBudget { get; init; } = true;
 
     /// <summary>At most this many samples; null for all.</summary>
     public long? MaxSamples { get; init; }

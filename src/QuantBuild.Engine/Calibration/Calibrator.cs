@@ -11,12 +11,18 @@ using QuantBuild.Runtime;
 namespace QuantBuild.Engine.Calibration;
 
 /// <summary>
-/// One streaming pass of the fp32 model over the calibration data in ONNX Runtime, with every tensor to observe
-/// exposed as an extra graph output. Each batch's values are folded into fixed-size observers and dropped, so
-/// memory does not grow with the number of samples.
+/// Streams the fp32 model over the calibration data in ONNX Runtime with the tensors to observe exposed as extra graph
+/// outputs, folding each batch into fixed-size observers, so memory does not grow with the number of samples. With a
+/// budget, one sample measures every tensor's size and the tensors are split into <see cref="CaptureGroups"/> whose
+/// outputs fit it, one pass over the batches per group fetching only that group, so the managed side does not grow with
+/// the activations either. ORT writes
+/// into two reused sets of buffers while a worker observes the previous batch (<see cref="BatchPipeline"/>).
 /// </summary>
 public static class Calibrator
 {
+    // Batches in flight: one being run while the one before it is observed.
+    private const int Slots = 2;
+
     /// <summary>Runs <paramref name="model"/> over <paramref name="data"/> and observes the requested tensors.</summary>
     public static CalibrationResult Run(OnnxModel model, IDataSource data, CalibrationRequest request, SessionOptions? sessionOptions = null,
         IProgress<StageProgress>? progress = null, CancellationToken cancellation = default)
@@ -35,51 +41,148 @@ public static class Calibrator
         var inputNames = new HashSet<string>(Batcher.ModelInputs(model).Select(i => i.Name), StringComparer.Ordinal);
         // Inputs are observed straight from the data; everything else must come out of the model.
         List<string> outputs = observers.Keys.Where(n => !inputNames.Contains(n)).ToList();
-        using InferenceSession session = ModelSessions.Open(model, sessionOptions, outputs);
+        List<string> observedInputs = observers.Keys.Where(inputNames.Contains).ToList();
         var runtime = new Stopwatch();
-        long done = 0;
-        int batchSize = batcher.BatchSize;
-        bool free = !HasFixedBatch(model);
-        while (done < batcher.SampleCount)
+        InferenceSession? all = outputs.Count > 0 ? ModelSessions.Open(model, sessionOptions, outputs) : null;
+        try
         {
-            cancellation.ThrowIfCancellationRequested();
-            // With a memory budget, the first sample runs alone and its activations size the batches after it.
-            int rows = (int)Math.Min(done == 0 && free && request.ActivationBudgetBytes is not null ? 1 : batchSize, batcher.SampleCount - done);
-            IReadOnlyDictionary<string, DenseTensor> batch = data.Read(done, rows);
-            runtime.Start();
-            IReadOnlyDictionary<string, DenseTensor> results = outputs.Count == 0
-                ? new Dictionary<string, DenseTensor>()
-                : session.Run(batch, outputs);
-            runtime.Stop();
-            long batchBytes = 0;
-            foreach ((string name, TensorObserver observer) in observers)
+            CaptureGroups plan = request.ActivationBudgetBytes is long budget && all is not null
+                ? PlanGroups(all, data, outputs, budget, batcher.BatchSize, request.BatchSizeFromBudget && !HasFixedBatch(model), runtime)
+                : CaptureGroups.Single(outputs, batcher.BatchSize);
+            int passes = Math.Max(1, plan.Groups.Count);
+            long work = passes * batcher.SampleCount;
+            for (int g = 0; g < passes; g++)
             {
-                DenseTensor tensor = results.TryGetValue(name, out DenseTensor? t) ? t : batch[name];
-                observer.Observe(tensor.AsSpan<float>(), tensor.Shape);
-                batchBytes += tensor.Data.Length;
+                IReadOnlyList<string> group = plan.Groups.Count > 0 ? plan.Groups[g] : Array.Empty<string>();
+                // Every pass runs the same session, which exposes every tensor: ONNX Runtime fuses nodes only across
+                // tensors that are not graph outputs, so a session exposing only one group could fuse (LayerNorm,
+                // Conv+Add) what the others cannot and compute slightly different values. Only the group is fetched
+                // into buffers and observed; the rest are released by ORT as soon as the run ends.
+                if (passes > 1)
+                {
+                    ReleaseGarbage();
+                }
+
+                IReadOnlyList<string> inputs = g == 0 ? observedInputs : Array.Empty<string>();
+                ObservePass(all, data, batcher.SampleCount, plan.BatchSize, group, inputs, observers, runtime,
+                    done => progress?.Report(new StageProgress("calibrate", g * batcher.SampleCount + done, work)), cancellation);
             }
 
-            if (done == 0 && free && request.ActivationBudgetBytes is long budget)
-            {
-                batchSize = BatchFor(budget, batchBytes / Math.Max(1, rows), batchSize);
-            }
-
-            done += rows;
-            progress?.Report(new StageProgress("calibrate", done, batcher.SampleCount));
+            return new CalibrationResult(observers, batcher.SampleCount, total.Elapsed, runtime.Elapsed, plan.BatchSize) { Groups = passes };
         }
-
-        return new CalibrationResult(observers, done, total.Elapsed, runtime.Elapsed, batchSize);
+        finally
+        {
+            all?.Dispose();
+        }
     }
 
     /// <summary>
-    /// Samples per batch that keep one batch's observed activations, held twice (ONNX Runtime's buffers and the
-    /// managed copies) plus headroom for the intermediates nobody observes, within <paramref name="budget"/>; never
-    /// more than <paramref name="cap"/> (the configured batch size) nor less than one.
+    /// One pass over every batch: ORT runs batch b + 1 while the worker observes batch b. Full batches after the first
+    /// are written into two reused sets of buffers shaped like the first batch's outputs; the first, a short last batch,
+    /// and any batch whose outputs change shape are returned by ORT as fresh arrays instead.
     /// </summary>
-    public static int BatchFor(long budget, long bytesPerSample, int cap)
+    private static void ObservePass(InferenceSession? session, IDataSource data, long samples, int batchSize, IReadOnlyList<string> outputs,
+        IReadOnlyList<string> inputs, Dictionary<string, TensorObserver> observers, Stopwatch runtime, Action<long> progress, CancellationToken cancellation)
     {
-        long perSample = Math.Max(1, bytesPerSample) * 3;
-        return (int)Math.Clamp(budget / perSample, 1, Math.Max(1, cap));
+        using var pipeline = new BatchPipeline(Slots);
+        var buffers = new DenseTensor[]?[Slots];
+        long[][]? shapes = null;
+        bool reuse = true;
+        for (long done = 0; done < samples;)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            int slot = pipeline.TakeSlot(cancellation);
+            int rows = (int)Math.Min(batchSize, samples - done);
+            IReadOnlyDictionary<string, DenseTensor> batch = data.Read(done, rows);
+            IReadOnlyList<DenseTensor> values = Array.Empty<DenseTensor>();
+            if (session is not null && outputs.Count > 0)
+            {
+                runtime.Start();
+                values = RunBatch(session, batch, outputs, rows == batchSize && reuse ? shapes : null, ref buffers[slot], ref reuse);
+                runtime.Stop();
+                if (shapes is null && rows == batchSize)
+                {
+                    shapes = values.Select(v => v.ShapeArray()).ToArray();
+                }
+            }
+
+            pipeline.Post(slot, () =>
+            {
+                for (int i = 0; i < outputs.Count; i++)
+                {
+                    observers[outputs[i]].Observe(values[i].AsSpan<float>(), values[i].Shape);
+                }
+
+                foreach (string name in inputs)
+                {
+                    DenseTensor tensor = batch[name];
+                    observers[name].Observe(tensor.AsSpan<float>(), tensor.Shape);
+                }
+            });
+            done += rows;
+            progress(done);
+        }
+
+        pipeline.Finish();
+    }
+
+    private static IReadOnlyList<DenseTensor> RunBatch(InferenceSession session, IReadOnlyDictionary<string, DenseTensor> batch, IReadOnlyList<string> outputs,
+        long[][]? shapes, ref DenseTensor[]? buffers, ref bool reuse)
+    {
+        if (shapes is not null)
+        {
+            buffers ??= shapes.Select(s => new DenseTensor(ElementType.Float, s, GC.AllocateUninitializedArray<byte>(checked((int)(ElementCount(s) * sizeof(float)))))).ToArray();
+            try
+            {
+                session.RunInto(batch, outputs, buffers);
+                return buffers;
+            }
+            catch (OnnxRuntimeException)
+            {
+                // An output whose shape depends on the data, not only on the batch size: this batch and the rest run plainly.
+                reuse = false;
+            }
+        }
+
+        IReadOnlyDictionary<string, DenseTensor> results = session.Run(batch, outputs);
+        return outputs.Select(n => results[n]).ToArray();
+    }
+
+    /// <summary>
+    /// The measuring sample's copies and the previous pass's buffers are garbage now; collected here, they are not
+    /// still resident when the next pass allocates its own (the GC would otherwise let large-object garbage pile up
+    /// to gigabytes on a machine with memory to spare). Memory ORT freed leaves the C allocator too.
+    /// </summary>
+    internal static void ReleaseGarbage()
+    {
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        OrtMemory.ReleaseFreed();
+    }
+
+    private static long ElementCount(long[] shape)
+    {
+        long count = 1;
+        foreach (long d in shape)
+        {
+            count *= d;
+        }
+
+        return count;
+    }
+
+    /// <summary>
+    /// Runs one sample (or the model's fixed batch) exposing every tensor, measures each tensor's bytes per sample, and
+    /// plans the groups. The sample is not observed: the passes then see the same batches whatever the plan.
+    /// </summary>
+    private static CaptureGroups PlanGroups(InferenceSession session, IDataSource data, IReadOnlyList<string> outputs, long budget, int batchSize,
+        bool deriveBatch, Stopwatch runtime)
+    {
+        int rows = deriveBatch ? 1 : (int)Math.Min(batchSize, data.SampleCount);
+        runtime.Start();
+        IReadOnlyDictionary<string, DenseTensor> probe = session.Run(data.Read(0, rows), outputs);
+        runtime.Stop();
+        var sizes = outputs.Select(n => (n, (long)probe[n].Data.Length / Math.Max(1, rows))).ToList();
+        return CaptureGroups.Plan(sizes, budget, batchSize, deriveBatch);
     }
 
     /// <summary>True when an input fixes the batch dimension, so batches cannot be resized.</summary>

@@ -29,7 +29,8 @@ internal static class CalibrateStage
             Tensors = plan.Calibrated,
             BatchSize = config.BatchSize,
             MaxSamples = config.Samples,
-            ActivationBudgetBytes = config.BatchSizeGiven ? null : ActivationBudget(t),
+            ActivationBudgetBytes = ActivationBudget(t),
+            BatchSizeFromBudget = !config.BatchSizeGiven,
             // min/max is all minmax ranges read; the histogram is most of what observing costs
             Bins = config.Method == CalibrationMethod.MinMax ? 0 : CalibrationRequest.DefaultBins,
         };
@@ -40,6 +41,6 @@ internal static class CalibrateStage
         return TargetEncoding.Ranges(calibrated, config, t.Target.Device);
     }
 
-    // The target's share less what the weights take once paged in; at least a quarter of it goes to activations.
-    private static long ActivationBudget(TargetContext t) => Math.Max(t.BudgetBytes - t.Loaded.Fp32Bytes, t.BudgetBytes / 4);
+    // The target's share less what the weights take once paged in, capped as MemoryBudget.ActivationBytes says; the probe uses the same.
+    internal static long ActivationBudget(TargetContext t) => new MemoryBudget(t.BudgetBytes).ActivationBytes(t.Loaded.Fp32Bytes);
 }

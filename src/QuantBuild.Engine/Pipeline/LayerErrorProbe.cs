@@ -12,8 +12,10 @@ using QuantBuild.Runtime;
 namespace QuantBuild.Engine.Pipeline;
 
 /// <summary>
-/// Measures each quantized layer's output against fp32's on the same few samples, by exposing the layers'
-/// outputs of both models as extra outputs: the per-layer chart that says where accuracy goes.
+/// Measures each quantized layer's output against fp32's on the same few samples, by exposing the layers' outputs of
+/// both models as extra outputs: the per-layer chart that says where accuracy goes. Layers are probed in
+/// <see cref="CaptureGroups"/> sized from one sample, so no pass holds more than the budget allows however many
+/// layers the model has; the SQNR of a layer is the same whichever group it lands in.
 /// </summary>
 public static class LayerErrorProbe
 {
@@ -24,8 +26,9 @@ public static class LayerErrorProbe
     /// <param name="data">The samples.</param>
     /// <param name="samples">How many samples, at most.</param>
     /// <param name="options">Session settings for both models.</param>
-    /// <param name="budgetBytes">Memory the probe's activations may take: batches are sized from the first sample's layer outputs, and
-    /// the fp32 outputs kept for the comparison move to disk past a quarter of it.</param>
+    /// <param name="budgetBytes">Memory the probe's activations may take: half of it for one pass's exposed layer outputs
+    /// (which sets the batch size and the groups), a quarter for the fp32 outputs kept for the comparison (past it they
+    /// move to disk).</param>
     public static IReadOnlyList<LayerError> Measure(OnnxModel fp32, OnnxModel quantized, IReadOnlyList<QuantizedLayer> layers,
         IDataSource data, int samples, SessionOptions? options, long budgetBytes = DefaultBudgetBytes)
     {
@@ -41,48 +44,73 @@ public static class LayerErrorProbe
         var noise = new double[layers.Count];
         var batcher = new Batcher(data, fp32, MaxBatch, samples);
         bool fixedBatch = Calibrator.HasFixedBatch(fp32);
-        List<string> fp32Names = layers.Select(l => l.Fp32Tensor).ToList();
-        List<string> quantNames = layers.Select(l => l.QuantizedTensor).ToList();
+        CaptureGroups plan = PlanGroups(fp32, layers, data, options, budgetBytes, fixedBatch ? batcher.BatchSize : MaxBatch, !fixedBatch);
+        ILookup<string, int> layersOf = layers.Select((l, i) => (l.Fp32Tensor, i)).ToLookup(p => p.Fp32Tensor, p => p.i, StringComparer.Ordinal);
+        foreach (IReadOnlyList<string> group in plan.Groups)
+        {
+            int[] members = group.SelectMany(t => layersOf[t]).ToArray();
+            MeasureGroup(fp32, quantized, layers, members, data, batcher.SampleCount, plan.BatchSize, options, budgetBytes / 4, rectified, signal, noise);
+        }
 
-        // Two phases, one session alive at a time: fp32's layer outputs are kept (spilling to disk past an eighth of
-        // the budget), then the quantized model runs the same batches and is compared with them.
-        var reference = new ReferenceOutputs(budgetBytes / 8);
-        var batches = new List<(long Start, int Rows)>();
+        return layers
+            .Select((l, i) => new LayerError(l.NodeName, l.OpType, SqnrMetric.Decibels(signal[i], noise[i])))
+            .OrderBy(e => e.SqnrDb)
+            .ThenBy(e => e.Node, StringComparer.Ordinal)
+            .ToList();
+    }
+
+    /// <summary>One sample through fp32 exposing every layer's output: their sizes plan the groups.</summary>
+    private static CaptureGroups PlanGroups(OnnxModel fp32, IReadOnlyList<QuantizedLayer> layers, IDataSource data, SessionOptions? options,
+        long budgetBytes, int batchSize, bool deriveBatch)
+    {
+        List<string> names = layers.Select(l => l.Fp32Tensor).Distinct(StringComparer.Ordinal).ToList();
+        int rows = deriveBatch ? 1 : batchSize;
+        List<(string, long)> sizes;
+        using (InferenceSession session = ModelSessions.Open(fp32, options, names))
+        {
+            IReadOnlyDictionary<string, DenseTensor> one = session.Run(data.Read(0, rows), names);
+            sizes = names.Select(n => (n, (long)one[n].Data.Length / rows)).ToList();
+        }
+
+        Calibrator.ReleaseGarbage();
+        return CaptureGroups.Plan(sizes, budgetBytes / 2, batchSize, deriveBatch);
+    }
+
+    /// <summary>
+    /// Two phases, one session alive at a time: fp32's outputs of the group's layers are kept (spilling to disk past
+    /// <paramref name="referenceBytes"/>), then the quantized model runs the same batches and is compared with them.
+    /// </summary>
+    private static void MeasureGroup(OnnxModel fp32, OnnxModel quantized, IReadOnlyList<QuantizedLayer> layers, int[] members, IDataSource data,
+        long samples, int batchSize, SessionOptions? options, long referenceBytes, bool[] rectified, double[] signal, double[] noise)
+    {
+        // Layers can share a tensor (a node and the reshape after it): each distinct tensor is exposed and kept once.
+        List<string> fp32Names = members.Select(i => layers[i].Fp32Tensor).Distinct(StringComparer.Ordinal).ToList();
+        List<string> quantNames = members.Select(i => layers[i].QuantizedTensor).Distinct(StringComparer.Ordinal).ToList();
+        int[] slotOf = members.Select(i => fp32Names.IndexOf(layers[i].Fp32Tensor)).ToArray();
+        var reference = new ReferenceOutputs(referenceBytes);
         using (InferenceSession fp32Session = ModelSessions.Open(fp32, options, fp32Names))
         {
-            int batchSize = fixedBatch ? batcher.BatchSize : 1;
-            for (long done = 0; done < batcher.SampleCount;)
+            for (long done = 0; done < samples; done += batchSize)
             {
-                int rows = (int)Math.Min(batchSize, batcher.SampleCount - done);
-                IReadOnlyDictionary<string, DenseTensor> a = fp32Session.Run(data.Read(done, rows), fp32Names);
-                if (done == 0 && !fixedBatch)
-                {
-                    // The first sample ran alone: its outputs size every later batch.
-                    // A batch's exposed outputs exist several times over at once (ORT's buffers that cannot be reused
-                    // while every layer is an output, the managed copies, the comparison): measured at about 7× on
-                    // the OCR recognizer, so a batch gets a sixteenth of the budget.
-                    batchSize = Calibrator.BatchFor(budgetBytes / 16, a.Values.Sum(t => (long)t.Data.Length), MaxBatch);
-                }
-
+                IReadOnlyDictionary<string, DenseTensor> a = fp32Session.Run(data.Read(done, (int)Math.Min(batchSize, samples - done)), fp32Names);
                 foreach (string name in fp32Names)
                 {
                     reference.Add(a[name]);
                 }
-
-                batches.Add((done, rows));
-                done += rows;
             }
         }
 
-        OrtMemory.ReleaseFreed();
+        Calibrator.ReleaseGarbage();
         using (InferenceSession quantSession = ModelSessions.Open(quantized, options, quantNames))
         {
-            for (int batch = 0; batch < batches.Count; batch++)
+            int batch = 0;
+            for (long done = 0; done < samples; done += batchSize, batch++)
             {
-                IReadOnlyDictionary<string, DenseTensor> b = quantSession.Run(data.Read(batches[batch].Start, batches[batch].Rows), quantNames);
-                for (int i = 0; i < layers.Count; i++)
+                IReadOnlyDictionary<string, DenseTensor> b = quantSession.Run(data.Read(done, (int)Math.Min(batchSize, samples - done)), quantNames);
+                for (int m = 0; m < members.Length; m++)
                 {
-                    ReadOnlySpan<float> x = reference[batch * layers.Count + i].AsSpan<float>();
+                    int i = members[m];
+                    ReadOnlySpan<float> x = reference[batch * fp32Names.Count + slotOf[m]].AsSpan<float>();
                     ReadOnlySpan<float> y = b[layers[i].QuantizedTensor].AsSpan<float>();
                     for (int j = 0; j < x.Length; j++)
                     {
@@ -92,14 +120,16 @@ public static class LayerErrorProbe
                         noise[i] += d * d;
                     }
                 }
+
+                // This batch's outputs and the references read back for it are garbage: collected now, a batch's
+                // worth is all that is ever resident, instead of whatever the GC's large-object budget lets pile up.
+                // (No compaction: the freed space is what the next batch reuses.)
+                b = null!;
+                GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: false);
             }
         }
 
-        return layers
-            .Select((l, i) => new LayerError(l.NodeName, l.OpType, SqnrMetric.Decibels(signal[i], noise[i])))
-            .OrderBy(e => e.SqnrDb)
-            .ThenBy(e => e.Node, StringComparer.Ordinal)
-            .ToList();
+        Calibrator.ReleaseGarbage();
     }
 
     /// <summary>Samples per batch at most (the probe's old fixed batch).</summary>

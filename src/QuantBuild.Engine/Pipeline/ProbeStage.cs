@@ -10,5 +10,5 @@ internal static class ProbeStage
 
     public static IReadOnlyList<LayerError> Run(TargetContext t, TargetPlan plan, ScoredCandidate scored) =>
         LayerErrorProbe.Measure(plan.Model, scored.Candidate.Encoded.Model, scored.Candidate.Encoded.QuantizedLayers, t.Data.Evaluation ?? t.Data.Calibration,
-            t.Run.Options.LayerProbeSamples, TargetEncoding.Deploy(t.Target.Device), t.BudgetBytes);
+            t.Run.Options.LayerProbeSamples, TargetEncoding.Deploy(t.Target.Device), CalibrateStage.ActivationBudget(t));
 }

@@ -27,6 +27,20 @@ public sealed record MemoryBudget(long Bytes)
         return new MemoryBudget(Math.Max(Minimum, available / 2));
     }
 
+    /// <summary>
+    /// The most any one stage's activations may take at once, whatever the budget: 1 GB, or the weights' size when
+    /// larger. Calibration and the per-layer probe split their captures into more passes to stay within it, so a
+    /// model under 100 MB runs in about 2 GB on any machine; a larger <c>--memory-budget</c> does not raise it.
+    /// </summary>
+    public const long ActivationCeiling = 1L << 30;
+
+    /// <summary>
+    /// Bytes a stage's activations may take with <paramref name="weightBytes"/> of weights resident: what the budget
+    /// leaves after the weights (at least a quarter of it), at most <see cref="ActivationCeiling"/> or the weights' size.
+    /// </summary>
+    public long ActivationBytes(long weightBytes) =>
+        Math.Min(Math.Max(Bytes - weightBytes, Bytes / 4), Math.Max(ActivationCeiling, weightBytes));
+
     /// <summary>Parses "2GB", "512MB", "1.5GiB", "800M" or a plain byte count (units are powers of 1024).</summary>
     /// <exception cref="QuantBuildException">QB1030 when the text is not a size or is below <see cref="Minimum"/>.</exception>
     public static MemoryBudget Parse(string text)

@@ -27,7 +27,7 @@ public sealed class CalibratorMemoryTests
     }
 
     [Fact]
-    public void A_budget_sizes_batches_from_the_first_sample_and_changes_no_range()
+    public void A_budget_sizes_batches_from_one_sample_and_changes_no_range()
     {
         OnnxModel model = DataSourceTests.SampleModel();
         using var data = NpyDataSource.Single("input", TestFiles.Sample("calibration.npy"));
@@ -45,14 +45,6 @@ public sealed class CalibratorMemoryTests
             Assert.Equal(plain.Observers[name].Max, budgeted.Observers[name].Max);
             Assert.Equal(plain.Observers[name].Count, budgeted.Observers[name].Count);
         }
-    }
-
-    [Fact]
-    public void The_budgeted_batch_is_what_fits_three_copies_of_one_sample_capped_by_the_configured_size()
-    {
-        Assert.Equal(10, Calibrator.BatchFor(3000, 100, 32));
-        Assert.Equal(32, Calibrator.BatchFor(1L << 40, 100, 32));
-        Assert.Equal(1, Calibrator.BatchFor(10, 1 << 20, 32));
     }
 
     /// <summary>Hands out batches and, before each, counts how many earlier ones are still reachable after a full GC.</summary>
