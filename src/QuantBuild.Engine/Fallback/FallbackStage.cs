@@ -100,8 +100,20 @@ public static class FallbackStage
         }
 
         TrialResult initial = ToTrial(scored, scoredVerdict, scored.QuantizedBytes ?? 0);
-        log.Information("{Target}: fallback search over {Layers} layers (budget {Trials} trials, {Seconds} s)", target.Name, search.LayerCount, config.MaxTrials, config.MaxSeconds);
-        (FallbackReport report, EncodeOptions chosen, _) = search.Run(initial);
+        FallbackReport report;
+        EncodeOptions chosen;
+        var segments = new SegmentSearch(model, options, encoded.QuantizedLayers, config, Trial);
+        if (BySegments(config, options, segments.NodeCount))
+        {
+            log.Information("{Target}: fallback search over {Nodes} quantized nodes by segments (budget {Trials} trials, {Seconds} s)", target.Name, segments.NodeCount, config.MaxTrials, config.MaxSeconds);
+            (report, chosen, _) = segments.Run(initial);
+        }
+        else
+        {
+            log.Information("{Target}: fallback search over {Layers} layers (budget {Trials} trials, {Seconds} s)", target.Name, search.LayerCount, config.MaxTrials, config.MaxSeconds);
+            (report, chosen, _) = search.Run(initial);
+        }
+
         if (!report.Passed && search.HasEightBitLayers && report.Trials < config.MaxTrials && report.Seconds < config.MaxSeconds)
         {
             // 8-bit was not enough for a 4-bit recipe: search again with fp32 as the higher precision, on what budget is left.
@@ -150,6 +162,15 @@ public static class FallbackStage
 
         return (final, result, verdict);
     }
+
+    /// <summary>
+    /// Segments when there are more quantized nodes than segments and measuring each alone would take more than half
+    /// the trial budget, for an 8-bit recipe without a size target (the per-layer search weighs bits per weight;
+    /// segments only trade int8 for fp32).
+    /// </summary>
+    internal static bool BySegments(FallbackConfig config, EncodeOptions options, int quantizedNodes) =>
+        config.MaxBitsPerWeight is null && config.MaxBytes is null && options.WeightBits == 8
+        && quantizedNodes > Math.Max(SegmentSearch.MaxSegments, config.MaxTrials / 2);
 
     private static (TargetResult, GateVerdict) Rescore(Func<OnnxModel, (TargetResult Result, GateVerdict? Verdict)> score, EncodeResult e)
     {
