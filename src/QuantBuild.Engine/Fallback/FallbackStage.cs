@@ -142,7 +142,8 @@ public static class FallbackStage
             QuantizedBytes = OnnxModelSaver.SerializedSize(final.Model),
             QuantizedNodeCount = final.QuantizedLayers.Count,
             FloatNodes = final.UnquantizedNodes.Select(n => new FloatNode(n.NodeName, n.OpType,
-                report.Kept.Contains(n.NodeName) ? "kept in fp32 by fallback: auto (see the fallback section)" : n.Reason)).ToList(),
+                report.KeptReasons.TryGetValue(n.NodeName, out string? why) ? $"kept in fp32 by fallback: auto: {why}"
+                : report.Kept.Contains(n.NodeName) ? "kept in fp32 by fallback: auto (see the fallback section)" : n.Reason)).ToList(),
             Fallback = report,
         };
         if (!report.Passed)

@@ -28,6 +28,7 @@ public sealed class SegmentSearch
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly List<FallbackStep> _steps = new();
     private TrialResult? _initial;
+    private readonly Dictionary<string, string> _why = new(StringComparer.Ordinal);
 
     /// <summary>Prepares a search over the nodes of <paramref name="quantized"/> whose precision changes numbers.</summary>
     /// <param name="model">The fp32 model the encoder reads.</param>
@@ -115,6 +116,7 @@ public sealed class SegmentSearch
             now = r;
             keptSegments.Add(s);
             Record("keep", Describe(segments[s]), r, $"gain {Num(g)} alone; the gate {(r.Passed ? "passes" : "still fails")}{(reused ? " (its measure trial, not run again)" : string.Empty)}", trial: !reused);
+            Explain(segments[s], $"its segment ({Describe(segments[s])}) kept fp32 alone won back {Num(g)} of the metric; segments are kept, largest gain first, until the gate passes");
             best = Better(best, current, r);
         }
 
@@ -150,6 +152,7 @@ public sealed class SegmentSearch
             Layers = layers,
             Steps = _steps,
             Kept = _nodes.Where(n => chosen.Contains(n.Name!)).Select(n => n.Name!).ToList(),
+            KeptReasons = _nodes.Where(n => chosen.Contains(n.Name!) && _why.ContainsKey(n.Name!)).ToDictionary(n => n.Name!, n => _why[n.Name!], StringComparer.Ordinal),
             InitialValue = initial.Value,
             FinalValue = result.Value,
             InitialBitsPerWeight = 8,
@@ -209,6 +212,9 @@ public sealed class SegmentSearch
             return true;
         }
 
+        Explain(nodes, nodes.Count == 1
+            ? $"quantizing it made the gate fail ({Num(r.Value)}, drop {Num(r.Drop)}) in a trial of its own"
+            : $"quantizing it with {Describe(nodes)} made the gate fail ({Num(r.Value)}); the budget ended before it was tried alone");
         Record("needed", Describe(nodes), r, (nodes.Count == 1 ? "the gate fails when it is quantized: it stays fp32" : "the gate fails with all of them quantized: split and try the halves")
             + (known ? " (the recipe as written, not run again)" : string.Empty), trial: !known);
         if (nodes.Count == 1)
@@ -218,6 +224,15 @@ public sealed class SegmentSearch
 
         int half = nodes.Count / 2;
         return GiveBack(nodes.Take(half).ToList(), ref current, ref now) && GiveBack(nodes.Skip(half).ToList(), ref current, ref now);
+    }
+
+    // The latest, most specific evidence wins: a single-node trial over its half's, a half's over its segment's.
+    private void Explain(IEnumerable<Node> nodes, string why)
+    {
+        foreach (Node n in nodes)
+        {
+            _why[n.Name!] = why;
+        }
     }
 
     private bool Budget() => _steps.Count(s => s.Trial > 0) < _config.MaxTrials && _clock.Elapsed.TotalSeconds < _config.MaxSeconds;

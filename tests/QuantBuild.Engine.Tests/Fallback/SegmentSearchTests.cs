@@ -54,7 +54,7 @@ public sealed class SegmentSearchTests(ITestOutputHelper output, SegmentSearchTe
         Assert.Contains(ScaleUp, f.Kept);
         Assert.True(f.Kept.Count <= 4, $"kept {string.Join(", ", f.Kept)}");
         Assert.All(f.Kept, k => Assert.Contains(f.Steps, s => s.Action == "needed" && s.Layer == k));
-        Assert.All(f.Kept, k => Assert.Contains(t.FloatNodes, n => n.Node == k && n.Reason.Contains("fallback", StringComparison.Ordinal)));
+        Assert.All(f.Kept, k => Assert.Contains(t.FloatNodes, n => n.Node == k && n.Reason.Contains("fallback: auto", StringComparison.Ordinal) && n.Reason.Contains("in a trial of its own", StringComparison.Ordinal)));
         Assert.True(f.Trials <= f.MaxTrials);
         Assert.True(t.OutputPath is not null && File.Exists(t.OutputPath));
     }
@@ -68,6 +68,21 @@ public sealed class SegmentSearchTests(ITestOutputHelper output, SegmentSearchTe
         Assert.False(FallbackStage.BySegments(config, options, 20));
         Assert.True(FallbackStage.BySegments(config, options, 21));
         Assert.False(FallbackStage.BySegments(config with { MaxBitsPerWeight = 6 }, options, 300));
+    }
+
+    [Theory]
+    [InlineData(294, 12)]
+    [InlineData(23, 12)]
+    [InlineData(5, 12)]
+    public void Segments_cover_every_node_once_in_order_with_sizes_differing_by_at_most_one(int nodes, int segments)
+    {
+        List<Node> all = Enumerable.Range(0, nodes).Select(i => new Node { OpType = "Add", Name = $"n{i}" }).ToList();
+
+        List<List<Node>> parts = SegmentSearch.Split(all, Math.Min(segments, nodes));
+
+        Assert.Equal(Math.Min(segments, nodes), parts.Count);
+        Assert.Equal(all, parts.SelectMany(p => p));
+        Assert.True(parts.Max(p => p.Count) - parts.Min(p => p.Count) <= 1);
     }
 
     /// <summary>conv2's output scaled per channel and back, then <paramref name="adds"/> Add-zero nodes, before its Relu.</summary>
