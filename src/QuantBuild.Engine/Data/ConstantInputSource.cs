@@ -42,11 +42,13 @@ public sealed class ConstantInputSource : IDataSource
 
     /// <summary>
     /// <paramref name="inner"/> with <paramref name="bindings"/> made into tensors of the model's input types, or
-    /// <paramref name="inner"/> itself when nothing is bound.
+    /// <paramref name="inner"/> itself when nothing is bound; float32 data for a float16/bfloat16 input is converted
+    /// as it is read (<see cref="HalfPrecisionInputSource"/>).
     /// </summary>
     /// <exception cref="QuantBuildException">QB1303 a bound name is not a model input; QB1304 its shape or value does not fit the input.</exception>
     public static IDataSource Wrap(IDataSource inner, OnnxModel model, IReadOnlyList<InputBindingConfig> bindings)
     {
+        inner = HalfPrecisionInputSource.Wrap(inner, model);
         if (bindings.Count == 0)
         {
             return inner;

@@ -53,7 +53,8 @@ public static class Evaluator
         foreach (IReadOnlyDictionary<string, DenseTensor> batch in batcher.Batches())
         {
             cancellation.ThrowIfCancellationRequested();
-            DenseTensor output = session.Run(batch, outputs)[outputName];
+            // An fp16/bf16 model's scores are read as float32: the metric and the gate compare the model's own values.
+            DenseTensor output = HalfPrecision.ToFloat(session.Run(batch, outputs)[outputName]);
             if (output.ElementType != ElementType.Float)
             {
                 throw new QuantBuildException("QB4002", $"Output '{outputName}' is {ElementTypeInfo.OnnxName(output.ElementType)}; metrics read float scores.",

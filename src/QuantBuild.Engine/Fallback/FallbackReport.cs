@@ -27,6 +27,9 @@ public sealed record FallbackReport
     /// <summary>Layers kept in higher precision in the chosen model.</summary>
     public required IReadOnlyList<string> Kept { get; init; }
 
+    /// <summary>Per kept node, the trial evidence for keeping it (the segment search fills it; empty otherwise).</summary>
+    public IReadOnlyDictionary<string, string> KeptReasons { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
     /// <summary>The metric of the recipe as written (every layer quantized).</summary>
     public double InitialValue { get; init; }
 

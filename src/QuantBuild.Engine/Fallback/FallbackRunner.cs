@@ -107,8 +107,20 @@ public static class FallbackRunner
         }
 
         TrialResult initial = ToTrial(scored, encodedBytes);
-        log.Information("{Target}: fallback search over {Layers} layers (budget {Trials} trials, {Seconds} s)", target.Name, search.LayerCount, config.MaxTrials, config.MaxSeconds);
-        (FallbackReport report, EncodeOptions chosen, _) = search.Run(initial);
+        FallbackReport report;
+        EncodeOptions chosen;
+        var segments = new SegmentSearch(model, options, encoded.QuantizedLayers, config, Trial);
+        if (BySegments(config, options, segments.NodeCount))
+        {
+            log.Information("{Target}: fallback search over {Nodes} quantized nodes by segments (budget {Trials} trials, {Seconds} s)", target.Name, segments.NodeCount, config.MaxTrials, config.MaxSeconds);
+            (report, chosen, _) = segments.Run(initial);
+        }
+        else
+        {
+            log.Information("{Target}: fallback search over {Layers} layers (budget {Trials} trials, {Seconds} s)", target.Name, search.LayerCount, config.MaxTrials, config.MaxSeconds);
+            (report, chosen, _) = search.Run(initial);
+        }
+
         if (!report.Passed && search.HasEightBitLayers && report.Trials < config.MaxTrials && report.Seconds < config.MaxSeconds)
         {
             // 8-bit was not enough for a 4-bit recipe: search again with fp32 as the higher precision, on what budget is left.
@@ -144,6 +156,15 @@ public static class FallbackRunner
             configPath, config.Location.Line, config.Location.Column);
         return new FallbackOutcome(final, score, report, failure);
     }
+
+    /// <summary>
+    /// Segments when there are more quantized nodes than segments and measuring each alone would take more than half
+    /// the trial budget, for an 8-bit recipe without a size target (the per-layer search weighs bits per weight;
+    /// segments only trade int8 for fp32).
+    /// </summary>
+    internal static bool BySegments(FallbackConfig config, EncodeOptions options, int quantizedNodes) =>
+        config.MaxBitsPerWeight is null && config.MaxBytes is null && options.WeightBits == 8
+        && quantizedNodes > Math.Max(SegmentSearch.MaxSegments, config.MaxTrials / 2);
 
     private static TrialResult ToTrial(ModelScore s, long bytes) =>
         new(s.Evaluation.Value, s.Verdict.Drop, s.Evaluation.Sqnr, s.Evaluation.Agreement, s.Passed, bytes);

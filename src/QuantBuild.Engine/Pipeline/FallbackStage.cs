@@ -23,7 +23,8 @@ internal static class FallbackStage
             scored.Candidate.Bytes, scored.Score!, scorer, t.Log);
         Candidate chosen = Candidate.Save(outcome.Encoded, scored.Candidate.Path, t.Loaded.Workspace.PathFor(t.Target.Name, "fallback.weights"));
         var floatNodes = outcome.Encoded.UnquantizedNodes.Select(n => new FloatNode(n.NodeName, n.OpType,
-            outcome.Report.Kept.Contains(n.NodeName) ? "kept in fp32 by fallback: auto (see the fallback section)" : n.Reason)).ToList();
+            outcome.Report.KeptReasons.TryGetValue(n.NodeName, out string? why) ? $"kept in fp32 by fallback: auto: {why}"
+            : outcome.Report.Kept.Contains(n.NodeName) ? "kept in fp32 by fallback: auto (see the fallback section)" : n.Reason)).ToList();
         return new ScoredCandidate(chosen, outcome.Score,
             outcome.Failure ?? (outcome.Score.Passed ? null : ScoreStage.GateError(t.Config, t.Target, outcome.Score.Verdict)), outcome.Report, floatNodes);
     }

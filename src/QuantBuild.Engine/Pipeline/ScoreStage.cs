@@ -51,7 +51,7 @@ internal static class ScoreStage
         SourceLocation where = (verdict.FailedSetting == "min" ? gate?.MinLocation : verdict.FailedSetting == "max_drop" ? gate?.MaxDropLocation : null)
             ?? gate?.Location ?? target.Location;
         return new QuantBuildException("QB4000", $"Target '{target.Name}' failed its accuracy gate: {verdict.Message}.",
-            "loosen gate.max_drop, exclude the most sensitive layers (see the per-layer chart in the report), or calibrate with a method that clips outliers",
+            "add 'fallback: auto' to the target (trials decide which layers stay fp32), calibrate with 'method: percentile' where minmax ranges are outlier-dominated, or loosen gate.max_drop",
             config.ConfigPath, where.Line, where.Column);
     }
 }

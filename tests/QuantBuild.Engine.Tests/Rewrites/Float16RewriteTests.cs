@@ -54,7 +54,7 @@ public sealed class Float16RewriteTests
     }
 
     /// <summary><see cref="TestGraphs.SmallConvNet"/> with every weight, the input and the output in float16.</summary>
-    private static OnnxModel HalfConvNet()
+    internal static OnnxModel HalfConvNet()
     {
         OnnxModel model = TestGraphs.SmallConvNet();
         Graph g = model.Graph;
