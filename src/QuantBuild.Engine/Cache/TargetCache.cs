@@ -78,7 +78,8 @@ public sealed class TargetCache
             ManifestPath = ModelFiles.ManifestFor(outputPath),
             RejectedPath = null,
             Cached = true,
-            Stages = entry.Result.Stages.Append(new StageTiming(Stage, clock.Elapsed.TotalSeconds)).ToList(),
+            Stages = [new StageTiming(Stage, clock.Elapsed.TotalSeconds)],
+            RecordedStages = entry.Result.Stages,
         };
     }
 
@@ -102,7 +103,8 @@ public sealed class TargetCache
             OutputPath = null,
             ManifestPath = null,
             Cached = false,
-            Stages = result.Stages.Where(s => s.Stage != Stage).ToList(),
+            Stages = (result.RecordedStages ?? result.Stages).Where(s => s.Stage != Stage).ToList(),
+            RecordedStages = null,
         };
         _store.Store(key, model, summary);
         IRemoteLease? lease = _store.Locks.Handoff(key);

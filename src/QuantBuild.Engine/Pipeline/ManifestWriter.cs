@@ -86,7 +86,7 @@ public static class ManifestWriter
             verdict = result.Status.ToString(),
             gate = result.GateMessage,
             // The cache lookup is left out: a hit must reproduce the manifest of the run it stored, byte for byte.
-            stages = result.Stages.Where(s => s.Stage != Cache.TargetCache.Stage).ToList(),
+            stages = (result.RecordedStages ?? result.Stages).Where(s => s.Stage != Cache.TargetCache.Stage).ToList(),
             floatNodes = result.FloatNodes,
         };
         return JsonSerializer.Serialize(manifest, Json) + Environment.NewLine;

@@ -171,17 +171,16 @@ public static class RunReport
         ? $"{q / 1024.0:0.0} KB ({100.0 * q / Math.Max(t.Fp32Bytes, 1):0.0}% of fp32)".Replace(',', '.')
         : "-";
 
-    // A cache hit carries the stage times of the run that stored it: say so, rather than pass them off as this run's.
+    // A cache hit ran only the lookup; the stage times of the run that stored it are shown as that run's.
     private static string Stages(TargetResult t)
     {
         string Join(IEnumerable<StageTiming> stages) => string.Join(", ", stages.Select(s => $"{s.Stage} {s.Seconds.ToString("0.00", Invariant)}s"));
-        if (!t.Cached)
+        if (t.RecordedStages is not { } recorded)
         {
             return Join(t.Stages);
         }
 
-        return $"{Join(t.Stages.Where(s => s.Stage == Cache.TargetCache.Stage))} (from the cache; the run that stored it: " +
-            $"{Join(t.Stages.Where(s => s.Stage != Cache.TargetCache.Stage))})";
+        return $"{Join(t.Stages)} (from the cache; the run that stored it: {Join(recorded)})";
     }
 
     private static string E(string s) => WebUtility.HtmlEncode(s);

@@ -142,8 +142,14 @@ public sealed record TargetResult
     /// <summary>The full diagnostic line of the error.</summary>
     public string? Error { get; init; }
 
-    /// <summary>Stage times.</summary>
+    /// <summary>Stage times of this run: on a cache hit only the lookup, since nothing else ran.</summary>
     public IReadOnlyList<StageTiming> Stages { get; init; } = Array.Empty<StageTiming>();
+
+    /// <summary>
+    /// On a cache hit, the stage times of the run that quantized the model: the manifest records them, so a restored
+    /// manifest is byte for byte the one that run wrote. Null when this run did the work.
+    /// </summary>
+    public IReadOnlyList<StageTiming>? RecordedStages { get; init; }
 
     /// <summary>Quantized layers with their output error, worst first.</summary>
     public IReadOnlyList<LayerError> Layers { get; init; } = Array.Empty<LayerError>();

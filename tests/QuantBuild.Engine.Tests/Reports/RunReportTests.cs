@@ -19,8 +19,9 @@ public sealed class RunReportTests
                 Fp32Value = 91.9, QuantizedValue = 91.95, Fp32Bytes = 920_492, QuantizedBytes = 245_921,
                 OutputPath = "/work/app/quantized/model.x64.onnx",
                 Stages = cached
-                    ? [new StageTiming("calibrate", 1.5), new StageTiming("evaluate", 2.25), new StageTiming("cache", 0.01)]
+                    ? [new StageTiming("cache", 0.01)]
                     : [new StageTiming("calibrate", 1.5), new StageTiming("evaluate", 2.25)],
+                RecordedStages = cached ? [new StageTiming("calibrate", 1.5), new StageTiming("evaluate", 2.25)] : null,
             },
         ],
     };
