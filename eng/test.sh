@@ -22,6 +22,8 @@ fi
 for prepare in samples/*/prepare.sh; do
   dir=$(dirname "$prepare")
   [[ -d "$dir/model" && -d "$dir/data" ]] && continue
+  # A sample whose data needs no npm model (the Contoso plugin's images) prepares itself quickly and idempotently.
+  [[ ! -f "$dir/fetch_model.sh" ]] && { "$prepare"; continue; }
   if ! command -v espeak-ng >/dev/null 2>&1 || [[ ! -d /usr/share/fonts/truetype/liberation ]] || ! /usr/bin/python3 -c 'import numpy, PIL' 2>/dev/null; then
     if command -v apt-get >/dev/null 2>&1 && [[ $(id -u) -eq 0 ]]; then
       echo "Installing what the samples' data scripts need (python3-numpy, python3-pil, espeak-ng, fonts)..."

@@ -62,7 +62,7 @@ public sealed class GlobalOptions
         LogEventLevel file = context.Verbosity == Cli.Verbosity.Diagnostic ? LogEventLevel.Verbose : LogEventLevel.Debug;
         LoggerConfiguration configuration = new LoggerConfiguration()
             .MinimumLevel.Is(context.LogFile is null ? console : (LogEventLevel)Math.Min((int)console, (int)file))
-            .WriteTo.Sink(new TextWriterSink(context.Error), console);
+            .WriteTo.Sink(new TextWriterSink(context.Error, withExceptions: context.Verbosity == Cli.Verbosity.Diagnostic), console);
         if (context.LogFile is { } path)
         {
             configuration = configuration.WriteTo.File(Path.GetFullPath(path), file,

@@ -8,10 +8,17 @@ namespace QuantBuild.Cli;
 public sealed class TextWriterSink : ILogEventSink
 {
     private readonly TextWriter _writer;
+    private readonly bool _withExceptions;
     private readonly object _gate = new();
 
     /// <summary>Writes to <paramref name="writer"/>.</summary>
-    public TextWriterSink(TextWriter writer) => _writer = writer;
+    /// <param name="writer">Where the lines go.</param>
+    /// <param name="withExceptions">Also write an event's exception with its stack (what a QB0001 report needs); `-v diagnostic` turns it on.</param>
+    public TextWriterSink(TextWriter writer, bool withExceptions = false)
+    {
+        _writer = writer;
+        _withExceptions = withExceptions;
+    }
 
     // Serilog quotes string properties when rendering; for people reading a terminal, names read better bare.
     private static string Render(LogEvent logEvent)
@@ -52,6 +59,10 @@ public sealed class TextWriterSink : ILogEventSink
             }
 
             _writer.WriteLine($"[{logEvent.Timestamp:HH:mm:ss}] {level}{message}");
+            if (_withExceptions && logEvent.Exception is { } exception)
+            {
+                _writer.WriteLine(exception.ToString());
+            }
         }
     }
 }

@@ -28,9 +28,10 @@ internal sealed class AzureBlobLease : IRemoteLease
             using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(10));
             await _lease.ReleaseAsync(conditions: null, limit.Token).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is Azure.RequestFailedException or OperationCanceledException or HttpRequestException)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
-            // Unreleased, it lapses within the lease time.
+            // Unreleased, it lapses within the lease time. (The SDK's retries end in an AggregateException, not only
+            // RequestFailedException: a server gone mid-run must cost the lease, never the build.)
         }
     }
 
@@ -41,9 +42,11 @@ internal sealed class AzureBlobLease : IRemoteLease
             using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(10));
             _lease.Renew(conditions: null, limit.Token);
         }
-        catch (Exception e) when (e is Azure.RequestFailedException or OperationCanceledException or HttpRequestException)
+        catch (Exception)
         {
-            // The next tick tries again; if none succeeds the lease lapses, which costs duplicate work, never a wrong result.
+            // This runs on a timer thread, where anything thrown ends the process (it did, with the SDK's
+            // AggregateException after its retries, when the server stopped). The next tick tries again; if none
+            // succeeds the lease lapses, which costs duplicate work, never a wrong result.
         }
     }
 }

@@ -1,6 +1,7 @@
 using QuantBuild.Abstractions.Ir;
 using QuantBuild.Abstractions.Tensors;
 using QuantBuild.Onnx;
+using QuantBuild.PassKit;
 using QuantBuild.Runtime;
 
 namespace QuantBuild.Engine.Sessions;
@@ -35,7 +36,8 @@ public static class ModelSessions
 
     /// <summary>
     /// Saves <paramref name="model"/> through <paramref name="save"/> with <paramref name="extraOutputs"/> added as
-    /// float graph outputs for the duration of the save; the model is left as it was.
+    /// float graph outputs. The model is not touched: the save reads a view whose main graph has its own output list
+    /// and shares everything else, so targets running in parallel can open sessions on the one fp32 model at once.
     /// </summary>
     internal static T WithOutputs<T>(OnnxModel model, IReadOnlyList<string> extraOutputs, Func<OnnxModel, T> save)
     {
@@ -49,14 +51,14 @@ public static class ModelSessions
             }
         }
 
-        model.Graph.Outputs.AddRange(added);
-        try
+        if (added.Count == 0)
         {
             return save(model);
         }
-        finally
-        {
-            model.Graph.Outputs.RemoveRange(model.Graph.Outputs.Count - added.Count, added.Count);
-        }
+
+        Graph graph = ModelClone.WithoutNodes(model.Graph);
+        graph.Nodes.AddRange(model.Graph.Nodes);
+        graph.Outputs.AddRange(added);
+        return save(ModelClone.WithMainGraph(model, graph));
     }
 }

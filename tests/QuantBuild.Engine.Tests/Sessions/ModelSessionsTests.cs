@@ -86,4 +86,29 @@ public sealed class ModelSessionsTests : IDisposable
 
         Assert.Equal(byBytes.Run(Batch())["logits"].AsSpan<float>().ToArray(), byPath.Run(Batch())["logits"].AsSpan<float>().ToArray());
     }
+
+    [Fact]
+    public void Extra_outputs_never_touch_the_shared_model_so_parallel_targets_can_open_sessions_on_it_at_once()
+    {
+        // Found by the run campaign: targets in parallel opened calibration sessions on the one fp32 model while
+        // each appended and removed its extra outputs on it, and one target's removal cut the other's list (QB0001).
+        OnnxModel model = FileBacked();
+        string[] before = model.Graph.Outputs.Select(o => o.Name).ToArray();
+
+        string[] seen = ModelSessions.WithOutputs(model, [FirstRelu], view =>
+        {
+            Assert.Equal(before, model.Graph.Outputs.Select(o => o.Name).ToArray());
+            Assert.NotSame(model.Graph, view.Graph);
+            Assert.Same(model.Graph.Nodes[0], view.Graph.Nodes[0]);
+            return view.Graph.Outputs.Select(o => o.Name).ToArray();
+        });
+
+        Assert.Equal([.. before, FirstRelu], seen);
+        Parallel.For(0, 16, _ =>
+        {
+            using InferenceSession session = ModelSessions.Open(model, null, [FirstRelu]);
+            Assert.Equal(before.Length + 1, session.OutputMetadata.Count);
+        });
+        Assert.Equal(before, model.Graph.Outputs.Select(o => o.Name).ToArray());
+    }
 }
