@@ -103,8 +103,7 @@ public sealed class TargetCache
             OutputPath = null,
             ManifestPath = null,
             Cached = false,
-            Stages = (result.RecordedStages ?? result.Stages).Where(s => s.Stage != Stage).ToList(),
-            RecordedStages = null,
+            Stages = result.Stages.Where(s => s.Stage != Stage).ToList(),
         };
         _store.Store(key, model, summary);
         IRemoteLease? lease = _store.Locks.Handoff(key);
