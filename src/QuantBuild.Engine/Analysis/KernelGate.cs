@@ -75,13 +75,13 @@ public static class KernelGate
         if (quantizedNodeCount == 0 && !target.RequireSpeedup)
         {
             // weight-only formats (e.g. a plugin's packed low-bit weights decoded at load) shrink the file, not the time
-            log.Information("{Target}: no integer layers, so no speed-up was expected: quantized {Quant:0.00} ms vs fp32 {Fp32:0.00} ms per batch", target.Name, k.QuantizedMilliseconds, k.Fp32Milliseconds);
+            log.Information("{Target}: no integer layers, so no speed-up was expected: quantized {Quant:0.00} ms vs fp32 {Fp32:0.00} ms per batch ({Clock:l} time)", target.Name, k.QuantizedMilliseconds, k.Fp32Milliseconds, k.Clock);
             return new KernelGateResult(k, null);
         }
 
         if (k.Faster)
         {
-            log.Information("{Target}: quantized {Quant:0.00} ms vs fp32 {Fp32:0.00} ms per batch ({Speedup:0.00}x, {Clock} time)", target.Name, k.QuantizedMilliseconds, k.Fp32Milliseconds, k.Speedup, k.Clock);
+            log.Information("{Target}: quantized {Quant:0.00} ms vs fp32 {Fp32:0.00} ms per batch ({Speedup:0.00}x, {Clock:l} time)", target.Name, k.QuantizedMilliseconds, k.Fp32Milliseconds, k.Speedup, k.Clock);
             return new KernelGateResult(k, null);
         }
 

@@ -159,6 +159,7 @@ public sealed class FourBitFormatTests(ITestOutputHelper output)
         Node node = result.Model.Graph.Single("MatMulNBits");
         int written = (int)node.FindAttribute("block_size")!.Int!.Value;
         Assert.Equal(blockSize ?? 32, written);
+        Assert.Equal(1, node.FindAttribute("accuracy_level")!.Int); // the target's level, as for the layers it rounds itself
         Assert.DoesNotContain(result.Model.Graph.Nodes, n => n.OpType is "MatMul" or "DequantizeLinear" or "QuantizeLinear");
         float[] decoded = DecodeMatMulNBits(result.Model.Graph, written);
         // The pass's codes exactly (they differ from round-to-nearest in about a third of the weights), not re-rounded.
