@@ -11,6 +11,14 @@ namespace QuantBuild.Engine.Analysis;
 public sealed record KernelCheckResult(int Batches, int BatchSize, int Threads, double Fp32Milliseconds, double QuantizedMilliseconds,
     IReadOnlyList<UnfusedNode> UnfusedNodes, IReadOnlyDictionary<string, int> OptimizedOpCounts)
 {
+    /// <summary>
+    /// What the medians measure: <c>wall</c> (the two models alternated, so load from elsewhere slows both alike) or
+    /// <c>thread CPU</c> (timed one after the other to hold one model at a time: the calling thread's CPU time per run,
+    /// which ORT's single-threaded run spends on that thread, so a change in the machine's load between the two phases
+    /// does not tilt the ratio).
+    /// </summary>
+    public string Clock { get; init; } = "wall";
+
     /// <summary>fp32 time over quantized time: above 1 when quantized is faster.</summary>
     public double Speedup => QuantizedMilliseconds > 0 ? Fp32Milliseconds / QuantizedMilliseconds : double.NaN;
 

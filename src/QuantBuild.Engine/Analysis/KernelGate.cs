@@ -75,19 +75,19 @@ public static class KernelGate
         if (quantizedNodeCount == 0 && !target.RequireSpeedup)
         {
             // weight-only formats (e.g. a plugin's packed low-bit weights decoded at load) shrink the file, not the time
-            log.Information("{Target}: no integer layers, so no speed-up was expected: quantized {Quant:0.00} ms vs fp32 {Fp32:0.00} ms per batch", target.Name, k.QuantizedMilliseconds, k.Fp32Milliseconds);
+            log.Information("{Target}: no integer layers, so no speed-up was expected: quantized {Quant:0.00} ms vs fp32 {Fp32:0.00} ms per batch ({Clock:l} time)", target.Name, k.QuantizedMilliseconds, k.Fp32Milliseconds, k.Clock);
             return new KernelGateResult(k, null);
         }
 
         if (k.Faster)
         {
-            log.Information("{Target}: quantized {Quant:0.00} ms vs fp32 {Fp32:0.00} ms per batch ({Speedup:0.00}x)", target.Name, k.QuantizedMilliseconds, k.Fp32Milliseconds, k.Speedup);
+            log.Information("{Target}: quantized {Quant:0.00} ms vs fp32 {Fp32:0.00} ms per batch ({Speedup:0.00}x, {Clock:l} time)", target.Name, k.QuantizedMilliseconds, k.Fp32Milliseconds, k.Speedup, k.Clock);
             return new KernelGateResult(k, null);
         }
 
         string unfused = !graphRead ? "which layers ORT did not fuse was not checked (its optimized graph would not fit the memory budget)"
             : k.UnfusedNodes.Count == 0 ? "every quantized layer was fused" : "not fused into integer kernels: " + string.Join(", ", k.UnfusedNodes.Select(u => $"{u.Node} ({u.OpType})"));
-        string message = $"Target '{target.Name}': the quantized model is not faster than fp32 on this machine ({k.QuantizedMilliseconds:0.00} ms vs {k.Fp32Milliseconds:0.00} ms per batch of {k.BatchSize}, single-threaded median of {k.Batches}); {unfused}.";
+        string message = $"Target '{target.Name}': the quantized model is not faster than fp32 on this machine ({k.QuantizedMilliseconds:0.00} ms vs {k.Fp32Milliseconds:0.00} ms per batch of {k.BatchSize}, single-threaded median of {k.Batches}, {k.Clock} time); {unfused}.";
         if (!target.RequireSpeedup)
         {
             log.Warning("warning {Code}: {Message}", AnalysisErrors.NotFaster, message);

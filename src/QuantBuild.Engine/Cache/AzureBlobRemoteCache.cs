@@ -9,7 +9,7 @@ using Azure.Storage.Blobs.Specialized;
 namespace QuantBuild.Engine.Cache;
 
 /// <summary>
-/// The shared cache on Azure Blob Storage (or Azurite). An entry is one block blob, <c>PREFIX/KEY[0..2]/KEY.qbentry</c>:
+/// The shared cache on Azure Blob Storage (or Azurite). An entry is one block blob (streamed in and out 4 MB at a time), <c>PREFIX/KEY[0..2]/KEY.qbentry</c>:
 /// its blocks are staged under names no other writer uses and become visible only when the block list is committed
 /// with <c>If-None-Match: *</c>, so a reader never sees half an entry and the first writer's entry is never replaced.
 /// Its SHA-256 is blob metadata. A key's lease is a 30-second lease on the empty blob <c>PREFIX/locks/KEY</c>,
@@ -70,17 +70,24 @@ public sealed class AzureBlobRemoteCache : IRemoteCache
     }
 
     /// <inheritdoc />
-    public async Task<RemoteBlob?> DownloadAsync(string key, CancellationToken cancellation)
+    public async Task<RemoteBlob?> DownloadAsync(string key, Stream destination, CancellationToken cancellation)
     {
+        Response<BlobDownloadStreamingResult> result;
         try
         {
-            Response<BlobDownloadResult> result = await Entry(key).DownloadContentAsync(cancellation).ConfigureAwait(false);
-            result.Value.Details.Metadata.TryGetValue(ShaMetadata, out string? sha);
-            return new RemoteBlob(result.Value.Content.ToArray(), sha, result.Value.Details.ETag.ToString());
+            result = await Entry(key).DownloadStreamingAsync(new BlobDownloadOptions(), cancellation).ConfigureAwait(false);
         }
         catch (RequestFailedException e) when (e.Status == 404)
         {
             return null;
+        }
+
+        using (result.Value)
+        {
+            // The SDK's stream resumes a broken read from where it stopped (same ETag), so a long download survives a reset.
+            await result.Value.Content.CopyToAsync(destination, BlockBytes, cancellation).ConfigureAwait(false);
+            result.Value.Details.Metadata.TryGetValue(ShaMetadata, out string? sha);
+            return new RemoteBlob(sha, result.Value.Details.ETag.ToString());
         }
     }
 
@@ -89,19 +96,30 @@ public sealed class AzureBlobRemoteCache : IRemoteCache
         (await Entry(key).ExistsAsync(cancellation).ConfigureAwait(false)).Value;
 
     /// <inheritdoc />
-    public async Task<bool> UploadAsync(string key, ReadOnlyMemory<byte> payload, string sha256, CancellationToken cancellation)
+    public async Task<bool> UploadAsync(string key, Stream payload, string sha256, CancellationToken cancellation)
     {
         await EnsureContainerAsync(cancellation).ConfigureAwait(false);
         BlockBlobClient blob = Entry(key);
         // Block ids are per writer: two agents staging the same key never mix their blocks.
         string writer = Guid.NewGuid().ToString("N");
         var blocks = new List<string>();
-        for (int offset = 0, index = 0; offset < payload.Length; offset += BlockBytes, index++)
+        // One block in memory at a time, whatever the entry's size.
+        var buffer = new byte[BlockBytes];
+        for (int index = 0; ; index++)
         {
+            int read = await payload.ReadAtLeastAsync(buffer, BlockBytes, throwOnEndOfStream: false, cancellation).ConfigureAwait(false);
+            if (read == 0)
+            {
+                break;
+            }
+
             string id = Convert.ToBase64String(Encoding.ASCII.GetBytes($"{writer}-{index:D6}"));
-            ReadOnlyMemory<byte> block = payload.Slice(offset, Math.Min(BlockBytes, payload.Length - offset));
-            await blob.StageBlockAsync(id, new MemoryStream(block.ToArray(), writable: false), new BlockBlobStageBlockOptions(), cancellation).ConfigureAwait(false);
+            await blob.StageBlockAsync(id, new MemoryStream(buffer, 0, read, writable: false), new BlockBlobStageBlockOptions(), cancellation).ConfigureAwait(false);
             blocks.Add(id);
+            if (read < BlockBytes)
+            {
+                break;
+            }
         }
 
         try

@@ -15,7 +15,7 @@ namespace QuantBuild.Engine.Cache;
 public static class CacheKey
 {
     /// <summary>Bumped when the entry layout or the meaning of the key changes.</summary>
-    public const int Schema = 1;
+    public const int Schema = 2;
 
     /// <summary>The tool's identity in the key: its version and the engine build's module id (a deterministic build's content hash).</summary>
     public static string ToolIdentity { get; } = ToolInfo.Version + "/" + string.Join("/",

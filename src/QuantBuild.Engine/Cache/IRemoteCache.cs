@@ -15,15 +15,16 @@ public interface IRemoteCache
     /// <summary>Where the entries live, for messages (never a credential): <c>azure-blob:container/prefix</c>.</summary>
     string Location { get; }
 
-    /// <summary>The entry stored under <paramref name="key"/>, or null when there is none.</summary>
-    Task<RemoteBlob?> DownloadAsync(string key, CancellationToken cancellation);
+    /// <summary>Writes the object stored under <paramref name="key"/> to <paramref name="destination"/>, streamed.</summary>
+    /// <returns>Its recorded digest and version; null (nothing written) when there is none.</returns>
+    Task<RemoteBlob?> DownloadAsync(string key, Stream destination, CancellationToken cancellation);
 
     /// <summary>True when an entry is stored under <paramref name="key"/>.</summary>
     Task<bool> ExistsAsync(string key, CancellationToken cancellation);
 
-    /// <summary>Stores <paramref name="payload"/> under <paramref name="key"/> unless an entry is already there.</summary>
+    /// <summary>Stores what <paramref name="payload"/> reads (streamed, in blocks) under <paramref name="key"/> unless an entry is already there.</summary>
     /// <returns>True when this call created the entry; false when one existed (another writer's, equally good).</returns>
-    Task<bool> UploadAsync(string key, ReadOnlyMemory<byte> payload, string sha256, CancellationToken cancellation);
+    Task<bool> UploadAsync(string key, Stream payload, string sha256, CancellationToken cancellation);
 
     /// <summary>Takes the key's lease, renewed until released; null when another holder has it.</summary>
     Task<IRemoteLease?> TryLeaseAsync(string key, CancellationToken cancellation);

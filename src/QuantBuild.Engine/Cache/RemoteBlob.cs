@@ -1,7 +1,6 @@
 namespace QuantBuild.Engine.Cache;
 
-/// <summary>A downloaded entry as the remote store holds it, before any check.</summary>
-/// <param name="Content">The payload bytes (<see cref="CachePayload"/>).</param>
-/// <param name="Sha256">The SHA-256 its writer recorded beside it, or null when none was.</param>
+/// <summary>What the remote store recorded about a downloaded object, before any check of its bytes.</summary>
+/// <param name="Sha256">The digest its writer recorded beside it, or null when none was.</param>
 /// <param name="Version">The store's version of the object (an ETag), to delete exactly this one if it is damaged.</param>
-public sealed record RemoteBlob(byte[] Content, string? Sha256, string? Version);
+public sealed record RemoteBlob(string? Sha256, string? Version);

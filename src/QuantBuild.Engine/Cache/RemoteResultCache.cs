@@ -6,7 +6,7 @@ namespace QuantBuild.Engine.Cache;
 /// <summary>
 /// The run's use of an <see cref="IRemoteCache"/>, on the rule that the remote can only ever save work: every call is
 /// bounded in time; the first failure is one QB5100 warning and the remote is left alone for the rest of the run; a
-/// downloaded entry is used only after its SHA-256 checks (else QB5101, and the damaged object is deleted so a good one
+/// downloaded entry is streamed into an entry folder and used only after every file's SHA-256 checks (else QB5101, and the damaged object is deleted so a good one
 /// can take its place); uploads run behind the build and <see cref="Complete"/> waits for them, logging any that failed.
 /// </summary>
 public sealed class RemoteResultCache
@@ -44,15 +44,34 @@ public sealed class RemoteResultCache
     /// <summary>Why the remote is not used any more, or null.</summary>
     public string? Failure => _failure;
 
-    /// <summary>The verified entry under <paramref name="key"/>, or null (none, damaged, or the remote is down).</summary>
-    public CacheEntry? TryGet(string key, string target)
+    /// <summary>
+    /// Downloads the entry under <paramref name="key"/> into <paramref name="folder"/> (created; the caller renames it
+    /// into the local cache or deletes it), streamed, each file checked against entry.json as it arrives.
+    /// </summary>
+    /// <returns>The verified entry in <paramref name="folder"/>, or null (none, damaged, or the remote is down).</returns>
+    public CacheEntry? TryGet(string key, string target, string folder)
     {
-        if (Call("download", ct => _remote.DownloadAsync(key, ct), null) is not { } blob)
+        if (_failure is not null)
         {
             return null;
         }
 
-        if (CachePayload.Unpack(key, blob, out string? problem) is { } entry)
+        RemoteBlob? blob;
+        CacheEntry? entry;
+        string? problem;
+        using (CachePayload.Sink sink = CachePayload.Unpack(key, folder))
+        {
+            if (Download(key, sink) is not { } downloaded)
+            {
+                return null;
+            }
+
+            blob = downloaded;
+            entry = sink.Finish(blob.Sha256);
+            problem = sink.Problem;
+        }
+
+        if (entry is not null)
         {
             return entry;
         }
@@ -94,10 +113,10 @@ public sealed class RemoteResultCache
         {
             try
             {
-                byte[] payload = CachePayload.Pack(entry);
-                // A call per 4 MB block, each bounded, plus the commit.
-                using var limit = new CancellationTokenSource(_callLimit * (2 + payload.Length / (4 << 20)));
-                bool created = await _remote.UploadAsync(entry.Key, payload, CachePayload.Sha256(payload), limit.Token).ConfigureAwait(false);
+                // A call per 4 MB block, each bounded, plus the commit; the files are read a block at a time.
+                using var limit = new CancellationTokenSource(_callLimit * (2 + CachePayload.Length(entry) / (4 << 20)));
+                await using Stream payload = CachePayload.Open(entry);
+                bool created = await _remote.UploadAsync(entry.Key, payload, CachePayload.Sha256(entry), limit.Token).ConfigureAwait(false);
                 _log.Information("{Target}: {What} {Location}", target, created ? "result uploaded to" : "result already in", Location);
                 return true;
             }
@@ -125,8 +144,8 @@ public sealed class RemoteResultCache
     /// <returns>True when it was created, false when the store already had it.</returns>
     public async Task<bool> UploadAsync(CacheEntry entry, CancellationToken cancellation)
     {
-        byte[] payload = CachePayload.Pack(entry);
-        return await _remote.UploadAsync(entry.Key, payload, CachePayload.Sha256(payload), cancellation).ConfigureAwait(false);
+        await using Stream payload = CachePayload.Open(entry);
+        return await _remote.UploadAsync(entry.Key, payload, CachePayload.Sha256(entry), cancellation).ConfigureAwait(false);
     }
 
     /// <summary>Waits up to <paramref name="wait"/> for the uploads under way; each that failed or did not finish is a QB5102 warning.</summary>
@@ -173,21 +192,42 @@ public sealed class RemoteResultCache
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            string reason = e is OperationCanceledException or TimeoutException ? $"{what}: no answer within {_callLimit.TotalSeconds:0}s" : $"{what}: {FirstLine(e)}";
-            lock (_gate)
-            {
-                if (_failure is not null)
-                {
-                    return whenDown;
-                }
-
-                _failure = reason;
-            }
-
-            Warn(CacheCodes.RemoteUnavailable, $"the shared cache {Location} failed ({reason}); this run goes on with the local cache only",
-                "check the network and the credential in the connection variable; the build never needs the remote to succeed");
+            Fail(what, e);
             return whenDown;
         }
+    }
+
+    // A download may take as long as it keeps moving: it is given up after a call's limit without a byte, not after a fixed time.
+    private RemoteBlob? Download(string key, Stream destination)
+    {
+        try
+        {
+            using var idle = new CancellationTokenSource(_callLimit);
+            var watched = new Progress(destination, idle, _callLimit);
+            return Task.Run(() => _remote.DownloadAsync(key, watched, idle.Token)).WaitAsync(idle.Token).GetAwaiter().GetResult();
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            Fail("download", e);
+            return null;
+        }
+    }
+
+    private void Fail(string what, Exception e)
+    {
+        string reason = e is OperationCanceledException or TimeoutException ? $"{what}: no answer within {_callLimit.TotalSeconds:0}s" : $"{what}: {FirstLine(e)}";
+        lock (_gate)
+        {
+            if (_failure is not null)
+            {
+                return;
+            }
+
+            _failure = reason;
+        }
+
+        Warn(CacheCodes.RemoteUnavailable, $"the shared cache {Location} failed ({reason}); this run goes on with the local cache only",
+            "check the network and the credential in the connection variable; the build never needs the remote to succeed");
     }
 
     private void Warn(string code, string message, string fix) =>
@@ -198,5 +238,47 @@ public sealed class RemoteResultCache
         string text = (e as AggregateException)?.InnerException?.Message ?? e.Message;
         int newline = text.IndexOfAny(['\r', '\n']);
         return (newline < 0 ? text : text[..newline]).Trim();
+    }
+
+    // Passes writes through and pushes the idle deadline back on each.
+    private sealed class Progress(Stream inner, CancellationTokenSource idle, TimeSpan limit) : Stream
+    {
+        public override bool CanRead => false;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+        public override void Write(ReadOnlySpan<byte> buffer)
+        {
+            inner.Write(buffer);
+            idle.CancelAfter(limit);
+        }
+
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            Write(buffer.Span);
+            return ValueTask.CompletedTask;
+        }
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+        {
+            Write(buffer.AsSpan(offset, count));
+            return Task.CompletedTask;
+        }
+
+        public override void Flush() => inner.Flush();
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
     }
 }

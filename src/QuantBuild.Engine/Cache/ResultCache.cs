@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using QuantBuild.Engine.Files;
@@ -7,8 +6,10 @@ using QuantBuild.Engine.Results;
 namespace QuantBuild.Engine.Cache;
 
 /// <summary>
-/// A folder of finished target results by content address: &lt;root&gt;/&lt;key[0..2]&gt;/&lt;key&gt;/ holds model.onnx
-/// and entry.json (the model's SHA-256 and the result summary). An entry is built in a temp folder beside it and
+/// A folder of finished target results by content address: &lt;root&gt;/&lt;key[0..2]&gt;/&lt;key&gt;/ holds model.onnx,
+/// the external-data files the model references (under the names it references them by) and entry.json (every
+/// file's size and SHA-256, and the result summary). Files are hard-linked or copied, never read whole into memory;
+/// a hit re-hashes them. An entry is built in a temp folder beside it and
 /// renamed into place, so readers see a whole entry or none, and two builds storing the same key both succeed
 /// (the second rename loses and its copy is dropped). A damaged entry is deleted on read and reported as a miss.
 /// With a <see cref="Remote"/>, the local folder is the first tier: misses read through to the shared store, passed
@@ -108,7 +109,10 @@ public sealed class ResultCache
     /// <summary>The folder of one key's entry.</summary>
     public string EntryPath(string key) => Path.Combine(Root, key[..2], key);
 
-    /// <summary>Reads the entry for <paramref name="key"/>; null when there is none or it was damaged (then it is deleted).</summary>
+    /// <summary>
+    /// The entry for <paramref name="key"/>, its files verified (size and SHA-256 of the model and of each external-data
+    /// file, streamed); null when there is none or it was damaged or incomplete (then it is deleted).
+    /// </summary>
     public CacheEntry? TryGet(string key)
     {
         string folder = EntryPath(key);
@@ -119,9 +123,7 @@ public sealed class ResultCache
 
         try
         {
-            byte[] json = File.ReadAllBytes(Path.Combine(folder, EntryFile));
-            byte[] model = File.ReadAllBytes(Path.Combine(folder, ModelFile));
-            if (ParseEntry(key, json, model) is not { } entry)
+            if (ParseEntry(key, File.ReadAllBytes(Path.Combine(folder, EntryFile)), folder) is not { } entry || !Verify(entry))
             {
                 Evict(folder);
                 return null;
@@ -137,41 +139,101 @@ public sealed class ResultCache
         }
     }
 
-    /// <summary>Stores a passed target's model and summary under <paramref name="key"/>; an existing whole entry is kept.</summary>
-    /// <returns>False when the cache could not be written (read-only, full disk): a cache never fails a build.</returns>
-    public bool Store(string key, ReadOnlySpan<byte> model, TargetResult result)
+    /// <summary>
+    /// Stores a passed target's model, the external-data files it references (<paramref name="data"/>, each kept under
+    /// its file name) and its summary under <paramref name="key"/>; an existing whole entry is kept. The files are
+    /// hard-linked where the cache shares the output's file system, else copied, streamed either way.
+    /// </summary>
+    /// <returns>The entry, or null when the cache could not be written (read-only, full disk): a cache never fails a build.</returns>
+    public CacheEntry? Store(string key, string model, IReadOnlyList<string> data, TargetResult result)
     {
         string folder = EntryPath(key);
-        string parent = Path.GetDirectoryName(folder)!;
-        string temp = Path.Combine(parent, $".tmp-{key[..12]}-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        string temp = NewTemp(key);
         try
         {
             Directory.CreateDirectory(temp);
-            string sha = CacheKey.Hex(SHA256.HashData(model));
-            WriteFlushed(Path.Combine(temp, ModelFile), model);
-            WriteFlushed(Path.Combine(temp, EntryFile), EntryJson(key, sha, result));
-            if (Directory.Exists(folder))
+            CacheFiles.LinkOrCopy(model, Path.Combine(temp, ModelFile));
+            (string modelSha, long modelBytes) = CacheFiles.Hash(Path.Combine(temp, ModelFile));
+            var files = new List<CacheFile>();
+            foreach (string path in data.OrderBy(Path.GetFileName, StringComparer.Ordinal))
             {
-                return true;
+                string name = Path.GetFileName(path);
+                if (!ValidDataName(name))
+                {
+                    return null;
+                }
+
+                CacheFiles.LinkOrCopy(path, Path.Combine(temp, name));
+                (string sha, long bytes) = CacheFiles.Hash(Path.Combine(temp, name));
+                files.Add(new CacheFile(name, bytes, sha));
             }
 
-            Directory.Move(temp, folder);
-            return true;
-        }
-        catch (IOException) when (Directory.Exists(folder))
-        {
-            // Another build stored the same key between our check and our rename: its entry is as good as ours.
-            return true;
+            var entry = new CacheEntry(key, folder, ModelFile, modelSha, modelBytes, files, result);
+            WriteFlushed(Path.Combine(temp, EntryFile), EntryJson(entry));
+            return Commit(key, temp);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return false;
+            return null;
         }
         finally
         {
             TryDelete(temp);
         }
     }
+
+    /// <summary>A new, not yet created, temp folder beside <paramref name="key"/>'s entry, for an entry being built (a download).</summary>
+    internal string NewTemp(string key) =>
+        Path.Combine(Path.GetDirectoryName(EntryPath(key))!, $".tmp-{key[..12]}-{Environment.ProcessId}-{Guid.NewGuid():N}");
+
+    /// <summary>
+    /// Renames a complete entry folder built in <paramref name="temp"/> into place, unless the key already has one.
+    /// </summary>
+    /// <returns>The entry that then stands under the key as its entry.json describes it; null when the rename failed and none stands there.</returns>
+    internal CacheEntry? Commit(string key, string temp)
+    {
+        string folder = EntryPath(key);
+        try
+        {
+            if (!Directory.Exists(folder))
+            {
+                Directory.Move(temp, folder);
+            }
+        }
+        catch (IOException) when (Directory.Exists(folder))
+        {
+            // Another build stored the same key between our check and our rename: its entry is as good as ours.
+        }
+
+        try
+        {
+            return ParseEntry(key, File.ReadAllBytes(Path.Combine(folder, EntryFile)), folder);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>True when every file of <paramref name="entry"/> is there with its recorded size and SHA-256 (hashed streamed).</summary>
+    internal static bool Verify(CacheEntry entry)
+    {
+        foreach ((string path, long bytes, string sha) in entry.Data.Select(d => (entry.PathOf(d), d.Bytes, d.Sha256)).Prepend((entry.ModelPath, entry.ModelBytes, entry.ModelSha256)))
+        {
+            var info = new FileInfo(path);
+            if (!info.Exists || info.Length != bytes || CacheFiles.Hash(path).Sha256 != sha)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>An external-data file name an entry can hold: a plain file name that is none of the entry's own files.</summary>
+    internal static bool ValidDataName(string name) =>
+        name.Length is > 0 and < 200 && Path.GetFileName(name) == name && name.IndexOfAny(['/', '\\', ':']) < 0 && !name.StartsWith('.')
+        && name != ModelFile && name != EntryFile;
 
     /// <summary>
     /// Removes what killed runs left in the cache: <c>.tmp-KEY-PID-GUID</c> folders whose process is gone, and
@@ -211,12 +273,12 @@ public sealed class ResultCache
         return removed;
     }
 
-    /// <summary>entry.json's bytes: the key, the model's SHA-256 and the result summary.</summary>
-    internal static byte[] EntryJson(string key, string modelSha256, TargetResult result) =>
-        JsonSerializer.SerializeToUtf8Bytes(new StoredEntry(key, modelSha256, result), Json);
+    /// <summary>entry.json's bytes: the key, the model's SHA-256 and size, the external-data files and the result summary.</summary>
+    internal static byte[] EntryJson(CacheEntry entry) =>
+        JsonSerializer.SerializeToUtf8Bytes(new StoredEntry(entry.Key, entry.ModelSha256, entry.ModelBytes, entry.Data, entry.Result), Json);
 
-    /// <summary>The entry entry.json and the model make, or null when they do not belong together or to <paramref name="key"/>.</summary>
-    internal static CacheEntry? ParseEntry(string key, ReadOnlySpan<byte> json, byte[] model)
+    /// <summary>The entry entry.json describes in <paramref name="folder"/>, or null when it is not one for <paramref name="key"/> (its files are not checked here).</summary>
+    internal static CacheEntry? ParseEntry(string key, ReadOnlySpan<byte> json, string folder)
     {
         StoredEntry? stored;
         try
@@ -228,9 +290,14 @@ public sealed class ResultCache
             return null;
         }
 
-        return stored?.Result is null || stored.Key != key || stored.ModelSha256 != CacheKey.Hex(SHA256.HashData(model))
-            ? null
-            : new CacheEntry(key, model, stored.ModelSha256, stored.Result);
+        if (stored?.Result is null || stored.Key != key || stored.ModelSha256 is not { Length: 64 } || stored.ModelBytes < 0
+            || stored.Data is null || stored.Data.Any(d => d is null || !ValidDataName(d.Name) || d.Bytes < 0 || d.Sha256 is not { Length: 64 })
+            || stored.Data.Select(d => d.Name).Distinct(StringComparer.Ordinal).Count() != stored.Data.Count)
+        {
+            return null;
+        }
+
+        return new CacheEntry(key, folder, ModelFile, stored.ModelSha256, stored.ModelBytes, stored.Data, stored.Result);
     }
 
     // A hit marks the entry used, so `quantbuild cache prune --older-than` removes what nobody reads, not what is old.
@@ -288,5 +355,5 @@ public sealed class ResultCache
         stream.Flush(flushToDisk: true);
     }
 
-    private sealed record StoredEntry(string Key, string ModelSha256, TargetResult Result);
+    private sealed record StoredEntry(string Key, string ModelSha256, long ModelBytes, IReadOnlyList<CacheFile> Data, TargetResult Result);
 }

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Security.Cryptography;
 using QuantBuild.Engine.Config;
 using QuantBuild.Engine.Files;
 using QuantBuild.Engine.Results;
@@ -10,7 +9,7 @@ namespace QuantBuild.Engine.Cache;
 
 /// <summary>
 /// The pipeline's view of the <see cref="ResultCache"/> for one run: hashes the inputs once, restores a target's model
-/// from its entry (writing the file only when its bytes differ), and stores targets that passed. A miss reads through
+/// and its external data from its entry (writing a file only when its bytes differ), and stores targets that passed. A miss reads through
 /// to the shared remote (a verified entry is kept locally too) and then claims the key, so a build that another one
 /// (here or on another agent) is already doing waits for its result instead of doing it twice; a stored result is
 /// uploaded behind the run. Safe to call for several targets at once.
@@ -52,9 +51,14 @@ public sealed class TargetCache
         target.Recipe.Count > 0 && _pluginHashes is null ? null
         : CacheKey.Compute(_config, target, _inputs, target.Recipe.Count > 0 ? _pluginHashes! : Array.Empty<string>());
 
-    /// <summary>On a hit, puts the cached model at <paramref name="outputPath"/> and returns its summary marked cached.</summary>
+    /// <summary>
+    /// On a hit, puts the cached model and its external-data files at <paramref name="outputPath"/> and returns its
+    /// summary marked cached. The order is the one a fresh run's packaging keeps: the data files first (a model never
+    /// points at missing data), the model staged beside its place, then <paramref name="beforeModel"/> (the manifest;
+    /// it is handed the verified entry to read instead of the output), and the model's rename last.
+    /// </summary>
     /// <remarks>On a miss the key stays claimed until <see cref="Store"/> (or <see cref="ResultCache.Complete"/>) releases it.</remarks>
-    public TargetResult? TryRestore(TargetConfig target, string outputPath)
+    public TargetResult? TryRestore(TargetConfig target, string outputPath, Action<TargetResult, CacheEntry>? beforeModel = null)
     {
         var clock = Stopwatch.StartNew();
         if (KeyFor(target) is not { } key)
@@ -62,16 +66,23 @@ public sealed class TargetCache
             return null;
         }
 
-        CacheEntry? entry = Lookup(key, target)
+        CacheEntry? entry = Lookup(key, target, outputPath)
             ?? _store.Locks.Claim(key, target.Name, TimeSpan.FromSeconds(_config.Cache.LockWaitSeconds),
-                () => Directory.Exists(_store.EntryPath(key)), () => Lookup(key, target));
+                () => Directory.Exists(_store.EntryPath(key)), () => Lookup(key, target, outputPath));
         if (entry is null)
         {
             return null;
         }
 
-        AtomicFile.WriteIfChanged(outputPath, entry.Model);
-        return entry.Result with
+        string folder = Path.GetDirectoryName(Path.GetFullPath(outputPath))!;
+        foreach (CacheFile data in entry.Data)
+        {
+            using StagedFile? staged = CacheFiles.Stage(entry.PathOf(data), Path.Combine(folder, data.Name));
+            staged?.Commit();
+        }
+
+        using StagedFile? model = CacheFiles.Stage(entry.ModelPath, outputPath);
+        TargetResult restored = entry.Result with
         {
             Name = target.Name,
             OutputPath = outputPath,
@@ -81,9 +92,12 @@ public sealed class TargetCache
             Stages = [new StageTiming(Stage, clock.Elapsed.TotalSeconds)],
             RecordedStages = entry.Result.Stages,
         };
+        beforeModel?.Invoke(restored, entry);
+        model?.Commit();
+        return restored;
     }
 
-    /// <summary>Stores a target that passed (its model already written); errors and gate failures are never cached.</summary>
+    /// <summary>Stores a target that passed (its model and any external data already written); errors and gate failures are never cached.</summary>
     public void Store(TargetConfig target, TargetResult result)
     {
         if (KeyFor(target) is not { } key)
@@ -97,7 +111,6 @@ public sealed class TargetCache
             return;
         }
 
-        byte[] model = File.ReadAllBytes(result.OutputPath);
         TargetResult summary = result with
         {
             OutputPath = null,
@@ -105,29 +118,90 @@ public sealed class TargetCache
             Cached = false,
             Stages = result.Stages.Where(s => s.Stage != Stage).ToList(),
         };
-        _store.Store(key, model, summary);
+        IReadOnlyList<string> data = DataFiles(result.OutputPath, result.QuantizedBytes);
+        CacheEntry? stored = _store.Store(key, result.OutputPath, data, summary);
         IRemoteLease? lease = _store.Locks.Handoff(key);
         if (_store.Remote is { } remote)
         {
-            remote.UploadBehind(new CacheEntry(key, model, CacheKey.Hex(SHA256.HashData(model)), summary), target.Name, lease);
+            // A local cache that could not be written still lets the remote have the result, from the output's own files.
+            remote.UploadBehind(stored ?? Describe(key, result.OutputPath, data, summary), target.Name, lease);
         }
     }
 
-    // The local folder first; then the remote, whose verified entry is kept locally so the next run needs no download.
-    private CacheEntry? Lookup(string key, TargetConfig target)
+    /// <summary>
+    /// The external-data files a written model references. Only a model smaller than its result's size has any (the
+    /// size counts them), so an inline model is never parsed, and a stale .data beside it is never taken for its own.
+    /// </summary>
+    internal static IReadOnlyList<string> DataFiles(string modelPath, long? resultBytes)
     {
-        if (_store.TryGet(key) is { } local)
+        if (resultBytes is not long total || total <= new FileInfo(modelPath).Length)
         {
-            return local;
+            return [];
         }
 
-        if (_store.Remote?.TryGet(key, target.Name) is not { } shared)
+        string folder = Path.GetDirectoryName(Path.GetFullPath(modelPath))!;
+        return InputHashes.ExternalDataLocations(OnnxModelLoader.Load(modelPath).Graph).Select(l => Path.Combine(folder, l)).ToList();
+    }
+
+    // An entry made of files outside the cache, for an upload when the local cache could not take them.
+    private static CacheEntry Describe(string key, string model, IReadOnlyList<string> data, TargetResult summary)
+    {
+        (string sha, long bytes) = CacheFiles.Hash(model);
+        var files = data.OrderBy(Path.GetFileName, StringComparer.Ordinal)
+            .Select(d =>
+            {
+                (string dataSha, long dataBytes) = CacheFiles.Hash(d);
+                return new CacheFile(Path.GetFileName(d), dataBytes, dataSha);
+            }).ToList();
+        return new CacheEntry(key, Path.GetDirectoryName(Path.GetFullPath(model))!, Path.GetFileName(model), sha, bytes, files, summary);
+    }
+
+    // The local folder first; then the remote, whose verified entry is renamed into the local cache so the next run needs
+    // no download. An entry whose data files carry another output's name (the same settings written under another file
+    // name) cannot be this output's bytes: a miss.
+    private CacheEntry? Lookup(string key, TargetConfig target, string outputPath)
+    {
+        string dataName = Path.GetFileName(outputPath) + ".data";
+        CacheEntry? entry = _store.TryGet(key) ?? Download(key, target);
+        return entry is not null && entry.Data.All(d => d.Name == dataName) ? entry : null;
+    }
+
+    private CacheEntry? Download(string key, TargetConfig target)
+    {
+        if (_store.Remote is not { } remote)
         {
             return null;
         }
 
-        _store.Store(key, shared.Model, shared.Result);
-        _store.Log.Information("{Target}: restored from the shared cache {Location}", target.Name, _store.Remote.Location);
-        return shared;
+        string temp = _store.NewTemp(key);
+        try
+        {
+            if (remote.TryGet(key, target.Name, temp) is null || _store.Commit(key, temp) is not { } local)
+            {
+                return null;
+            }
+
+            _store.Log.Information("{Target}: restored from the shared cache {Location}", target.Name, remote.Location);
+            return local;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The local cache cannot take the download (read-only, full disk): a miss, never a failed build.
+            return null;
+        }
+        finally
+        {
+            if (Directory.Exists(temp))
+            {
+                try
+                {
+                    Directory.Delete(temp, recursive: true);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // Left for RemoveStale.
+                }
+            }
+        }
     }
 }

@@ -244,7 +244,8 @@ public sealed class FallbackSearch
     private Candidate Describe(Node node, int weightAxis)
     {
         long elements = _weights(node.Inputs[1]).Values.LongLength;
-        bool fourBit = _options.WeightBits == 4 && node.OpType == "MatMul" && !_options.WeightOverrides.ContainsKey(node.Inputs[1]);
+        bool fourBit = _options.WeightBits == 4 && node.OpType == "MatMul"
+            && (!_options.WeightOverrides.TryGetValue(node.Inputs[1], out WeightEncoding? chosen) || chosen.Bits <= 4);
         int higher = fourBit && !_toFp32 && _options.Profile.Kernels.WeightBits.Contains(8) ? 8 : 32;
         return new Candidate(node, weightAxis, elements, fourBit ? 4 : 8, higher);
     }

@@ -169,7 +169,7 @@ public static class AtomicFile
         }
     }
 
-    private static bool SameContent(string a, string b)
+    internal static bool SameContent(string a, string b)
     {
         var target = new FileInfo(b);
         if (!target.Exists || target.Length != new FileInfo(a).Length)

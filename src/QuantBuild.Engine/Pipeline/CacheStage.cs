@@ -30,14 +30,15 @@ internal static class CacheStage
         for (int i = 0; i < run.Targets.Count; i++)
         {
             var clock = Stopwatch.StartNew();
-            hits[i] = cache.TryRestore(run.Targets[i], run.OutputPaths[i]);
-            seconds[i] = clock.Elapsed.TotalSeconds;
-            if (hits[i] is { ManifestPath: { } manifest, OutputPath: { } model } hit)
+            Config.TargetConfig target = run.Targets[i];
+            hits[i] = cache.TryRestore(target, run.OutputPaths[i], (hit, entry) =>
             {
-                // The cache wrote the model; its hash and widths come from that file, as the run that stored it computed them.
-                var written = new WrittenModel(InputHashes.HashFile(model), WrittenWeights.Bits(model));
-                AtomicFile.WriteTextIfChanged(manifest, ManifestWriter.Render(source, run.Targets[i], hit, written, run.Config.Calibration, plugins?.Plugins));
-            }
+                // The manifest goes in before the model's rename; its hash and widths are the stored model's, read from the
+                // verified entry, as the run that stored it computed them.
+                var written = new WrittenModel(entry.ModelSha256, WrittenWeights.Bits(entry.ModelPath));
+                AtomicFile.WriteTextIfChanged(hit.ManifestPath!, ManifestWriter.Render(source, target, hit, written, run.Config.Calibration, plugins?.Plugins));
+            });
+            seconds[i] = clock.Elapsed.TotalSeconds;
         }
 
         return (hits, seconds);

@@ -1,3 +1,4 @@
+using QuantBuild.Abstractions.Quantization;
 using QuantBuild.Abstractions.Tensors;
 
 namespace QuantBuild.Engine.Quantization;
@@ -114,6 +115,114 @@ internal sealed class FourBitBlocks
                 for (int j = 0; j < n; j++)
                 {
                     q.Codes[j * column + r] = (byte)zero[j];
+                }
+            }
+        }
+
+        return q;
+    }
+
+    /// <summary>
+    /// A recipe pass's encoding of a [K, N] weight (the codes it chose, or its scales rounded to nearest) as
+    /// MatMulNBits blocks, when the encoding has that form: at most 4 bits, with one scale for the tensor, one per output
+    /// column (both repeated over blocks of <paramref name="blockSize"/>) or one per block of a power of two ≥ 16 along K.
+    /// Every weight dequantizes to exactly the value the encoding gives it: (code − zero point) · scale.
+    /// </summary>
+    /// <returns>The blocks, or null with <paramref name="why"/> saying what MatMulNBits cannot hold.</returns>
+    public static FourBitBlocks? FromEncoding(ReadOnlySpan<float> w, long[] dims, WeightEncoding e, int blockSize, out string? why)
+    {
+        why = null;
+        if (dims.Length != 2 || dims[0] * dims[1] != w.Length || dims[0] > int.MaxValue || dims[1] > int.MaxValue)
+        {
+            why = $"the weight is [{string.Join(", ", dims)}], not a 2-D [K, N] MatMul weight";
+            return null;
+        }
+
+        int k = (int)dims[0], n = (int)dims[1];
+        bool signed = e.Type is ElementType.Int8 or ElementType.Int4;
+        if (e.Bits > 4)
+        {
+            why = $"it is {e.Bits}-bit; MatMulNBits holds 4 bits";
+        }
+        else if (e.Axis is null || (e.Axis == 1 && e.BlockSize is null))
+        {
+            // One scale, or one per column: repeated over the target's blocks.
+        }
+        else if (e.Axis == 0 && e.BlockSize is int bs)
+        {
+            if (bs < 16 || (bs & (bs - 1)) != 0)
+            {
+                why = $"its blocks of {bs} along K are not a power of two of at least 16, which MatMulNBits' block_size must be";
+            }
+
+            blockSize = bs;
+        }
+        else
+        {
+            why = e.Axis == 0 ? "it has one scale per input row" : "its blocks run along the output axis, MatMulNBits' run along K";
+        }
+
+        int blocks = (k + blockSize - 1) / blockSize;
+        int scaleCount = e.Axis is null ? 1 : e.BlockSize is null ? n : blocks * n;
+        if (why is null && (e.Scales.Length != scaleCount || (e.ZeroPoints is { } z && z.Length != scaleCount) || (e.Codes is { } c && c.LongLength != w.Length)))
+        {
+            why = $"its scales, zero points or codes do not match the weight's [{k}, {n}] (expected {scaleCount} scales)";
+        }
+
+        if (why is not null)
+        {
+            return null;
+        }
+
+        bool zeroPoints = !signed || (e.ZeroPoints?.Any(v => v != 0) ?? false);
+        int qMin = signed ? -(1 << (e.Bits - 1)) : 0, qMax = signed ? (1 << (e.Bits - 1)) - 1 : (1 << e.Bits) - 1;
+        int offset = signed ? 8 : 0;
+        var q = new FourBitBlocks(k, n, blockSize, zeroPoints);
+        long column = (long)q.Blocks * blockSize;
+        for (int j = 0; j < n; j++)
+        {
+            for (int b = 0; b < q.Blocks; b++)
+            {
+                int at = e.Axis is null ? 0 : e.BlockSize is null ? j : b * n + j;
+                float scale = e.Scales[at];
+                int zero = e.ZeroPoints?[at] ?? 0;
+                int stored = zero + offset;
+                if (stored is < 0 or > 15 || !float.IsFinite(scale) || scale <= 0)
+                {
+                    why = $"column {j} block {b} has scale {scale} and zero point {zero}, which MatMulNBits cannot hold";
+                    return null;
+                }
+
+                q.Scales[j * q.Blocks + b] = scale;
+                if (q.ZeroPoints is not null)
+                {
+                    q.ZeroPoints[j * q.Blocks + b] = (byte)stored;
+                }
+
+                int k0 = b * blockSize;
+                for (int r = k0; r < k0 + blockSize; r++)
+                {
+                    int code;
+                    if (r >= k)
+                    {
+                        code = zero;
+                    }
+                    else if (e.Codes is { } codes)
+                    {
+                        code = codes[(long)r * n + j];
+                    }
+                    else
+                    {
+                        code = (int)Math.Clamp(MathF.Round(w[(int)((long)r * n + j)] / scale, MidpointRounding.ToEven) + zero, qMin, qMax);
+                    }
+
+                    if (code + offset is < 0 or > 15)
+                    {
+                        why = $"its code {code} at [{r}, {j}] does not fit 4 bits";
+                        return null;
+                    }
+
+                    q.Codes[j * column + r] = (byte)(code + offset);
                 }
             }
         }

@@ -119,9 +119,12 @@ internal sealed class NodeSelector
     private bool ComputesAConstant(Node node) =>
         ConstantFolding.ComputesAConstant(node, input => _index.Constant(input) is not null || _folded.Contains(input));
 
+    // A recipe pass's encoding of at most 4 bits is written as MatMulNBits too (its codes, not rounded again); an 8-bit one
+    // (the fallback's, or a pass's choice) stays an int8 QDQ layer, as does any encoding under format: qdq-blocked.
     private bool UsesFourBits(Node node) =>
         _options.WeightBits == 4 && node.OpType == "MatMul" && _ops.RoleOf(node) == OpRole.Linear
-        && !_options.WeightOverrides.ContainsKey(node.Inputs[1]);
+        && (!_options.WeightOverrides.TryGetValue(node.Inputs[1], out WeightEncoding? chosen)
+            || (_options.FourBitFormat == FourBitFormat.MatMulNBits && chosen.Bits <= 4));
 
     private bool TouchesIntegerNode(Node node, NodeMode[] modes)
     {

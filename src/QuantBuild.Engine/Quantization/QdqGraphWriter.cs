@@ -230,7 +230,18 @@ internal sealed class QdqGraphWriter
         WeightInput at = _ops.Weight(node)!;
         string name = node.Inputs[at.Input];
         TensorValue w = _index.Constant(name)!;
-        var blocks = FourBitBlocks.RoundToNearest(w.AsReadOnlySpan<float>(), w.Dims, _options.BlockSize, _options.FourBitZeroPoints);
+        FourBitBlocks blocks;
+        if (_options.WeightOverrides.TryGetValue(name, out WeightEncoding? chosen))
+        {
+            // A recipe pass chose this weight's 4-bit codes: they are what ships, in the target's format.
+            blocks = FourBitBlocks.FromEncoding(w.AsReadOnlySpan<float>(), w.Dims, chosen, _options.BlockSize, out string? why)
+                ?? throw QuantizationErrors.OverrideNotMatMulNBits(name, chosen.Origin ?? "a recipe pass", why!);
+        }
+        else
+        {
+            blocks = FourBitBlocks.RoundToNearest(w.AsReadOnlySpan<float>(), w.Dims, _options.BlockSize, _options.FourBitZeroPoints);
+        }
+
         // Read once: the fp32 pages of a mapped weight go back to the OS now rather than piling up across the encode.
         Onnx.MappedWeights.Release(w.Data);
         _replacedWeights.Add(name);

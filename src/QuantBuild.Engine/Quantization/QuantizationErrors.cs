@@ -15,6 +15,11 @@ internal static class QuantizationErrors
         $"The weight encoding for '{weight}' from {origin} is invalid: {problem}.",
         "This is a bug in the pass that produced the encoding; report it to the pass's author, or remove the pass from the recipe.");
 
+    public static QuantBuildException OverrideNotMatMulNBits(string weight, string origin, string problem) => new(
+        "QB3008",
+        $"The 4-bit weight encoding for '{weight}' from {origin} cannot be written as MatMulNBits (weights: format: matmulnbits): {problem}.",
+        "Give the pass blocks along the input axis of a power of two of at least 16 (e.g. its group_size: 32) or per-channel scales, or set weights: format: qdq-blocked, which writes any blocked int4 encoding.");
+
     public static QuantBuildException UnknownWeightOverride(string weight, string origin) => new(
         "QB3004",
         $"A weight encoding from {origin} names '{weight}', which is not a constant weight of the model.",

@@ -102,10 +102,26 @@ public sealed class RemoteCacheTests(BlobServer server) : IClassFixture<BlobServ
         Assert.Equal(3, entries.Count);
         foreach (RemoteCacheItem item in entries)
         {
-            RemoteBlob blob = (await store.DownloadAsync(item.Key, default))!;
-            CacheEntry? entry = CachePayload.Unpack(item.Key, blob, out string? problem);
-            Assert.True(entry is not null, problem); // payload sha256, layout, key and model sha256 all check
-            Assert.Contains(TargetNames, name => File.ReadAllBytes(agents[0].Model(name)).AsSpan().SequenceEqual(entry!.Model));
+            string folder = Path.Combine(Path.GetTempPath(), "qb-remote-" + Guid.NewGuid().ToString("N"));
+            try
+            {
+                CacheEntry? entry;
+                string? problem;
+                using (CachePayload.Sink sink = CachePayload.Unpack(item.Key, folder))
+                {
+                    RemoteBlob blob = (await store.DownloadAsync(item.Key, sink, default))!;
+                    entry = sink.Finish(blob.Sha256);
+                    problem = sink.Problem;
+                }
+
+                Assert.True(entry is not null, problem); // entry.json's sha256, layout, key and each file's sha256 all check
+                byte[] model = File.ReadAllBytes(entry!.ModelPath);
+                Assert.Contains(TargetNames, name => File.ReadAllBytes(agents[0].Model(name)).AsSpan().SequenceEqual(model));
+            }
+            finally
+            {
+                Directory.Delete(folder, recursive: true);
+            }
         }
     }
 

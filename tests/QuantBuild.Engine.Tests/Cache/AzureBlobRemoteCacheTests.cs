@@ -16,9 +16,12 @@ namespace QuantBuild.Engine.Tests.Cache;
 /// shared contract, plus what only blobs can show (staged blocks stay invisible) and what the run makes of a damaged
 /// entry or a server that is down.
 /// </summary>
-public sealed class AzureBlobRemoteCacheTests(BlobServer server) : RemoteCacheContract, IClassFixture<BlobServer>
+public sealed class AzureBlobRemoteCacheTests(BlobServer server) : RemoteCacheContract, IClassFixture<BlobServer>, IDisposable
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(5);
+    private readonly Plugins.TempFolder _temp = new();
+
+    public void Dispose() => _temp.Dispose();
 
     protected override IRemoteCache NewStore() => Store(server.NewContainer());
 
@@ -33,13 +36,13 @@ public sealed class AzureBlobRemoteCacheTests(BlobServer server) : RemoteCacheCo
         await blob.StageBlockAsync(Convert.ToBase64String(Encoding.ASCII.GetBytes($"{Guid.NewGuid():N}-000000")), new MemoryStream(Payload(1 << 20, 3)));
 
         Assert.False(await store.ExistsAsync(key, default));
-        Assert.Null(await store.DownloadAsync(key, default));
+        Assert.Null(await Get(store, key));
         Assert.DoesNotContain(await ToKeys(store), k => k == key);
 
         // and the next writer's commit is not blocked by them
         byte[] payload = Payload(2000, 4);
-        Assert.True(await store.UploadAsync(key, payload, Sha(payload), default));
-        Assert.Equal(payload, (await store.DownloadAsync(key, default))!.Content);
+        Assert.True(await Put(store, key, payload, Sha(payload)));
+        Assert.Equal(payload, (await Get(store, key))!.Value.Content);
     }
 
     [Fact]
@@ -49,19 +52,36 @@ public sealed class AzureBlobRemoteCacheTests(BlobServer server) : RemoteCacheCo
         var log = new Capture();
         var remote = new RemoteResultCache(store, Logger(log), Timeout);
         CacheEntry good = Entry(Key("damaged"));
-        byte[] payload = CachePayload.Pack(good);
+        byte[] payload = Payload(good);
         byte[] flipped = (byte[])payload.Clone();
-        flipped[^10] ^= 0x40; // one bit of the model, as a bad disk or a truncated copy would change it
-        Assert.True(await store.UploadAsync(good.Key, flipped, CachePayload.Sha256(payload), default));
+        flipped[^10] ^= 0x40; // one bit of the external-data file, as a bad disk or a truncated copy would change it
+        Assert.True(await Put(store, good.Key, flipped, CachePayload.Sha256(good)));
 
-        Assert.Null(remote.TryGet(good.Key, "x64"));
+        Assert.Null(remote.TryGet(good.Key, "x64", _temp.P("download1")));
 
         Assert.Contains(log.Warnings, w => w.Contains("warning QB5101", StringComparison.Ordinal) && w.Contains("x64", StringComparison.Ordinal));
         Assert.True(remote.IsAvailable);
         Assert.False(await store.ExistsAsync(good.Key, default));
         remote.UploadBehind(good, "x64", lease: null);
         Assert.Equal(0, remote.Complete(TimeSpan.FromSeconds(30)));
-        Assert.Equal(good.Model, remote.TryGet(good.Key, "x64")!.Model);
+        CacheEntry restored = remote.TryGet(good.Key, "x64", _temp.P("download2"))!;
+        Assert.Equal(File.ReadAllBytes(good.ModelPath), File.ReadAllBytes(restored.ModelPath));
+        Assert.Equal(File.ReadAllBytes(good.PathOf(good.Data[0])), File.ReadAllBytes(restored.PathOf(restored.Data.Single())));
+    }
+
+    [Fact]
+    public async Task A_truncated_entry_is_damaged_not_an_entry()
+    {
+        IRemoteCache store = NewStore();
+        var log = new Capture();
+        var remote = new RemoteResultCache(store, Logger(log), Timeout);
+        CacheEntry good = Entry(Key("cut"));
+        byte[] payload = Payload(good);
+        Assert.True(await Put(store, good.Key, payload[..^4096], CachePayload.Sha256(good)));
+
+        Assert.Null(remote.TryGet(good.Key, "x64", _temp.P("download")));
+
+        Assert.Contains(log.Warnings, w => w.Contains("warning QB5101", StringComparison.Ordinal) && w.Contains("ends before its last file", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -75,7 +95,7 @@ public sealed class AzureBlobRemoteCacheTests(BlobServer server) : RemoteCacheCo
         var remote = new RemoteResultCache(store, Logger(log), TimeSpan.FromSeconds(2));
 
         var clock = Stopwatch.StartNew();
-        Assert.Null(remote.TryGet(Key("x"), "x64"));
+        Assert.Null(remote.TryGet(Key("x"), "x64", _temp.P("down")));
         Assert.Null(remote.TryLease(Key("y"), out bool busy));
         Assert.False(remote.Exists(Key("z")));
         remote.UploadBehind(Entry(Key("w")), "arm64", lease: null);
@@ -114,11 +134,25 @@ public sealed class AzureBlobRemoteCacheTests(BlobServer server) : RemoteCacheCo
     private IRemoteCache Store(string container) =>
         new AzureBlobRemoteCache(AzureBlobRemoteCache.Connect(server.ConnectionString, container, Timeout), "p/");
 
-    private static CacheEntry Entry(string key)
+    // A local entry with a model and a 5 MB external-data file (more than one 4 MB block).
+    private CacheEntry Entry(string key)
     {
-        byte[] model = Payload(3000, key[0]);
-        var result = new TargetResult { Name = "x64", Device = "cpu-x64-vnni", Status = TargetStatus.Passed, QuantizedBytes = model.Length };
-        return new CacheEntry(key, model, Sha(model), result);
+        string folder = _temp.P("source-" + key[..8]);
+        Directory.CreateDirectory(folder);
+        byte[] model = Payload(3000, key[0]), data = Payload(5 << 20, key[1]);
+        File.WriteAllBytes(Path.Combine(folder, "model.x64.onnx"), model);
+        File.WriteAllBytes(Path.Combine(folder, "model.x64.onnx.data"), data);
+        var result = new TargetResult { Name = "x64", Device = "cpu-x64-vnni", Status = TargetStatus.Passed, QuantizedBytes = model.Length + data.Length };
+        return new ResultCache(_temp.P("cache")).Store(key, Path.Combine(folder, "model.x64.onnx"), [Path.Combine(folder, "model.x64.onnx.data")], result)!;
+    }
+
+    private static byte[] Payload(CacheEntry entry)
+    {
+        using Stream payload = CachePayload.Open(entry);
+        using var bytes = new MemoryStream();
+        payload.CopyTo(bytes);
+        Assert.Equal(CachePayload.Length(entry), bytes.Length);
+        return bytes.ToArray();
     }
 
     private static async Task<List<string>> ToKeys(IRemoteCache store)

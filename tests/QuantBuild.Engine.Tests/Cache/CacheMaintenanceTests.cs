@@ -46,8 +46,17 @@ public sealed class CacheMaintenanceTests : IDisposable
     private static string Store(ResultCache cache, string name, int bytes, DateTimeOffset usedAt)
     {
         string key = CacheKey.Hex(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(name)));
-        var model = new byte[bytes];
-        Assert.True(cache.Store(key, model, new TargetResult { Name = name, Device = "cpu-x64-vnni", Status = TargetStatus.Passed }));
+        string model = Path.Combine(Path.GetTempPath(), $"qb-model-{Guid.NewGuid():N}.onnx");
+        File.WriteAllBytes(model, new byte[bytes]);
+        try
+        {
+            Assert.NotNull(cache.Store(key, model, [], new TargetResult { Name = name, Device = "cpu-x64-vnni", Status = TargetStatus.Passed }));
+        }
+        finally
+        {
+            File.Delete(model);
+        }
+
         Directory.SetLastWriteTimeUtc(cache.EntryPath(key), usedAt.UtcDateTime);
         return key;
     }

@@ -137,6 +137,120 @@ public sealed class FourBitFormatTests(ITestOutputHelper output)
         Assert.Equal(first, second);
     }
 
+    public static IEnumerable<object[]> PassEncodings() =>
+    [
+        ["blocks of 32 along K, int4", 0, 32, ElementType.Int4],
+        ["blocks of 64 along K, uint4 with zero points", 0, 64, ElementType.UInt4],
+        ["per output channel, 4 bits in int8 (AdaQuant's per-channel form)", 1, null!, ElementType.Int8],
+    ];
+
+    [Theory]
+    [MemberData(nameof(PassEncodings))]
+    public void A_recipe_passes_4_bit_codes_are_what_MatMulNBits_ships(string form, int axis, int? blockSize, ElementType type)
+    {
+        OnnxModel model = Model(out float[] w);
+        WeightEncoding chosen = PassEncoding(w, axis, blockSize, type, out float[] expected);
+
+        EncodeResult result = QdqEncoder.Encode(model, NoRanges, Options(FourBitFormat.MatMulNBits, 32, zeroPoints: false, accuracyLevel: 1) with
+        {
+            WeightOverrides = new Dictionary<string, WeightEncoding> { ["w"] = chosen },
+        });
+
+        Node node = result.Model.Graph.Single("MatMulNBits");
+        int written = (int)node.FindAttribute("block_size")!.Int!.Value;
+        Assert.Equal(blockSize ?? 32, written);
+        Assert.Equal(1, node.FindAttribute("accuracy_level")!.Int); // the target's level, as for the layers it rounds itself
+        Assert.DoesNotContain(result.Model.Graph.Nodes, n => n.OpType is "MatMul" or "DequantizeLinear" or "QuantizeLinear");
+        float[] decoded = DecodeMatMulNBits(result.Model.Graph, written);
+        // The pass's codes exactly (they differ from round-to-nearest in about a third of the weights), not re-rounded.
+        Assert.Equal(expected, decoded);
+        Assert.NotEqual(DecodeMatMulNBits(QdqEncoder.Encode(model, NoRanges, Options(FourBitFormat.MatMulNBits, written, type == ElementType.UInt4, 1)).Model.Graph, written), decoded);
+        output.WriteLine($"{form}: written as MatMulNBits block {written}");
+        float[] quantized = OrtHarness.Run(result.Model, "a", Input(), "y");
+        Assert.True(MaxRelativeError(OrtHarness.Run(WithWeight(model, decoded), "a", Input(), "y"), quantized) < 1e-5);
+    }
+
+    [Theory]
+    [InlineData(1, 8, "output axis")]
+    [InlineData(0, 24, "power of two")]
+    public void A_4_bit_pass_encoding_with_no_MatMulNBits_form_is_QB3008(int axis, int blockSize, string reason)
+    {
+        OnnxModel model = Model(out float[] w);
+        WeightEncoding chosen = PassEncoding(w, axis, blockSize, ElementType.Int4, out _);
+
+        var error = Assert.Throws<Abstractions.Diagnostics.QuantBuildException>(() => QdqEncoder.Encode(model, NoRanges,
+            Options(FourBitFormat.MatMulNBits, 32, zeroPoints: false, accuracyLevel: 1) with { WeightOverrides = new Dictionary<string, WeightEncoding> { ["w"] = chosen } }));
+
+        Assert.Equal("QB3008", error.Code);
+        Assert.Contains(reason, error.Message, StringComparison.Ordinal);
+        Assert.Contains("'w'", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_8_bit_pass_encoding_in_a_4_bit_target_stays_an_int8_layer()
+    {
+        OnnxModel model = Model(out float[] w);
+        var scales = Enumerable.Range(0, N).Select(j => Enumerable.Range(0, K).Max(k => Math.Abs(w[k * N + j])) / 127f).ToArray();
+        var chosen = new WeightEncoding { Bits = 8, Type = ElementType.Int8, Axis = 1, Scales = scales, Origin = "test" };
+        var ranges = new Dictionary<string, TensorRange> { ["a"] = new(-4f, 4f), ["y"] = new(-20f, 20f) };
+
+        EncodeResult result = QdqEncoder.Encode(model, ranges, Options(FourBitFormat.MatMulNBits, 32, false, 1) with
+        {
+            WeightOverrides = new Dictionary<string, WeightEncoding> { ["w"] = chosen },
+        });
+
+        Assert.DoesNotContain(result.Model.Graph.Nodes, n => n.OpType == "MatMulNBits");
+        Assert.Contains(result.Model.Graph.Nodes, n => n.OpType == "MatMul");
+    }
+
+    // A pass's encoding of w: scales by block / channel as the pass would set them, codes round-to-nearest moved by ±1
+    // (clamped) in a third of the weights, so the test can tell the pass's codes from the writer's own rounding.
+    private static WeightEncoding PassEncoding(float[] w, int axis, int? blockSize, ElementType type, out float[] expected)
+    {
+        bool unsigned = type == ElementType.UInt4;
+        int groups = axis == 0 ? (K + blockSize!.Value - 1) / blockSize.Value : 1;
+        int scaleCount = axis == 0 ? groups * N : N;
+        var scales = new float[scaleCount];
+        var zeros = new int[scaleCount];
+        int Slot(int k, int n) => axis == 0 ? (k / blockSize!.Value) * N + n : n;
+        var lo = new float[scaleCount];
+        var hi = new float[scaleCount];
+        for (int k = 0; k < K; k++)
+        {
+            for (int n = 0; n < N; n++)
+            {
+                lo[Slot(k, n)] = Math.Min(lo[Slot(k, n)], w[k * N + n]);
+                hi[Slot(k, n)] = Math.Max(hi[Slot(k, n)], w[k * N + n]);
+            }
+        }
+
+        for (int i = 0; i < scaleCount; i++)
+        {
+            scales[i] = unsigned ? (hi[i] - lo[i]) / 15f : Math.Max(-lo[i], hi[i]) / 7f;
+            zeros[i] = unsigned ? (int)Math.Round(-lo[i] / scales[i]) : 0;
+        }
+
+        var random = new Random(11);
+        var codes = new int[K * N];
+        expected = new float[K * N];
+        for (int k = 0; k < K; k++)
+        {
+            for (int n = 0; n < N; n++)
+            {
+                int slot = Slot(k, n);
+                int code = (int)MathF.Round(w[k * N + n] / scales[slot]) + zeros[slot] + (random.Next(3) - 1);
+                code = unsigned ? Math.Clamp(code, 0, 15) : Math.Clamp(code, -8, 7);
+                codes[k * N + n] = code;
+                expected[k * N + n] = (code - zeros[slot]) * scales[slot];
+            }
+        }
+
+        return new WeightEncoding
+        {
+            Bits = 4, Type = type, Axis = axis, BlockSize = blockSize, Scales = scales, ZeroPoints = unsigned ? zeros : null, Codes = codes, Origin = "a test pass",
+        };
+    }
+
     internal static EncodeOptions Options(FourBitFormat format, int blockSize, bool zeroPoints, int accuracyLevel) => new()
     {
         Profile = DeviceProfiles.CpuX64Vnni,
