@@ -16,7 +16,8 @@ namespace QuantBuild.Engine.Calibration;
 /// budget, one sample measures every tensor's size and the tensors are split into <see cref="CaptureGroups"/> whose
 /// outputs fit it, one pass over the batches per group fetching only that group, so the managed side does not grow with
 /// the activations either. ORT writes
-/// into two reused sets of buffers while a worker observes the previous batch (<see cref="BatchPipeline"/>).
+/// into two reused sets of buffers while a worker observes the previous batch (<see cref="BatchPipeline"/>). With min/max
+/// only, a Relu whose input is observed too is not fetched: its min/max follow from its input's (<see cref="DerivableRelus"/>).
 /// </summary>
 public static class Calibrator
 {
