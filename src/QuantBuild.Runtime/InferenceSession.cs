@@ -81,38 +81,26 @@ public sealed unsafe class InferenceSession : IDisposable
         IReadOnlyList<string> outputs = outputNames ?? _outputNames;
         OrtApi api = OrtRuntime.Api;
 
-        int inputCount = inputs.Count;
         int outputCount = outputs.Count;
-        var inputNamePtrs = new nint[inputCount];
-        var inputValues = new OrtHandle?[inputCount];
-        var inputValuePtrs = new nint[inputCount];
-        var pins = new MemoryHandle[inputCount];
         var outputNamePtrs = new nint[outputCount];
         var outputValuePtrs = new nint[outputCount];
         var outputValues = new OrtHandle?[outputCount];
+        using var bound = new PinnedValues(inputs.Count);
         bool sessionRef = false;
         try
         {
             // Keeps a concurrent Dispose from releasing the session while ORT is running it.
             _session.DangerousAddRef(ref sessionRef);
-            int i = 0;
-            foreach (KeyValuePair<string, DenseTensor> input in inputs)
-            {
-                inputNamePtrs[i] = Marshal.StringToCoTaskMemUTF8(input.Key);
-                inputValues[i] = CreateInputValue(api, input.Key, input.Value, out pins[i]);
-                inputValuePtrs[i] = inputValues[i]!.DangerousGetHandle();
-                i++;
-            }
-
+            bound.AddAll(api, inputs);
             for (int o = 0; o < outputCount; o++)
             {
                 outputNamePtrs[o] = Marshal.StringToCoTaskMemUTF8(outputs[o]);
             }
 
             nint status;
-            fixed (nint* inNames = inputNamePtrs, inValues = inputValuePtrs, outNames = outputNamePtrs, outValues = outputValuePtrs)
+            fixed (nint* inNames = bound.Names, inValues = bound.Values, outNames = outputNamePtrs, outValues = outputValuePtrs)
             {
-                status = api.Run(_session.DangerousGetHandle(), 0, inNames, inValues, (nuint)inputCount, outNames, (nuint)outputCount, outValues);
+                status = api.Run(_session.DangerousGetHandle(), 0, inNames, inValues, (nuint)bound.Count, outNames, (nuint)outputCount, outValues);
             }
 
             // Own whatever ORT produced before looking at the status, so nothing leaks on failure.
@@ -137,18 +125,6 @@ public sealed unsafe class InferenceSession : IDisposable
                 value?.Dispose();
             }
 
-            // Values first: they point into the pinned buffers.
-            foreach (OrtHandle? value in inputValues)
-            {
-                value?.Dispose();
-            }
-
-            foreach (MemoryHandle pin in pins)
-            {
-                pin.Dispose();
-            }
-
-            FreeAll(inputNamePtrs);
             FreeAll(outputNamePtrs);
             if (sessionRef)
             {
@@ -176,51 +152,29 @@ public sealed unsafe class InferenceSession : IDisposable
 
         ObjectDisposedException.ThrowIf(_session.IsClosed, this);
         OrtApi api = OrtRuntime.Api;
-        int inputCount = inputs.Count;
-        int outputCount = outputs.Count;
-        var inputNamePtrs = new nint[inputCount];
-        var inputValues = new OrtHandle?[inputCount];
-        var inputValuePtrs = new nint[inputCount];
-        var inputPins = new MemoryHandle[inputCount];
-        var outputNamePtrs = new nint[outputCount];
-        var outputValues = new OrtHandle?[outputCount];
-        var outputValuePtrs = new nint[outputCount];
-        var outputPins = new MemoryHandle[outputCount];
+        using var boundInputs = new PinnedValues(inputs.Count);
+        // The same wrapping as an input: an OrtValue over the caller's pinned buffer, which ORT then fills.
+        using var boundOutputs = new PinnedValues(outputs.Count);
         bool sessionRef = false;
         try
         {
             _session.DangerousAddRef(ref sessionRef);
-            int i = 0;
-            foreach (KeyValuePair<string, DenseTensor> input in inputs)
+            boundInputs.AddAll(api, inputs);
+            for (int o = 0; o < outputs.Count; o++)
             {
-                inputNamePtrs[i] = Marshal.StringToCoTaskMemUTF8(input.Key);
-                inputValues[i] = CreateInputValue(api, input.Key, input.Value, out inputPins[i]);
-                inputValuePtrs[i] = inputValues[i]!.DangerousGetHandle();
-                i++;
-            }
-
-            for (int o = 0; o < outputCount; o++)
-            {
-                outputNamePtrs[o] = Marshal.StringToCoTaskMemUTF8(outputNames[o]);
-                // The same wrapping as an input: an OrtValue over the caller's pinned buffer, which ORT then fills.
-                outputValues[o] = CreateInputValue(api, outputNames[o], outputs[o], out outputPins[o]);
-                outputValuePtrs[o] = outputValues[o]!.DangerousGetHandle();
+                boundOutputs.Add(api, outputNames[o], outputs[o]);
             }
 
             nint status;
-            fixed (nint* inNames = inputNamePtrs, inValues = inputValuePtrs, outNames = outputNamePtrs, outValues = outputValuePtrs)
+            fixed (nint* inNames = boundInputs.Names, inValues = boundInputs.Values, outNames = boundOutputs.Names, outValues = boundOutputs.Values)
             {
-                status = api.Run(_session.DangerousGetHandle(), 0, inNames, inValues, (nuint)inputCount, outNames, (nuint)outputCount, outValues);
+                status = api.Run(_session.DangerousGetHandle(), 0, inNames, inValues, (nuint)boundInputs.Count, outNames, (nuint)boundOutputs.Count, outValues);
             }
 
             api.Check(status, $"running {_source} into caller-provided outputs");
         }
         finally
         {
-            ReleaseAll(outputValues, outputPins);
-            ReleaseAll(inputValues, inputPins);
-            FreeAll(inputNamePtrs);
-            FreeAll(outputNamePtrs);
             if (sessionRef)
             {
                 _session.DangerousRelease();
@@ -441,17 +395,55 @@ public sealed unsafe class InferenceSession : IDisposable
         $"Model output '{name}' {what}; QuantBuild's runtime binding returns numeric tensors only.",
         "Ask only for tensor outputs through Run's outputNames, or change the model so this output is a numeric tensor.");
 
-    // Values first: they point into the pinned buffers.
-    private static void ReleaseAll(OrtHandle?[] values, MemoryHandle[] pins)
+    /// <summary>
+    /// Named OrtValues over pinned managed buffers, in the arrays <c>OrtApi.Run</c> takes: a run's inputs, or the
+    /// caller's output buffers for <see cref="RunInto"/>. Dispose releases the values, then the pins they point into,
+    /// then the names; a slot that was never filled (a failure half way) holds nothing to release.
+    /// </summary>
+    private sealed class PinnedValues(int capacity) : IDisposable
     {
-        foreach (OrtHandle? value in values)
+        private readonly OrtHandle?[] _handles = new OrtHandle?[capacity];
+        private readonly MemoryHandle[] _pins = new MemoryHandle[capacity];
+
+        /// <summary>UTF-8 names (CoTaskMem), one per value.</summary>
+        public nint[] Names { get; } = new nint[capacity];
+
+        /// <summary>The OrtValue handles, owned by this object.</summary>
+        public nint[] Values { get; } = new nint[capacity];
+
+        /// <summary>Values added so far.</summary>
+        public int Count { get; private set; }
+
+        public void AddAll(OrtApi api, IReadOnlyDictionary<string, DenseTensor> tensors)
         {
-            value?.Dispose();
+            foreach (KeyValuePair<string, DenseTensor> tensor in tensors)
+            {
+                Add(api, tensor.Key, tensor.Value);
+            }
         }
 
-        foreach (MemoryHandle pin in pins)
+        public void Add(OrtApi api, string name, DenseTensor tensor)
         {
-            pin.Dispose();
+            int i = Count++;
+            Names[i] = Marshal.StringToCoTaskMemUTF8(name);
+            _handles[i] = CreateInputValue(api, name, tensor, out _pins[i]);
+            Values[i] = _handles[i]!.DangerousGetHandle();
+        }
+
+        public void Dispose()
+        {
+            // Values first: they point into the pinned buffers.
+            foreach (OrtHandle? value in _handles)
+            {
+                value?.Dispose();
+            }
+
+            foreach (MemoryHandle pin in _pins)
+            {
+                pin.Dispose();
+            }
+
+            FreeAll(Names);
         }
     }
 

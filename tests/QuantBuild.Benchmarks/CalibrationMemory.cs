@@ -130,7 +130,7 @@ public static class CalibrationMemory
     }
 
     /// <summary>Writes <paramref name="count"/> rows of <paramref name="source"/>: repeat k is the rows in permutation Random(k).</summary>
-    private static void WriteRepeated(string source, string target, long count)
+    internal static void WriteRepeated(string source, string target, long count)
     {
         using NpyFile file = NpyFile.Open(source);
         var all = file.ReadRows(0, (int)file.RowCount);

@@ -16,7 +16,8 @@ namespace QuantBuild.Engine.Calibration;
 /// budget, one sample measures every tensor's size and the tensors are split into <see cref="CaptureGroups"/> whose
 /// outputs fit it, one pass over the batches per group fetching only that group, so the managed side does not grow with
 /// the activations either. ORT writes
-/// into two reused sets of buffers while a worker observes the previous batch (<see cref="BatchPipeline"/>).
+/// into two reused sets of buffers while a worker observes the previous batch (<see cref="BatchPipeline"/>). With min/max
+/// only, a Relu whose input is observed too is not fetched: its min/max follow from its input's (<see cref="DerivableRelus"/>).
 /// </summary>
 public static class Calibrator
 {
@@ -39,15 +40,20 @@ public static class Calibrator
         // same as NaN the model itself produces.
         var batcher = new Batcher(data, model, request.BatchSize, request.MaxSamples, requireFinite: false);
         var inputNames = new HashSet<string>(Batcher.ModelInputs(model).Select(i => i.Name), StringComparer.Ordinal);
+        // Relu outputs whose min/max follow exactly from their observed input's: never fetched nor observed.
+        Dictionary<string, string> derived = request.Bins == 0 ? DerivableRelus(model, observers.Keys, request.ChannelAxes) : new(StringComparer.Ordinal);
         // Inputs are observed straight from the data; everything else must come out of the model.
-        List<string> outputs = observers.Keys.Where(n => !inputNames.Contains(n)).ToList();
+        List<string> exposed = observers.Keys.Where(n => !inputNames.Contains(n)).ToList();
+        List<string> outputs = exposed.Where(n => !derived.ContainsKey(n)).ToList();
         List<string> observedInputs = observers.Keys.Where(inputNames.Contains).ToList();
         var runtime = new Stopwatch();
-        InferenceSession? all = outputs.Count > 0 ? ModelSessions.Open(model, sessionOptions, outputs) : null;
+        SessionOptions options = SessionOptionsFor(sessionOptions);
+        InferenceSession? all = outputs.Count > 0 ? ModelSessions.Open(model, options, outputs) : null;
         try
         {
+            DenseTensor[]? probed = null;
             CaptureGroups plan = request.ActivationBudgetBytes is long budget && all is not null
-                ? PlanGroups(all, data, outputs, budget, batcher.BatchSize, request.BatchSizeFromBudget && !HasFixedBatch(model), runtime)
+                ? PlanGroups(all, data, outputs, budget, batcher.BatchSize, request.BatchSizeFromBudget && !HasFixedBatch(model), runtime, out probed)
                 : CaptureGroups.Single(outputs, batcher.BatchSize);
             int passes = Math.Max(1, plan.Groups.Count);
             long work = passes * batcher.SampleCount;
@@ -64,8 +70,24 @@ public static class Calibrator
                 }
 
                 IReadOnlyList<string> inputs = g == 0 ? observedInputs : Array.Empty<string>();
-                ObservePass(all, data, batcher.SampleCount, plan.BatchSize, group, inputs, observers, runtime,
+                // The probe ran the first batch exposing everything: when that is exactly one pass's batch, its
+                // outputs are the first slot's buffers.
+                DenseTensor[]? seed = passes == 1 && probed is not null && probed.Length == group.Count ? probed : null;
+                probed = null;
+                ObservePass(all, data, batcher.SampleCount, plan.BatchSize, group, inputs, seed, observers, runtime,
                     done => progress?.Report(new StageProgress("calibrate", g * batcher.SampleCount + done, work)), cancellation);
+            }
+
+            List<string> left = derived.Where(d => !observers[d.Key].TakeReluOf(observers[d.Value])).Select(d => d.Key).ToList();
+            if (left.Count > 0)
+            {
+                // An input held NaN or ±∞, which Relu does not map as it maps finite values: those Relus are observed
+                // after all, from a session exposing what the one-session design would have exposed.
+                all?.Dispose();
+                all = ModelSessions.Open(model, options, exposed);
+                ReleaseGarbage();
+                ObservePass(all, data, batcher.SampleCount, plan.BatchSize, left, Array.Empty<string>(), null, observers, runtime, _ => { }, cancellation);
+                passes++;
             }
 
             return new CalibrationResult(observers, batcher.SampleCount, total.Elapsed, runtime.Elapsed, plan.BatchSize) { Groups = passes };
@@ -78,15 +100,18 @@ public static class Calibrator
 
     /// <summary>
     /// One pass over every batch: ORT runs batch b + 1 while the worker observes batch b. Full batches after the first
-    /// are written into two reused sets of buffers shaped like the first batch's outputs; the first, a short last batch,
-    /// and any batch whose outputs change shape are returned by ORT as fresh arrays instead.
+    /// are written into two reused sets of buffers shaped like the first batch's outputs (the first batch's own copies
+    /// become its slot's set); the first, a short last batch, and any batch whose outputs change shape are returned by
+    /// ORT as fresh arrays instead.
     /// </summary>
     private static void ObservePass(InferenceSession? session, IDataSource data, long samples, int batchSize, IReadOnlyList<string> outputs,
-        IReadOnlyList<string> inputs, Dictionary<string, TensorObserver> observers, Stopwatch runtime, Action<long> progress, CancellationToken cancellation)
+        IReadOnlyList<string> inputs, DenseTensor[]? seed, Dictionary<string, TensorObserver> observers, Stopwatch runtime, Action<long> progress,
+        CancellationToken cancellation)
     {
         using var pipeline = new BatchPipeline(Slots);
         var buffers = new DenseTensor[]?[Slots];
-        long[][]? shapes = null;
+        buffers[0] = seed;
+        long[][]? shapes = seed?.Select(t => t.ShapeArray()).ToArray();
         bool reuse = true;
         for (long done = 0; done < samples;)
         {
@@ -98,7 +123,7 @@ public static class Calibrator
             if (session is not null && outputs.Count > 0)
             {
                 runtime.Start();
-                values = RunBatch(session, batch, outputs, rows == batchSize && reuse ? shapes : null, ref buffers[slot], ref reuse);
+                values = RunBatch(session, batch, outputs, rows == batchSize && reuse ? shapes : null, rows == batchSize, ref buffers[slot], ref reuse);
                 runtime.Stop();
                 if (shapes is null && rows == batchSize)
                 {
@@ -127,7 +152,7 @@ public static class Calibrator
     }
 
     private static IReadOnlyList<DenseTensor> RunBatch(InferenceSession session, IReadOnlyDictionary<string, DenseTensor> batch, IReadOnlyList<string> outputs,
-        long[][]? shapes, ref DenseTensor[]? buffers, ref bool reuse)
+        long[][]? shapes, bool adopt, ref DenseTensor[]? buffers, ref bool reuse)
     {
         if (shapes is not null)
         {
@@ -145,8 +170,33 @@ public static class Calibrator
         }
 
         IReadOnlyDictionary<string, DenseTensor> results = session.Run(batch, outputs);
-        return outputs.Select(n => results[n]).ToArray();
+        DenseTensor[] fresh = outputs.Select(n => results[n]).ToArray();
+        if (adopt && reuse && buffers is null)
+        {
+            // The first full batch's copies are exactly the buffers this slot needs: kept, not allocated again.
+            buffers = fresh;
+        }
+
+        return fresh;
     }
+
+    /// <summary>
+    /// The caller's options, with ORT's pool threads told not to spin-wait between runs unless the caller said
+    /// otherwise: by default they keep their cores busy for a while after each run, which is exactly when the observer
+    /// thread folds the previous batch. Scheduling only: no value changes.
+    /// </summary>
+    private static SessionOptions SessionOptionsFor(SessionOptions? given)
+    {
+        SessionOptions options = given?.Clone() ?? new SessionOptions();
+        if (!options.ConfigEntries.ContainsKey(AllowSpinningKey))
+        {
+            options.AddConfigEntry(AllowSpinningKey, "0");
+        }
+
+        return options;
+    }
+
+    private const string AllowSpinningKey = "session.intra_op.allow_spinning";
 
     /// <summary>
     /// The measuring sample's copies and the previous pass's buffers are garbage now; collected here, they are not
@@ -172,17 +222,49 @@ public static class Calibrator
 
     /// <summary>
     /// Runs one sample (or the model's fixed batch) exposing every tensor, measures each tensor's bytes per sample, and
-    /// plans the groups. The sample is not observed: the passes then see the same batches whatever the plan.
+    /// plans the groups. The sample is not observed: the passes then see the same batches whatever the plan. Its outputs
+    /// (<paramref name="probed"/>, in the order of <paramref name="outputs"/>; null unless the probe ran a whole batch of
+    /// the plan) can serve as a pass's first buffers.
     /// </summary>
     private static CaptureGroups PlanGroups(InferenceSession session, IDataSource data, IReadOnlyList<string> outputs, long budget, int batchSize,
-        bool deriveBatch, Stopwatch runtime)
+        bool deriveBatch, Stopwatch runtime, out DenseTensor[]? probed)
     {
         int rows = deriveBatch ? 1 : (int)Math.Min(batchSize, data.SampleCount);
         runtime.Start();
         IReadOnlyDictionary<string, DenseTensor> probe = session.Run(data.Read(0, rows), outputs);
         runtime.Stop();
         var sizes = outputs.Select(n => (n, (long)probe[n].Data.Length / Math.Max(1, rows))).ToList();
-        return CaptureGroups.Plan(sizes, budget, batchSize, deriveBatch);
+        CaptureGroups plan = CaptureGroups.Plan(sizes, budget, batchSize, deriveBatch);
+        probed = rows == plan.BatchSize ? outputs.Select(n => probe[n]).ToArray() : null;
+        return plan;
+    }
+
+    /// <summary>
+    /// Requested tensors that are the output of a Relu whose input is requested too (and is not itself derived), by
+    /// Relu output, with the input. Only min/max is wanted of them (no histogram, no channel axis), and for finite x,
+    /// Relu(x) = max(x, 0) is monotone, so its min and max are exactly max(min, 0) and max(max, 0) of the input's: ONNX
+    /// Runtime need not hand them over nor the observers read them, half the activations of a Conv → Relu network.
+    /// </summary>
+    internal static Dictionary<string, string> DerivableRelus(OnnxModel model, IEnumerable<string> requested, IReadOnlyDictionary<string, int> channelAxes)
+    {
+        var wanted = new HashSet<string>(requested, StringComparer.Ordinal);
+        var derived = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (Node node in model.Graph.Nodes)
+        {
+            if (node.OpType == "Relu" && string.IsNullOrEmpty(node.Domain) && node.Inputs.Count == 1 && node.Outputs.Count == 1
+                && wanted.Contains(node.Outputs[0]) && wanted.Contains(node.Inputs[0]) && !channelAxes.ContainsKey(node.Outputs[0]))
+            {
+                derived[node.Outputs[0]] = node.Inputs[0];
+            }
+        }
+
+        // A Relu of a Relu: only the first of a chain is derived from a tensor that is really observed.
+        foreach (string output in derived.Keys.Where(o => derived.ContainsKey(derived[o])).ToList())
+        {
+            derived.Remove(output);
+        }
+
+        return derived;
     }
 
     /// <summary>True when an input fixes the batch dimension, so batches cannot be resized.</summary>

@@ -1,4 +1,6 @@
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace QuantBuild.Engine.Calibration;
 
@@ -51,6 +53,33 @@ public sealed class TensorObserver
     /// <summary>Per-channel absolute maximum, when a channel axis was requested and a value was seen.</summary>
     public ReadOnlySpan<float> ChannelAbsMax => _channelAbsMax;
 
+    /// <summary>
+    /// Makes this (a Relu's output, never observed itself) what observing Relu(x) for every x <paramref name="input"/>
+    /// saw would have given, when only min/max is kept: max(min, 0) and max(max, 0), bit for bit (Relu's zeros are +0).
+    /// False, changing nothing, when the input saw a non-finite value, which Relu does not map like a finite one.
+    /// </summary>
+    internal bool TakeReluOf(TensorObserver input)
+    {
+        if (Histogram is not null || _channelAxis is not null || Count != 0)
+        {
+            throw new InvalidOperationException($"'{Name}' keeps more than min/max or has observed values; it cannot be derived from '{input.Name}'.");
+        }
+
+        if (input.NonFinite > 0)
+        {
+            return false;
+        }
+
+        Count = input.Count;
+        if (input.Count > 0)
+        {
+            Min = Math.Max(input.Min, 0f);
+            Max = Math.Max(input.Max, 0f);
+        }
+
+        return true;
+    }
+
     /// <summary>Adds one batch of the tensor's values with its shape.</summary>
     public void Observe(ReadOnlySpan<float> values, ReadOnlySpan<long> shape)
     {
@@ -60,9 +89,8 @@ public sealed class TensorObserver
         }
 
         Count += values.Length;
-        float min = TensorPrimitives.Min(values);
-        float max = TensorPrimitives.Max(values);
-        if (!float.IsFinite(min) || !float.IsFinite(max))
+        (float min, float max, bool finite) = MinMax(values);
+        if (!finite)
         {
             (min, max) = FiniteBounds(values);
         }
@@ -78,6 +106,51 @@ public sealed class TensorObserver
         {
             ObserveChannels(values, shape, axis < 0 ? shape.Length + axis : axis);
         }
+    }
+
+    /// <summary>
+    /// Min and max in one read of the values (observing is memory-bound: two reductions read every batch twice), and
+    /// whether every value is finite. <see cref="Vector256.Min{T}"/> and <see cref="Vector256.Max{T}"/> have the
+    /// IEEE 754-2019 minimum/maximum semantics of <see cref="TensorPrimitives.Min(ReadOnlySpan{float})"/>, so the finite
+    /// result is bit for bit the same as the two reductions', whatever the order; a non-finite value is detected
+    /// (x − x is 0 only for finite x) and left to <see cref="FiniteBounds"/>.
+    /// </summary>
+    internal static (float Min, float Max, bool Finite) MinMax(ReadOnlySpan<float> values)
+    {
+        int i = 0;
+        float min = values[0], max = values[0];
+        bool finite = true;
+        if (Vector256.IsHardwareAccelerated && values.Length >= Vector256<float>.Count)
+        {
+            ref float start = ref MemoryMarshal.GetReference(values);
+            Vector256<float> vmin = Vector256.LoadUnsafe(ref start), vmax = vmin;
+            Vector256<float> zero = Vector256<float>.Zero, bad = Vector256<float>.Zero;
+            int last = values.Length - Vector256<float>.Count;
+            for (; i <= last; i += Vector256<float>.Count)
+            {
+                Vector256<float> v = Vector256.LoadUnsafe(ref start, (nuint)i);
+                vmin = Vector256.Min(vmin, v);
+                vmax = Vector256.Max(vmax, v);
+                bad |= ~Vector256.Equals(v - v, zero);
+            }
+
+            finite = bad == Vector256<float>.Zero;
+            for (int k = 0; k < Vector256<float>.Count; k++)
+            {
+                min = MathF.Min(min, vmin[k]);
+                max = MathF.Max(max, vmax[k]);
+            }
+        }
+
+        for (; i < values.Length; i++)
+        {
+            float v = values[i];
+            min = MathF.Min(min, v);
+            max = MathF.Max(max, v);
+            finite &= float.IsFinite(v);
+        }
+
+        return (min, max, finite);
     }
 
     private (float Min, float Max) FiniteBounds(ReadOnlySpan<float> values)

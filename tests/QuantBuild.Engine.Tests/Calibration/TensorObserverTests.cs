@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using QuantBuild.Engine.Calibration;
 
 namespace QuantBuild.Engine.Tests.Calibration;
@@ -43,5 +44,31 @@ public class TensorObserverTests
         Assert.Equal(7f, observer.Max);
         Assert.Equal(2, observer.NonFinite);
         Assert.Equal(4, observer.Count);
+    }
+
+    [Fact]
+    public void One_pass_min_max_is_bit_for_bit_the_two_reductions_and_flags_every_non_finite_value()
+    {
+        var random = new Random(5);
+        foreach (int length in new[] { 1, 7, 8, 9, 31, 33, 100, 1000 })
+        {
+            float[] values = Enumerable.Range(0, length).Select(_ => random.Next(4) == 0 ? (random.Next(2) == 0 ? 0f : -0f) : (float)(random.NextDouble() * 20 - 10)).ToArray();
+            (float min, float max, bool finite) = TensorObserver.MinMax(values);
+            Assert.True(finite);
+            Assert.Equal(BitConverter.SingleToInt32Bits(TensorPrimitives.Min<float>(values)), BitConverter.SingleToInt32Bits(min));
+            Assert.Equal(BitConverter.SingleToInt32Bits(TensorPrimitives.Max<float>(values)), BitConverter.SingleToInt32Bits(max));
+
+            foreach (float bad in new[] { float.NaN, float.PositiveInfinity, float.NegativeInfinity })
+            {
+                float[] copy = (float[])values.Clone();
+                copy[random.Next(length)] = bad; // anywhere: inside a vector or in the scalar tail
+                Assert.False(TensorObserver.MinMax(copy).Finite, $"{bad} among {length} values");
+            }
+        }
+
+        // Signed zeros only: the minimum is -0 and the maximum +0, as TensorPrimitives has them.
+        (float zmin, float zmax, _) = TensorObserver.MinMax([0f, -0f, 0f, 0f, 0f, 0f, 0f, 0f, -0f, 0f]);
+        Assert.True(float.IsNegative(zmin));
+        Assert.False(float.IsNegative(zmax));
     }
 }
