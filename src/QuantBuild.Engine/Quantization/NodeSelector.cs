@@ -77,7 +77,7 @@ internal sealed class NodeSelector
             OpRole role = _ops.RoleOf(node);
             if (role == OpRole.Linear)
             {
-                modes[i] = UsesFourBits(node) ? NodeMode.WeightOnly4 : NodeMode.Integer;
+                modes[i] = IsDynamic(node) ? NodeMode.DynamicInteger : UsesFourBits(node) ? NodeMode.WeightOnly4 : NodeMode.Integer;
             }
             else if (role == OpRole.Dynamic)
             {
@@ -118,6 +118,13 @@ internal sealed class NodeSelector
 
     private bool ComputesAConstant(Node node) =>
         ConstantFolding.ComputesAConstant(node, input => _index.Constant(input) is not null || _folded.Contains(input));
+
+    /// <summary>A layer asked to quantize its input at run time (the target's mode or its own name) whose op has such a kernel.</summary>
+    internal static bool WantsDynamic(Node node, EncodeOptions options) =>
+        options.WeightBits == 8 && (options.Activations == ActivationMode.Dynamic || (node.Name is { } n && options.DynamicNodeNames.Contains(n)));
+
+    private bool IsDynamic(Node node) =>
+        WantsDynamic(node, _options) && _ops.Find(node) is { } family && family.DynamicRefusal(node, _index) is null;
 
     private bool UsesFourBits(Node node) =>
         _options.WeightBits == 4 && node.OpType == "MatMul" && _ops.RoleOf(node) == OpRole.Linear
@@ -200,7 +207,8 @@ internal sealed class NodeSelector
             return $"{node.OpType} with its optional extra output has no integer kernel";
         }
 
-        if (family.Refusal(node, _index) is { } refusal)
+        bool dynamic = role == OpRole.Linear && IsDynamic(node);
+        if (!dynamic && family.Refusal(node, _index) is { } refusal)
         {
             return refusal;
         }
@@ -217,6 +225,8 @@ internal sealed class NodeSelector
 
         return role switch
         {
+            // Float in and out: the kernel measures its input itself, so no calibrated range is needed.
+            OpRole.Linear when dynamic => Problem(node.Inputs[0], "input"),
             OpRole.Linear => CheckLinear(node, candidates),
             OpRole.Dynamic => Problem(node.Inputs[0], "input"),
             _ => CheckActivations(node, role, candidates),

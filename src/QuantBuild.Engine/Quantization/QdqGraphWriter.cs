@@ -53,8 +53,8 @@ internal sealed class QdqGraphWriter
                     layers.Add(Layer(node));
                     break;
                 case NodeMode.DynamicInteger:
-                    _nodes.Add(WriteDynamicLstm(clone));
-                    layers.Add(Layer(node));
+                    _nodes.Add(node.OpType == "LSTM" ? WriteDynamicLstm(clone) : WriteDynamicMatMul(node, clone));
+                    layers.Add(Layer(node) with { Dynamic = true });
                     break;
                 case NodeMode.WeightOnly4:
                     _nodes.Add(WriteFourBit(node, clone));
@@ -149,6 +149,32 @@ internal sealed class QdqGraphWriter
 
         quantized.Inputs.AddRange(parameters);
         return quantized;
+    }
+
+    // MatMul/Gemm with activations quantized at run time: one com.microsoft DynamicQuantizeMatMul, float in and out.
+    private Node WriteDynamicMatMul(Node node, Node clone)
+    {
+        DynamicMatMulWeights d = DynamicMatMulWeights.For(node, _index, _options);
+        string name = node.Inputs[1];
+        _replacedWeights.Add(name);
+        var matmul = new Node { Name = clone.Name, OpType = "DynamicQuantizeMatMul", Domain = "com.microsoft", DocString = clone.DocString };
+        matmul.Inputs.Add(clone.Inputs[0]);
+        matmul.Inputs.Add(AddInitializer(name + "_quantized", d.Type, new[] { d.K, d.N }, d.Codes));
+        long[] scaleDims = d.Scales.Length == 1 ? Array.Empty<long>() : new long[] { d.Scales.Length };
+        matmul.Inputs.Add(AddInitializer(name + "_scale", ElementType.Float, scaleDims, FloatBytes(d.Scales)));
+        matmul.Inputs.Add(d.ZeroPoints is null ? string.Empty : AddInitializer(name + "_zero_point", d.Type, scaleDims, d.ZeroPoints));
+        if (d.Bias is not null)
+        {
+            _replacedWeights.Add(node.Inputs[2]);
+            matmul.Inputs.Add(AddInitializer(node.Inputs[2] + "_bias", ElementType.Float, new[] { d.N }, FloatBytes(d.Bias)));
+        }
+        else if (d.ZeroPoints is null)
+        {
+            matmul.Inputs.RemoveAt(matmul.Inputs.Count - 1);
+        }
+
+        matmul.Outputs.AddRange(clone.Outputs);
+        return matmul;
     }
 
     private QuantizedLayer Layer(Node node)
