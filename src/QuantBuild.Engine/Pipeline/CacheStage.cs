@@ -35,7 +35,8 @@ internal static class CacheStage
             if (hits[i] is { ManifestPath: { } manifest, OutputPath: { } model } hit)
             {
                 // The cache wrote the model; its hash and widths come from that file, as the run that stored it computed them.
-                var written = new WrittenModel(InputHashes.HashFile(model), WrittenWeights.Bits(model));
+                QuantBuild.Abstractions.Ir.Graph graph = Onnx.OnnxModelLoader.Load(model).Graph;
+                var written = new WrittenModel(InputHashes.HashFile(model), WrittenWeights.Bits(graph), WrittenActivations.Dynamic(graph));
                 AtomicFile.WriteTextIfChanged(manifest, ManifestWriter.Render(source, run.Targets[i], hit, written, run.Config.Calibration, plugins?.Plugins));
             }
         }

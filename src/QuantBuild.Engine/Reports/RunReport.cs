@@ -60,6 +60,11 @@ public static class RunReport
                 md.AppendLine();
             }
 
+            if (t.DynamicLayers.Count > 0)
+            {
+                md.AppendLine($"Activations quantized at run time ({t.DynamicLayers.Count}, no calibrated range): {string.Join(", ", t.DynamicLayers)}.").AppendLine();
+            }
+
             md.AppendLine(t.FloatNodes.Count == 0 ? "Every node of a quantizable kind runs in integer." : $"Left in fp32 ({t.FloatNodes.Count}):");
             if (t.FloatNodes.Count > 0)
             {
