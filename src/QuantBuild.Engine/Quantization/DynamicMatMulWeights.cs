@@ -44,6 +44,8 @@ internal sealed record DynamicMatMulWeights(byte[] Codes, ElementType Type, long
             q = WeightQuantizer.RoundToNearest8(w.AsReadOnlySpan<float>(), w.Dims, axis, WeightGrid.For(options.Profile, 8).SymmetricMax, null);
         }
 
+        // Read once: the fp32 pages of a mapped weight go back to the OS now rather than piling up across the encode.
+        Onnx.MappedWeights.Release(w.Data);
         long k = transB ? w.Dims[1] : w.Dims[0];
         long n = transB ? w.Dims[0] : w.Dims[1];
         byte[] codes = q.Codes;

@@ -123,6 +123,11 @@ public static class RunReport
                 html.AppendLine(Chart(t.Layers));
             }
 
+            if (t.DynamicLayers.Count > 0)
+            {
+                html.AppendLine($"<h3>Activations quantized at run time ({t.DynamicLayers.Count})</h3><p>{E(string.Join(", ", t.DynamicLayers))}</p>");
+            }
+
             if (t.FloatNodes.Count > 0)
             {
                 html.AppendLine($"<h3>Left in fp32 ({t.FloatNodes.Count})</h3><table><tr><th>node</th><th>op</th><th>why</th></tr>");
