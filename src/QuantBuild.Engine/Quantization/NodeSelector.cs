@@ -113,6 +113,7 @@ internal sealed class NodeSelector
             }
         }
 
+        DynamicBiasFold.Apply(_index, _options, modes, reasons);
         return (modes, reasons);
     }
 

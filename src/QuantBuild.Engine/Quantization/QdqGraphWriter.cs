@@ -52,9 +52,17 @@ internal sealed class QdqGraphWriter
                     WriteInteger(node, clone);
                     layers.Add(Layer(node));
                     break;
+                case NodeMode.DynamicInteger when DynamicBiasFold.Of(_index, _modes, i) is { } fold:
+                    // The Add after it is gone: its output is this node's, in both models.
+                    clone.Outputs.Replace(0, fold.Output);
+                    _nodes.Add(WriteDynamicMatMul(node, clone, fold.Bias));
+                    layers.Add(Layer(node) with { Fp32Tensor = fold.Output, QuantizedTensor = fold.Output, Dynamic = true });
+                    break;
                 case NodeMode.DynamicInteger:
-                    _nodes.Add(node.OpType == "LSTM" ? WriteDynamicLstm(clone) : WriteDynamicMatMul(node, clone));
+                    _nodes.Add(node.OpType == "LSTM" ? WriteDynamicLstm(clone) : WriteDynamicMatMul(node, clone, null));
                     layers.Add(Layer(node) with { Dynamic = true });
+                    break;
+                case NodeMode.FoldedIntoProducer:
                     break;
                 case NodeMode.WeightOnly4:
                     _nodes.Add(WriteFourBit(node, clone));
@@ -152,7 +160,7 @@ internal sealed class QdqGraphWriter
     }
 
     // MatMul/Gemm with activations quantized at run time: one com.microsoft DynamicQuantizeMatMul, float in and out.
-    private Node WriteDynamicMatMul(Node node, Node clone)
+    private Node WriteDynamicMatMul(Node node, Node clone, string? foldedBias)
     {
         DynamicMatMulWeights d = DynamicMatMulWeights.For(node, _index, _options);
         string name = node.Inputs[1];
@@ -167,6 +175,10 @@ internal sealed class QdqGraphWriter
         {
             _replacedWeights.Add(node.Inputs[2]);
             matmul.Inputs.Add(AddInitializer(node.Inputs[2] + "_bias", ElementType.Float, new[] { d.N }, FloatBytes(d.Bias)));
+        }
+        else if (foldedBias is not null)
+        {
+            matmul.Inputs.Add(foldedBias);
         }
         else if (d.ZeroPoints is null)
         {

@@ -40,6 +40,17 @@ public sealed class DynamicActivationTests(ITestOutputHelper output)
         Assert.All(dynamic, n => Assert.Equal(ElementType.Int8, result.Model.Graph.Initializer(n.Inputs[1]).ElementType));
         Assert.DoesNotContain(result.Model.Graph.Nodes, n => n.OpType is "QuantizeLinear" or "DequantizeLinear");
         Assert.All(result.QuantizedLayers, l => Assert.True(l.Dynamic, l.NodeName));
+        // An exported Linear's MatMul + Add of a constant vector is one kernel with that vector as its bias.
+        var produced = dynamic.SelectMany(n => n.Outputs).ToHashSet(StringComparer.Ordinal);
+        Assert.DoesNotContain(result.Model.Graph.Nodes, n => n.OpType == "Add" && n.Inputs.Any(produced.Contains)
+            && n.Inputs.Any(i => result.Model.Graph.Initializers.Any(t => t.Name == i && t.Dims.Length == 1)));
+        if (file == "transformer_block.onnx")
+        {
+            Assert.Equal(fp32.Graph.Nodes.Count(n => n.OpType == "Add") - 6, result.Model.Graph.Nodes.Count(n => n.OpType == "Add"));
+            // q, k, v, proj, fc1, fc2 took their Add's vector; the head's Gemm brings its own C.
+            Assert.Equal(7, dynamic.Count(n => n.Inputs.Count == 5 && n.Inputs[4].Length > 0));
+        }
+
         if (file == "lstm.onnx")
         {
             Assert.Contains(result.Model.Graph.Nodes, n => n.OpType == "DynamicQuantizeLSTM");
