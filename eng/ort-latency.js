@@ -1,6 +1,7 @@
 // Median latency at batch 1 on one thread, fp32 and quantized alternated on the same input, with the ONNX Runtime
 // that QuantBuild binds (onnxruntime-node 1.30.0). Setup once: (cd /tmp/ortnode && npm install onnxruntime-node@1.30.0)
-// Usage: NODE_PATH=/tmp/ortnode/node_modules node eng/ort-latency.js FP32.onnx QUANT.onnx [RUNS] [SHAPE e.g. 1,3,48,320]
+// Usage: NODE_PATH=/tmp/ortnode/node_modules node eng/ort-latency.js FP32.onnx QUANT.onnx [RUNS] [SHAPE e.g. 1,3,48,320] [int64]
+// (int64: token ids 0..49 instead of float32 values, for language models)
 const ort = require('onnxruntime-node');
 async function main() {
   const [fp32Path, int8Path, runs] = [process.argv[2], process.argv[3], +(process.argv[4] || 60)];
@@ -8,7 +9,10 @@ async function main() {
   const opts = { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' };
   const a = await ort.InferenceSession.create(fp32Path, opts);
   const b = await ort.InferenceSession.create(int8Path, opts);
-  const x = new ort.Tensor('float32', Float32Array.from({ length: shape.reduce((p, q) => p * q, 1) }, (_, i) => Math.sin(i) * 0.5), shape);
+  const n = shape.reduce((p, q) => p * q, 1);
+  const x = process.argv[6] === 'int64'
+    ? new ort.Tensor('int64', BigInt64Array.from({ length: n }, (_, i) => BigInt(i % 50)), shape)
+    : new ort.Tensor('float32', Float32Array.from({ length: n }, (_, i) => Math.sin(i) * 0.5), shape);
   const feeds = { [a.inputNames[0]]: x };
   for (let i = 0; i < 5; i++) { await a.run(feeds); await b.run(feeds); }
   const ta = [], tb = [];

@@ -26,6 +26,8 @@ public static class TargetEncoding
         FourBitFormat = target.Weights.Format,
         FourBitZeroPoints = target.Weights.ZeroPoint,
         AccuracyLevel = target.Weights.AccuracyLevel,
+        Activations = target.Activations.Mode,
+        DynamicNodeNames = new HashSet<string>(target.Activations.DynamicNodes, StringComparer.Ordinal),
     };
 
     /// <summary>

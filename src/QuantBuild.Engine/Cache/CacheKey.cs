@@ -80,6 +80,13 @@ public static class CacheKey
             }
 
             json.WriteEndObject();
+            if (target.Activations.Mode != Quantization.ActivationMode.Static || target.Activations.DynamicNodes.Count > 0)
+            {
+                // Written only when not all static, so keys of static targets stay what they were.
+                json.WriteString("activations", target.Activations.Mode.ToString());
+                WriteStrings(json, "dynamicNodes", target.Activations.DynamicNodes.Order(StringComparer.Ordinal));
+            }
+
             WriteStrings(json, "excludeNodes", target.Exclude.Nodes.Order(StringComparer.Ordinal));
             WriteStrings(json, "excludeOps", target.Exclude.OpTypes.Order(StringComparer.Ordinal));
             WriteGate(json, target.Gate ?? config.Gate);

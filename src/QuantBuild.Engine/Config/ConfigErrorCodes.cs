@@ -66,6 +66,9 @@ public static class ConfigErrorCodes
     /// <summary>The yaml exceeds a parser limit: file size, nesting depth or alias expansion.</summary>
     public const string TooLarge = "QB1021";
 
+    /// <summary><c>activations: dynamic</c> (or a dynamic layer) with weights the encoder cannot write under run-time activation quantization.</summary>
+    public const string DynamicNotWritable = "QB1024";
+
     /// <summary>A credential (connection string, account key, SAS) written into quantize.yaml instead of the environment.</summary>
     public const string SecretInConfig = "QB1040";
 }

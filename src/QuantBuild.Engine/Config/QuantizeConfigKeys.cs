@@ -28,10 +28,13 @@ public static class QuantizeConfigKeys
     public static readonly IReadOnlyList<string> Plugin = ["path", "sha256", "allow_outside", "package", "version"];
 
     /// <summary>One target under <c>targets</c>.</summary>
-    public static readonly IReadOnlyList<string> Target = ["device", "recipe", "weights", "exclude", "gate", "output", "fallback", "budget", "size", "require_speedup"];
+    public static readonly IReadOnlyList<string> Target = ["device", "recipe", "weights", "exclude", "gate", "output", "fallback", "budget", "size", "require_speedup", "activations"];
 
     /// <summary><c>weights</c> of a target.</summary>
     public static readonly IReadOnlyList<string> Weights = ["bits", "granularity", "block_size", "format", "zero_point", "accuracy_level"];
+
+    /// <summary><c>activations</c> of a target, in its mapping form.</summary>
+    public static readonly IReadOnlyList<string> Activations = ["mode", "dynamic"];
 
     /// <summary><c>exclude</c> of a target.</summary>
     public static readonly IReadOnlyList<string> Exclude = ["nodes", "op_types"];

@@ -115,6 +115,8 @@ internal sealed partial class TargetBinder
         WeightFormat weights = ConfigReader.Value(map, "weights") is { } wNode ? new WeightsBinder(_r).Bind(wNode, path + ".weights", device) : WeightsBinder.Default(device);
         IReadOnlyList<RecipePass> recipe = ConfigReader.Value(map, "recipe") is { } rNode ? Recipe(rNode, path + ".recipe", device) : Array.Empty<RecipePass>();
 
+        ActivationsConfig activations = ConfigReader.Value(map, "activations") is { } aNode
+            ? new ActivationsBinder(_r).Bind(aNode, path + ".activations", weights) : ActivationsConfig.Static;
         ExcludeConfig exclude = ExcludeConfig.None;
         if (ConfigReader.Value(map, "exclude") is { } xNode && _r.AsMapping(xNode, path + ".exclude") is { } x)
         {
@@ -168,6 +170,7 @@ internal sealed partial class TargetBinder
             Device = weights.DeployedOn(device),
             Recipe = recipe,
             Weights = weights,
+            Activations = activations,
             Exclude = exclude,
             Gate = gate,
             OutputPath = Path.Combine(_outputDir, fileName),

@@ -17,6 +17,9 @@ public sealed record TargetConfig
     /// <summary>The weight format.</summary>
     public required WeightFormat Weights { get; init; }
 
+    /// <summary>Static or run-time (dynamic) activation quantization of MatMul/Gemm layers.</summary>
+    public ActivationsConfig Activations { get; init; } = ActivationsConfig.Static;
+
     /// <summary>What stays fp32.</summary>
     public required ExcludeConfig Exclude { get; init; }
 

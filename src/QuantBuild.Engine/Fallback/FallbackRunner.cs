@@ -123,7 +123,7 @@ public static class FallbackRunner
 
         if (!report.Passed && search.HasEightBitLayers && report.Trials < config.MaxTrials && report.Seconds < config.MaxSeconds)
         {
-            // 8-bit was not enough for a 4-bit recipe: search again with fp32 as the higher precision, on what budget is left.
+            // 8-bit (a 4-bit recipe) or dynamic (a static one) was not enough: search again with fp32 as the higher precision, on what budget is left.
             var rest = config with { MaxTrials = config.MaxTrials - report.Trials, MaxSeconds = config.MaxSeconds - report.Seconds };
             var second = new FallbackSearch(model, options, encoded.QuantizedLayers, rest, Trial, toFp32: true);
             (FallbackReport escalated, EncodeOptions chosen2, _) = second.Run(initial);
@@ -133,7 +133,7 @@ public static class FallbackRunner
                 MaxTrials = config.MaxTrials,
                 Seconds = report.Seconds + escalated.Seconds,
                 Steps = report.Steps.Concat(escalated.Steps.Select(s => s with { Trial = s.Trial == 0 ? 0 : s.Trial + report.Trials })).ToList(),
-                Summary = $"With 8-bit as the higher precision: {report.Summary} Escalated to fp32: {escalated.Summary}",
+                Summary = $"With {search.Intermediate} as the higher precision: {report.Summary} Escalated to fp32: {escalated.Summary}",
             };
             chosen = chosen2;
         }
@@ -169,5 +169,6 @@ public static class FallbackRunner
     private static TrialResult ToTrial(ModelScore s, long bytes) =>
         new(s.Evaluation.Value, s.Verdict.Drop, s.Evaluation.Sqnr, s.Evaluation.Agreement, s.Passed, bytes);
     private static string Key(EncodeOptions o) =>
-        string.Join("|", o.ExcludedNodeNames.Order(StringComparer.Ordinal)) + "#" + string.Join("|", o.WeightOverrides.Keys.Order(StringComparer.Ordinal));
+        string.Join("|", o.ExcludedNodeNames.Order(StringComparer.Ordinal)) + "#" + string.Join("|", o.WeightOverrides.Keys.Order(StringComparer.Ordinal))
+        + "#" + string.Join("|", o.DynamicNodeNames.Order(StringComparer.Ordinal));
 }

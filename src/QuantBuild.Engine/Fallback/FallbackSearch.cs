@@ -9,8 +9,8 @@ using QuantBuild.Engine.Quantization;
 namespace QuantBuild.Engine.Fallback;
 
 /// <summary>
-/// The search behind <c>fallback: auto</c>. Measure: each layer kept in higher precision alone (fp32, or 8-bit inside
-/// a 4-bit recipe) and how much of the metric that wins back. Keep: the most sensitive layers one by one until the gate
+/// The search behind <c>fallback: auto</c>. Measure: each layer kept in higher precision alone (fp32; 8-bit inside a
+/// 4-bit recipe; dynamic — its input quantized at run time — for a static MatMul/Gemm) and how much of the metric that wins back. Keep: the most sensitive layers one by one until the gate
 /// passes (with a size target: the best gain per extra bit that still fits, filling the budget for the least loss).
 /// Give back: each kept layer, least sensitive first, if the gate still passes without it. Within a trial and time budget.
 /// </summary>
@@ -26,6 +26,7 @@ public sealed class FallbackSearch
     private readonly long _totalWeights;
     private readonly TargetEncoding.WeightSource _weights;
     private readonly bool _toFp32;
+    private readonly GraphIndex _index;
 
     /// <summary>Prepares a search over the linear layers <paramref name="quantized"/> names.</summary>
     /// <param name="model">The fp32 model the encoder reads.</param>
@@ -44,15 +45,19 @@ public sealed class FallbackSearch
         _trial = trial;
         _weights = TargetEncoding.Weights(model);
         var byName = model.Graph.Nodes.Where(n => !string.IsNullOrEmpty(n.Name)).GroupBy(n => n.Name!).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+        _index = new GraphIndex(model);
         _layers = quantized
             .Where(l => l.Weight is not null && byName.ContainsKey(l.NodeName))
-            .Select(l => Describe(byName[l.NodeName], l.WeightAxis))
+            .Select(l => Describe(byName[l.NodeName], l.WeightAxis, l.Dynamic))
             .ToList();
         _totalWeights = Math.Max(1, _layers.Sum(l => l.Weights));
     }
 
-    /// <summary>True when some layer falls back to 8-bit rather than fp32 (a 4-bit recipe).</summary>
+    /// <summary>True when some layer falls back to 8-bit or to dynamic rather than fp32, so a second round to fp32 can follow.</summary>
     public bool HasEightBitLayers => _layers.Any(l => l.HigherBits == 8);
+
+    /// <summary>What this round's layers fall back to short of fp32 ("8-bit", "dynamic" or both), for the escalation summary.</summary>
+    public string Intermediate => string.Join(" / ", _layers.Where(l => l.HigherBits == 8).Select(l => l.Higher).Distinct().Order(StringComparer.Ordinal));
 
     /// <summary>The layers the search may move.</summary>
     public int LayerCount => _layers.Count;
@@ -77,7 +82,7 @@ public sealed class FallbackSearch
             TrialResult r = Try(kept);
             c.Gain = initial.Drop - r.Drop;
             c.Alone = r;
-            Record("measure", c, r, kept, $"kept alone in {c.Higher}: {Verb(c.Gain.Value)} {Num(Math.Abs(c.Gain.Value))}");
+            Record("measure", c, r, kept, $"kept alone in {c.Phrase}: {Verb(c.Gain.Value)} {Num(Math.Abs(c.Gain.Value))}");
             if (FitsBits(kept) && (_config.MaxBytes is not long cap || r.Bytes <= cap))
             {
                 best = Better(best, kept, r);
@@ -134,7 +139,7 @@ public sealed class FallbackSearch
 
                 current = next;
                 now = r;
-                Record("keep", c, r, current, $"gain {Num(c.Gain ?? double.NaN)} alone; the gate {(r.Passed ? "passes" : "still fails")}{(reused ? " (its measure trial, not run again)" : string.Empty)}", trial: !reused);
+                Record("keep", c, r, current, $"{(c.IsDynamic ? "dynamic beats its static range: " : string.Empty)}gain {Num(c.Gain ?? double.NaN)} alone; the gate {(r.Passed ? "passes" : "still fails")}{(reused ? " (its measure trial, not run again)" : string.Empty)}", trial: !reused);
                 best = Better(best, current, r);
                 if (r.Passed && !sized)
                 {
@@ -174,8 +179,8 @@ public sealed class FallbackSearch
         // The chosen model: the last passing state the search walked to; else the best attempt.
         (HashSet<string> chosen, TrialResult result) = now.Passed && FitsBits(current) ? (current, now) : (best.Kept, best.Result);
         bool passed = result.Passed && FitsBits(chosen) && (_config.MaxBytes is not long mb || result.Bytes <= mb);
-        var layers = order.Select(c => new FallbackLayer(c.Node.Name!, c.Node.OpType, c.Weights, Precision(c.RecipeBits), c.Higher, c.Gain,
-            chosen.Contains(c.Node.Name!) ? c.Higher : Precision(c.RecipeBits))).ToList();
+        var layers = order.Select(c => new FallbackLayer(c.Node.Name!, c.Node.OpType, c.Weights, c.Recipe, c.Higher, c.Gain,
+            chosen.Contains(c.Node.Name!) ? c.Higher : c.Recipe)).ToList();
         var report = new FallbackReport
         {
             Passed = passed,
@@ -202,9 +207,14 @@ public sealed class FallbackSearch
     {
         var excluded = new HashSet<string>(_options.ExcludedNodeNames, StringComparer.Ordinal);
         var overrides = new Dictionary<string, WeightEncoding>(_options.WeightOverrides, StringComparer.Ordinal);
+        var dynamic = new HashSet<string>(_options.DynamicNodeNames, StringComparer.Ordinal);
         foreach (Candidate c in _layers.Where(c => kept.Contains(c.Node.Name!)))
         {
-            if (c.HigherBits == 8)
+            if (c.IsDynamic)
+            {
+                dynamic.Add(c.Node.Name!);
+            }
+            else if (c.HigherBits == 8)
             {
                 overrides[c.Node.Inputs[1]] = TargetEncoding.EightBit(c.Node, c.WeightAxis, _weights);
             }
@@ -214,7 +224,7 @@ public sealed class FallbackSearch
             }
         }
 
-        return _options with { ExcludedNodeNames = excluded, WeightOverrides = overrides };
+        return _options with { ExcludedNodeNames = excluded, WeightOverrides = overrides, DynamicNodeNames = dynamic };
     }
 
     /// <summary>Nominal bits per quantizable weight with <paramref name="kept"/> in higher precision.</summary>
@@ -241,13 +251,16 @@ public sealed class FallbackSearch
         return better ? (new HashSet<string>(kept, StringComparer.Ordinal), r) : best;
     }
 
-    private Candidate Describe(Node node, int weightAxis)
+    private Candidate Describe(Node node, int weightAxis, bool recipeDynamic)
     {
         long elements = _weights(node.Inputs[1]).Values.LongLength;
         bool fourBit = _options.WeightBits == 4 && node.OpType == "MatMul"
             && (!_options.WeightOverrides.TryGetValue(node.Inputs[1], out WeightEncoding? chosen) || chosen.Bits <= 4);
-        int higher = fourBit && !_toFp32 && _options.Profile.Kernels.WeightBits.Contains(8) ? 8 : 32;
-        return new Candidate(node, weightAxis, elements, fourBit ? 4 : 8, higher);
+        // A static 8-bit layer whose op has a run-time-quantized kernel tries that before fp32: no range to get wrong.
+        bool dynamic = _options.WeightBits == 8 && !recipeDynamic && !_toFp32 && !_options.WeightOverrides.ContainsKey(node.Inputs[1])
+            && _options.Operators.Find(node)?.DynamicRefusal(node, _index) is null;
+        int higher = (fourBit && !_toFp32 && _options.Profile.Kernels.WeightBits.Contains(8)) || dynamic ? 8 : 32;
+        return new Candidate(node, weightAxis, elements, fourBit ? 4 : 8, higher, dynamic, recipeDynamic);
     }
 
     private string Summary(bool passed, bool exhausted, IReadOnlySet<string> chosen, TrialResult initial, TrialResult result, IReadOnlyList<FallbackLayer> layers)
@@ -266,8 +279,15 @@ public sealed class FallbackSearch
 
     private static string Num(double v) => double.IsNaN(v) ? "-" : v.ToString("0.00##", CultureInfo.InvariantCulture);
 
-    private sealed class Candidate(Node node, int weightAxis, long weights, int recipeBits, int higherBits)
+    private sealed class Candidate(Node node, int weightAxis, long weights, int recipeBits, int higherBits, bool isDynamic = false, bool recipeDynamic = false)
     {
+        /// <summary>True when this layer falls back to dynamic (int8 weights, input quantized at run time) rather than a wider grid.</summary>
+        public bool IsDynamic { get; } = isDynamic;
+
+        public string Recipe => recipeDynamic ? "dynamic" : Precision(RecipeBits);
+
+        public string Phrase => IsDynamic ? "dynamic (its input quantized at run time)" : Higher;
+
         public Node Node { get; } = node;
 
         public int WeightAxis { get; } = weightAxis;
@@ -278,7 +298,7 @@ public sealed class FallbackSearch
 
         public int HigherBits { get; } = higherBits;
 
-        public string Higher => HigherBits == 32 ? "fp32" : $"{HigherBits}-bit";
+        public string Higher => IsDynamic ? "dynamic" : HigherBits == 32 ? "fp32" : $"{HigherBits}-bit";
 
         public double? Gain { get; set; }
 

@@ -33,9 +33,10 @@ internal static class CacheStage
             Config.TargetConfig target = run.Targets[i];
             hits[i] = cache.TryRestore(target, run.OutputPaths[i], (hit, entry) =>
             {
-                // The manifest goes in before the model's rename; its hash and widths are the stored model's, read from the
-                // verified entry, as the run that stored it computed them.
-                var written = new WrittenModel(entry.ModelSha256, WrittenWeights.Bits(entry.ModelPath));
+                // The manifest goes in before the model's rename; its hash, widths and run-time-quantized layers are the stored
+                // model's, read from the verified entry, as the run that stored it computed them.
+                QuantBuild.Abstractions.Ir.Graph graph = Onnx.OnnxModelLoader.Load(entry.ModelPath).Graph;
+                var written = new WrittenModel(entry.ModelSha256, WrittenWeights.Bits(graph), WrittenActivations.Dynamic(graph));
                 AtomicFile.WriteTextIfChanged(hit.ManifestPath!, ManifestWriter.Render(source, target, hit, written, run.Config.Calibration, plugins?.Plugins));
             });
             seconds[i] = clock.Elapsed.TotalSeconds;

@@ -23,7 +23,7 @@ internal sealed record Candidate(EncodeResult Encoded, string Path, long Bytes, 
     {
         Onnx.OnnxModelSaver.Save(encoded.Model, path, SaveOptions.Value);
         // Hashed by the stage that wrote it, from the OS cache it was just written through; no later stage reads it back.
-        var written = new WrittenModel(Cache.InputHashes.HashFile(path), WrittenWeights.Bits(encoded.Model.Graph));
+        var written = new WrittenModel(Cache.InputHashes.HashFile(path), WrittenWeights.Bits(encoded.Model.Graph), WrittenActivations.Dynamic(encoded.Model.Graph));
         long bytes = new FileInfo(path).Length + (File.Exists(path + ".data") ? new FileInfo(path + ".data").Length : 0);
         Onnx.OnnxModelSaver.Externalize(encoded.Model, weights, LoadStage.InlineWeightThreshold);
         return new Candidate(encoded, path, bytes, written);

@@ -65,6 +65,12 @@ public static class ManifestWriter
                 // What the file holds, by width: 'bits: 4' reaches MatMul weights only, the others stay 8-bit.
                 written = written.WeightBits.ToDictionary(p => p.Key.ToString(CultureInfo.InvariantCulture), p => p.Value),
             },
+            // The yaml's mode and the layers written with run-time activation quantization (the yaml's, a recipe's or fallback's).
+            activations = new
+            {
+                mode = ActivationsBinder.ModeNames[(int)target.Activations.Mode],
+                dynamic = written.DynamicLayers ?? [],
+            },
             calibration = new { method = calibration.Method.ToString(), samples = calibration.Samples, batchSize = calibration.BatchSize },
             plugins = RecipePlugins(target, plugins),
             model = new { path = path is null ? null : Path.GetFileName(path), sha256 = written.Sha256, bytes = result.QuantizedBytes },

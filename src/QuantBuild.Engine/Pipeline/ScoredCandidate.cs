@@ -22,6 +22,7 @@ internal sealed record ScoredCandidate(Candidate Candidate, ModelScore? Score, Q
         QuantizedBytes = Candidate.Bytes,
         QuantizedNodeCount = Candidate.Encoded.QuantizedLayers.Count,
         FloatNodes = FloatNodes,
+        DynamicLayers = Candidate.Encoded.QuantizedLayers.Where(l => l.Dynamic).Select(l => l.NodeName).ToList(),
         Score = Score,
         Fallback = Fallback,
     };

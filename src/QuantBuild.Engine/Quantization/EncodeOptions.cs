@@ -31,6 +31,15 @@ public sealed record EncodeOptions
     /// </summary>
     public IReadOnlyDictionary<string, TensorRange> ActivationRanges { get; init; } = new Dictionary<string, TensorRange>(StringComparer.Ordinal);
 
+    /// <summary>
+    /// <see cref="ActivationMode.Dynamic"/>: every MatMul/Gemm with a constant weight becomes DynamicQuantizeMatMul (int8
+    /// weights, its input quantized at run time, no calibrated range). Other layers (Conv) stay static.
+    /// </summary>
+    public ActivationMode Activations { get; init; } = ActivationMode.Static;
+
+    /// <summary>Layers (node names) quantized dynamically while <see cref="Activations"/> is static: the yaml's list and fallback's choices.</summary>
+    public IReadOnlySet<string> DynamicNodeNames { get; init; } = new HashSet<string>(StringComparer.Ordinal);
+
     /// <summary>Bits per weight for round-to-nearest: 8 (per-channel int8) or 4 (blocked int4, MatMul only, opset 21).</summary>
     public int WeightBits { get; init; } = 8;
 

@@ -15,6 +15,9 @@ internal enum NodeMode
     /// <summary>Int8 weights, activations quantized at run time by the kernel (DynamicQuantizeLSTM); float in and out.</summary>
     DynamicInteger,
 
+    /// <summary>An Add whose constant vector became the bias of the DynamicQuantizeMatMul before it (<see cref="DynamicBiasFold"/>): not written.</summary>
+    FoldedIntoProducer,
+
     /// <summary>A Constant node: data, not a layer; neither quantized nor reported.</summary>
     Constant,
 }

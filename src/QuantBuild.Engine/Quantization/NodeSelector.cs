@@ -77,7 +77,7 @@ internal sealed class NodeSelector
             OpRole role = _ops.RoleOf(node);
             if (role == OpRole.Linear)
             {
-                modes[i] = UsesFourBits(node) ? NodeMode.WeightOnly4 : NodeMode.Integer;
+                modes[i] = IsDynamic(node) ? NodeMode.DynamicInteger : UsesFourBits(node) ? NodeMode.WeightOnly4 : NodeMode.Integer;
             }
             else if (role == OpRole.Dynamic)
             {
@@ -113,11 +113,19 @@ internal sealed class NodeSelector
             }
         }
 
+        DynamicBiasFold.Apply(_index, _options, modes, reasons);
         return (modes, reasons);
     }
 
     private bool ComputesAConstant(Node node) =>
         ConstantFolding.ComputesAConstant(node, input => _index.Constant(input) is not null || _folded.Contains(input));
+
+    /// <summary>A layer asked to quantize its input at run time (the target's mode or its own name) whose op has such a kernel.</summary>
+    internal static bool WantsDynamic(Node node, EncodeOptions options) =>
+        options.WeightBits == 8 && (options.Activations == ActivationMode.Dynamic || (node.Name is { } n && options.DynamicNodeNames.Contains(n)));
+
+    private bool IsDynamic(Node node) =>
+        WantsDynamic(node, _options) && _ops.Find(node) is { } family && family.DynamicRefusal(node, _index) is null;
 
     // A recipe pass's encoding of at most 4 bits is written as MatMulNBits too (its codes, not rounded again); an 8-bit one
     // (the fallback's, or a pass's choice) stays an int8 QDQ layer, as does any encoding under format: qdq-blocked.
@@ -203,7 +211,8 @@ internal sealed class NodeSelector
             return $"{node.OpType} with its optional extra output has no integer kernel";
         }
 
-        if (family.Refusal(node, _index) is { } refusal)
+        bool dynamic = role == OpRole.Linear && IsDynamic(node);
+        if (!dynamic && family.Refusal(node, _index) is { } refusal)
         {
             return refusal;
         }
@@ -220,6 +229,8 @@ internal sealed class NodeSelector
 
         return role switch
         {
+            // Float in and out: the kernel measures its input itself, so no calibrated range is needed.
+            OpRole.Linear when dynamic => Problem(node.Inputs[0], "input"),
             OpRole.Linear => CheckLinear(node, candidates),
             OpRole.Dynamic => Problem(node.Inputs[0], "input"),
             _ => CheckActivations(node, role, candidates),

@@ -140,6 +140,28 @@ public static class QdqEncoder
                 throw QuantizationErrors.AlreadyQuantized(node.DisplayName, node.OpType);
             }
         }
+
+        if (options.DynamicNodeNames.Count > 0)
+        {
+            ValidateDynamicNames(model, options);
+        }
+    }
+
+    // A layer named for run-time quantization is honoured or refused, never silently left static.
+    private static void ValidateDynamicNames(OnnxModel model, EncodeOptions options)
+    {
+        var index = new GraphIndex(model);
+        foreach (string name in options.DynamicNodeNames.Order(StringComparer.Ordinal))
+        {
+            Node? node = model.Graph.Nodes.FirstOrDefault(n => n.Name == name);
+            string? why = node is null ? "the model's main graph has no node of that name"
+                : options.Operators.Find(node) is not { } family || family.RoleOf(node, index) != OpRole.Linear ? $"it is a {node.OpType}, not a layer with a constant weight"
+                : family.DynamicRefusal(node, index);
+            if (why is not null)
+            {
+                throw QuantizationErrors.DynamicNotWritable(name, why);
+            }
+        }
     }
 
     private static List<UnquantizedNode> Unquantized(Graph graph, NodeMode[] modes, string?[] reasons)

@@ -52,9 +52,17 @@ internal sealed class QdqGraphWriter
                     WriteInteger(node, clone);
                     layers.Add(Layer(node));
                     break;
+                case NodeMode.DynamicInteger when DynamicBiasFold.Of(_index, _modes, i) is { } fold:
+                    // The Add after it is gone: its output is this node's, in both models.
+                    clone.Outputs.Replace(0, fold.Output);
+                    _nodes.Add(WriteDynamicMatMul(node, clone, fold.Bias));
+                    layers.Add(Layer(node) with { Fp32Tensor = fold.Output, QuantizedTensor = fold.Output, Dynamic = true });
+                    break;
                 case NodeMode.DynamicInteger:
-                    _nodes.Add(WriteDynamicLstm(clone));
-                    layers.Add(Layer(node));
+                    _nodes.Add(node.OpType == "LSTM" ? WriteDynamicLstm(clone) : WriteDynamicMatMul(node, clone, null));
+                    layers.Add(Layer(node) with { Dynamic = true });
+                    break;
+                case NodeMode.FoldedIntoProducer:
                     break;
                 case NodeMode.WeightOnly4:
                     _nodes.Add(WriteFourBit(node, clone));
@@ -149,6 +157,36 @@ internal sealed class QdqGraphWriter
 
         quantized.Inputs.AddRange(parameters);
         return quantized;
+    }
+
+    // MatMul/Gemm with activations quantized at run time: one com.microsoft DynamicQuantizeMatMul, float in and out.
+    private Node WriteDynamicMatMul(Node node, Node clone, string? foldedBias)
+    {
+        DynamicMatMulWeights d = DynamicMatMulWeights.For(node, _index, _options);
+        string name = node.Inputs[1];
+        _replacedWeights.Add(name);
+        var matmul = new Node { Name = clone.Name, OpType = "DynamicQuantizeMatMul", Domain = "com.microsoft", DocString = clone.DocString };
+        matmul.Inputs.Add(clone.Inputs[0]);
+        matmul.Inputs.Add(AddInitializer(name + "_quantized", d.Type, new[] { d.K, d.N }, d.Codes));
+        long[] scaleDims = d.Scales.Length == 1 ? Array.Empty<long>() : new long[] { d.Scales.Length };
+        matmul.Inputs.Add(AddInitializer(name + "_scale", ElementType.Float, scaleDims, FloatBytes(d.Scales)));
+        matmul.Inputs.Add(d.ZeroPoints is null ? string.Empty : AddInitializer(name + "_zero_point", d.Type, scaleDims, d.ZeroPoints));
+        if (d.Bias is not null)
+        {
+            _replacedWeights.Add(node.Inputs[2]);
+            matmul.Inputs.Add(AddInitializer(node.Inputs[2] + "_bias", ElementType.Float, new[] { d.N }, FloatBytes(d.Bias)));
+        }
+        else if (foldedBias is not null)
+        {
+            matmul.Inputs.Add(foldedBias);
+        }
+        else if (d.ZeroPoints is null)
+        {
+            matmul.Inputs.RemoveAt(matmul.Inputs.Count - 1);
+        }
+
+        matmul.Outputs.AddRange(clone.Outputs);
+        return matmul;
     }
 
     private QuantizedLayer Layer(Node node)

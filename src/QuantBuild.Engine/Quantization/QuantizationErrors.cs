@@ -35,6 +35,12 @@ internal static class QuantizationErrors
         $"The built-in encoder rounds weights to 8 or 4 bits, not {bits}" + (profile.Length > 0 ? $" (profile {profile})." : "."),
         "Set weight bits to 8 (per-channel int8) or 4 (blocked int4 MatMul weights), or add a pass that chooses the weight codes itself.");
 
+    /// <summary>QB3011: a layer asked to quantize its input at run time cannot be written that way.</summary>
+    public static QuantBuildException DynamicNotWritable(string node, string why) => new(
+        "QB3011",
+        $"Layer '{node}' cannot quantize its activations at run time (activations.dynamic): {why}.",
+        "List only MatMul/Gemm layers with a constant weight under activations.dynamic (`quantbuild inspect` names them), or drop the recipe pass whose weight codes DynamicQuantizeMatMul cannot read.");
+
     /// <summary>QB3007: the encoder left every node in fp32, so the "quantized" model would be the input again.</summary>
     public static QuantBuildException NothingQuantized(string target, IReadOnlyList<UnquantizedNode> fp32)
     {

@@ -10,4 +10,6 @@ namespace QuantBuild.Engine.Quantization;
 /// </param>
 /// <param name="Weight">The constant weight the layer's integer kernel reads, or null for an op without one.</param>
 /// <param name="WeightAxis">The weight's output-channel axis (meaningless without a weight).</param>
-public sealed record QuantizedLayer(string NodeName, string OpType, string Fp32Tensor, string QuantizedTensor, string? Weight = null, int WeightAxis = 0);
+/// <param name="Dynamic">True when the kernel quantizes the layer's input at run time (DynamicQuantizeMatMul/LSTM).</param>
+public sealed record QuantizedLayer(string NodeName, string OpType, string Fp32Tensor, string QuantizedTensor, string? Weight = null, int WeightAxis = 0,
+    bool Dynamic = false);

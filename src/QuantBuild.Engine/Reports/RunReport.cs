@@ -60,6 +60,11 @@ public static class RunReport
                 md.AppendLine();
             }
 
+            if (t.DynamicLayers.Count > 0)
+            {
+                md.AppendLine($"Activations quantized at run time ({t.DynamicLayers.Count}, no calibrated range): {string.Join(", ", t.DynamicLayers)}.").AppendLine();
+            }
+
             md.AppendLine(t.FloatNodes.Count == 0 ? "Every node of a quantizable kind runs in integer." : $"Left in fp32 ({t.FloatNodes.Count}):");
             if (t.FloatNodes.Count > 0)
             {
@@ -116,6 +121,11 @@ public static class RunReport
             {
                 html.AppendLine("<h3>Per-layer output SQNR against fp32 (dB), worst first</h3>");
                 html.AppendLine(Chart(t.Layers));
+            }
+
+            if (t.DynamicLayers.Count > 0)
+            {
+                html.AppendLine($"<h3>Activations quantized at run time ({t.DynamicLayers.Count})</h3><p>{E(string.Join(", ", t.DynamicLayers))}</p>");
             }
 
             if (t.FloatNodes.Count > 0)

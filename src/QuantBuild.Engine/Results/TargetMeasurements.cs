@@ -16,6 +16,9 @@ public sealed record TargetMeasurements
     /// <summary>Every node left in fp32, with why.</summary>
     public IReadOnlyList<FloatNode> FloatNodes { get; init; } = Array.Empty<FloatNode>();
 
+    /// <summary>Layers whose kernel quantizes its input at run time (DynamicQuantizeMatMul/LSTM), in graph order.</summary>
+    public IReadOnlyList<string> DynamicLayers { get; init; } = Array.Empty<string>();
+
     /// <summary>The gate's score, or null when the config has no evaluation.</summary>
     public ModelScore? Score { get; init; }
 

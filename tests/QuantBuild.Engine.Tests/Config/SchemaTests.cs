@@ -93,6 +93,7 @@ public sealed class SchemaTests : IDisposable
         AssertKeys(QuantizeConfigKeys.Target, target);
         AssertKeys(QuantizeConfigKeys.Weights, target["properties"]!["weights"]!);
         AssertKeys(QuantizeConfigKeys.Exclude, target["properties"]!["exclude"]!);
+        AssertKeys(QuantizeConfigKeys.Activations, target["properties"]!["activations"]!["oneOf"]![1]!);
         Assert.Equal(QuantizeConfigKeys.Pass, target["properties"]!["recipe"]!["items"]!["oneOf"]![1]!["required"]![0]!.GetValue<string>());
     }
 

@@ -43,6 +43,11 @@ internal sealed class MatMulQuantizer : OpQuantizer
         return null;
     }
 
+    public override string? DynamicRefusal(Node node, GraphIndex index) =>
+        HasConstantWeight(node, index) && !index.IsOverridableInitializer(node.Inputs[1])
+            ? null
+            : "B is not a constant 2-D float32 weight (two activations, as in attention, have no run-time-quantized kernel)";
+
     // A 2-D float B known before run time; a batched constant B is quantized like an activation instead.
     private static bool HasConstantWeight(Node node, GraphIndex index) =>
         node.Inputs.Count > 1 && index.Constant(node.Inputs[1]) is { ElementType: ElementType.Float } w && w.Dims.Length == 2;

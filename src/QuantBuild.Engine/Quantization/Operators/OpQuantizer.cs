@@ -39,6 +39,13 @@ internal abstract class OpQuantizer
     /// </summary>
     public virtual string? Refusal(Node node, GraphIndex index) => null;
 
+    /// <summary>
+    /// Why this node cannot become a layer whose input ONNX Runtime quantizes at run time (<c>activations: dynamic</c>,
+    /// DynamicQuantizeMatMul), or null when it can. Families without such a kernel keep the default.
+    /// </summary>
+    public virtual string? DynamicRefusal(Node node, GraphIndex index) =>
+        $"{node.OpType} has no ONNX Runtime kernel that quantizes its input at run time";
+
     /// <summary>True when ORT fuses the op without a QuantizeLinear behind it (QGemm, MatMulIntegerToFloat with float output).</summary>
     public virtual bool FusesWithoutOutputQuantize => false;
 
