@@ -35,6 +35,13 @@ public static class Calibrator
             observers[name] = new TensorObserver(name, axis, request.Bins);
         }
 
+        Dictionary<string, TensorObserver> byTensor = observers;
+        if (StreamFeedback.For(data) is not null && request.BatchSize != 1)
+        {
+            throw new QuantBuildException("QB1306", $"Calibration streams a recurrent input window after window, so it runs one window per batch, not {request.BatchSize}.",
+                "write 'batch_size: 1' under 'calibration'");
+        }
+
         // Non-finite inputs are left to the observers, which report them as QB3005 with the tensor's name, the
         // same as NaN the model itself produces.
         var batcher = new Batcher(data, model, request.BatchSize, request.MaxSamples, requireFinite: false);
@@ -42,8 +49,12 @@ public static class Calibrator
         // Inputs are observed straight from the data; everything else must come out of the model.
         List<string> outputs = observers.Keys.Where(n => !inputNames.Contains(n)).ToList();
         List<string> observedInputs = observers.Keys.Where(inputNames.Contains).ToList();
+        // Tensors inside If branches are fetched under the names their Ifs expose them by (BranchExposure).
+        BranchExposure exposure = BranchExposure.Create(model, outputs);
+        outputs = outputs.Select(exposure.OutputName).ToList();
+        observers = Fetched(observers, exposure);
         var runtime = new Stopwatch();
-        InferenceSession? all = outputs.Count > 0 ? ModelSessions.Open(model, sessionOptions, outputs) : null;
+        InferenceSession? all = outputs.Count > 0 ? ModelSessions.Open(exposure.Model, sessionOptions, outputs) : null;
         try
         {
             CaptureGroups plan = request.ActivationBudgetBytes is long budget && all is not null
@@ -68,7 +79,7 @@ public static class Calibrator
                     done => progress?.Report(new StageProgress("calibrate", g * batcher.SampleCount + done, work)), cancellation);
             }
 
-            return new CalibrationResult(observers, batcher.SampleCount, total.Elapsed, runtime.Elapsed, plan.BatchSize) { Groups = passes };
+            return new CalibrationResult(byTensor, batcher.SampleCount, total.Elapsed, runtime.Elapsed, plan.BatchSize) { Groups = passes };
         }
         finally
         {
@@ -85,6 +96,7 @@ public static class Calibrator
         IReadOnlyList<string> inputs, Dictionary<string, TensorObserver> observers, Stopwatch runtime, Action<long> progress, CancellationToken cancellation)
     {
         using var pipeline = new BatchPipeline(Slots);
+        StreamFeedback? streams = StreamFeedback.For(data);
         var buffers = new DenseTensor[]?[Slots];
         long[][]? shapes = null;
         bool reuse = true;
@@ -95,7 +107,16 @@ public static class Calibrator
             int rows = (int)Math.Min(batchSize, samples - done);
             IReadOnlyDictionary<string, DenseTensor> batch = data.Read(done, rows);
             IReadOnlyList<DenseTensor> values = Array.Empty<DenseTensor>();
-            if (session is not null && outputs.Count > 0)
+            if (streams is not null && session is not null)
+            {
+                // Windows in order, each fed the state the one before it computed: ORT returns fresh arrays.
+                runtime.Start();
+                IReadOnlyDictionary<string, DenseTensor> results = session.Run(streams.Feed(batch), streams.Fetch(outputs));
+                runtime.Stop();
+                streams.Take(results);
+                values = outputs.Select(n => results[n]).ToArray();
+            }
+            else if (session is not null && outputs.Count > 0)
             {
                 runtime.Start();
                 values = RunBatch(session, batch, outputs, rows == batchSize && reuse ? shapes : null, ref buffers[slot], ref reuse);
@@ -125,6 +146,10 @@ public static class Calibrator
 
         pipeline.Finish();
     }
+
+    // The observers keyed by the names the session fetches them under; inputs keep their own names.
+    private static Dictionary<string, TensorObserver> Fetched(Dictionary<string, TensorObserver> observers, BranchExposure exposure) =>
+        observers.ToDictionary(kv => exposure.OutputName(kv.Key), kv => kv.Value, StringComparer.Ordinal);
 
     private static IReadOnlyList<DenseTensor> RunBatch(InferenceSession session, IReadOnlyDictionary<string, DenseTensor> batch, IReadOnlyList<string> outputs,
         long[][]? shapes, ref DenseTensor[]? buffers, ref bool reuse)
