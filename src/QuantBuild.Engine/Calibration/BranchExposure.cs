@@ -61,19 +61,31 @@ internal sealed class BranchExposure
         {
             var exposed = new List<(string Tensor, string Name)>();
             var nodes = new List<Node>();
+            var outputs = new HashSet<string>(graph.Outputs.Select(o => o.Name), StringComparer.Ordinal);
             bool changed = false;
             foreach (Node node in graph.Nodes)
             {
+                var observed = new List<Node>();
                 if (isBranch)
                 {
                     foreach (string output in node.Outputs.Where(o => o.Length > 0 && wanted.Contains(o)))
                     {
-                        exposed.Add((output, output));
+                        // Already a branch output: exposed again under a name of its own, so no name is listed twice.
+                        string name = output;
+                        if (outputs.Contains(output))
+                        {
+                            name = names.Take(output + "_observed");
+                            observed.Add(new Node { Name = names.Take(name + "_Identity"), OpType = "Identity", Inputs = { output }, Outputs = { name } });
+                            changed = true;
+                        }
+
+                        exposed.Add((output, name));
                     }
                 }
 
                 Node? rewritten = ExposeThrough(node, exposed);
                 nodes.Add(rewritten ?? node);
+                nodes.AddRange(observed);
                 changed |= rewritten is not null;
             }
 

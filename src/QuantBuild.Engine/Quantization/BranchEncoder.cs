@@ -82,10 +82,17 @@ internal sealed class BranchEncoder(EncodeOptions options, IReadOnlyDictionary<s
     }
 
     // Calibration exposes a branch's tensors through its If, which outputs an empty dummy when the other branch runs, so
-    // a branch that never ran has no range for anything it computes itself. Tensors it reads from outside are no sign.
+    // a branch that never ran has no range for anything it computes itself (its witness included, when it needs no
+    // range of its own). Tensors it reads from outside are no sign. A branch with nothing to quantize is left to the
+    // selector, whose reasons say why.
     private bool Reached(GraphIndex branch)
     {
         List<string> own = QdqEncoder.Wanted(branch, options).Where(t => branch.Producer(t) is not null).ToList();
+        if (QdqEncoder.Witness(branch, options) is { } witness)
+        {
+            own.Add(witness);
+        }
+
         return own.Count == 0 || own.Any(ranges.ContainsKey);
     }
 

@@ -28,9 +28,38 @@ public static class QdqEncoder
         foreach (GraphIndex index in Branches.Walk(new GraphIndex(model)))
         {
             wanted.AddRange(Wanted(index, options).Where(seen.Add));
+            if (index.Outer is not null && Witness(index, options) is { } witness && seen.Add(witness))
+            {
+                wanted.Add(witness);
+            }
         }
 
         return wanted;
+    }
+
+    /// <summary>
+    /// For an If branch that quantizes something but computes none of the ranges it needs itself (a dynamic LSTM, a
+    /// MatMul reading an outer tensor), one float tensor it computes, observed only to learn whether calibration ran
+    /// the branch: a branch that never ran stays fp32 (<see cref="Branches.NotReached"/>) even when it needs no range.
+    /// </summary>
+    internal static string? Witness(GraphIndex branch, EncodeOptions options)
+    {
+        if (Wanted(branch, options).Any(t => branch.Producer(t) is not null))
+        {
+            return null;
+        }
+
+        (NodeMode[] modes, _) = NodeSelector.Select(branch, options, null);
+        for (int i = 0; i < modes.Length; i++)
+        {
+            if (modes[i] is NodeMode.Integer or NodeMode.DynamicInteger or NodeMode.WeightOnly4
+                && branch.Graph.Nodes[i].Outputs.FirstOrDefault(o => o.Length > 0 && branch.TypeOf(o) == Abstractions.Tensors.ElementType.Float) is { } output)
+            {
+                return output;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>The activations of one graph (main or branch) its integer nodes need ranges for, as planned without ranges.</summary>
