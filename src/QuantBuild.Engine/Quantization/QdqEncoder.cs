@@ -38,9 +38,10 @@ public static class QdqEncoder
     }
 
     /// <summary>
-    /// For an If branch that quantizes something but computes none of the ranges it needs itself (a dynamic LSTM, a
-    /// MatMul reading an outer tensor), one float tensor it computes, observed only to learn whether calibration ran
-    /// the branch: a branch that never ran stays fp32 (<see cref="Branches.NotReached"/>) even when it needs no range.
+    /// For an If branch whose integer nodes read ranges of outer tensors only (a MatMul reading the main graph's input),
+    /// one float tensor it computes, observed only to learn whether calibration ran the branch: such a branch that never
+    /// ran stays fp32 (<see cref="Branches.NotReached"/>). Layers needing no range at all (DynamicQuantizeLSTM, 4-bit
+    /// weights) are quantized in any branch: nothing about them is guessed from data.
     /// </summary>
     internal static string? Witness(GraphIndex branch, EncodeOptions options)
     {
@@ -52,7 +53,7 @@ public static class QdqEncoder
         (NodeMode[] modes, _) = NodeSelector.Select(branch, options, null);
         for (int i = 0; i < modes.Length; i++)
         {
-            if (modes[i] is NodeMode.Integer or NodeMode.DynamicInteger or NodeMode.WeightOnly4
+            if (modes[i] == NodeMode.Integer
                 && branch.Graph.Nodes[i].Outputs.FirstOrDefault(o => o.Length > 0 && branch.TypeOf(o) == Abstractions.Tensors.ElementType.Float) is { } output)
             {
                 return output;

@@ -37,8 +37,9 @@ public sealed class VadSampleTests(ITestOutputHelper output)
         OnnxModel shipped = OnnxModelLoader.Load(target.OutputPath!);
         List<Node> all = shipped.Graph.Nodes.SelectMany(n => QuantBuild.Engine.Quantization.Branches.AllNodes(n).Prepend(n)).ToList();
         Assert.Contains(all, n => n.OpType == "DynamicQuantizeLSTM" && n.Name!.StartsWith("If_0_then_branch", StringComparison.Ordinal));
-        // The LSTMs the calibration windows never reach (the 8 kHz branch, the decoder's other batch branch) stay fp32 and say so.
-        Assert.All(all.Where(n => n.OpType == "LSTM"), n => Assert.Contains(target.FloatNodes, f => f.Node == n.Name && f.Reason == QuantBuild.Engine.Quantization.Branches.NotReached));
+        // Dynamic LSTMs need no range, so those of branches the windows never take (8 kHz, the decoder's batch branch) too.
+        Assert.DoesNotContain(all, n => n.OpType == "LSTM");
+        Assert.True(target.QuantizedBytes < target.Fp32Bytes * 0.8, $"{target.QuantizedBytes} bytes of {target.Fp32Bytes}");
 
         // Streamed by hand against the speech labels: the shipped model decides like the fp32 one, and streaming the
         // state is what makes the fp32 model accurate at all (from zero state every window it is far worse).
