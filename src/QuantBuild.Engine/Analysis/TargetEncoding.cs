@@ -74,6 +74,12 @@ public static class TargetEncoding
         var ranges = new Dictionary<string, TensorRange>(StringComparer.Ordinal);
         foreach ((string name, TensorObserver observer) in calibrated.Observers)
         {
+            if (observer.Count == 0)
+            {
+                // Never computed on the calibration data (an If branch it never took): no range rather than a guessed one.
+                continue;
+            }
+
             ranges[name] = RangeSelector.Select(observer, method, calibration.Percentile ?? 99.99, symmetric ? 254 : 255, symmetric);
         }
 
@@ -116,10 +122,11 @@ public static class TargetEncoding
     /// <summary>A reader of the model's constant float weights (initializers or Constant outputs).</summary>
     public static WeightSource Weights(OnnxModel model)
     {
-        var index = new GraphIndex(model);
+        // Weights of layers inside If branches too: a branch's index sees its own constants and its enclosing graphs'.
+        List<GraphIndex> scopes = Branches.Walk(new GraphIndex(model)).ToList();
         return name =>
         {
-            TensorValue t = index.Constant(name) ?? throw new InvalidOperationException($"'{name}' is not a constant of the model.");
+            TensorValue t = scopes.Select(s => s.Constant(name)).FirstOrDefault(c => c is not null) ?? throw new InvalidOperationException($"'{name}' is not a constant of the model.");
             return (t.AsReadOnlySpan<float>().ToArray(), t.Dims);
         };
     }

@@ -36,6 +36,13 @@ public static class Calibrator
             observers[name] = new TensorObserver(name, axis, request.Bins);
         }
 
+        Dictionary<string, TensorObserver> byTensor = observers;
+        if (StreamFeedback.For(data) is not null && request.BatchSize != 1)
+        {
+            throw new QuantBuildException("QB1306", $"Calibration streams a recurrent input window after window, so it runs one window per batch, not {request.BatchSize}.",
+                "write 'batch_size: 1' under 'calibration'");
+        }
+
         // Non-finite inputs are left to the observers, which report them as QB3005 with the tensor's name, the
         // same as NaN the model itself produces.
         var batcher = new Batcher(data, model, request.BatchSize, request.MaxSamples, requireFinite: false);
@@ -46,9 +53,13 @@ public static class Calibrator
         List<string> exposed = observers.Keys.Where(n => !inputNames.Contains(n)).ToList();
         List<string> outputs = exposed.Where(n => !derived.ContainsKey(n)).ToList();
         List<string> observedInputs = observers.Keys.Where(inputNames.Contains).ToList();
+        // Tensors inside If branches are fetched under the names their Ifs expose them by (BranchExposure).
+        BranchExposure exposure = BranchExposure.Create(model, outputs);
+        outputs = outputs.Select(exposure.OutputName).ToList();
+        observers = Fetched(observers, exposure);
         var runtime = new Stopwatch();
         SessionOptions options = SessionOptionsFor(sessionOptions);
-        InferenceSession? all = outputs.Count > 0 ? ModelSessions.Open(model, options, outputs) : null;
+        InferenceSession? all = outputs.Count > 0 ? ModelSessions.Open(exposure.Model, options, outputs) : null;
         try
         {
             DenseTensor[]? probed = null;
@@ -84,13 +95,13 @@ public static class Calibrator
                 // An input held NaN or ±∞, which Relu does not map as it maps finite values: those Relus are observed
                 // after all, from a session exposing what the one-session design would have exposed.
                 all?.Dispose();
-                all = ModelSessions.Open(model, options, exposed);
+                all = ModelSessions.Open(exposure.Model, options, exposed.Select(exposure.OutputName).ToList());
                 ReleaseGarbage();
                 ObservePass(all, data, batcher.SampleCount, plan.BatchSize, left, Array.Empty<string>(), null, observers, runtime, _ => { }, cancellation);
                 passes++;
             }
 
-            return new CalibrationResult(observers, batcher.SampleCount, total.Elapsed, runtime.Elapsed, plan.BatchSize) { Groups = passes };
+            return new CalibrationResult(byTensor, batcher.SampleCount, total.Elapsed, runtime.Elapsed, plan.BatchSize) { Groups = passes };
         }
         finally
         {
@@ -109,6 +120,7 @@ public static class Calibrator
         CancellationToken cancellation)
     {
         using var pipeline = new BatchPipeline(Slots);
+        StreamFeedback? streams = StreamFeedback.For(data);
         var buffers = new DenseTensor[]?[Slots];
         buffers[0] = seed;
         long[][]? shapes = seed?.Select(t => t.ShapeArray()).ToArray();
@@ -120,7 +132,16 @@ public static class Calibrator
             int rows = (int)Math.Min(batchSize, samples - done);
             IReadOnlyDictionary<string, DenseTensor> batch = data.Read(done, rows);
             IReadOnlyList<DenseTensor> values = Array.Empty<DenseTensor>();
-            if (session is not null && outputs.Count > 0)
+            if (streams is not null && session is not null)
+            {
+                // Windows in order, each fed the state the one before it computed: ORT returns fresh arrays.
+                runtime.Start();
+                IReadOnlyDictionary<string, DenseTensor> results = session.Run(streams.Feed(batch), streams.Fetch(outputs));
+                runtime.Stop();
+                streams.Take(results);
+                values = outputs.Select(n => results[n]).ToArray();
+            }
+            else if (session is not null && outputs.Count > 0)
             {
                 runtime.Start();
                 values = RunBatch(session, batch, outputs, rows == batchSize && reuse ? shapes : null, rows == batchSize, ref buffers[slot], ref reuse);
@@ -150,6 +171,10 @@ public static class Calibrator
 
         pipeline.Finish();
     }
+
+    // The observers keyed by the names the session fetches them under; inputs keep their own names.
+    private static Dictionary<string, TensorObserver> Fetched(Dictionary<string, TensorObserver> observers, BranchExposure exposure) =>
+        observers.ToDictionary(kv => exposure.OutputName(kv.Key), kv => kv.Value, StringComparer.Ordinal);
 
     private static IReadOnlyList<DenseTensor> RunBatch(InferenceSession session, IReadOnlyDictionary<string, DenseTensor> batch, IReadOnlyList<string> outputs,
         long[][]? shapes, bool adopt, ref DenseTensor[]? buffers, ref bool reuse)

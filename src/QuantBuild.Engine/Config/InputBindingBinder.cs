@@ -3,9 +3,9 @@ using System.Globalization;
 namespace QuantBuild.Engine.Config;
 
 /// <summary>
-/// Binds the top-level <c>inputs:</c> mapping (input name → <c>value</c>, optional <c>shape</c>). Only what the
-/// yaml alone can decide is checked here; whether the name and shape fit the model is checked when the model is
-/// loaded (QB1303, QB1304), still pointing at these lines.
+/// Binds the top-level <c>inputs:</c> mapping (input name → <c>value</c>, optional <c>shape</c> and <c>stream</c>).
+/// Only what the yaml alone can decide is checked here; whether the name, shape and streamed output fit the model is
+/// checked when the model is loaded (QB1303, QB1304, QB1307), still pointing at these lines.
 /// </summary>
 internal sealed class InputBindingBinder(ConfigReader r)
 {
@@ -33,9 +33,10 @@ internal sealed class InputBindingBinder(ConfigReader r)
             }
 
             IReadOnlyList<long>? shape = ConfigReader.Value(input, "shape") is { } shapeNode ? Shape(shapeNode, path + ".shape") : null;
+            string? stream = r.String(input, "stream", path + ".stream");
             if (value is { } v)
             {
-                bindings.Add(new InputBindingConfig(entry.Name, v, shape, entry.Key.Location));
+                bindings.Add(new InputBindingConfig(entry.Name, v, shape, entry.Key.Location, stream));
             }
         }
 

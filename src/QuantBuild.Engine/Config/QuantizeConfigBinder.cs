@@ -98,6 +98,8 @@ internal sealed class QuantizeConfigBinder
             }
         }
 
+        StreamBatches(inputs, calibration, evaluation);
+
         SourceLocation? gateAt = root.Find("gate") is { } g && gate is not null ? g.Key.Location : targetBinder.FirstGate;
         if (gateAt is { } at && evaluation is null && ConfigReader.Value(root, "evaluation") is null)
         {
@@ -124,6 +126,27 @@ internal sealed class QuantizeConfigBinder
             Cache = cache ?? new CacheConfig(),
             Targets = targets,
         };
+    }
+
+    // A streamed input carries one state from window to window, so every window is its own batch.
+    private void StreamBatches(IReadOnlyList<InputBindingConfig> inputs, CalibrationConfig? calibration, EvaluationConfig? evaluation)
+    {
+        if (inputs.FirstOrDefault(i => i.Stream is not null) is not { } stream)
+        {
+            return;
+        }
+
+        if (calibration is not null && (!calibration.BatchSizeGiven || calibration.BatchSize != 1))
+        {
+            _r.Error("QB1306", $"'inputs.{stream.Name}' streams '{stream.Stream}' window after window, so calibration must run one window per batch",
+                "write 'batch_size: 1' under 'calibration'", calibration.Location);
+        }
+
+        if (evaluation is not null && evaluation.BatchSize != 1)
+        {
+            _r.Error("QB1306", $"'inputs.{stream.Name}' streams '{stream.Stream}' window after window, so evaluation must run one window per batch",
+                "write 'batch_size: 1' under 'evaluation'", evaluation.Location);
+        }
     }
 
     private CalibrationConfig? Calibration(ConfigNode node, SourceLocation keyAt)

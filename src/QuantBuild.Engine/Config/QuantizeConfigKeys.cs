@@ -10,7 +10,7 @@ public static class QuantizeConfigKeys
     public static readonly IReadOnlyList<string> Root = ["model", "output", "inputs", "calibration", "evaluation", "gate", "plugins", "cache", "targets"];
 
     /// <summary>Each input under <c>inputs</c>.</summary>
-    public static readonly IReadOnlyList<string> Input = ["value", "shape"];
+    public static readonly IReadOnlyList<string> Input = ["value", "shape", "stream"];
 
     /// <summary><c>calibration</c>.</summary>
     public static readonly IReadOnlyList<string> Calibration = ["data", "method", "percentile", "samples", "batch_size"];

@@ -47,14 +47,24 @@ public static class Evaluator
         IMetricAccumulator agreement = new AgreementMetric().Start();
         IMetricAccumulator sqnr = new SqnrMetric().Start();
         var kept = keepOutputs ? new ReferenceOutputs() : null;
-        var outputs = new[] { outputName };
+        IReadOnlyList<string> outputs = new[] { outputName };
+        // A streamed input: this model's own state, window after window (the fp32 reference and each candidate apart).
+        StreamFeedback? streams = StreamFeedback.For(inputs);
+        if (streams is not null && batcher.BatchSize != 1)
+        {
+            throw new QuantBuildException("QB1306", $"Evaluation streams a recurrent input window after window, so it runs one window per batch, not {batcher.BatchSize}.",
+                "write 'batch_size: 1' under 'evaluation'");
+        }
+
         long done = 0;
         int index = 0;
         foreach (IReadOnlyDictionary<string, DenseTensor> batch in batcher.Batches())
         {
             cancellation.ThrowIfCancellationRequested();
             // An fp16/bf16 model's scores are read as float32: the metric and the gate compare the model's own values.
-            DenseTensor output = HalfPrecision.ToFloat(session.Run(batch, outputs)[outputName]);
+            IReadOnlyDictionary<string, DenseTensor> results = session.Run(streams?.Feed(batch) ?? batch, streams?.Fetch(outputs) ?? outputs);
+            streams?.Take(results);
+            DenseTensor output = HalfPrecision.ToFloat(results[outputName]);
             if (output.ElementType != ElementType.Float)
             {
                 throw new QuantBuildException("QB4002", $"Output '{outputName}' is {ElementTypeInfo.OnnxName(output.ElementType)}; metrics read float scores.",

@@ -36,8 +36,9 @@ public static class FallbackRunner
 
         var all = new List<string>(TargetEncoding.PlanWithEightBitFallback(model, options));
         var seen = new HashSet<string>(all, StringComparer.Ordinal);
-        var ops = new GraphOps(options.Operators, new GraphIndex(model));
-        var names = model.Graph.Nodes.Where(n => !string.IsNullOrEmpty(n.Name) && ops.RoleOf(n) == OpRole.Linear).Select(n => n.Name!).ToList();
+        var names = Branches.Nodes(model)
+            .Where(n => !string.IsNullOrEmpty(n.Node.Name) && new GraphOps(options.Operators, n.Scope).RoleOf(n.Node) == OpRole.Linear)
+            .Select(n => n.Node.Name!).ToList();
         foreach (string name in names)
         {
             var without = new HashSet<string>(options.ExcludedNodeNames, StringComparer.Ordinal) { name };

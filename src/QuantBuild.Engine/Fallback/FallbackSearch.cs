@@ -44,7 +44,7 @@ public sealed class FallbackSearch
         _config = config;
         _trial = trial;
         _weights = TargetEncoding.Weights(model);
-        var byName = model.Graph.Nodes.Where(n => !string.IsNullOrEmpty(n.Name)).GroupBy(n => n.Name!).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+        var byName = Branches.Nodes(model).Select(n => n.Node).Where(n => !string.IsNullOrEmpty(n.Name)).GroupBy(n => n.Name!).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
         _index = new GraphIndex(model);
         _layers = quantized
             .Where(l => l.Weight is not null && byName.ContainsKey(l.NodeName))

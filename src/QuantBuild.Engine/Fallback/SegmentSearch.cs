@@ -54,9 +54,10 @@ public sealed class SegmentSearch
     public static List<Node> Candidates(OnnxModel model, EncodeOptions options, IReadOnlyList<QuantizedLayer> quantized)
     {
         var names = new HashSet<string>(quantized.Select(l => l.NodeName), StringComparer.Ordinal);
-        var ops = new GraphOps(options.Operators, new GraphIndex(model));
-        return model.Graph.Nodes
-            .Where(n => !string.IsNullOrEmpty(n.Name) && names.Contains(n.DisplayName) && ops.RoleOf(n) is not (OpRole.ScaleInheriting or OpRole.None))
+        return Branches.Nodes(model)
+            .Where(n => !string.IsNullOrEmpty(n.Node.Name) && names.Contains(n.Node.DisplayName)
+                && new GraphOps(options.Operators, n.Scope).RoleOf(n.Node) is not (OpRole.ScaleInheriting or OpRole.None))
+            .Select(n => n.Node)
             .ToList();
     }
 

@@ -67,15 +67,19 @@ public static class ModelInspector
         };
     }
 
-    // What `run` would do with each main-graph node on the default device, planned by the same selector.
+    // What `run` would do with each node of the main graph and of its If branches on the default device, planned by the
+    // same selector over the same scopes; nodes of Loop/Scan bodies are absent (they stay fp32).
     private static Dictionary<Node, string?> Fp32Reasons(OnnxModel model)
     {
         var options = new EncodeOptions { Profile = DeviceProfiles.CpuX64Vnni };
-        (NodeMode[] modes, string?[] reasons) = NodeSelector.Select(new GraphIndex(model), options, null);
         var byNode = new Dictionary<Node, string?>(ReferenceEqualityComparer.Instance);
-        for (int i = 0; i < modes.Length; i++)
+        foreach (GraphIndex index in Branches.Walk(new GraphIndex(model)))
         {
-            byNode[model.Graph.Nodes[i]] = modes[i] is NodeMode.Integer or NodeMode.WeightOnly4 or NodeMode.DynamicInteger ? null : reasons[i] ?? "not quantized";
+            (NodeMode[] modes, string?[] reasons) = NodeSelector.Select(index, options, null);
+            for (int i = 0; i < modes.Length; i++)
+            {
+                byNode[index.Graph.Nodes[i]] = modes[i] is NodeMode.Integer or NodeMode.WeightOnly4 or NodeMode.DynamicInteger ? null : reasons[i] ?? "not quantized";
+            }
         }
 
         return byNode;
@@ -100,7 +104,7 @@ public static class ModelInspector
         }
     }
 
-    private sealed class Walk(OpQuantizerRegistry registry, Dictionary<Node, string?> mainGraphReasons)
+    private sealed class Walk(OpQuantizerRegistry registry, Dictionary<Node, string?> plannedReasons)
     {
         private readonly IReadOnlySet<string> _layerOps = registry.LayerOpTypes();
 
@@ -160,9 +164,7 @@ public static class ModelInspector
                 if (node.IsDefaultDomain && _layerOps.Contains(node.OpType))
                 {
                     QuantizableNode q = Describe(node, constants, constantShapes, subgraphPath);
-                    string? reason = subgraphPath is null
-                        ? mainGraphReasons.GetValueOrDefault(node, "not quantized")
-                        : $"inside subgraph {subgraphPath}: its subgraphs stay fp32 because calibration cannot observe their activations";
+                    string? reason = plannedReasons.TryGetValue(node, out string? planned) ? planned : Branches.BodyReason;
                     Quantizable.Add(q with { WeightIsDecoded = q.Weight is { } w && decoded.Contains(w), Fp32Reason = reason });
                 }
 

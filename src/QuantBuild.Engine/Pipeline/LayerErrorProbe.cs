@@ -42,8 +42,10 @@ public static class LayerErrorProbe
         bool[] rectified = layers.Select(l => FeedsOnlyRelu(fp32.Graph, l.Fp32Tensor)).ToArray();
         var signal = new double[layers.Count];
         var noise = new double[layers.Count];
-        var batcher = new Batcher(data, fp32, MaxBatch, samples);
-        bool fixedBatch = Calibrator.HasFixedBatch(fp32);
+        // A streamed state runs one window at a time, each model on its own state, as the gate measured them.
+        bool streamed = StreamFeedback.For(data) is not null;
+        var batcher = new Batcher(data, fp32, streamed ? 1 : MaxBatch, samples);
+        bool fixedBatch = streamed || Calibrator.HasFixedBatch(fp32);
         CaptureGroups plan = PlanGroups(fp32, layers, data, options, budgetBytes, fixedBatch ? batcher.BatchSize : MaxBatch, !fixedBatch);
         ILookup<string, int> layersOf = layers.Select((l, i) => (l.Fp32Tensor, i)).ToLookup(p => p.Fp32Tensor, p => p.i, StringComparer.Ordinal);
         foreach (IReadOnlyList<string> group in plan.Groups)
@@ -59,6 +61,19 @@ public static class LayerErrorProbe
             .ToList();
     }
 
+    private static IReadOnlyDictionary<string, DenseTensor> Run(ExposedSession session, IReadOnlyDictionary<string, DenseTensor> batch,
+        IReadOnlyList<string> names, StreamFeedback? streams)
+    {
+        if (streams is null)
+        {
+            return session.Run(batch, names);
+        }
+
+        IReadOnlyDictionary<string, DenseTensor> results = session.Run(streams.Feed(batch), streams.Fetch(names));
+        streams.Take(results);
+        return results;
+    }
+
     /// <summary>One sample through fp32 exposing every layer's output: their sizes plan the groups.</summary>
     private static CaptureGroups PlanGroups(OnnxModel fp32, IReadOnlyList<QuantizedLayer> layers, IDataSource data, SessionOptions? options,
         long budgetBytes, int batchSize, bool deriveBatch)
@@ -66,7 +81,7 @@ public static class LayerErrorProbe
         List<string> names = layers.Select(l => l.Fp32Tensor).Distinct(StringComparer.Ordinal).ToList();
         int rows = deriveBatch ? 1 : batchSize;
         List<(string, long)> sizes;
-        using (InferenceSession session = ModelSessions.Open(fp32, options, names))
+        using (var session = new ExposedSession(fp32, options, names))
         {
             IReadOnlyDictionary<string, DenseTensor> one = session.Run(data.Read(0, rows), names);
             sizes = names.Select(n => (n, (long)one[n].Data.Length / rows)).ToList();
@@ -88,11 +103,12 @@ public static class LayerErrorProbe
         List<string> quantNames = members.Select(i => layers[i].QuantizedTensor).Distinct(StringComparer.Ordinal).ToList();
         int[] slotOf = members.Select(i => fp32Names.IndexOf(layers[i].Fp32Tensor)).ToArray();
         var reference = new ReferenceOutputs(referenceBytes);
-        using (InferenceSession fp32Session = ModelSessions.Open(fp32, options, fp32Names))
+        using (var fp32Session = new ExposedSession(fp32, options, fp32Names))
         {
+            StreamFeedback? streams = StreamFeedback.For(data);
             for (long done = 0; done < samples; done += batchSize)
             {
-                IReadOnlyDictionary<string, DenseTensor> a = fp32Session.Run(data.Read(done, (int)Math.Min(batchSize, samples - done)), fp32Names);
+                IReadOnlyDictionary<string, DenseTensor> a = Run(fp32Session, data.Read(done, (int)Math.Min(batchSize, samples - done)), fp32Names, streams);
                 foreach (string name in fp32Names)
                 {
                     reference.Add(a[name]);
@@ -101,12 +117,13 @@ public static class LayerErrorProbe
         }
 
         Calibrator.ReleaseGarbage();
-        using (InferenceSession quantSession = ModelSessions.Open(quantized, options, quantNames))
+        using (var quantSession = new ExposedSession(quantized, options, quantNames))
         {
+            StreamFeedback? streams = StreamFeedback.For(data);
             int batch = 0;
             for (long done = 0; done < samples; done += batchSize, batch++)
             {
-                IReadOnlyDictionary<string, DenseTensor> b = quantSession.Run(data.Read(done, (int)Math.Min(batchSize, samples - done)), quantNames);
+                IReadOnlyDictionary<string, DenseTensor> b = Run(quantSession, data.Read(done, (int)Math.Min(batchSize, samples - done)), quantNames, streams);
                 for (int m = 0; m < members.Length; m++)
                 {
                     int i = members[m];
@@ -141,7 +158,8 @@ public static class LayerErrorProbe
     private static bool FeedsOnlyRelu(Graph graph, string tensor)
     {
         bool any = false;
-        foreach (Node node in graph.Nodes)
+        // A layer inside an If branch is read inside that branch (and the ones nested in it).
+        foreach (Node node in graph.Nodes.SelectMany(n => Branches.AllNodes(n).Prepend(n)))
         {
             if (node.Inputs.Contains(tensor))
             {

@@ -4,8 +4,9 @@ using QuantBuild.Abstractions.Tensors;
 namespace QuantBuild.Engine.Quantization;
 
 /// <summary>
-/// Who produces and who reads each value of a main graph, which values are constants, and the element type of
-/// every value we can tell. Subgraph bodies (If/Loop/Scan) count as readers of the outer names they use.
+/// Who produces and who reads each value of a graph, which values are constants, and the element type of
+/// every value we can tell. Subgraph bodies (If/Loop/Scan) count as readers of the outer names they use. An index of
+/// an If branch (<see cref="Branch"/>) also sees its enclosing graphs' constants and types, the scope ONNX gives it.
 /// </summary>
 internal sealed class GraphIndex
 {
@@ -18,10 +19,28 @@ internal sealed class GraphIndex
     private readonly HashSet<string> _overridableInitializers = new(StringComparer.Ordinal);
 
     public GraphIndex(OnnxModel model)
+        : this(model.Graph, model.IrVersion is null or >= 4, null)
     {
-        Graph graph = model.Graph;
+    }
+
+    private GraphIndex(Graph graph, bool initializersMayBeInputs, GraphIndex? outer)
+    {
         Graph = graph;
-        bool initializersMayBeInputs = model.IrVersion is null or >= 4;
+        Outer = outer;
+        if (outer is not null)
+        {
+            // Names are unique across scopes (ONNX SSA), so the branch's own definitions below never clash with these.
+            foreach ((string name, TensorValue value) in outer._constants)
+            {
+                _constants[name] = value;
+            }
+
+            foreach ((string name, ElementType type) in outer._types)
+            {
+                _types[name] = type;
+            }
+        }
+
         var inputNames = new HashSet<string>(StringComparer.Ordinal);
         foreach (ValueInfo input in graph.Inputs)
         {
@@ -80,9 +99,9 @@ internal sealed class GraphIndex
                 _constantNodes[node.Outputs[0]] = i;
             }
 
-            foreach (string outer in SubgraphReferences(node))
+            foreach (string read in SubgraphReferences(node))
             {
-                SubgraphReaders.Add(outer);
+                SubgraphReaders.Add(read);
             }
 
             InferTypes(node);
@@ -90,6 +109,12 @@ internal sealed class GraphIndex
     }
 
     public Graph Graph { get; }
+
+    /// <summary>The index of the graph enclosing this branch, or null for the main graph.</summary>
+    public GraphIndex? Outer { get; }
+
+    /// <summary>An index of <paramref name="branch"/>, a subgraph of a node of this graph.</summary>
+    public GraphIndex Branch(Graph branch) => new(branch, initializersMayBeInputs: true, this);
 
     /// <summary>Names that some subgraph body reads from this graph's scope.</summary>
     public HashSet<string> SubgraphReaders { get; } = new(StringComparer.Ordinal);
@@ -225,7 +250,21 @@ internal sealed class GraphIndex
             case "ConstantOfShape":
                 inferred = node.FindAttribute("value")?.Tensor?.ElementType ?? ElementType.Float;
                 break;
-            case "If" or "Loop" or "Scan" or "TopK" or "QuantizeLinear" or "DynamicQuantizeLinear":
+            case "If":
+                // Each output has the type its then-branch output declares (ONNX requires both branches to agree).
+                if (node.FindAttribute("then_branch")?.Graph is { } then)
+                {
+                    for (int o = 0; o < node.Outputs.Count && o < then.Outputs.Count; o++)
+                    {
+                        if (node.Outputs[o].Length > 0 && then.Outputs[o].TensorType is { ElementType: not ElementType.Undefined } t)
+                        {
+                            _types.TryAdd(node.Outputs[o], t.ElementType);
+                        }
+                    }
+                }
+
+                return;
+            case "Loop" or "Scan" or "TopK" or "QuantizeLinear" or "DynamicQuantizeLinear":
                 return;
             default:
                 inferred = node.Inputs.Count > 0 ? TypeOf(node.Inputs[0]) : ElementType.Undefined;

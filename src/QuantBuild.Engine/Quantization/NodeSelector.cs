@@ -182,7 +182,9 @@ internal sealed class NodeSelector
 
         if (HasSubgraph(node))
         {
-            return "control flow: its subgraphs stay fp32 because calibration cannot observe their activations";
+            return Branches.IsIf(node)
+                ? "control flow: the If itself stays fp32; the ops in its branches are quantized on their own"
+                : Branches.BodyReason;
         }
 
         if (!node.IsDefaultDomain)

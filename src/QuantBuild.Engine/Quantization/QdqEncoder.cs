@@ -13,8 +13,9 @@ namespace QuantBuild.Engine.Quantization;
 public static class QdqEncoder
 {
     /// <summary>
-    /// The activation tensors (main graph, graph order) whose ranges <see cref="Encode"/> needs; a calibrator exposes
-    /// them as extra outputs. Outputs of shape-only ops are absent: they reuse their input's encoding.
+    /// The activation tensors (main graph, then each If branch depth-first, graph order) whose ranges
+    /// <see cref="Encode"/> needs; a calibrator exposes them as extra outputs. Outputs of shape-only ops are absent:
+    /// they reuse their input's encoding.
     /// </summary>
     /// <exception cref="Abstractions.Diagnostics.QuantBuildException">QB3001 for an already quantized model, QB3006 for unsupported weight bits.</exception>
     public static IReadOnlyList<string> Plan(OnnxModel model, EncodeOptions options)
@@ -22,7 +23,49 @@ public static class QdqEncoder
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(options);
         Validate(model, options);
-        var index = new GraphIndex(model);
+        var wanted = new List<string>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (GraphIndex index in Branches.Walk(new GraphIndex(model)))
+        {
+            wanted.AddRange(Wanted(index, options).Where(seen.Add));
+            if (index.Outer is not null && Witness(index, options) is { } witness && seen.Add(witness))
+            {
+                wanted.Add(witness);
+            }
+        }
+
+        return wanted;
+    }
+
+    /// <summary>
+    /// For an If branch whose integer nodes read ranges of outer tensors only (a MatMul reading the main graph's input),
+    /// one float tensor it computes, observed only to learn whether calibration ran the branch: such a branch that never
+    /// ran stays fp32 (<see cref="Branches.NotReached"/>). Layers needing no range at all (DynamicQuantizeLSTM, 4-bit
+    /// weights) are quantized in any branch: nothing about them is guessed from data.
+    /// </summary>
+    internal static string? Witness(GraphIndex branch, EncodeOptions options)
+    {
+        if (Wanted(branch, options).Any(t => branch.Producer(t) is not null))
+        {
+            return null;
+        }
+
+        (NodeMode[] modes, _) = NodeSelector.Select(branch, options, null);
+        for (int i = 0; i < modes.Length; i++)
+        {
+            if (modes[i] == NodeMode.Integer
+                && branch.Graph.Nodes[i].Outputs.FirstOrDefault(o => o.Length > 0 && branch.TypeOf(o) == Abstractions.Tensors.ElementType.Float) is { } output)
+            {
+                return output;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The activations of one graph (main or branch) its integer nodes need ranges for, as planned without ranges.</summary>
+    internal static List<string> Wanted(GraphIndex index, EncodeOptions options)
+    {
         var ops = new GraphOps(options.Operators, index);
         (NodeMode[] modes, _) = NodeSelector.Select(index, options, null);
 
@@ -36,7 +79,7 @@ public static class QdqEncoder
             }
         }
 
-        IrList<Node> nodes = model.Graph.Nodes;
+        IrList<Node> nodes = index.Graph.Nodes;
         for (int i = 0; i < nodes.Count; i++)
         {
             Node node = nodes[i];
@@ -89,28 +132,27 @@ public static class QdqEncoder
         var index = new GraphIndex(model);
         foreach (string weight in options.WeightOverrides.Keys.Order(StringComparer.Ordinal))
         {
-            if (index.Constant(weight) is null)
+            if (!Branches.Walk(index).Any(scope => scope.Constant(weight) is not null))
             {
                 throw QuantizationErrors.UnknownWeightOverride(weight, options.WeightOverrides[weight].Origin ?? "a recipe pass");
             }
         }
 
-        (NodeMode[] modes, string?[] reasons) = NodeSelector.Select(index, options, activationRanges);
-        Dictionary<string, ActivationEncoding> encodings = ActivationPlanner.Encodings(index, new GraphOps(options.Operators, index), modes, activationRanges, options.Profile);
-
         OnnxModel quantized = ModelCopy.WithNewMainGraph(model);
-        List<QuantizedLayer> layers = new QdqGraphWriter(index, options, modes, encodings, quantized.Graph).Write();
+        var writer = new BranchEncoder(options, activationRanges, new NameTable(model.Graph));
+        writer.Encode(index, quantized.Graph);
+        List<QuantizedLayer> layers = writer.Layers;
         if (layers.Count > 0)
         {
             long required = Math.Max(13, options.Profile.Kernels.MinimumOpset);
-            bool fourBit = Array.IndexOf(modes, NodeMode.WeightOnly4) >= 0;
+            bool fourBit = writer.UsesFourBit;
             if ((fourBit && options.FourBitFormat == FourBitFormat.BlockedDequantize) || UsesSubByteOverride(options))
             {
                 required = Math.Max(required, 21);
             }
 
             OpsetPolicy.Raise(quantized, required);
-            bool contribOps = Array.IndexOf(modes, NodeMode.DynamicInteger) >= 0 || (fourBit && options.FourBitFormat == FourBitFormat.MatMulNBits);
+            bool contribOps = writer.UsesDynamic || (fourBit && options.FourBitFormat == FourBitFormat.MatMulNBits);
             if (contribOps && !quantized.OpsetImports.Any(i => i.Domain == "com.microsoft"))
             {
                 quantized.OpsetImports.Add(new OpsetImport("com.microsoft", 1));
@@ -118,9 +160,10 @@ public static class QdqEncoder
         }
 
         // Exporters' leftovers and the originals the writer replaced: ORT warns twice per unread initializer per session.
+        // Subgraphs are not swept here: a branch the encoder did not rewrite is still the input model's own object.
         Rewrites.DeadCodeRewrite.Sweep(quantized.Graph, subgraphs: false);
 
-        return new EncodeResult(quantized, layers, Unquantized(model.Graph, modes, reasons));
+        return new EncodeResult(quantized, layers, writer.Unquantized);
     }
 
     private static bool UsesSubByteOverride(EncodeOptions options) =>
@@ -133,7 +176,7 @@ public static class QdqEncoder
             throw QuantizationErrors.UnsupportedWeightBits(options.WeightBits, options.Profile.Name);
         }
 
-        foreach ((Node node, _) in Walk(model.Graph, null))
+        foreach (Node node in model.Graph.Nodes.SelectMany(n => Branches.AllNodes(n).Prepend(n)))
         {
             if (OpQuantizerRegistry.IsQuantizedOp(node))
             {
@@ -160,58 +203,6 @@ public static class QdqEncoder
             if (why is not null)
             {
                 throw QuantizationErrors.DynamicNotWritable(name, why);
-            }
-        }
-    }
-
-    private static List<UnquantizedNode> Unquantized(Graph graph, NodeMode[] modes, string?[] reasons)
-    {
-        var list = new List<UnquantizedNode>();
-        for (int i = 0; i < graph.Nodes.Count; i++)
-        {
-            Node node = graph.Nodes[i];
-            if (modes[i] != NodeMode.Fp32)
-            {
-                continue;
-            }
-
-            list.Add(new UnquantizedNode(node.DisplayName, node.OpType, reasons[i] ?? "not quantized"));
-            foreach ((Node inner, Node owner) in Walk(node, node))
-            {
-                if (!(inner.IsDefaultDomain && inner.OpType == "Constant"))
-                {
-                    list.Add(new UnquantizedNode(inner.DisplayName, inner.OpType,
-                        $"inside a subgraph of {owner.DisplayName}: calibration cannot observe subgraph activations"));
-                }
-            }
-        }
-
-        return list;
-    }
-
-    private static IEnumerable<(Node Node, Node? Owner)> Walk(Graph graph, Node? owner)
-    {
-        foreach (Node node in graph.Nodes)
-        {
-            yield return (node, owner);
-            foreach ((Node inner, Node? innerOwner) in Walk(node, node))
-            {
-                yield return (inner, innerOwner);
-            }
-        }
-    }
-
-    private static IEnumerable<(Node Node, Node Owner)> Walk(Node node, Node owner)
-    {
-        foreach (NodeAttribute attribute in node.Attributes)
-        {
-            IEnumerable<Graph> graphs = attribute.Graph is null ? attribute.Graphs : attribute.Graphs.Prepend(attribute.Graph);
-            foreach (Graph g in graphs)
-            {
-                foreach ((Node inner, Node? innerOwner) in Walk(g, owner))
-                {
-                    yield return (inner, innerOwner ?? owner);
-                }
             }
         }
     }

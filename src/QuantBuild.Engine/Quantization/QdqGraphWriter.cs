@@ -7,7 +7,7 @@ using QuantBuild.Engine.Quantization.Operators;
 namespace QuantBuild.Engine.Quantization;
 
 /// <summary>
-/// Writes the QDQ main graph: walks the original nodes in order and emits each one with DequantizeLinear in front
+/// Writes the QDQ version of one graph (the main graph or an If branch): walks the original nodes in order and emits each one with DequantizeLinear in front
 /// of its quantized inputs and QuantizeLinear → DequantizeLinear behind its quantized outputs. Names derive from
 /// the tensor they quantize (<c>t_quantized</c>, <c>t_scale</c>...), so the output is the same on every run.
 /// </summary>
@@ -25,14 +25,16 @@ internal sealed class QdqGraphWriter
     private readonly HashSet<string> _replacedWeights = new(StringComparer.Ordinal);
     private readonly List<Node> _nodes = new();
 
-    public QdqGraphWriter(GraphIndex index, EncodeOptions options, NodeMode[] modes, IReadOnlyDictionary<string, ActivationEncoding> encodings, Graph target)
+    /// <param name="names">The model-wide name table, shared by the writers of the main graph and its If branches; null for a new one.</param>
+    public QdqGraphWriter(GraphIndex index, EncodeOptions options, NodeMode[] modes, IReadOnlyDictionary<string, ActivationEncoding> encodings, Graph target,
+        NameTable? names = null)
     {
         _index = index;
         _options = options;
         _modes = modes;
         _encodings = encodings;
         _target = target;
-        _names = new NameTable(index.Graph);
+        _names = names ?? new NameTable(index.Graph);
         _ops = new GraphOps(options.Operators, index);
     }
 

@@ -26,8 +26,34 @@ internal sealed class ConstantFoldingRewrite : IGraphRewrite
 
     public RewriteResult Apply(OnnxModel model)
     {
+        var changed = new List<string>();
+        var skipped = new List<string>();
+        FoldWithBranches(model, model.Graph, null, changed, skipped);
+        return RewriteResult.Of(Name, changed, skipped);
+    }
+
+    // If branches are graphs the encoder quantizes on their own (an LSTM's weights there are often exporter arithmetic
+    // on Constant nodes): each is folded the same way after the graph around it, seeing that graph's constants too,
+    // and evaluated from a model around just that branch.
+    private void FoldWithBranches(OnnxModel model, Graph graph, GraphConstants? outer, List<string> changed, List<string> skipped)
+    {
+        RewriteResult result = Fold(ReferenceEquals(graph, model.Graph) ? model : PassKit.ModelClone.WithMainGraph(model, graph), outer);
+        changed.AddRange(result.Changed);
+        skipped.AddRange(result.Skipped);
+        var constants = new GraphConstants(graph, model.IrVersion, outer);
+        foreach (Node node in graph.Nodes.ToList())
+        {
+            foreach (NodeAttribute branch in Quantization.Branches.Of(node))
+            {
+                FoldWithBranches(model, branch.Graph!, constants, changed, skipped);
+            }
+        }
+    }
+
+    private RewriteResult Fold(OnnxModel model, GraphConstants? outer)
+    {
         Graph graph = model.Graph;
-        var constants = new GraphConstants(graph, model.IrVersion);
+        var constants = new GraphConstants(graph, model.IrVersion, outer);
         var outputs = new HashSet<string>(graph.Outputs.Select(o => o.Name), StringComparer.Ordinal);
         var computed = new Dictionary<string, long>(StringComparer.Ordinal); // value → bytes of the constants it derives from
         var candidates = new List<Node>();

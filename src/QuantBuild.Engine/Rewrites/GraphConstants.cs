@@ -13,8 +13,19 @@ internal sealed class GraphConstants
     private readonly Dictionary<string, TensorValue> _values = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Node> _constantNodes = new(StringComparer.Ordinal);
 
-    public GraphConstants(Graph graph, long? irVersion)
+    /// <param name="graph">The graph whose constants these are.</param>
+    /// <param name="irVersion">The model's IR version (initializers that are inputs count as constants before 4).</param>
+    /// <param name="outer">For an If branch, the constants of the graph around it, which the branch may read.</param>
+    public GraphConstants(Graph graph, long? irVersion, GraphConstants? outer = null)
     {
+        if (outer is not null)
+        {
+            foreach ((string name, TensorValue value) in outer._values)
+            {
+                _values[name] = value;
+            }
+        }
+
         // From IR 4 on an initializer that is also a graph input is a default the caller may replace.
         var inputs = irVersion is null or >= 4
             ? new HashSet<string>(graph.Inputs.Select(i => i.Name), StringComparer.Ordinal)

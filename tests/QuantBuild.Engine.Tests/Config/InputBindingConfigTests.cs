@@ -56,10 +56,29 @@ public sealed class InputBindingConfigTests : IDisposable
     }
 
     [Fact]
-    public void A_stream_binding_is_an_unknown_key_because_streaming_is_not_supported()
+    public void A_stream_binding_names_the_output_fed_back()
+    {
+        QuantizeConfig config = _dir.Load(Vad.Replace("    value: 0\n", "    value: 0\n    stream: stateN\n").Replace("data/calibration.npy", "data/calibration.npy\n  batch_size: 1"));
+        Assert.Equal("stateN", config.Inputs[1].Stream);
+        Assert.Null(config.Inputs[0].Stream);
+    }
+
+    [Fact]
+    public void A_stream_needs_calibration_one_window_per_batch()
     {
         QuantBuildException e = _dir.SingleError(Vad.Replace("    value: 0\n", "    value: 0\n    stream: stateN\n"));
-        Assert.Equal((ConfigErrorCodes.UnknownKey, 6, 5), (e.Code, e.Line, e.Column));
-        Assert.Equal("use one of: value, shape", e.Fix);
+        Assert.Equal(("QB1306", 8, 1), (e.Code, e.Line, e.Column));
+        Assert.Contains("state", e.Message);
+        Assert.Equal("write 'batch_size: 1' under 'calibration'", e.Fix);
+    }
+
+    [Fact]
+    public void A_stream_refuses_an_evaluation_batch_of_more_than_one()
+    {
+        string yaml = Vad.Replace("    value: 0\n", "    value: 0\n    stream: stateN\n").Replace("data/calibration.npy", "data/calibration.npy\n  batch_size: 1")
+            + "\nevaluation:\n  data: data/calibration.npy\n  metric: cosine\n  batch_size: 4\n";
+        QuantBuildException e = _dir.SingleError(yaml);
+        Assert.Equal("QB1306", e.Code);
+        Assert.Equal("write 'batch_size: 1' under 'evaluation'", e.Fix);
     }
 }

@@ -6,25 +6,34 @@ using QuantBuild.Runtime;
 
 namespace QuantBuild.Engine.Tests.Quantization;
 
-/// <summary>Layers inside If/Loop bodies stay fp32 and are reported; outer weights they read survive the encoding.</summary>
+/// <summary>A layer inside an If branch reading an outer weight is quantized in the branch; the model still runs both ways.</summary>
 public sealed class QdqEncoderSubgraphTests
 {
     private static readonly EncodeOptions Vnni = new() { Profile = DeviceProfiles.CpuX64Vnni };
 
     [Fact]
-    public void Outer_weight_read_inside_an_If_branch_is_kept_in_fp32_and_the_model_still_runs()
+    public void Outer_weight_read_inside_an_If_branch_is_quantized_in_the_branch_and_the_model_still_runs()
     {
         OnnxModel fp32 = WithIfHead();
-        // The branch input does not change the main-graph activations the plan asks for, so the If-free net calibrates them.
-        var ranges = OrtHarness.MinMax(TestGraphs.SmallConvNet(), QdqEncoder.Plan(fp32, Vnni), new[] { Input(1) }, "x");
+        // The branch input does not change the main-graph activations the plan asks for, so the If-free net calibrates
+        // them; the branch's witness (its Gemm output, observed to know the branch ran) is given a range as if it had.
+        IReadOnlyList<string> plan = QdqEncoder.Plan(fp32, Vnni);
+        Assert.Contains("then_out", plan);
+        var ranges = OrtHarness.MinMax(TestGraphs.SmallConvNet(), plan.Where(t => t != "then_out").ToList(), new[] { Input(1) }, "x");
+        ranges["then_out"] = new TensorRange(-1, 1);
 
         EncodeResult result = QdqEncoder.Encode(fp32, ranges, Vnni);
 
         Graph g = result.Model.Graph;
-        Assert.Equal(ElementType.Float, g.Initializer("fc.weight").ElementType);
         Assert.Contains(result.QuantizedLayers, l => l.NodeName == "fc");
-        Assert.Contains(new UnquantizedNode("head", "If", "control flow: its subgraphs stay fp32 because calibration cannot observe their activations"), result.UnquantizedNodes);
-        Assert.Contains(new UnquantizedNode("inner_fc", "Gemm", "inside a subgraph of head: calibration cannot observe subgraph activations"), result.UnquantizedNodes);
+        Assert.Contains(result.QuantizedLayers, l => l.NodeName == "inner_fc");
+        Assert.Contains(new UnquantizedNode("head", "If", "control flow: the If itself stays fp32; the ops in its branches are quantized on their own"), result.UnquantizedNodes);
+        Graph then = g.Nodes.Single(n => n.OpType == "If").FindAttribute("then_branch")!.Graph!;
+        Assert.Equal("DequantizeLinear", then.ProducerOf(then.Nodes.Single(n => n.Name == "inner_fc").Inputs[1]).OpType);
+
+        // Without the witness's range the branch counts as never run: it stays fp32, and says why.
+        ranges.Remove("then_out");
+        Assert.Contains(new UnquantizedNode("inner_fc", "Gemm", Branches.NotReached), QdqEncoder.Encode(fp32, ranges, Vnni).UnquantizedNodes);
 
         foreach (bool useHead in new[] { true, false })
         {

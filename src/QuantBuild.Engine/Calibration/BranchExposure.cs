@@ -1,0 +1,163 @@
+using QuantBuild.Abstractions.Ir;
+using QuantBuild.Abstractions.Tensors;
+using QuantBuild.Engine.Quantization;
+using QuantBuild.PassKit;
+
+namespace QuantBuild.Engine.Calibration;
+
+/// <summary>
+/// Makes tensors computed inside If branches observable: each becomes an extra output of its branch, of the If that
+/// owns the branch (under a new unique name), and so on up the nesting to the main graph, where
+/// <see cref="Sessions.ModelSessions"/> exposes it like any other tensor. ONNX Runtime requires both branches of an
+/// If to have the same outputs, so the branch that does not compute a tensor outputs an empty float tensor in its
+/// place: a run that takes that branch yields zero elements, which the observer counts as not seen, and a branch
+/// the calibration data never takes ends with no range at all. The input model is not changed: the view shares
+/// everything but the graphs on the way from the main graph to a branch with something exposed.
+/// </summary>
+internal sealed class BranchExposure
+{
+    private readonly Dictionary<string, string> _outputs;
+
+    private BranchExposure(OnnxModel model, Dictionary<string, string> outputs)
+    {
+        Model = model;
+        _outputs = outputs;
+    }
+
+    /// <summary>The model to open a session on: the input model itself when no requested tensor is inside a branch.</summary>
+    public OnnxModel Model { get; }
+
+    /// <summary>The main-graph name under which <paramref name="tensor"/> can be fetched (the name itself for a main-graph tensor).</summary>
+    public string OutputName(string tensor) => _outputs.GetValueOrDefault(tensor, tensor);
+
+    /// <summary>A view of <paramref name="model"/> exposing those of <paramref name="tensors"/> that If branches compute.</summary>
+    public static BranchExposure Create(OnnxModel model, IReadOnlyList<string> tensors)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var wanted = new HashSet<string>(tensors, StringComparer.Ordinal);
+        var outputs = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (!model.Graph.Nodes.Any(n => Branches.Of(n).Any()))
+        {
+            return new BranchExposure(model, outputs);
+        }
+
+        var rewriter = new Rewriter(wanted, new NameTable(model.Graph));
+        (Graph? main, List<(string Tensor, string Name)> exposed) = rewriter.Expose(model.Graph, isBranch: false);
+        foreach ((string tensor, string name) in exposed)
+        {
+            outputs[tensor] = name;
+        }
+
+        return new BranchExposure(main is null ? model : ModelClone.WithMainGraph(model, main), outputs);
+    }
+
+    private sealed class Rewriter(HashSet<string> wanted, NameTable names)
+    {
+        /// <summary>
+        /// The copy of <paramref name="graph"/> with its wanted tensors (and those of its branches) added as outputs, or
+        /// null when nothing under it is wanted; and for each exposed tensor, the name it has in <paramref name="graph"/>.
+        /// </summary>
+        public (Graph? Graph, List<(string Tensor, string Name)> Exposed) Expose(Graph graph, bool isBranch)
+        {
+            var exposed = new List<(string Tensor, string Name)>();
+            var nodes = new List<Node>();
+            var outputs = new HashSet<string>(graph.Outputs.Select(o => o.Name), StringComparer.Ordinal);
+            bool changed = false;
+            foreach (Node node in graph.Nodes)
+            {
+                var observed = new List<Node>();
+                if (isBranch)
+                {
+                    foreach (string output in node.Outputs.Where(o => o.Length > 0 && wanted.Contains(o)))
+                    {
+                        // Already a branch output: exposed again under a name of its own, so no name is listed twice.
+                        string name = output;
+                        if (outputs.Contains(output))
+                        {
+                            name = names.Take(output + "_observed");
+                            observed.Add(new Node { Name = names.Take(name + "_Identity"), OpType = "Identity", Inputs = { output }, Outputs = { name } });
+                            changed = true;
+                        }
+
+                        exposed.Add((output, name));
+                    }
+                }
+
+                Node? rewritten = ExposeThrough(node, exposed);
+                nodes.Add(rewritten ?? node);
+                nodes.AddRange(observed);
+                changed |= rewritten is not null;
+            }
+
+            if (!changed && exposed.Count == 0)
+            {
+                return (null, exposed);
+            }
+
+            // A branch's outputs are added by its If, in the same order in both branches (ORT matches them by position).
+            Graph copy = ModelClone.WithoutNodes(graph);
+            copy.Nodes.AddRange(nodes);
+            return (copy, exposed);
+        }
+
+        // An If whose branches expose something: a copy with one extra output per exposed tensor, each branch returning
+        // it (or an empty dummy when the other branch computes it).
+        private Node? ExposeThrough(Node node, List<(string Tensor, string Name)> exposed)
+        {
+            var branches = new List<(NodeAttribute Attribute, Graph? Graph, List<(string Tensor, string Name)> Exposed)>();
+            foreach (NodeAttribute attribute in Branches.Of(node))
+            {
+                (Graph? g, List<(string Tensor, string Name)> e) = Expose(attribute.Graph!, isBranch: true);
+                branches.Add((attribute, g, e));
+            }
+
+            List<string> all = branches.SelectMany(b => b.Exposed.Select(e => e.Tensor)).Distinct(StringComparer.Ordinal).ToList();
+            if (all.Count == 0)
+            {
+                return null;
+            }
+
+            Node copy = ModelClone.Copy(node, shareAttributes: true);
+            foreach ((NodeAttribute attribute, Graph? g, List<(string Tensor, string Name)> e) in branches)
+            {
+                Graph branch = g ?? CopyOf(attribute.Graph!);
+                var inBranch = e.ToDictionary(x => x.Tensor, x => x.Name, StringComparer.Ordinal);
+                foreach (string tensor in all)
+                {
+                    if (!inBranch.TryGetValue(tensor, out string? name))
+                    {
+                        name = names.Take(tensor + "_not_taken");
+                        var empty = new TensorValue { Name = name, ElementType = ElementType.Float, Dims = new long[] { 0 }, Data = Array.Empty<byte>() };
+                        var constant = new Node { Name = names.Take(name + "_Constant"), OpType = "Constant" };
+                        constant.Outputs.Add(name);
+                        constant.Attributes.Add(NodeAttribute.FromTensor("value", empty));
+                        branch.Nodes.Add(constant);
+                    }
+
+                    branch.Outputs.Add(FloatValue(name));
+                }
+
+                int at = copy.Attributes.FindIndex(a => ReferenceEquals(a, attribute));
+                copy.Attributes.Replace(at, NodeAttribute.FromGraph(attribute.Name, branch));
+            }
+
+            foreach (string tensor in all)
+            {
+                string name = names.Take(tensor + "_exposed");
+                copy.Outputs.Add(name);
+                exposed.Add((tensor, name));
+            }
+
+            return copy;
+        }
+
+        private static Graph CopyOf(Graph graph)
+        {
+            Graph copy = ModelClone.WithoutNodes(graph);
+            copy.Nodes.AddRange(graph.Nodes);
+            return copy;
+        }
+
+        private static ValueInfo FloatValue(string name) => new() { Name = name, Type = new TensorTypeInfo { ElementType = ElementType.Float } };
+    }
+}

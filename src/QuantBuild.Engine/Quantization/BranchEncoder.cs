@@ -1,0 +1,109 @@
+using QuantBuild.Abstractions.Ir;
+using QuantBuild.Abstractions.Quantization;
+using QuantBuild.Engine.Quantization.Operators;
+
+namespace QuantBuild.Engine.Quantization;
+
+/// <summary>
+/// Encodes a graph and then every If branch in it, each with the main graph's decisions (the same selector, planner and
+/// writer, over an index that sees the enclosing graphs' constants), so a weight defined outside the branch is
+/// quantized where the branch reads it. A rewritten branch is a new graph on a new attribute of the written If node;
+/// the input model's branches are never changed. A branch whose own tensors calibration never saw (the If never took
+/// it on the calibration data) stays fp32 with <see cref="Branches.NotReached"/> instead of a guessed range.
+/// </summary>
+internal sealed class BranchEncoder(EncodeOptions options, IReadOnlyDictionary<string, TensorRange> ranges, NameTable names)
+{
+    /// <summary>The quantized layers, main graph first, then each branch's, depth-first in graph order.</summary>
+    public List<QuantizedLayer> Layers { get; } = new();
+
+    /// <summary>Every node left fp32 (Constant nodes aside), each followed by its subgraphs' nodes.</summary>
+    public List<UnquantizedNode> Unquantized { get; } = new();
+
+    /// <summary>Some node became DynamicQuantizeLSTM (a com.microsoft op).</summary>
+    public bool UsesDynamic { get; private set; }
+
+    /// <summary>Some MatMul got 4-bit weights.</summary>
+    public bool UsesFourBit { get; private set; }
+
+    /// <summary>Writes <paramref name="index"/>'s graph into <paramref name="target"/> (a copy without nodes) and recurses into its If branches.</summary>
+    public void Encode(GraphIndex index, Graph target)
+    {
+        (NodeMode[] modes, string?[] reasons) = NodeSelector.Select(index, options, ranges);
+        UsesDynamic |= Array.IndexOf(modes, NodeMode.DynamicInteger) >= 0;
+        UsesFourBit |= Array.IndexOf(modes, NodeMode.WeightOnly4) >= 0;
+        Dictionary<string, ActivationEncoding> encodings = ActivationPlanner.Encodings(index, new GraphOps(options.Operators, index), modes, ranges, options.Profile);
+        Layers.AddRange(new QdqGraphWriter(index, options, modes, encodings, target, names).Write());
+
+        // The writer's clones share their attribute objects with the source, so a branch graph finds its written If.
+        var written = new Dictionary<Graph, (Node Node, int Attribute)>(ReferenceEqualityComparer.Instance);
+        foreach (Node node in target.Nodes)
+        {
+            for (int a = 0; a < node.Attributes.Count; a++)
+            {
+                if (Branches.IsIf(node) && node.Attributes[a].Graph is { } g)
+                {
+                    written[g] = (node, a);
+                }
+            }
+        }
+
+        IrList<Node> nodes = index.Graph.Nodes;
+        for (int i = 0; i < nodes.Count; i++)
+        {
+            Node node = nodes[i];
+            if (modes[i] == NodeMode.Fp32)
+            {
+                Unquantized.Add(new UnquantizedNode(node.DisplayName, node.OpType, reasons[i] ?? "not quantized"));
+            }
+
+            if (!Branches.IsIf(node))
+            {
+                AddAll(Branches.AllNodes(node), Branches.BodyReason);
+                continue;
+            }
+
+            foreach (NodeAttribute branch in Branches.Of(node))
+            {
+                GraphIndex inner = index.Branch(branch.Graph!);
+                if (!Reached(inner))
+                {
+                    AddAll(inner.Graph.Nodes.SelectMany(n => Branches.AllNodes(n).Prepend(n)), Branches.NotReached);
+                    continue;
+                }
+
+                Graph rewritten = ModelCopy.WithoutNodes(branch.Graph!);
+                Encode(inner, rewritten);
+                // What the branch's writer replaced may have been read from here only; this graph is our own copy.
+                Rewrites.DeadCodeRewrite.Sweep(rewritten, subgraphs: false);
+                (Node owner, int at) = written[branch.Graph!];
+                owner.Attributes.Replace(at, NodeAttribute.FromGraph(branch.Name, rewritten));
+            }
+        }
+    }
+
+    // Calibration exposes a branch's tensors through its If, which outputs an empty dummy when the other branch runs, so
+    // a branch that never ran has no range for anything it computes itself (its witness included, when it needs no
+    // range of its own). Tensors it reads from outside are no sign. A branch with nothing to quantize is left to the
+    // selector, whose reasons say why.
+    private bool Reached(GraphIndex branch)
+    {
+        List<string> own = QdqEncoder.Wanted(branch, options).Where(t => branch.Producer(t) is not null).ToList();
+        if (QdqEncoder.Witness(branch, options) is { } witness)
+        {
+            own.Add(witness);
+        }
+
+        return own.Count == 0 || own.Any(ranges.ContainsKey);
+    }
+
+    private void AddAll(IEnumerable<Node> nodes, string reason)
+    {
+        foreach (Node node in nodes)
+        {
+            if (!(node.IsDefaultDomain && node.OpType == "Constant"))
+            {
+                Unquantized.Add(new UnquantizedNode(node.DisplayName, node.OpType, reason));
+            }
+        }
+    }
+}
