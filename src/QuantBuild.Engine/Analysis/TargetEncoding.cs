@@ -58,8 +58,12 @@ public static class TargetEncoding
         return options;
     }
 
-    /// <summary>Activation ranges from calibration by the configured method, for the device's grid.</summary>
-    public static Dictionary<string, TensorRange> Ranges(CalibrationResult calibrated, CalibrationConfig calibration, DeviceProfile device)
+    /// <summary>
+    /// Activation ranges from calibration by the configured method, for the device's grid; with <c>method: auto</c>,
+    /// each tensor's <see cref="RangeChoice"/> goes into <paramref name="choices"/> when given.
+    /// </summary>
+    public static Dictionary<string, TensorRange> Ranges(CalibrationResult calibrated, CalibrationConfig calibration, DeviceProfile device,
+        IDictionary<string, RangeChoice>? choices = null)
     {
         bool symmetric = device.Kernels.SymmetricActivations;
         RangeMethod method = calibration.Method switch
@@ -67,11 +71,24 @@ public static class TargetEncoding
             CalibrationMethod.Percentile => RangeMethod.Percentile,
             CalibrationMethod.Entropy => RangeMethod.Entropy,
             CalibrationMethod.Mse => RangeMethod.Mse,
+            CalibrationMethod.Auto => RangeMethod.Auto,
             _ => RangeMethod.MinMax,
         };
         var ranges = new Dictionary<string, TensorRange>(StringComparer.Ordinal);
         foreach ((string name, TensorObserver observer) in calibrated.Observers)
         {
+            if (method == RangeMethod.Auto)
+            {
+                RangeChoice choice = RangeSelector.Choose(observer, symmetric ? 254 : 255, symmetric);
+                ranges[name] = choice.Range;
+                if (choices is not null)
+                {
+                    choices[name] = choice;
+                }
+
+                continue;
+            }
+
             ranges[name] = RangeSelector.Select(observer, method, calibration.Percentile ?? 99.99, symmetric ? 254 : 255, symmetric);
         }
 

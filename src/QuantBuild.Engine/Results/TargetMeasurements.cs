@@ -16,6 +16,9 @@ public sealed record TargetMeasurements
     /// <summary>Every node left in fp32, with why.</summary>
     public IReadOnlyList<FloatNode> FloatNodes { get; init; } = Array.Empty<FloatNode>();
 
+    /// <summary>What <c>calibration.method: auto</c> chose per activation, by tensor name; empty with any other method.</summary>
+    public IReadOnlyList<ActivationRange> ActivationRanges { get; init; } = Array.Empty<ActivationRange>();
+
     /// <summary>The gate's score, or null when the config has no evaluation.</summary>
     public ModelScore? Score { get; init; }
 

@@ -78,6 +78,7 @@ public sealed record TargetResult
         QuantizedBytes = m.QuantizedBytes,
         QuantizedNodeCount = m.QuantizedNodeCount,
         FloatNodes = m.FloatNodes,
+        ActivationRanges = m.ActivationRanges,
         Metric = m.Score?.Verdict.Metric,
         Unit = m.Score?.Verdict.Unit,
         Fp32Value = m.Score?.Verdict.Fp32,
@@ -156,6 +157,9 @@ public sealed record TargetResult
 
     /// <summary>Every node left in fp32, with why.</summary>
     public IReadOnlyList<FloatNode> FloatNodes { get; init; } = Array.Empty<FloatNode>();
+
+    /// <summary>With <c>calibration.method: auto</c>, the range method chosen per activation and the SQNR that decided it.</summary>
+    public IReadOnlyList<ActivationRange> ActivationRanges { get; init; } = Array.Empty<ActivationRange>();
 
     /// <summary>True when the model and this summary came from the result cache instead of a fresh run.</summary>
     public bool Cached { get; init; }
