@@ -15,6 +15,6 @@ public enum RangeMethod
     /// <summary>The clipping range with the least expected squared quantization error.</summary>
     Mse,
 
-    /// <summary>Per tensor, whichever of the above has the least squared error on the tensor's own histogram (minmax unless clipping measurably helps).</summary>
+    /// <summary>Per tensor, the full range or a percentile clip, whichever has the least squared error on the tensor's own histogram (minmax unless clipping measurably helps).</summary>
     Auto,
 }

@@ -38,7 +38,7 @@ public static class RangeSelector
         };
     }
 
-    /// <summary>The percentiles <see cref="RangeMethod.Auto"/> measures besides the full range and the least-error range.</summary>
+    /// <summary>The percentiles <see cref="RangeMethod.Auto"/> measures besides the full range.</summary>
     public static readonly double[] AutoPercentiles = { 99.9, 99.99, 99.999 };
 
     /// <summary>
@@ -50,9 +50,12 @@ public static class RangeSelector
 
     /// <summary>
     /// <see cref="RangeMethod.Auto"/>: measures, on the tensor's own histogram, the squared quantization error of the
-    /// full range (minmax), of clipping at each of <see cref="AutoPercentiles"/>, and of the least-error range (mse),
-    /// and picks the smallest; the full range is kept unless a clipped one cuts the error below
-    /// <see cref="AutoMargin"/> of it. The choice says what was measured, for the report.
+    /// full range (minmax) and of clipping at each of <see cref="AutoPercentiles"/>, and picks the smallest; the full
+    /// range is kept unless a clipped one cuts the error below <see cref="AutoMargin"/> of it. The choice says what was
+    /// measured, for the report. The least-error range itself (<see cref="RangeMethod.Mse"/>) is not a candidate: it
+    /// clips far more than the rarest tenth of a percent, which the histogram's error weighs by count but a model's
+    /// output may depend on (measured on the PP-OCRv4 detector: box F-score 88.92 % with it among the candidates,
+    /// 93.54 % without, fp32 90.46 %; the recognizer 95.33 % and 95.00 % of exact lines).
     /// </summary>
     public static RangeChoice Choose(TensorObserver observer, int levels = 255, bool symmetric = false)
     {
@@ -86,7 +89,6 @@ public static class RangeSelector
             Consider(PercentileRange(observer, p), RangeMethod.Percentile, p);
         }
 
-        Consider(MseRange(observer, levels, symmetric), RangeMethod.Mse, null);
         return chosen;
     }
 

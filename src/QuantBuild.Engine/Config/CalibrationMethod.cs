@@ -16,7 +16,7 @@ public enum CalibrationMethod
     Mse,
 
     /// <summary>
-    /// <c>auto</c> (the default): per activation, the range among minmax, percentile (99.9/99.99/99.999) and mse whose
+    /// <c>auto</c> (the default): per activation, the range among minmax and percentile (99.9/99.99/99.999) whose
     /// quantization error on the tensor's own calibration histogram is least; minmax unless clipping cuts the error by
     /// at least a fifth.
     /// </summary>

@@ -59,8 +59,8 @@ internal static class CalibrateStage
         }
 
         var counts = choices.Values.GroupBy(c => c.Method).ToDictionary(g => g.Key, g => g.Count());
-        t.Log.Information("{Target}: method auto chose minmax for {MinMax} activations, percentile for {Percentile}, mse for {Mse} (clipped where it cut the tensor's quantization error by a fifth or more)",
-            t.Target.Name, counts.GetValueOrDefault(RangeMethod.MinMax), counts.GetValueOrDefault(RangeMethod.Percentile), counts.GetValueOrDefault(RangeMethod.Mse));
+        t.Log.Information("{Target}: method auto chose minmax for {MinMax} activations, a percentile clip for {Percentile} (where it cut the tensor's quantization error by a fifth or more)",
+            t.Target.Name, counts.GetValueOrDefault(RangeMethod.MinMax), counts.GetValueOrDefault(RangeMethod.Percentile));
         t.RangeChoices = choices;
     }
 

@@ -71,18 +71,19 @@ public class RangeSelectorTests
     }
 
     [Fact]
-    public void Auto_clips_a_tensor_whose_minmax_range_outliers_dominate_and_picks_the_least_error_candidate()
+    public void Auto_clips_a_tensor_whose_minmax_range_outliers_dominate_at_the_least_error_percentile()
     {
-        TensorObserver o = GaussianWithOutliers();
+        // Two outliers at ±60 among a million values: minmax's rounding error over the bulk (steps of 120/254) outweighs
+        // what clipping the two costs. (Among 200 000 it would not: then the two clipped outliers dominate.)
+        TensorObserver o = GaussianWithOutliers(samples: 1_000_000);
         RangeChoice choice = RangeSelector.Choose(o, levels: 254, symmetric: true);
 
         // Every candidate's error, measured independently of the selector.
         double minmax = ExpectedError(o, new TensorRange(o.Min, o.Max), 254);
-        var candidates = RangeSelector.AutoPercentiles.Select(p => RangeSelector.Select(o, RangeMethod.Percentile, p, 254, true))
-            .Append(RangeSelector.Select(o, RangeMethod.Mse, levels: 254, symmetric: true)).ToList();
+        var candidates = RangeSelector.AutoPercentiles.Select(p => RangeSelector.Select(o, RangeMethod.Percentile, p, 254, true)).ToList();
         double chosen = ExpectedError(o, choice.Range, 254);
 
-        Assert.NotEqual(RangeMethod.MinMax, choice.Method);
+        Assert.Equal(RangeMethod.Percentile, choice.Method);
         Assert.True(chosen < minmax * RangeSelector.AutoMargin, $"chosen {choice.Method} error {chosen} vs minmax {minmax}");
         Assert.All(candidates, c => Assert.True(chosen <= ExpectedError(o, c, 254) * (1 + 1e-9), $"{c} has less error than the choice {choice.Range}"));
         Assert.True(choice.SqnrDb > choice.MinMaxSqnrDb + 0.9, $"{choice.SqnrDb} dB vs minmax {choice.MinMaxSqnrDb} dB");
@@ -98,8 +99,7 @@ public class RangeSelectorTests
         RangeChoice choice = RangeSelector.Choose(observer, levels: 254, symmetric: true);
 
         double minmax = ExpectedError(observer, new TensorRange(observer.Min, observer.Max), 254);
-        var candidates = RangeSelector.AutoPercentiles.Select(p => RangeSelector.Select(observer, RangeMethod.Percentile, p, 254, true))
-            .Append(RangeSelector.Select(observer, RangeMethod.Mse, levels: 254, symmetric: true)).ToList();
+        var candidates = RangeSelector.AutoPercentiles.Select(p => RangeSelector.Select(observer, RangeMethod.Percentile, p, 254, true)).ToList();
 
         // Measured: no clipped candidate cuts the error by the margin, so the full range stays.
         Assert.All(candidates, c => Assert.True(ExpectedError(observer, c, 254) >= minmax * RangeSelector.AutoMargin, $"{c} would have been chosen"));
