@@ -60,8 +60,12 @@ public static class TargetEncoding
         return options;
     }
 
-    /// <summary>Activation ranges from calibration by the configured method, for the device's grid.</summary>
-    public static Dictionary<string, TensorRange> Ranges(CalibrationResult calibrated, CalibrationConfig calibration, DeviceProfile device)
+    /// <summary>
+    /// Activation ranges from calibration by the configured method, for the device's grid; with <c>method: auto</c>,
+    /// each tensor's <see cref="RangeChoice"/> goes into <paramref name="choices"/> when given.
+    /// </summary>
+    public static Dictionary<string, TensorRange> Ranges(CalibrationResult calibrated, CalibrationConfig calibration, DeviceProfile device,
+        IDictionary<string, RangeChoice>? choices = null)
     {
         bool symmetric = device.Kernels.SymmetricActivations;
         RangeMethod method = calibration.Method switch
@@ -69,6 +73,7 @@ public static class TargetEncoding
             CalibrationMethod.Percentile => RangeMethod.Percentile,
             CalibrationMethod.Entropy => RangeMethod.Entropy,
             CalibrationMethod.Mse => RangeMethod.Mse,
+            CalibrationMethod.Auto => RangeMethod.Auto,
             _ => RangeMethod.MinMax,
         };
         var ranges = new Dictionary<string, TensorRange>(StringComparer.Ordinal);
@@ -77,6 +82,18 @@ public static class TargetEncoding
             if (observer.Count == 0)
             {
                 // Never computed on the calibration data (an If branch it never took): no range rather than a guessed one.
+                continue;
+            }
+
+            if (method == RangeMethod.Auto)
+            {
+                RangeChoice choice = RangeSelector.Choose(observer, symmetric ? 254 : 255, symmetric);
+                ranges[name] = choice.Range;
+                if (choices is not null)
+                {
+                    choices[name] = choice;
+                }
+
                 continue;
             }
 

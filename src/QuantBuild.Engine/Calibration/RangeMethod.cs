@@ -14,4 +14,7 @@ public enum RangeMethod
 
     /// <summary>The clipping range with the least expected squared quantization error.</summary>
     Mse,
+
+    /// <summary>Per tensor, the full range or a percentile clip, whichever has the least squared error on the tensor's own histogram (minmax unless clipping measurably helps).</summary>
+    Auto,
 }

@@ -33,9 +33,115 @@ public static class RangeSelector
             RangeMethod.Percentile => PercentileRange(observer, percentile),
             RangeMethod.Entropy => EntropyRange(observer, levels),
             RangeMethod.Mse => MseRange(observer, levels, symmetric),
+            RangeMethod.Auto => Choose(observer, levels, symmetric).Range,
             _ => throw new ArgumentOutOfRangeException(nameof(method)),
         };
     }
+
+    /// <summary>The percentiles <see cref="RangeMethod.Auto"/> measures besides the full range.</summary>
+    public static readonly double[] AutoPercentiles = { 99.9, 99.99, 99.999 };
+
+    /// <summary>
+    /// How much less squared error (as a factor of the full range's) a clipped range must have for
+    /// <see cref="RangeMethod.Auto"/> to prefer it: 0.8, about 1 dB of SQNR. Below that the full range is kept, since
+    /// clipping also loses the rare large values that a histogram's error weighs by their (small) count.
+    /// </summary>
+    public const double AutoMargin = 0.8;
+
+    /// <summary>
+    /// <see cref="RangeMethod.Auto"/>: measures, on the tensor's own histogram, the squared quantization error of the
+    /// full range (minmax) and of clipping at each of <see cref="AutoPercentiles"/>, and picks the smallest; the full
+    /// range is kept unless a clipped one cuts the error below <see cref="AutoMargin"/> of it. The choice says what was
+    /// measured, for the report. The least-error range itself (<see cref="RangeMethod.Mse"/>) is not a candidate: it
+    /// clips far more than the rarest tenth of a percent, which the histogram's error weighs by count but a model's
+    /// output may depend on (measured on the PP-OCRv4 detector: box F-score 88.92 % with it among the candidates,
+    /// 93.54 % without, fp32 90.46 %; the recognizer 95.33 % and 95.00 % of exact lines).
+    /// </summary>
+    public static RangeChoice Choose(TensorObserver observer, int levels = 255, bool symmetric = false)
+    {
+        if (observer.NaNCount > 0 || (observer.Count > 0 && !float.IsFinite(observer.Min)))
+        {
+            throw Quantization.QuantizationErrors.RangeNotFinite(observer.Name, observer.Min, observer.Max);
+        }
+
+        var full = new TensorRange(observer.Min, observer.Max);
+        if (!float.IsFinite(observer.Min) || observer.Histogram is not { Total: > 0 } h)
+        {
+            return new RangeChoice(float.IsFinite(observer.Min) ? full : new TensorRange(0f, 0f), RangeMethod.MinMax, null, double.NaN, double.NaN);
+        }
+
+        double signal = SignalPower(h);
+        double fullError = SquaredError(h, full.Min, full.Max, levels, symmetric);
+        var chosen = new RangeChoice(full, RangeMethod.MinMax, null, Sqnr(signal, fullError), Sqnr(signal, fullError));
+        double best = fullError;
+        void Consider(TensorRange r, RangeMethod method, double? percentile)
+        {
+            double e = SquaredError(h, r.Min, r.Max, levels, symmetric);
+            if (e < best && e < fullError * AutoMargin)
+            {
+                best = e;
+                chosen = new RangeChoice(r, method, percentile, Sqnr(signal, e), Sqnr(signal, fullError));
+            }
+        }
+
+        foreach (double p in AutoPercentiles)
+        {
+            Consider(PercentileRange(observer, p), RangeMethod.Percentile, p);
+        }
+
+        return chosen;
+    }
+
+    /// <summary>
+    /// The squared error of quantizing the values <paramref name="h"/> counts (each bin's centre, weighted by its
+    /// count) on the grid covering [<paramref name="min"/>, <paramref name="max"/>] widened to include 0, as the
+    /// encoder builds it: rounding inside, clipping outside.
+    /// </summary>
+    public static double SquaredError(StreamingHistogram h, double min, double max, int levels = 255, bool symmetric = false)
+    {
+        double lo = Math.Min(0, min);
+        double hi = Math.Max(0, max);
+        if (symmetric)
+        {
+            double a = Math.Max(-lo, hi);
+            lo = -a;
+            hi = a;
+        }
+
+        double scale = (hi - lo) / levels;
+        ReadOnlySpan<long> counts = h.Counts;
+        double zero = scale > 0 ? Math.Round(-lo / scale) : 0;
+        double error = 0;
+        for (int i = 0; i < counts.Length; i++)
+        {
+            if (counts[i] == 0)
+            {
+                continue;
+            }
+
+            double x = h.Start + (i + 0.5) * h.BinWidth;
+            double d = scale > 0 ? (Math.Clamp(Math.Round(x / scale) + zero, 0, levels) - zero) * scale - x : x;
+            error += counts[i] * d * d;
+        }
+
+        return error;
+    }
+
+    private static double SignalPower(StreamingHistogram h)
+    {
+        ReadOnlySpan<long> counts = h.Counts;
+        double power = 0;
+        for (int i = 0; i < counts.Length; i++)
+        {
+            double x = h.Start + (i + 0.5) * h.BinWidth;
+            power += counts[i] * x * x;
+        }
+
+        return power;
+    }
+
+    private static double Sqnr(double signal, double error) =>
+        error <= 0 ? double.PositiveInfinity : signal <= 0 ? double.NegativeInfinity : 10 * Math.Log10(signal / error);
 
     private static TensorRange PercentileRange(TensorObserver o, double percentile)
     {
@@ -177,7 +283,6 @@ public static class RangeSelector
         // Shrink the full range step by step; for each candidate, the expected squared error of quantizing every
         // histogram bin's centre (rounding inside, clipping outside) weighted by its count.
         StreamingHistogram h = o.RequireHistogram("the mse method");
-        ReadOnlySpan<long> counts = h.Counts;
         TensorRange bestRange = new(o.Min, o.Max);
         double bestError = double.PositiveInfinity;
         for (int step = 100; step >= 5; step--)
@@ -192,27 +297,12 @@ public static class RangeSelector
                 hi = a;
             }
 
-            double scale = (hi - lo) / levels;
-            if (scale <= 0)
+            if (hi - lo <= 0)
             {
                 continue;
             }
 
-            double zero = Math.Round(-lo / scale);
-            double error = 0;
-            for (int i = 0; i < counts.Length; i++)
-            {
-                if (counts[i] == 0)
-                {
-                    continue;
-                }
-
-                double x = h.Start + (i + 0.5) * h.BinWidth;
-                double qv = Math.Clamp(Math.Round(x / scale) + zero, 0, levels);
-                double d = (qv - zero) * scale - x;
-                error += counts[i] * d * d;
-            }
-
+            double error = SquaredError(h, lo, hi, levels, symmetric);
             if (error < bestError)
             {
                 bestError = error;

@@ -6,8 +6,8 @@ public sealed record CalibrationConfig
     /// <summary>Where the calibration inputs come from.</summary>
     public required DataSourceConfig Data { get; init; }
 
-    /// <summary>Range method (default <see cref="CalibrationMethod.MinMax"/>).</summary>
-    public CalibrationMethod Method { get; init; } = CalibrationMethod.MinMax;
+    /// <summary>Range method (default <see cref="CalibrationMethod.Auto"/>: measured per tensor).</summary>
+    public CalibrationMethod Method { get; init; } = CalibrationMethod.Auto;
 
     /// <summary>The percentile for <see cref="CalibrationMethod.Percentile"/> (default 99.99), otherwise null.</summary>
     public double? Percentile { get; init; }

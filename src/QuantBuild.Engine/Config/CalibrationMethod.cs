@@ -14,4 +14,11 @@ public enum CalibrationMethod
 
     /// <summary><c>mse</c>: the range minimising mean squared quantization error.</summary>
     Mse,
+
+    /// <summary>
+    /// <c>auto</c> (the default): per activation, the range among minmax and percentile (99.9/99.99/99.999) whose
+    /// quantization error on the tensor's own calibration histogram is least; minmax unless clipping cuts the error by
+    /// at least a fifth.
+    /// </summary>
+    Auto,
 }

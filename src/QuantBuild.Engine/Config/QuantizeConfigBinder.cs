@@ -159,7 +159,7 @@ internal sealed class QuantizeConfigBinder
         _r.CheckKeys(map, QuantizeConfigKeys.Calibration, "calibration");
         DataSourceConfig? data = Data(map, "calibration", keyAt);
 
-        CalibrationMethod method = CalibrationMethod.MinMax;
+        CalibrationMethod method = CalibrationMethod.Auto;
         string? methodText = _r.String(map, "method", "calibration.method");
         if (methodText is not null && !TryMethod(methodText, out method))
         {
@@ -658,12 +658,12 @@ internal sealed class QuantizeConfigBinder
         return path.StartsWith(root, cmp);
     }
 
-    private static readonly string[] MethodNames = ["minmax", "percentile", "entropy", "mse"];
+    private static readonly string[] MethodNames = ["minmax", "percentile", "entropy", "mse", "auto"];
 
     private static bool TryMethod(string text, out CalibrationMethod method)
     {
         int i = Array.IndexOf(MethodNames, text);
-        method = i < 0 ? CalibrationMethod.MinMax : (CalibrationMethod)i;
+        method = i < 0 ? CalibrationMethod.Auto : (CalibrationMethod)i;
         return i >= 0;
     }
 }

@@ -38,7 +38,30 @@ internal static class CalibrateStage
             TaggedProgress.Tagged(t.Run.Options.Progress, $"calibrate {t.Target.Name}"), t.Cancellation);
         t.Log.Information("Calibrated {Tensors} tensors on {Samples} samples (batches of {Batch}) in {Seconds:0.00}s",
             plan.Calibrated.Count, calibrated.Samples, calibrated.BatchSize, calibrated.Elapsed.TotalSeconds);
-        return TargetEncoding.Ranges(calibrated, config, t.Target.Device);
+        var choices = new Dictionary<string, RangeChoice>(StringComparer.Ordinal);
+        Dictionary<string, TensorRange> ranges = TargetEncoding.Ranges(calibrated, config, t.Target.Device, choices);
+        if (choices.Count > 0)
+        {
+            LogChoices(t, choices);
+        }
+
+        return ranges;
+    }
+
+    // method: auto decides per tensor from measurement: the summary says how often clipping paid, -v diagnostic says where.
+    private static void LogChoices(TargetContext t, IReadOnlyDictionary<string, RangeChoice> choices)
+    {
+        foreach ((string name, RangeChoice c) in choices.OrderBy(c => c.Key, StringComparer.Ordinal))
+        {
+            t.Log.Debug("{Target}: range of {Tensor}: {Method}{Percentile} [{Min}, {Max}], {Sqnr:0.0} dB (minmax {MinMaxSqnr:0.0} dB)", t.Target.Name, name,
+                c.Method.ToString().ToLowerInvariant(), c.Percentile is double p ? " " + p.ToString(System.Globalization.CultureInfo.InvariantCulture) : string.Empty,
+                c.Range.Min, c.Range.Max, c.SqnrDb, c.MinMaxSqnrDb);
+        }
+
+        var counts = choices.Values.GroupBy(c => c.Method).ToDictionary(g => g.Key, g => g.Count());
+        t.Log.Information("{Target}: method auto chose minmax for {MinMax} activations, a percentile clip for {Percentile} (where it cut the tensor's quantization error by a fifth or more)",
+            t.Target.Name, counts.GetValueOrDefault(RangeMethod.MinMax), counts.GetValueOrDefault(RangeMethod.Percentile));
+        t.RangeChoices = choices;
     }
 
     // The target's share less what the weights take once paged in, capped as MemoryBudget.ActivationBytes says; the probe uses the same.

@@ -29,7 +29,7 @@ internal static class PackageStage
         using StagedFile? model = AtomicFile.StageCopy(scored.Candidate.Path, written);
         clock.Lap(Name);
 
-        TargetMeasurements measured = scored.Measurements with { Layers = layers, Kernels = kernels.Kernels };
+        TargetMeasurements measured = scored.Measurements with { Layers = layers, Kernels = kernels.Kernels, ActivationRanges = ActivationRanges(t) };
         TargetResult result = passed
             ? TargetResult.Passed(t.Target, t.Loaded.Fp32Bytes, measured, written, clock.Stages.ToList())
             : TargetResult.GateFailed(t.Target, t.Loaded.Fp32Bytes, measured, written, kernels.Failure ?? scored.GateFailure!, clock.Stages.ToList());
@@ -38,4 +38,11 @@ internal static class PackageStage
         model?.Commit();
         return result;
     }
+
+    private static List<ActivationRange> ActivationRanges(TargetContext t) => t.RangeChoices.OrderBy(c => c.Key, StringComparer.Ordinal)
+        .Select(c => new ActivationRange(c.Key, c.Value.Method.ToString().ToLowerInvariant(), c.Value.Percentile, c.Value.Range.Min, c.Value.Range.Max,
+            Db(c.Value.SqnrDb), Db(c.Value.MinMaxSqnrDb)))
+        .ToList();
+
+    private static double? Db(double db) => double.IsFinite(db) ? Math.Round(db, 2) : null;
 }

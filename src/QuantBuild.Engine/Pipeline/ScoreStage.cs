@@ -51,7 +51,9 @@ internal static class ScoreStage
         SourceLocation where = (verdict.FailedSetting == "min" ? gate?.MinLocation : verdict.FailedSetting == "max_drop" ? gate?.MaxDropLocation : null)
             ?? gate?.Location ?? target.Location;
         return new QuantBuildException("QB4000", $"Target '{target.Name}' failed its accuracy gate: {verdict.Message}.",
-            "add 'fallback: auto' to the target (trials decide which layers stay fp32), calibrate with 'method: percentile' where minmax ranges are outlier-dominated, or loosen gate.max_drop",
+            config.Calibration.Method == CalibrationMethod.Auto
+                ? "add 'fallback: auto' to the target (trials decide which layers stay fp32), or loosen gate.max_drop"
+                : "add 'fallback: auto' to the target (trials decide which layers stay fp32), remove calibration.method to let 'auto' pick each activation's range from measurement, or loosen gate.max_drop",
             config.ConfigPath, where.Line, where.Column);
     }
 }

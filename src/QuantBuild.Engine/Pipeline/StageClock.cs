@@ -7,7 +7,8 @@ namespace QuantBuild.Engine.Pipeline;
 
 /// <summary>
 /// Times a sequence of stages: each <see cref="Lap"/> closes the stage that just ran with its wall time and peak
-/// resident memory. The peak is the process's (see <see cref="PeakMemory"/>, which resets the mark at every lap): while
+/// resident memory. The peak is the process's (see <see cref="PeakMemory"/>: the kernel's mark when the stage raised it, else
+/// the largest sampled resident size since the last lap): while
 /// targets run in parallel it covers every target's work since the last lap of any of them, not this target's alone.
 /// </summary>
 internal sealed class StageClock

@@ -25,4 +25,7 @@ internal sealed record TargetContext(TargetConfig Target, string OutputPath, Val
 
     /// <summary>The model every target starts from: the rewritten fp32 model.</summary>
     public OnnxModel Model => Loaded.Model;
+
+    /// <summary>What <c>method: auto</c> chose per activation (set by the calibrate stage), for the report; empty otherwise.</summary>
+    public IReadOnlyDictionary<string, Calibration.RangeChoice> RangeChoices { get; set; } = new Dictionary<string, Calibration.RangeChoice>();
 }

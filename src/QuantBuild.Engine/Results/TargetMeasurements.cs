@@ -19,6 +19,9 @@ public sealed record TargetMeasurements
     /// <summary>Layers whose kernel quantizes its input at run time (DynamicQuantizeMatMul/LSTM), in graph order.</summary>
     public IReadOnlyList<string> DynamicLayers { get; init; } = Array.Empty<string>();
 
+    /// <summary>What <c>calibration.method: auto</c> chose per activation, by tensor name; empty with any other method.</summary>
+    public IReadOnlyList<ActivationRange> ActivationRanges { get; init; } = Array.Empty<ActivationRange>();
+
     /// <summary>The gate's score, or null when the config has no evaluation.</summary>
     public ModelScore? Score { get; init; }
 

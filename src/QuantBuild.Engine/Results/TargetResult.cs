@@ -79,6 +79,7 @@ public sealed record TargetResult
         QuantizedNodeCount = m.QuantizedNodeCount,
         FloatNodes = m.FloatNodes,
         DynamicLayers = m.DynamicLayers,
+        ActivationRanges = m.ActivationRanges,
         Metric = m.Score?.Verdict.Metric,
         Unit = m.Score?.Verdict.Unit,
         Fp32Value = m.Score?.Verdict.Fp32,
@@ -160,6 +161,9 @@ public sealed record TargetResult
 
     /// <summary>Layers whose kernel quantizes its input at run time (activations: dynamic, or chosen by fallback).</summary>
     public IReadOnlyList<string> DynamicLayers { get; init; } = Array.Empty<string>();
+
+    /// <summary>With <c>calibration.method: auto</c>, the range method chosen per activation and the SQNR that decided it.</summary>
+    public IReadOnlyList<ActivationRange> ActivationRanges { get; init; } = Array.Empty<ActivationRange>();
 
     /// <summary>True when the model and this summary came from the result cache instead of a fresh run.</summary>
     public bool Cached { get; init; }

@@ -70,6 +70,44 @@ public class RangeSelectorTests
         }
     }
 
+    [Fact]
+    public void Auto_clips_a_tensor_whose_minmax_range_outliers_dominate_at_the_least_error_percentile()
+    {
+        // Two outliers at ±60 among a million values: minmax's rounding error over the bulk (steps of 120/254) outweighs
+        // what clipping the two costs. (Among 200 000 it would not: then the two clipped outliers dominate.)
+        TensorObserver o = GaussianWithOutliers(samples: 1_000_000);
+        RangeChoice choice = RangeSelector.Choose(o, levels: 254, symmetric: true);
+
+        // Every candidate's error, measured independently of the selector.
+        double minmax = ExpectedError(o, new TensorRange(o.Min, o.Max), 254);
+        var candidates = RangeSelector.AutoPercentiles.Select(p => RangeSelector.Select(o, RangeMethod.Percentile, p, 254, true)).ToList();
+        double chosen = ExpectedError(o, choice.Range, 254);
+
+        Assert.Equal(RangeMethod.Percentile, choice.Method);
+        Assert.True(chosen < minmax * RangeSelector.AutoMargin, $"chosen {choice.Method} error {chosen} vs minmax {minmax}");
+        Assert.All(candidates, c => Assert.True(chosen <= ExpectedError(o, c, 254) * (1 + 1e-9), $"{c} has less error than the choice {choice.Range}"));
+        Assert.True(choice.SqnrDb > choice.MinMaxSqnrDb + 0.9, $"{choice.SqnrDb} dB vs minmax {choice.MinMaxSqnrDb} dB");
+        Assert.Equal(choice.Range, RangeSelector.Select(o, RangeMethod.Auto, levels: 254, symmetric: true));
+    }
+
+    [Fact]
+    public void Auto_keeps_minmax_for_a_uniform_tensor_where_clipping_does_not_pay()
+    {
+        var observer = new TensorObserver("uniform");
+        var random = new Random(11);
+        observer.Observe(Enumerable.Range(0, 200_000).Select(_ => (float)(random.NextDouble() * 8 - 4)).ToArray(), new long[] { 200_000 });
+        RangeChoice choice = RangeSelector.Choose(observer, levels: 254, symmetric: true);
+
+        double minmax = ExpectedError(observer, new TensorRange(observer.Min, observer.Max), 254);
+        var candidates = RangeSelector.AutoPercentiles.Select(p => RangeSelector.Select(observer, RangeMethod.Percentile, p, 254, true)).ToList();
+
+        // Measured: no clipped candidate cuts the error by the margin, so the full range stays.
+        Assert.All(candidates, c => Assert.True(ExpectedError(observer, c, 254) >= minmax * RangeSelector.AutoMargin, $"{c} would have been chosen"));
+        Assert.Equal(RangeMethod.MinMax, choice.Method);
+        Assert.Equal(new TensorRange(observer.Min, observer.Max), choice.Range);
+        Assert.Equal(choice.MinMaxSqnrDb, choice.SqnrDb);
+    }
+
     private static double ExpectedError(TensorObserver o, TensorRange r, int levels)
     {
         double a = Math.Max(-r.Min, r.Max);

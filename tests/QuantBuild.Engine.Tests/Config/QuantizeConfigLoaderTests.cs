@@ -98,7 +98,7 @@ public sealed class QuantizeConfigLoaderTests : IDisposable
         QuantizeConfig c = _dir.Load(Minimal);
 
         Assert.Equal(_dir.P("quantized"), c.OutputDirectory);
-        Assert.Equal(CalibrationMethod.MinMax, c.Calibration.Method);
+        Assert.Equal(CalibrationMethod.Auto, c.Calibration.Method);
         Assert.Null(c.Calibration.Percentile);
         Assert.Null(c.Calibration.Samples);
         Assert.Equal(32, c.Calibration.BatchSize);

@@ -129,7 +129,7 @@ public sealed class SchemaTests : IDisposable
         Assert.Equal(Engine.Profiles.DeviceProfiles.All.Keys.Order(), Enum(root["properties"]!["targets"]!["additionalProperties"]!["properties"]!["device"]!).Order());
         // Built-in metrics are an enum; a plugin's (id/name) matches the pattern beside it.
         Assert.Equal(MetricInfo.BuiltIn.Select(m => m.Name), Enum(root["properties"]!["evaluation"]!["properties"]!["metric"]!["anyOf"]![0]!));
-        Assert.Equal(["minmax", "percentile", "entropy", "mse"], Enum(root["properties"]!["calibration"]!["properties"]!["method"]!));
+        Assert.Equal(["minmax", "percentile", "entropy", "mse", "auto"], Enum(root["properties"]!["calibration"]!["properties"]!["method"]!));
     }
 
     [Fact]
