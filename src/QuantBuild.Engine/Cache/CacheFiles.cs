@@ -54,35 +54,7 @@ internal static class CacheFiles
     /// Links or copies <paramref name="source"/> to a temp name beside <paramref name="path"/>, for the caller to rename
     /// into place (<see cref="StagedFile.Commit"/>); null when <paramref name="path"/> already holds the same bytes.
     /// </summary>
-    public static StagedFile? Stage(string source, string path)
-    {
-        try
-        {
-            if (AtomicFile.SameContent(source, path))
-            {
-                return null;
-            }
-
-            string directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
-            Directory.CreateDirectory(directory);
-            string temp = Path.Combine(directory, $".{Path.GetFileName(path)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
-            var staged = new StagedFile(temp, path);
-            try
-            {
-                LinkOrCopy(source, temp);
-                return staged;
-            }
-            catch
-            {
-                staged.Dispose();
-                throw;
-            }
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw AtomicFile.CannotWrite(path, e);
-        }
-    }
+    public static StagedFile? Stage(string source, string path) => AtomicFile.Stage(source, path, static (from, temp) => LinkOrCopy(from, temp));
 
     [DllImport("libc", EntryPoint = "link", SetLastError = true)]
     private static extern int Link([MarshalAs(UnmanagedType.LPUTF8Str)] string oldPath, [MarshalAs(UnmanagedType.LPUTF8Str)] string newPath);

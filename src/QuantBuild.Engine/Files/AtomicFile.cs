@@ -128,44 +128,46 @@ public static class AtomicFile
     /// <paramref name="path"/> and leaves the rename to <see cref="StagedFile.Commit"/>, so a caller can put another file
     /// (a manifest) in place before this one appears. Null when <paramref name="path"/> already holds the same bytes.
     /// </summary>
-    public static StagedFile? StageCopy(string source, string path)
+    public static StagedFile? StageCopy(string source, string path) => Stage(source, path, static (from, temp) =>
+    {
+        using var input = new FileStream(from, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
+        using var output = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20);
+        input.CopyTo(output, 1 << 20);
+        output.Flush(flushToDisk: true);
+    });
+
+    /// <summary>
+    /// Puts <paramref name="source"/>'s bytes at a temp name beside <paramref name="path"/> with <paramref name="fill"/>
+    /// (a copy, or a hard link) and leaves the rename to <see cref="StagedFile.Commit"/>; null when
+    /// <paramref name="path"/> already holds the same bytes. A failure to write is QB5010 naming the path.
+    /// </summary>
+    internal static StagedFile? Stage(string source, string path, Action<string, string> fill)
     {
         try
         {
-            return StageCopyUnguarded(source, path);
+            if (SameContent(source, path))
+            {
+                return null;
+            }
+
+            string directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
+            Directory.CreateDirectory(directory);
+            string temp = Path.Combine(directory, $".{Path.GetFileName(path)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+            var staged = new StagedFile(temp, path);
+            try
+            {
+                fill(source, temp);
+                return staged;
+            }
+            catch
+            {
+                staged.Dispose();
+                throw;
+            }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw CannotWrite(path, e);
-        }
-    }
-
-    private static StagedFile? StageCopyUnguarded(string source, string path)
-    {
-        if (SameContent(source, path))
-        {
-            return null;
-        }
-
-        string directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        Directory.CreateDirectory(directory);
-        string temp = Path.Combine(directory, $".{Path.GetFileName(path)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
-        var staged = new StagedFile(temp, path);
-        try
-        {
-            using (var input = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20))
-            using (var output = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
-            {
-                input.CopyTo(output, 1 << 20);
-                output.Flush(flushToDisk: true);
-            }
-
-            return staged;
-        }
-        catch
-        {
-            staged.Dispose();
-            throw;
         }
     }
 
