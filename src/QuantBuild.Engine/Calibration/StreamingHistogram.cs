@@ -1,3 +1,7 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
 namespace QuantBuild.Engine.Calibration;
 
 /// <summary>
@@ -6,6 +10,13 @@ namespace QuantBuild.Engine.Calibration;
 /// </summary>
 public sealed class StreamingHistogram
 {
+    /// <summary>Batches of at least this many values per bin take the vectorized path; smaller ones would mostly sum its copies.</summary>
+    private const int VectorMinimum = 4;
+
+    /// <summary>The vectorized path's four 32-bit copies of the counts (plus a slot for non-finite values), one set per thread.</summary>
+    [ThreadStatic]
+    private static uint[]? t_copies;
+
     private readonly long[] _counts;
     private double _start;
     private double _width;
@@ -50,6 +61,33 @@ public sealed class StreamingHistogram
         }
 
         EnsureCovers(min, max);
+        if (Vector256.IsHardwareAccelerated && values.Length >= VectorMinimum * _counts.Length)
+        {
+            AddVectorized(values);
+        }
+        else
+        {
+            AddEach(values);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Add"/> one value at a time, the definition the vectorized path must match bin for bin: bin
+    /// ⌊(v − start) / width⌋ in double (v − start times the inverse width), clamped to the first and last bin.
+    /// </summary>
+    internal void AddScalar(ReadOnlySpan<float> values, float min, float max)
+    {
+        if (values.IsEmpty || !float.IsFinite(min) || !float.IsFinite(max))
+        {
+            return;
+        }
+
+        EnsureCovers(min, max);
+        AddEach(values);
+    }
+
+    private void AddEach(ReadOnlySpan<float> values)
+    {
         double inverse = 1.0 / _width;
         int last = _counts.Length - 1;
         foreach (float v in values)
@@ -63,6 +101,81 @@ public sealed class StreamingHistogram
             _counts[bin < 0 ? 0 : bin > last ? last : bin]++;
             Total++;
         }
+    }
+
+    /// <summary>
+    /// The same bins as <see cref="AddEach"/>, computed eight values at a time without a branch: each float widened to
+    /// double (so (v − start) · inverse is the same double as the scalar one, bit for bit), clamped to [0, last] and
+    /// floored (the scalar truncation, as the value is never negative there), turned into an integer by adding 2^52;
+    /// non-finite values go to one extra slot instead of being skipped. The counting itself is one increment per value
+    /// into four interleaved 32-bit copies of the histogram, so runs of equal bins (a Relu's zeros) do not wait on each
+    /// other's stores; the copies are summed into the counts at the end.
+    /// </summary>
+    private void AddVectorized(ReadOnlySpan<float> values)
+    {
+        const int Copies = 4;
+        const int Chunk = 512;
+        int slots = _counts.Length + 1;
+        uint[] copies = t_copies is { } c && c.Length >= slots * Copies ? c : t_copies = new uint[slots * Copies];
+        Array.Clear(copies, 0, slots * Copies);
+
+        Vector256<double> start = Vector256.Create(_start);
+        Vector256<double> inverse = Vector256.Create(1.0 / _width);
+        Vector256<double> last = Vector256.Create((double)(_counts.Length - 1));
+        Vector256<double> skipped = Vector256.Create((double)_counts.Length);
+        Span<int> bins = stackalloc int[Chunk];
+        ref float first = ref MemoryMarshal.GetReference(values);
+        ref uint counts = ref MemoryMarshal.GetArrayDataReference(copies);
+        int whole = values.Length - values.Length % Vector256<float>.Count;
+        for (int at = 0; at < whole; at += Chunk)
+        {
+            int n = Math.Min(Chunk, whole - at);
+            for (int k = 0; k < n; k += Vector256<float>.Count)
+            {
+                Vector256<float> v = Vector256.LoadUnsafe(ref first, (nuint)(at + k));
+                Vector256<int> finite = Vector256.Equals(v - v, Vector256<float>.Zero).AsInt32();
+                (Vector256<double> lower, Vector256<double> upper) = Vector256.Widen(v);
+                (Vector256<long> lowerFinite, Vector256<long> upperFinite) = Vector256.Widen(finite);
+                Vector256<long> lowerBin = Bin(lower, lowerFinite.AsDouble(), start, inverse, last, skipped);
+                Vector256<long> upperBin = Bin(upper, upperFinite.AsDouble(), start, inverse, last, skipped);
+                Vector256.Narrow(lowerBin, upperBin).StoreUnsafe(ref MemoryMarshal.GetReference(bins), (nuint)k);
+            }
+
+            int j = 0;
+            for (; j <= n - Copies; j += Copies)
+            {
+                Unsafe.Add(ref counts, bins[j] * Copies)++;
+                Unsafe.Add(ref counts, (bins[j + 1] * Copies) + 1)++;
+                Unsafe.Add(ref counts, (bins[j + 2] * Copies) + 2)++;
+                Unsafe.Add(ref counts, (bins[j + 3] * Copies) + 3)++;
+            }
+
+            for (; j < n; j++)
+            {
+                Unsafe.Add(ref counts, bins[j] * Copies)++;
+            }
+        }
+
+        long added = 0;
+        for (int b = 0; b < _counts.Length; b++)
+        {
+            int o = b * Copies;
+            long sum = (long)copies[o] + copies[o + 1] + copies[o + 2] + copies[o + 3];
+            _counts[b] += sum;
+            added += sum;
+        }
+
+        Total += added;
+        AddEach(values[whole..]);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<long> Bin(Vector256<double> v, Vector256<double> finite, Vector256<double> start, Vector256<double> inverse,
+        Vector256<double> last, Vector256<double> skipped)
+    {
+        // Lanes that are not finite are replaced by the skipped slot, so the native (non-IEEE) min/max is enough.
+        Vector256<double> x = Vector256.MinNative(Vector256.MaxNative((v - start) * inverse, Vector256<double>.Zero), last);
+        return (Vector256.ConditionalSelect(finite, Vector256.Floor(x), skipped) + Vector256.Create(4503599627370496.0)).AsInt64();
     }
 
     /// <summary>The value below which <paramref name="fraction"/> of all values lie, interpolated inside a bin.</summary>

@@ -8,6 +8,46 @@ namespace QuantBuild.Engine.Quantization;
 /// <summary>Chooses the encoding of every activation that gets Q/DQ, including the ones that must share one.</summary>
 internal static class ActivationPlanner
 {
+    /// <summary>
+    /// The producer whose output (the input of Relu/Clip <paramref name="node"/>) would take <paramref name="node"/>'s
+    /// encoding when both are integer: a range-carrying producer, and the activation its output's only reader, with
+    /// neither a graph output nor read inside a subgraph. Null when <paramref name="node"/> cannot fold.
+    /// </summary>
+    public static int? FoldTarget(GraphIndex index, GraphOps ops, Node node)
+    {
+        if (!ops.FoldsIntoProducer(node) || node.Inputs.Count == 0 || node.Outputs.Count == 0 || node.Inputs[0].Length == 0)
+        {
+            return null;
+        }
+
+        string input = node.Inputs[0];
+        return index.Producer(input) is { } p && ops.RoleOf(index.Graph.Nodes[p]) != OpRole.ScaleInheriting
+            && index.Consumers(input).Count == 1 && !index.IsGraphOutput(input) && !index.SubgraphReaders.Contains(input)
+            ? p
+            : null;
+    }
+
+    /// <summary>
+    /// The tensors whose own range the encoder never reads under <paramref name="modes"/>: each output of a layer that
+    /// takes the encoding of the integer Relu/Clip folded into it (that activation's output is planned instead).
+    /// </summary>
+    public static HashSet<string> Folded(GraphIndex index, GraphOps ops, NodeMode[] modes)
+    {
+        var folded = new HashSet<string>(StringComparer.Ordinal);
+        IrList<Node> nodes = index.Graph.Nodes;
+        for (int i = 0; i < nodes.Count; i++)
+        {
+            Node node = nodes[i];
+            if (modes[i] == NodeMode.Integer && FoldTarget(index, ops, node) is { } p && modes[p] == NodeMode.Integer
+                && node.Outputs[0].Length > 0 && !index.IsGraphOutput(node.Outputs[0]))
+            {
+                folded.Add(node.Inputs[0]);
+            }
+        }
+
+        return folded;
+    }
+
     public static Dictionary<string, ActivationEncoding> Encodings(
         GraphIndex index, GraphOps ops, NodeMode[] modes, IReadOnlyDictionary<string, TensorRange> ranges, DeviceProfile profile)
     {
@@ -51,13 +91,10 @@ internal static class ActivationPlanner
                 continue;
             }
 
-            string input = node.Inputs[0];
-            string output = node.Outputs[0];
-            if (index.Producer(input) is { } p && modes[p] == NodeMode.Integer && ops.RoleOf(nodes[p]) != OpRole.ScaleInheriting
-                && index.Consumers(input).Count == 1 && !index.IsGraphOutput(input) && !index.SubgraphReaders.Contains(input)
-                && encodings.TryGetValue(output, out ActivationEncoding? narrower))
+            if (FoldTarget(index, ops, node) is { } p && modes[p] == NodeMode.Integer
+                && encodings.TryGetValue(node.Outputs[0], out ActivationEncoding? narrower))
             {
-                encodings[input] = narrower;
+                encodings[node.Inputs[0]] = narrower;
             }
         }
 

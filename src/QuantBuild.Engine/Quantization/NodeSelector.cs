@@ -19,15 +19,37 @@ internal sealed class NodeSelector
     /// <summary>Nodes of a LayerNorm written out as elementwise ops, by display name, with the tensor it normalises.</summary>
     private readonly Dictionary<string, string> _layerNormInput = new(StringComparer.Ordinal);
 
-    /// <summary>Outputs of Constant nodes and of nodes computed from constants only, filled in graph order.</summary>
-    private readonly HashSet<string> _folded = new(StringComparer.Ordinal);
+    /// <summary>
+    /// Layer outputs without a range of their own that a Relu/Clip with a range folds into, with the layer's and the
+    /// activation's positions: the encoder gives them the activation's encoding, so they need none as long as both
+    /// end up integer (<see cref="Select"/> checks that and selects again without the ones that did not).
+    /// </summary>
+    private readonly Dictionary<string, (int Producer, int Reader)> _folded = new(StringComparer.Ordinal);
 
-    private NodeSelector(GraphIndex index, EncodeOptions options, IReadOnlyDictionary<string, TensorRange>? ranges)
+    /// <summary>Outputs of Constant nodes and of nodes computed from constants only, filled in graph order.</summary>
+    private readonly HashSet<string> _constantOutputs = new(StringComparer.Ordinal);
+
+    private NodeSelector(GraphIndex index, EncodeOptions options, IReadOnlyDictionary<string, TensorRange>? ranges, HashSet<string> notFolded)
     {
         _index = index;
         _options = options;
         _ranges = ranges;
         _ops = new GraphOps(options.Operators, index);
+        if (ranges is not null)
+        {
+            IrList<Node> nodes = index.Graph.Nodes;
+            for (int i = 0; i < nodes.Count; i++)
+            {
+                Node node = nodes[i];
+                if (ActivationPlanner.FoldTarget(index, _ops, node) is { } p && node.Outputs[0] is { Length: > 0 } output
+                    && !index.IsGraphOutput(output) && ranges.ContainsKey(output)
+                    && !ranges.ContainsKey(node.Inputs[0]) && !notFolded.Contains(node.Inputs[0]))
+                {
+                    _folded[node.Inputs[0]] = (p, i);
+                }
+            }
+        }
+
         foreach (Rewrites.LayerNormMatch match in Rewrites.LayerNormPattern.Find(index.Graph))
         {
             foreach (string node in match.Nodes)
@@ -40,8 +62,27 @@ internal sealed class NodeSelector
     /// <summary>The mode of each main-graph node (by position) and the reason for each fp32 one.</summary>
     public static (NodeMode[] Modes, string?[] Reasons) Select(GraphIndex index, EncodeOptions options, IReadOnlyDictionary<string, TensorRange>? ranges)
     {
-        var selector = new NodeSelector(index, options, ranges);
-        return selector.Run();
+        var notFolded = new HashSet<string>(StringComparer.Ordinal);
+        while (true)
+        {
+            var selector = new NodeSelector(index, options, ranges, notFolded);
+            (NodeMode[] modes, string?[] reasons) = selector.Run();
+
+            // A folded output is written with its own range when only one of the pair is integer: without one, select again.
+            bool again = false;
+            foreach ((string tensor, (int producer, int reader)) in selector._folded)
+            {
+                if ((modes[producer] == NodeMode.Integer) != (modes[reader] == NodeMode.Integer) && notFolded.Add(tensor))
+                {
+                    again = true;
+                }
+            }
+
+            if (!again)
+            {
+                return (modes, reasons);
+            }
+        }
     }
 
     private (NodeMode[] Modes, string?[] Reasons) Run()
@@ -56,14 +97,14 @@ internal sealed class NodeSelector
             if (node.IsDefaultDomain && node.OpType == "Constant")
             {
                 modes[i] = NodeMode.Constant;
-                _folded.UnionWith(node.Outputs);
+                _constantOutputs.UnionWith(node.Outputs);
                 continue;
             }
 
             if (ComputesAConstant(node))
             {
                 // e.g. a weight decoded from packed codes by a plugin: no activation flows through it at run time
-                _folded.UnionWith(node.Outputs);
+                _constantOutputs.UnionWith(node.Outputs);
                 reasons[i] = "computes a constant from initializers only: ONNX Runtime folds it once at load";
                 continue;
             }
@@ -118,7 +159,7 @@ internal sealed class NodeSelector
     }
 
     private bool ComputesAConstant(Node node) =>
-        ConstantFolding.ComputesAConstant(node, input => _index.Constant(input) is not null || _folded.Contains(input));
+        ConstantFolding.ComputesAConstant(node, input => _index.Constant(input) is not null || _constantOutputs.Contains(input));
 
     /// <summary>A layer asked to quantize its input at run time (the target's mode or its own name) whose op has such a kernel.</summary>
     internal static bool WantsDynamic(Node node, EncodeOptions options) =>
@@ -274,7 +315,7 @@ internal sealed class NodeSelector
 
         foreach (string output in node.Outputs)
         {
-            if (output.Length > 0 && !_index.IsGraphOutput(output) && _ranges is not null && !_ranges.ContainsKey(output))
+            if (output.Length > 0 && !_index.IsGraphOutput(output) && _ranges is not null && !_ranges.ContainsKey(output) && !_folded.ContainsKey(output))
             {
                 return $"no calibrated range for output '{output}'";
             }
@@ -341,7 +382,7 @@ internal sealed class NodeSelector
             return $"weight '{weight}' is also a graph input, so a caller may replace it at run time";
         }
 
-        return _index.Constant(weight) is null && _folded.Contains(weight)
+        return _index.Constant(weight) is null && _constantOutputs.Contains(weight)
             ? $"weight '{weight}' is computed from initializers (decoded at load, e.g. a plugin's packed low-bit weights): the layer runs in fp32 on it"
             : null;
     }
@@ -362,7 +403,7 @@ internal sealed class NodeSelector
     private string? OutputRangeProblem(Node node)
     {
         string output = node.Outputs[0];
-        return _index.IsGraphOutput(output) || _ranges is null || _ranges.ContainsKey(output)
+        return _index.IsGraphOutput(output) || _ranges is null || _ranges.ContainsKey(output) || _folded.ContainsKey(output)
             ? null
             : $"no calibrated range for output '{output}'";
     }
@@ -381,7 +422,7 @@ internal sealed class NodeSelector
     // An output of a candidate shape-only op inherits its input's encoding, so it needs no range of its own.
     private bool HasRange(string tensor, bool[]? candidates)
     {
-        if (_ranges is null || _ranges.ContainsKey(tensor))
+        if (_ranges is null || _ranges.ContainsKey(tensor) || _folded.ContainsKey(tensor))
         {
             return true;
         }

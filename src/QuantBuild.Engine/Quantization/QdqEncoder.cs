@@ -14,8 +14,8 @@ public static class QdqEncoder
 {
     /// <summary>
     /// The activation tensors (main graph, then each If branch depth-first, graph order) whose ranges
-    /// <see cref="Encode"/> needs; a calibrator exposes them as extra outputs. Outputs of shape-only ops are absent:
-    /// they reuse their input's encoding.
+    /// <see cref="Encode"/> needs; a calibrator exposes them as extra outputs. Outputs of shape-only ops are absent: they
+    /// reuse their input's encoding; so are layer outputs a Relu/Clip folds into: they take the activation's encoding.
     /// </summary>
     /// <exception cref="Abstractions.Diagnostics.QuantBuildException">QB3001 for an already quantized model, QB3006 for unsupported weight bits.</exception>
     public static IReadOnlyList<string> Plan(OnnxModel model, EncodeOptions options)
@@ -69,11 +69,14 @@ public static class QdqEncoder
         var ops = new GraphOps(options.Operators, index);
         (NodeMode[] modes, _) = NodeSelector.Select(index, options, null);
 
+        // A layer's output that takes its Relu/Clip's encoding is never written with its own range: asking for it
+        // would only make calibration expose it (and keep ORT from fusing the pair).
+        HashSet<string> folded = ActivationPlanner.Folded(index, ops, modes);
         var wanted = new List<string>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         void Want(string tensor)
         {
-            if (index.Constant(tensor) is null && seen.Add(tensor))
+            if (index.Constant(tensor) is null && !folded.Contains(tensor) && seen.Add(tensor))
             {
                 wanted.Add(tensor);
             }

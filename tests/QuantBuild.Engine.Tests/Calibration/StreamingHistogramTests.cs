@@ -57,6 +57,85 @@ public class StreamingHistogramTests
         Assert.Equal(2, h.Total);
     }
 
+    [Theory]
+    [InlineData(64)]
+    [InlineData(2048)]
+    public void Vectorized_bins_equal_the_scalar_definition_bit_for_bit_on_random_data_with_edges_zeros_and_non_finite_values(int bins)
+    {
+        var random = new Random(bins);
+        var vectorized = new StreamingHistogram(bins);
+        var scalar = new StreamingHistogram(bins);
+        int threshold = 4 * bins; // the vectorized path's minimum; below it both take the scalar one
+        int[] lengths = [threshold - 1, threshold, threshold + 1, threshold + 7, 3 * threshold + 5, 5 * threshold + 8, 100, 9];
+        for (int batch = 0; batch < 24; batch++)
+        {
+            int length = lengths[batch % lengths.Length];
+            float scale = MathF.Pow(2, (batch % 9) - 3) * (batch % 4 == 0 ? 7.3f : 1f);
+            float[] values = new float[length];
+            for (int i = 0; i < length; i++)
+            {
+                values[i] = random.Next(6) switch
+                {
+                    0 => 0f, // a Relu's zeros: long runs of the same bin
+                    1 => -0f,
+                    _ => Gaussian(random) * scale + (batch % 3 == 0 ? scale : 0f),
+                };
+            }
+
+            if (batch % 2 == 1 && vectorized.Total > 0)
+            {
+                // Values on (and one float either side of) the current bin edges, where rounding decides the bin.
+                for (int i = 0; i < length / 3; i++)
+                {
+                    double edge = vectorized.Start + (random.Next(bins + 1) * vectorized.BinWidth);
+                    float v = (float)edge;
+                    values[random.Next(length)] = random.Next(3) switch { 0 => v, 1 => MathF.BitIncrement(v), _ => MathF.BitDecrement(v) };
+                }
+            }
+
+            float min = values.Min(), max = values.Max();
+            int nonFinite = batch % 3 == 2 ? 1 + random.Next(20) : 0;
+            for (int i = 0; i < nonFinite; i++)
+            {
+                values[random.Next(length)] = random.Next(3) switch { 0 => float.NaN, 1 => float.PositiveInfinity, _ => float.NegativeInfinity };
+            }
+
+            if (batch == 20)
+            {
+                // Bounds narrower than the data: both clamp to the first and last bin.
+                (min, max) = (min / 2, max / 2);
+            }
+
+            vectorized.Add(values, min, max);
+            scalar.AddScalar(values, min, max);
+
+            Assert.Equal(scalar.Start, vectorized.Start);
+            Assert.Equal(scalar.BinWidth, vectorized.BinWidth);
+            Assert.Equal(scalar.Total, vectorized.Total);
+            Assert.Equal(scalar.Counts.ToArray(), vectorized.Counts.ToArray());
+        }
+
+        // The comparison was not between two trivial histograms: many values, spread over many bins.
+        Assert.True(vectorized.Total > 20 * threshold, $"{vectorized.Total} values");
+        Assert.True(vectorized.Counts.ToArray().Count(c => c > 0) > bins / 8, $"{vectorized.Counts.ToArray().Count(c => c > 0)} bins used");
+    }
+
+    [Fact]
+    public void Vectorized_path_skips_nan_and_infinities_like_the_scalar_one()
+    {
+        float[] values = Enumerable.Range(0, 4 * 16 * 3 + 3).Select(i => (float)(i % 10)).ToArray();
+        values[0] = float.NaN;
+        values[17] = float.PositiveInfinity;
+        values[64] = float.NegativeInfinity;
+        values[^1] = float.NaN; // in the scalar tail
+        var h = new StreamingHistogram(16);
+
+        h.Add(values, 0f, 9f);
+
+        Assert.Equal(values.Length - 4, h.Total);
+        Assert.Equal(values.Length - 4, Sum(h.Counts));
+    }
+
     internal static float Gaussian(Random random)
     {
         double u1 = 1.0 - random.NextDouble();

@@ -13,11 +13,45 @@ public sealed class QdqEncoderStructureTests
     private static readonly EncodeOptions Vnni = new() { Profile = DeviceProfiles.CpuX64Vnni };
 
     [Fact]
-    public void Plan_asks_for_every_quantized_activation_except_shape_only_outputs_and_graph_outputs()
+    public void Plan_asks_for_every_quantized_activation_except_shape_only_outputs_graph_outputs_and_outputs_a_relu_folds_into()
     {
         IReadOnlyList<string> plan = QdqEncoder.Plan(TestGraphs.SmallConvNet(), Vnni);
 
-        Assert.Equal(new[] { "x", "c1", "r1", "c2", "r2" }, plan);
+        Assert.Equal(new[] { "x", "r1", "r2" }, plan);
+    }
+
+    [Theory]
+    [InlineData("cpu-x64-vnni")]
+    [InlineData("cpu-arm64")]
+    public void Ranges_of_the_plan_alone_give_the_same_bytes_as_ranges_that_also_hold_the_folded_conv_outputs(string device)
+    {
+        EncodeOptions options = new() { Profile = DeviceProfiles.Find(device)! };
+        OnnxModel model = TestGraphs.SmallConvNet();
+        Dictionary<string, TensorRange> all = TestGraphs.SmallConvNetRanges();
+        var planned = QdqEncoder.Plan(model, options).ToDictionary(t => t, t => all[t], StringComparer.Ordinal);
+        Assert.DoesNotContain("c1", planned.Keys);
+
+        EncodeResult fromPlan = QdqEncoder.Encode(model, planned, options);
+
+        Assert.Equal(OnnxModelSaver.SaveToBytes(QdqEncoder.Encode(model, all, options).Model), OnnxModelSaver.SaveToBytes(fromPlan.Model));
+        Assert.Empty(fromPlan.UnquantizedNodes);
+    }
+
+    [Fact]
+    public void A_conv_output_whose_relu_stays_fp32_is_planned_and_without_its_range_the_conv_stays_fp32_too()
+    {
+        OnnxModel model = TestGraphs.SmallConvNet();
+        EncodeOptions options = Vnni with { ExcludedNodeNames = new HashSet<string> { "relu1" } };
+        Dictionary<string, TensorRange> ranges = TestGraphs.SmallConvNetRanges();
+        ranges.Remove("c1");
+
+        IReadOnlyList<string> plan = QdqEncoder.Plan(model, options);
+        EncodeResult result = QdqEncoder.Encode(model, ranges, options);
+
+        Assert.Contains("c1", plan);
+        Assert.DoesNotContain("c2", plan);
+        Assert.Contains(new UnquantizedNode("conv1", "Conv", "no calibrated range for output 'c1'"), result.UnquantizedNodes);
+        Assert.DoesNotContain(result.UnquantizedNodes, n => n.NodeName == "conv2");
     }
 
     [Fact]
