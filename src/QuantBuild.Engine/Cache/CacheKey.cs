@@ -101,6 +101,24 @@ public static class CacheKey
                 json.WriteBoolean("requireSpeedup", true);
             }
 
+            // Constant and streamed inputs change every activation calibration and evaluation see. Written only when
+            // bound, so keys of models without an inputs: section stay what they were.
+            if (config.Inputs.Count > 0)
+            {
+                json.WriteStartArray("inputs");
+                foreach (InputBindingConfig binding in config.Inputs.OrderBy(b => b.Name, StringComparer.Ordinal))
+                {
+                    json.WriteStartObject();
+                    json.WriteString("name", binding.Name);
+                    json.WriteString("value", Invariant(binding.Value));
+                    json.WriteString("shape", binding.Shape is null ? "model" : string.Join(",", binding.Shape));
+                    json.WriteString("stream", binding.Stream ?? string.Empty);
+                    json.WriteEndObject();
+                }
+
+                json.WriteEndArray();
+            }
+
             json.WriteStartObject("calibration");
             json.WriteString("method", config.Calibration.Method.ToString());
             json.WriteString("percentile", Invariant(config.Calibration.Percentile));

@@ -1,4 +1,5 @@
 using QuantBuild.Abstractions.Diagnostics;
+using QuantBuild.Engine.Cache;
 using QuantBuild.Engine.Config;
 
 namespace QuantBuild.Engine.Tests.Config;
@@ -80,5 +81,32 @@ public sealed class InputBindingConfigTests : IDisposable
         QuantBuildException e = _dir.SingleError(yaml);
         Assert.Equal("QB1306", e.Code);
         Assert.Equal("write 'batch_size: 1' under 'evaluation'", e.Fix);
+    }
+
+    [Fact]
+    public void The_cache_key_changes_with_a_bound_value_shape_or_stream_and_not_with_the_bindings_order()
+    {
+        var files = new InputHashes("model", "file", []);
+        string Key(string yaml)
+        {
+            QuantizeConfig config = _dir.Load(yaml);
+            return CacheKey.Compute(config, config.Targets[0], files, []);
+        }
+
+        // One window per batch throughout, so a stream is the only difference where there is one.
+        string one = Vad.Replace("data/calibration.npy", "data/calibration.npy\n  batch_size: 1");
+        string vad = Key(one);
+        string[] others =
+        [
+            Key(one.Replace("{value: 16000}", "{value: 8000}")),
+            Key(one.Replace("[2, 1, 128]", "[2, 1, 64]")),
+            Key(one.Replace("    shape: [2, 1, 128]\n", "    shape: [2, 1, 128]\n    stream: stateN\n")),
+            Key(one[..one.IndexOf("inputs:", StringComparison.Ordinal)] + one[one.IndexOf("calibration:", StringComparison.Ordinal)..]),
+        ];
+        string reordered = Key(one.Replace("  sr: {value: 16000}\n", string.Empty).Replace("calibration:", "  sr: {value: 16000}\ncalibration:"));
+
+        Assert.Equal(others.Length + 1, others.Append(vad).Distinct().Count());
+        Assert.Equal(vad, reordered);
+        Assert.Equal(vad, Key(one));
     }
 }
