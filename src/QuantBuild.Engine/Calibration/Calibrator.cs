@@ -136,9 +136,8 @@ public static class Calibrator
             {
                 // Windows in order, each fed the state the one before it computed: ORT returns fresh arrays.
                 runtime.Start();
-                IReadOnlyDictionary<string, DenseTensor> results = session.Run(streams.Feed(batch), streams.Fetch(outputs));
+                IReadOnlyDictionary<string, DenseTensor> results = streams.Run(batch, outputs, session.Run);
                 runtime.Stop();
-                streams.Take(results);
                 values = outputs.Select(n => results[n]).ToArray();
             }
             else if (session is not null && outputs.Count > 0)

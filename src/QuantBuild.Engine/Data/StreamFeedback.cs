@@ -25,11 +25,25 @@ public sealed class StreamFeedback
     public static StreamFeedback? For(IDataSource data) =>
         data is ConstantInputSource { Streams.Count: > 0 } source ? new StreamFeedback(source) : null;
 
+    /// <summary>
+    /// Runs the next window through <paramref name="run"/> (a session's Run): <paramref name="batch"/> fed the state so
+    /// far, <paramref name="outputs"/> fetched with the streamed outputs, which are kept as the next window's state.
+    /// </summary>
+    /// <returns>Every fetched output, the streamed ones included.</returns>
+    /// <exception cref="QuantBuildException">QB1308 a streamed output's type or shape differs from its input's.</exception>
+    public IReadOnlyDictionary<string, DenseTensor> Run(IReadOnlyDictionary<string, DenseTensor> batch, IReadOnlyList<string> outputs,
+        Func<IReadOnlyDictionary<string, DenseTensor>, IReadOnlyList<string>, IReadOnlyDictionary<string, DenseTensor>> run)
+    {
+        IReadOnlyDictionary<string, DenseTensor> results = run(Feed(batch), Fetch(outputs));
+        Take(results);
+        return results;
+    }
+
     /// <summary><paramref name="outputs"/> plus the streamed outputs a run must also fetch.</summary>
-    public IReadOnlyList<string> Fetch(IReadOnlyList<string> outputs) => outputs.Concat(_streams.Values).Distinct(StringComparer.Ordinal).ToList();
+    private IReadOnlyList<string> Fetch(IReadOnlyList<string> outputs) => outputs.Concat(_streams.Values).Distinct(StringComparer.Ordinal).ToList();
 
     /// <summary><paramref name="batch"/> with each streamed input replaced by the state so far.</summary>
-    public IReadOnlyDictionary<string, DenseTensor> Feed(IReadOnlyDictionary<string, DenseTensor> batch)
+    private IReadOnlyDictionary<string, DenseTensor> Feed(IReadOnlyDictionary<string, DenseTensor> batch)
     {
         var fed = new Dictionary<string, DenseTensor>(batch, StringComparer.Ordinal);
         foreach ((string input, DenseTensor state) in _state)
@@ -42,7 +56,7 @@ public sealed class StreamFeedback
 
     /// <summary>Keeps the streamed outputs of the window just run as the next window's inputs.</summary>
     /// <exception cref="QuantBuildException">QB1308 an output's type or shape differs from its input's, so it cannot be fed back.</exception>
-    public void Take(IReadOnlyDictionary<string, DenseTensor> results)
+    private void Take(IReadOnlyDictionary<string, DenseTensor> results)
     {
         foreach ((string input, string output) in _streams)
         {

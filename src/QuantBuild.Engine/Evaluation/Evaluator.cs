@@ -62,8 +62,7 @@ public static class Evaluator
         {
             cancellation.ThrowIfCancellationRequested();
             // An fp16/bf16 model's scores are read as float32: the metric and the gate compare the model's own values.
-            IReadOnlyDictionary<string, DenseTensor> results = session.Run(streams?.Feed(batch) ?? batch, streams?.Fetch(outputs) ?? outputs);
-            streams?.Take(results);
+            IReadOnlyDictionary<string, DenseTensor> results = streams is null ? session.Run(batch, outputs) : streams.Run(batch, outputs, session.Run);
             DenseTensor output = HalfPrecision.ToFloat(results[outputName]);
             if (output.ElementType != ElementType.Float)
             {

@@ -61,19 +61,6 @@ public static class LayerErrorProbe
             .ToList();
     }
 
-    private static IReadOnlyDictionary<string, DenseTensor> Run(ExposedSession session, IReadOnlyDictionary<string, DenseTensor> batch,
-        IReadOnlyList<string> names, StreamFeedback? streams)
-    {
-        if (streams is null)
-        {
-            return session.Run(batch, names);
-        }
-
-        IReadOnlyDictionary<string, DenseTensor> results = session.Run(streams.Feed(batch), streams.Fetch(names));
-        streams.Take(results);
-        return results;
-    }
-
     /// <summary>One sample through fp32 exposing every layer's output: their sizes plan the groups.</summary>
     private static CaptureGroups PlanGroups(OnnxModel fp32, IReadOnlyList<QuantizedLayer> layers, IDataSource data, SessionOptions? options,
         long budgetBytes, int batchSize, bool deriveBatch)
@@ -108,7 +95,8 @@ public static class LayerErrorProbe
             StreamFeedback? streams = StreamFeedback.For(data);
             for (long done = 0; done < samples; done += batchSize)
             {
-                IReadOnlyDictionary<string, DenseTensor> a = Run(fp32Session, data.Read(done, (int)Math.Min(batchSize, samples - done)), fp32Names, streams);
+                IReadOnlyDictionary<string, DenseTensor> rows = data.Read(done, (int)Math.Min(batchSize, samples - done));
+                IReadOnlyDictionary<string, DenseTensor> a = streams is null ? fp32Session.Run(rows, fp32Names) : streams.Run(rows, fp32Names, fp32Session.Run);
                 foreach (string name in fp32Names)
                 {
                     reference.Add(a[name]);
@@ -131,7 +119,8 @@ public static class LayerErrorProbe
             int batch = 0;
             for (long done = 0; done < samples; done += batchSize, batch++)
             {
-                IReadOnlyDictionary<string, DenseTensor> b = Run(quantSession, data.Read(done, (int)Math.Min(batchSize, samples - done)), quantNames, streams);
+                IReadOnlyDictionary<string, DenseTensor> rows = data.Read(done, (int)Math.Min(batchSize, samples - done));
+                IReadOnlyDictionary<string, DenseTensor> b = streams is null ? quantSession.Run(rows, quantNames) : streams.Run(rows, quantNames, quantSession.Run);
                 for (int m = 0; m < members.Length; m++)
                 {
                     int i = members[m];
