@@ -14,7 +14,9 @@ namespace QuantBuild.Engine.Fallback;
 /// quantized nodes in graph order split into contiguous segments, each kept fp32 alone, and what that wins back. Keep:
 /// the segments that win most, one by one, until the gate passes. Give back: halves of each kept segment, then halves
 /// of those, as long as the gate still passes without them. Every node it leaves in fp32 is one whose quantization
-/// a trial showed the gate cannot afford.
+/// a trial showed the gate cannot afford. Then, on a static 8-bit recipe, the MatMul/Gemm nodes it left in fp32 try
+/// dynamic (int8 weights, input quantized at run time: no calibrated range to get wrong), together and then by halves,
+/// and keep it wherever the gate still passes.
 /// </summary>
 public sealed class SegmentSearch
 {
@@ -29,6 +31,9 @@ public sealed class SegmentSearch
     private readonly List<FallbackStep> _steps = new();
     private TrialResult? _initial;
     private readonly Dictionary<string, string> _why = new(StringComparer.Ordinal);
+    // Nodes the encoder could write as dynamic instead of fp32 (a static MatMul/Gemm in an 8-bit recipe).
+    private readonly HashSet<string> _canBeDynamic;
+    private readonly HashSet<string> _dynamic = new(StringComparer.Ordinal);
 
     /// <summary>Prepares a search over the nodes of <paramref name="quantized"/> whose precision changes numbers.</summary>
     /// <param name="model">The fp32 model the encoder reads.</param>
@@ -42,6 +47,33 @@ public sealed class SegmentSearch
         _config = config;
         _trial = trial;
         _nodes = Candidates(model, options, quantized);
+        _canBeDynamic = DynamicCandidates(model, options, _nodes);
+    }
+
+    /// <summary>
+    /// Those of <paramref name="nodes"/> that could fall back to dynamic rather than fp32: an 8-bit recipe, not dynamic
+    /// already, no 8-bit weight override, and an op whose quantizer has a run-time-quantized kernel for it.
+    /// </summary>
+    public static HashSet<string> DynamicCandidates(OnnxModel model, EncodeOptions options, IReadOnlyList<Node> nodes)
+    {
+        var names = new HashSet<string>(nodes.Select(n => n.Name!), StringComparer.Ordinal);
+        var result = new HashSet<string>(StringComparer.Ordinal);
+        if (options.WeightBits != 8)
+        {
+            return result;
+        }
+
+        foreach ((Node node, GraphIndex scope) in Branches.Nodes(model))
+        {
+            if (!string.IsNullOrEmpty(node.Name) && names.Contains(node.Name) && !options.DynamicNodeNames.Contains(node.Name)
+                && (node.Inputs.Count < 2 || !options.WeightOverrides.ContainsKey(node.Inputs[1]))
+                && options.Operators.Find(node)?.DynamicRefusal(node, scope) is null)
+            {
+                result.Add(node.Name);
+            }
+        }
+
+        return result;
     }
 
     /// <summary>The nodes the search may keep in fp32, in graph order.</summary>
@@ -129,6 +161,10 @@ public sealed class SegmentSearch
                 exhausted |= !GiveBack(segments[s], ref current, ref now);
                 best = Better(best, current, now);
             }
+
+            // What is left in fp32 and has a run-time-quantized kernel tries it: together first, then by halves.
+            List<Node> promotable = _nodes.Where(n => current.Contains(n.Name!) && _canBeDynamic.Contains(n.Name!)).ToList();
+            exhausted |= !Promote(promotable, current, ref now);
         }
 
         (HashSet<string> chosen, TrialResult result) = now.Passed ? (current, now) : (best.Kept, best.Result);
@@ -141,8 +177,8 @@ public sealed class SegmentSearch
             }
         }
 
-        var layers = _nodes.Select(n => new FallbackLayer(n.Name!, n.OpType, 0, "8-bit", "fp32", gains[segmentOf[n.Name!]],
-            chosen.Contains(n.Name!) ? "fp32" : "8-bit")).ToList();
+        var layers = _nodes.Select(n => new FallbackLayer(n.Name!, n.OpType, 0, "8-bit", _canBeDynamic.Contains(n.Name!) ? "dynamic, then fp32" : "fp32",
+            gains[segmentOf[n.Name!]], !chosen.Contains(n.Name!) ? "8-bit" : _dynamic.Contains(n.Name!) ? "dynamic" : "fp32")).ToList();
         var report = new FallbackReport
         {
             Passed = result.Passed,
@@ -153,7 +189,7 @@ public sealed class SegmentSearch
             Layers = layers,
             Steps = _steps,
             Kept = _nodes.Where(n => chosen.Contains(n.Name!)).Select(n => n.Name!).ToList(),
-            KeptReasons = _nodes.Where(n => chosen.Contains(n.Name!) && _why.ContainsKey(n.Name!)).ToDictionary(n => n.Name!, n => _why[n.Name!], StringComparer.Ordinal),
+            KeptReasons = _nodes.Where(n => chosen.Contains(n.Name!) && !_dynamic.Contains(n.Name!) && _why.ContainsKey(n.Name!)).ToDictionary(n => n.Name!, n => _why[n.Name!], StringComparer.Ordinal),
             InitialValue = initial.Value,
             FinalValue = result.Value,
             InitialBitsPerWeight = 8,
@@ -163,12 +199,16 @@ public sealed class SegmentSearch
         return (report, OptionsFor(chosen), result);
     }
 
-    /// <summary>The encoder options that keep <paramref name="kept"/> in fp32.</summary>
-    public EncodeOptions OptionsFor(IReadOnlySet<string> kept)
+    /// <summary>The encoder options that keep <paramref name="kept"/> in fp32, but for those the search made dynamic.</summary>
+    public EncodeOptions OptionsFor(IReadOnlySet<string> kept) => OptionsFor(kept, _dynamic);
+
+    private EncodeOptions OptionsFor(IReadOnlySet<string> kept, IReadOnlySet<string> dynamic)
     {
         var excluded = new HashSet<string>(_options.ExcludedNodeNames, StringComparer.Ordinal);
-        excluded.UnionWith(kept);
-        return _options with { ExcludedNodeNames = excluded };
+        excluded.UnionWith(kept.Where(k => !dynamic.Contains(k)));
+        var runtime = new HashSet<string>(_options.DynamicNodeNames, StringComparer.Ordinal);
+        runtime.UnionWith(kept.Where(dynamic.Contains));
+        return _options with { ExcludedNodeNames = excluded, DynamicNodeNames = runtime };
     }
 
     /// <summary>Contiguous runs of <paramref name="nodes"/>, <paramref name="count"/> of them, sizes differing by at most one.</summary>
@@ -227,6 +267,43 @@ public sealed class SegmentSearch
         return GiveBack(nodes.Take(half).ToList(), ref current, ref now) && GiveBack(nodes.Skip(half).ToList(), ref current, ref now);
     }
 
+    // Tries <paramref name="nodes"/> (all kept in fp32 now) as dynamic on top of what is dynamic already; a set the
+    // gate fails with is split in halves down to single nodes, which then stay fp32. Returns false when the budget ran out.
+    private bool Promote(List<Node> nodes, HashSet<string> current, ref TrialResult now)
+    {
+        if (nodes.Count == 0)
+        {
+            return true;
+        }
+
+        if (!Budget())
+        {
+            return false;
+        }
+
+        var dynamic = new HashSet<string>(_dynamic, StringComparer.Ordinal);
+        dynamic.UnionWith(Names(nodes));
+        TrialResult r = _trial(OptionsFor(current, dynamic));
+        _steps.Add(new FallbackStep(_steps.Count(s => s.Trial > 0) + 1, r.Passed ? "dynamic" : "not dynamic", Describe(nodes), "dynamic", r.Value, r.Drop, r.Passed, 8, r.Bytes,
+            r.Passed ? "the gate passes with these quantized at run time: dynamic instead of fp32"
+                : nodes.Count == 1 ? "the gate fails with it dynamic: it stays fp32" : "the gate fails with all of them dynamic: split and try the halves"));
+        if (r.Passed)
+        {
+            _dynamic.UnionWith(Names(nodes));
+            now = r;
+            return true;
+        }
+
+        if (nodes.Count == 1)
+        {
+            Explain(nodes, (_why.TryGetValue(nodes[0].Name!, out string? why) ? why + "; " : string.Empty) + $"dynamic too made the gate fail ({Num(r.Value)}, drop {Num(r.Drop)})");
+            return true;
+        }
+
+        int half = nodes.Count / 2;
+        return Promote(nodes.Take(half).ToList(), current, ref now) && Promote(nodes.Skip(half).ToList(), current, ref now);
+    }
+
     // The latest, most specific evidence wins: a single-node trial over its half's, a half's over its segment's.
     private void Explain(IEnumerable<Node> nodes, string why)
     {
@@ -257,7 +334,8 @@ public sealed class SegmentSearch
 
     private string Summary(bool passed, bool exhausted, IReadOnlySet<string> chosen, TrialResult initial, TrialResult result, int segments)
     {
-        string kept = $"{chosen.Count} of {_nodes.Count} quantized nodes in fp32";
+        int dynamic = chosen.Count(_dynamic.Contains);
+        string kept = $"{chosen.Count - dynamic} of {_nodes.Count} quantized nodes in fp32{(dynamic > 0 ? $" and {dynamic} dynamic" : string.Empty)}";
         string outcome = passed
             ? $"passes the gate with {kept}"
             : exhausted ? $"ran out of budget without passing; the best attempt keeps {kept}" : $"found no passing model; the best attempt keeps {kept}";

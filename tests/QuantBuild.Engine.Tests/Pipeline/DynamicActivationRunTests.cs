@@ -71,15 +71,7 @@ public sealed class DynamicActivationRunTests(ITestOutputHelper output) : IDispo
     [Fact]
     public void Fallback_keeps_layers_dynamic_when_a_calibration_outlier_destroyed_their_static_ranges()
     {
-        // 64 calibration rows of N(0, 1) with one row 500× larger: min/max ranges 500× too wide for every other input.
-        float[] calibration = TestGraphs.Normal(21, 64 * 32, 1f);
-        for (int i = 0; i < 32; i++)
-        {
-            calibration[i] *= 500f;
-        }
-
-        DataSourceTests.WriteNpy(_temp.P("calibration.npy"), DenseTensor.FromFloats(calibration, 64, 32));
-        DataSourceTests.WriteNpy(_temp.P("eval.npy"), DenseTensor.FromFloats(TestGraphs.Normal(22, 200 * 32, 1f), 200, 32));
+        WriteOutlierData();
         RunResult run = Run($"""
             model: {DynamicActivationTests.Fixture("mlp.onnx")}
             output: out
@@ -112,6 +104,74 @@ public sealed class DynamicActivationRunTests(ITestOutputHelper output) : IDispo
         OnnxModel written = OnnxModelLoader.Load(auto.OutputPath!);
         Assert.Equal(f.Kept.Count, written.Graph.Nodes.Count(n => n.OpType == "DynamicQuantizeMatMul"));
         Assert.Contains("dynamic", File.ReadAllText(run.ReportMarkdownPath!), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Segment_fallback_makes_the_layers_it_left_in_fp32_dynamic_where_the_gate_still_passes()
+    {
+        // The same MLP and outlier, with twelve Add-zero nodes after its output: more quantized nodes than the
+        // per-layer search measures, so fallback: auto goes by segments, which trade int8 for fp32 and then try dynamic.
+        OnnxModel model = OnnxModelLoader.Load(DynamicActivationTests.Fixture("mlp.onnx"));
+        Graph graph = model.Graph;
+        string last = graph.Outputs[0].Name;
+        graph.Initializers.Add(TensorValue.FromFloats("zero", [0f], [1]));
+        Node producer = graph.Nodes.Single(n => n.Outputs.Contains(last));
+        producer.Outputs.Replace(producer.Outputs.IndexOf(last), "chain_0");
+        for (int i = 0; i < 12; i++)
+        {
+            graph.Nodes.Add(new Node { OpType = "Add", Name = $"add_{i}", Inputs = { $"chain_{i}", "zero" }, Outputs = { i == 11 ? last : $"chain_{i + 1}" } });
+        }
+
+        File.WriteAllBytes(_temp.P("chained.onnx"), OnnxModelSaver.SaveToBytes(model));
+        WriteOutlierData();
+        RunResult run = Run("""
+            model: chained.onnx
+            output: out
+            calibration: { data: calibration.npy, method: minmax }
+            evaluation: { data: eval.npy, metric: cosine }
+            gate: { min: 0.99 }
+            targets:
+              static: { device: cpu-x64-vnni }
+              auto: { device: cpu-x64-vnni, fallback: auto, budget: { trials: 24 } }
+            """);
+
+        TargetResult plain = run.Targets.Single(t => t.Name == "static");
+        TargetResult auto = run.Targets.Single(t => t.Name == "auto");
+        FallbackReport f = auto.Fallback!;
+        output.WriteLine($"static {plain.QuantizedValue}; auto {auto.QuantizedValue}: {f.Summary}");
+        foreach (FallbackStep s in f.Steps)
+        {
+            output.WriteLine($"  {s.Trial,2} {s.Action,-11} {s.Layer} ({s.Precision}) → {s.Value:0.0000} {(s.Passed ? "pass" : "fail")}: {s.Why}");
+        }
+
+        Assert.Equal(TargetStatus.GateFailed, plain.Status);
+        Assert.Equal(TargetStatus.Passed, auto.Status);
+        Assert.Contains("by segments", f.Summary, StringComparison.Ordinal);
+        Assert.Contains(f.Steps, s => s.Action == "dynamic" && s.Passed);
+        FallbackLayer fc1 = f.Layers.Single(l => l.Node == "/fc1/Gemm");
+        Assert.Equal("dynamic", fc1.Final);
+        Assert.Contains("/fc1/Gemm", f.Kept);
+        Assert.Contains("/fc1/Gemm", auto.DynamicLayers);
+        Assert.DoesNotContain(auto.FloatNodes, n => n.Node == "/fc1/Gemm");
+        // Every layer left dynamic is one a passing trial had dynamic; the Adds have no dynamic kernel and never are.
+        Assert.All(f.Layers.Where(l => l.OpType == "Add"), l => Assert.NotEqual("dynamic", l.Final));
+        Assert.Equal(f.Layers.Where(l => l.Final == "dynamic").Select(l => l.Node).Order(StringComparer.Ordinal), auto.DynamicLayers.Order(StringComparer.Ordinal));
+        OnnxModel written = OnnxModelLoader.Load(auto.OutputPath!);
+        Assert.Equal(auto.DynamicLayers.Count, written.Graph.Nodes.Count(n => n.OpType == "DynamicQuantizeMatMul"));
+        Assert.True(auto.QuantizedValue >= 0.99, $"cosine {auto.QuantizedValue}");
+    }
+
+    // 64 calibration rows of N(0, 1) with one row 500× larger: min/max ranges 500× too wide for every other input.
+    private void WriteOutlierData()
+    {
+        float[] calibration = TestGraphs.Normal(21, 64 * 32, 1f);
+        for (int i = 0; i < 32; i++)
+        {
+            calibration[i] *= 500f;
+        }
+
+        DataSourceTests.WriteNpy(_temp.P("calibration.npy"), DenseTensor.FromFloats(calibration, 64, 32));
+        DataSourceTests.WriteNpy(_temp.P("eval.npy"), DenseTensor.FromFloats(TestGraphs.Normal(22, 200 * 32, 1f), 200, 32));
     }
 
     private sealed class Capture : ILogEventSink
