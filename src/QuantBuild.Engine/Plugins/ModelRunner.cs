@@ -6,7 +6,10 @@ using QuantBuild.Runtime;
 
 namespace QuantBuild.Engine.Plugins;
 
-/// <summary>Runs models for passes in ONNX Runtime; tensors that are not graph outputs are exposed as extra outputs first.</summary>
+/// <summary>
+/// Runs models for passes in ONNX Runtime; tensors that are not graph outputs are exposed as extra outputs first, those
+/// inside If branches through their Ifs (a branch the run did not take gives an empty tensor).
+/// </summary>
 internal sealed class ModelRunner : IModelRunner
 {
     public IReadOnlyDictionary<string, DenseTensor> Run(OnnxModel model, IReadOnlyDictionary<string, DenseTensor> inputs, IReadOnlyList<string>? outputs = null)
@@ -19,7 +22,7 @@ internal sealed class ModelRunner : IModelRunner
         var results = new Dictionary<string, DenseTensor>(StringComparer.Ordinal);
         if (computed.Count > 0)
         {
-            using InferenceSession session = ModelSessions.Open(model, null, computed);
+            using var session = new Calibration.ExposedSession(model, null, computed);
             foreach ((string name, DenseTensor value) in session.Run(inputs, computed))
             {
                 results[name] = value;

@@ -80,19 +80,36 @@ internal sealed class PassContext : IPassContext
         ArgumentNullException.ThrowIfNull(tensors);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxSamples, 1);
         ThrowIfClosed();
+        StreamFeedback? streams = StreamFeedback.For(_env.Calibration);
+        if (streams is not null && _env.BatchSize != 1)
+        {
+            throw new QuantBuildException("QB1306", $"pass '{_passName}' captures activations of a model whose state is streamed window after window, so it runs one window per batch, not {_env.BatchSize}.",
+                "write 'batch_size: 1' under 'calibration'");
+        }
+
         var batcher = new Batcher(_env.Calibration, Model, _env.BatchSize, maxSamples);
         var inputs = new HashSet<string>(Batcher.ModelInputs(Model).Select(i => i.Name), StringComparer.Ordinal);
         List<string> computed = tensors.Where(t => !inputs.Contains(t)).Distinct(StringComparer.Ordinal).ToList();
-        using InferenceSession? session = computed.Count > 0 ? ModelSessions.Open(Model, null, computed) : null;
+        // Tensors inside If branches are fetched through their Ifs; a streamed model runs even for inputs alone, since
+        // a streamed input's value is the state the window before computed.
+        using ExposedSession? session = computed.Count > 0 || streams is not null ? new ExposedSession(Model, null, computed) : null;
         var parts = tensors.Distinct(StringComparer.Ordinal).ToDictionary(t => t, _ => new List<DenseTensor>(), StringComparer.Ordinal);
         long done = 0;
         foreach (IReadOnlyDictionary<string, DenseTensor> batch in batcher.Batches())
         {
             Cancellation.ThrowIfCancellationRequested();
-            IReadOnlyDictionary<string, DenseTensor> outputs = session is null ? batch : session.Run(batch, computed);
+            IReadOnlyDictionary<string, DenseTensor> fed = batch;
+            IReadOnlyDictionary<string, DenseTensor> outputs = session is null ? batch
+                : streams is null ? session.Run(batch, computed)
+                : streams.Run(batch, computed, (window, fetch) => session.Run(fed = window, fetch));
             foreach ((string name, List<DenseTensor> list) in parts)
             {
-                list.Add(outputs.TryGetValue(name, out DenseTensor? t) ? t : batch[name]);
+                DenseTensor value = outputs.TryGetValue(name, out DenseTensor? t) ? t : fed[name];
+                // A branch the batch did not take yields an empty tensor: nothing of it to capture.
+                if (value.ElementCount > 0)
+                {
+                    list.Add(value);
+                }
             }
 
             done += batch.Values.First().Shape[0];
@@ -115,9 +132,9 @@ internal sealed class PassContext : IPassContext
         ArgumentException.ThrowIfNullOrWhiteSpace(nodeName);
         ArgumentException.ThrowIfNullOrWhiteSpace(reason);
         ThrowIfClosed();
-        // Only the main graph: the encoder keeps subgraph nodes by the same name check, but a name no node has would
-        // otherwise be a silent no-op, the very thing this verb exists to end.
-        if (!Model.Graph.Nodes.Any(n => n.Name == nodeName))
+        // The main graph and its If branches, which the encoder quantizes and keeps by the same name check; a name no
+        // node has would otherwise be a silent no-op, the very thing this verb exists to end.
+        if (!Branches.Nodes(Model).Any(n => n.Node.Name == nodeName))
         {
             throw new ArgumentException($"pass '{_passName}' asked to keep node '{nodeName}' in float, but the model has no node of that name.", nameof(nodeName));
         }
@@ -152,7 +169,7 @@ internal sealed class PassContext : IPassContext
     {
         if (parts.Count == 0)
         {
-            throw new InvalidOperationException($"no calibration samples to capture '{name}' from.");
+            throw new InvalidOperationException($"no calibration samples to capture '{name}' from (none ran the branch that computes it).");
         }
 
         long[] shape = parts[0].ShapeArray();
