@@ -105,7 +105,8 @@ public sealed class StreamFeedbackTests
         return outputs;
     }
 
-    private static OnnxModel Cell()
+    /// <summary>The cell: pre = x·Wx + h·Wh, hN = tanh(pre), y = 2·hN; outputs y, hN and pre.</summary>
+    internal static OnnxModel Cell()
     {
         OnnxModel model = TestGraphs.NewModel();
         Graph g = model.Graph;

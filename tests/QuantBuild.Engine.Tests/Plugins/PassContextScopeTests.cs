@@ -9,6 +9,7 @@ using QuantBuild.Engine.Config;
 using QuantBuild.Engine.Data;
 using QuantBuild.Engine.Plugins;
 using QuantBuild.Engine.Profiles;
+using QuantBuild.Engine.Tests.Data;
 using QuantBuild.Engine.Quantization;
 using QuantBuild.Engine.Tests.Quantization;
 
@@ -16,7 +17,7 @@ namespace QuantBuild.Engine.Tests.Plugins;
 
 /// <summary>
 /// What a pass reaches beyond the main graph: tensors inside If branches (captured, run, kept in float by name) and the
-/// state of a streamed input (<c>inputs: {h: {stream: hN}}</c>), which a capture must feed back window by window as
+/// state of a streamed input (<c>inputs: {h: {stream: hN}}</c>, on <see cref="StreamFeedbackTests.Cell"/>), which a capture must feed back window by window as
 /// calibration does. The values are checked against the same arithmetic done here by hand.
 /// </summary>
 public sealed class PassContextScopeTests
@@ -88,7 +89,7 @@ public sealed class PassContextScopeTests
     [Fact]
     public void A_capture_on_a_streamed_model_feeds_each_window_the_state_the_one_before_computed()
     {
-        OnnxModel model = Cell();
+        OnnxModel model = StreamFeedbackTests.Cell();
         using IDataSource data = ConstantInputSource.Wrap(new InMemoryDataSource("x", [("x", DenseTensor.FromFloats(Inputs(), Rows, 4))]), model,
             [new InputBindingConfig("h", 0, [1, 4], new SourceLocation("quantize.yaml", 3, 3), "hN")]);
 
@@ -116,7 +117,7 @@ public sealed class PassContextScopeTests
     [Fact]
     public void A_capture_on_a_streamed_model_in_batches_is_refused()
     {
-        OnnxModel model = Cell();
+        OnnxModel model = StreamFeedbackTests.Cell();
         using IDataSource data = ConstantInputSource.Wrap(new InMemoryDataSource("x", [("x", DenseTensor.FromFloats(Inputs(), Rows, 4))]), model,
             [new InputBindingConfig("h", 0, [1, 4], new SourceLocation("quantize.yaml", 3, 3), "hN")]);
 
@@ -182,23 +183,6 @@ public sealed class PassContextScopeTests
         otherwise.AddNode("MatMul", "else_matmul", ["x", "w_else"], ["else_mm"]);
         otherwise.Outputs.Add(TestGraphs.Value("else_mm", ElementType.Float, "n", 4));
         g.AddNode("If", "branch", ["c"], ["y"], NodeAttribute.FromGraph("then_branch", then), NodeAttribute.FromGraph("else_branch", otherwise));
-        return model;
-    }
-
-    // pre = x·Wx + h·Wh, hN = tanh(pre); h is streamed from hN.
-    private static OnnxModel Cell()
-    {
-        OnnxModel model = TestGraphs.NewModel();
-        Graph g = model.Graph;
-        g.Inputs.Add(TestGraphs.Value("x", ElementType.Float, "n", 4));
-        g.Inputs.Add(TestGraphs.Value("h", ElementType.Float, "n", 4));
-        g.AddWeight("wx", 1, 0.8f, 4, 4);
-        g.AddWeight("wh", 2, 0.8f, 4, 4);
-        g.AddNode("MatMul", "input_proj", ["x", "wx"], ["xw"]);
-        g.AddNode("MatMul", "state_proj", ["h", "wh"], ["hw"]);
-        g.AddNode("Add", "sum", ["xw", "hw"], ["pre"]);
-        g.AddNode("Tanh", "tanh", ["pre"], ["hN"]);
-        g.Outputs.Add(TestGraphs.Value("hN", ElementType.Float, "n", 4));
         return model;
     }
 }
