@@ -5,6 +5,7 @@ using QuantBuild.Engine.Analysis;
 using QuantBuild.Engine.Config;
 using QuantBuild.Engine.Fallback;
 using QuantBuild.Engine.Inspection;
+using QuantBuild.Engine.Pipeline;
 using QuantBuild.Engine.Profiles;
 using QuantBuild.Engine.Quantization;
 using QuantBuild.Onnx;
@@ -54,6 +55,8 @@ public sealed class GruQuantizerTests(ITestOutputHelper output)
         QuantizedLayer layer = Assert.Single(result.QuantizedLayers);
         Assert.Equal(("rnn", "W", false), (layer.NodeName, layer.Weight, layer.Dynamic));
         Assert.True(OnnxModelSaver.SaveToBytes(result.Model).Length < OnnxModelSaver.SaveToBytes(fp32).Length * 0.4);
+        // The manifest's record of the widths written.
+        Assert.Equal(["rnn"], Assert.Single(WrittenWeights.Bits(g), kv => kv.Key == 8).Value);
 
         // What makes it as fast as fp32: ORT folds the expansion once, leaving the plain op on an fp32 weight.
         Dictionary<string, int> optimized = OrtHarness.OpCounts(OrtHarness.Optimized(result.Model));
