@@ -8,6 +8,8 @@ For each shape NAME it writes OUTDIR/NAME.fp32.onnx and
   NAME.hoist.onnx    (unidirectional GRU only) X·Wᵀ+Wb for every step as one com.microsoft DynamicQuantizeMatMul
                      (int8 W), feeding a GRU whose W is the 3H×3H identity and whose Wb is 0: exact, because GRU adds
                      X·Wᵀ+Wb outside the reset gate in both linear_before_reset modes;
+  NAME.batchfirst.onnx  the same weights exported batch_first with a dynamic batch axis, x [batch, steps, input],
+                     with NAME.cal.npy (64 sequences) and NAME.eval.npy (100) of sines plus noise, for `quantbuild run`;
 and prints NAME and the input shape, one line each, for eng/ort-latency.js and eng/ort-cosine.js.
 """
 import os
@@ -30,9 +32,9 @@ SHAPES = [  # name, op, input, hidden, steps, bidirectional
 
 
 class Recurrent(nn.Module):
-    def __init__(self, op, i, h, bi):
+    def __init__(self, op, i, h, bi, batch_first=False):
         super().__init__()
-        self.rnn = (nn.GRU if op == "GRU" else nn.RNN)(i, h, bidirectional=bi)
+        self.rnn = (nn.GRU if op == "GRU" else nn.RNN)(i, h, bidirectional=bi, batch_first=batch_first)
 
     def forward(self, x):
         return self.rnn(x)[0]
@@ -129,6 +131,17 @@ def main():
              "cast": lambda: stored_int8(model, node), "hoist": lambda: hoist(model, node, h)}[variant]()
             onnx.checker.check_model(model)
             onnx.save(model, os.path.join(out, f"{name}.{variant}.onnx"))
+        bf = Recurrent(op, i, h, bi, batch_first=True).eval()
+        bf.load_state_dict(m.state_dict())
+        with torch.no_grad():
+            torch.onnx.export(bf, torch.randn(2, t, i), os.path.join(out, name + ".batchfirst.onnx"), opset_version=17,
+                              input_names=["x"], output_names=["y"], dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}},
+                              do_constant_folding=True)
+        rng = np.random.default_rng(7)
+        for split, n in (("cal", 64), ("eval", 100)):
+            steps = np.arange(t)[None, :, None]
+            x = np.sin(steps * rng.uniform(0.05, 0.8, (n, 1, i)) + rng.uniform(0, 6, (n, 1, i))) + 0.3 * rng.standard_normal((n, t, i))
+            np.save(os.path.join(out, f"{name}.{split}.npy"), x.astype(np.float32))
         print(name, f"{t},1,{i}", os.path.getsize(path))
 
 

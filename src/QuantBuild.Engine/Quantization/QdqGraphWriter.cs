@@ -73,7 +73,7 @@ internal sealed class QdqGraphWriter
                     break;
                 case NodeMode.StoredInt8:
                     _nodes.Add(WriteStoredInt8(clone));
-                    layers.Add(Layer(node));
+                    layers.Add(Layer(node) with { StoredOnly = true });
                     break;
                 default:
                     _nodes.Add(clone);

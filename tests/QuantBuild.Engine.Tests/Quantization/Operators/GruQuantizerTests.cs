@@ -53,7 +53,7 @@ public sealed class GruQuantizerTests(ITestOutputHelper output)
         Assert.DoesNotContain(g.Initializers, t => t.Name is "W" or "R");
         Assert.Empty(result.UnquantizedNodes);
         QuantizedLayer layer = Assert.Single(result.QuantizedLayers);
-        Assert.Equal(("rnn", "W", false), (layer.NodeName, layer.Weight, layer.Dynamic));
+        Assert.Equal(("rnn", "W", false, true), (layer.NodeName, layer.Weight, layer.Dynamic, layer.StoredOnly));
         Assert.True(OnnxModelSaver.SaveToBytes(result.Model).Length < OnnxModelSaver.SaveToBytes(fp32).Length * 0.4);
         // The manifest's record of the widths written.
         Assert.Equal(["rnn"], Assert.Single(WrittenWeights.Bits(g), kv => kv.Key == 8).Value);
