@@ -3,8 +3,11 @@
 QuantBuild quantizes GRU and RNN (docs/benchmarks.md, "GRU and RNN"). Run with Debian's interpreter:
     /usr/bin/python3 eng/gru-candidates.py OUTDIR
 For each shape NAME it writes OUTDIR/NAME.fp32.onnx and
-  NAME.wonly.onnx    W and R stored int8 (symmetric, one scale per gate row and direction), DequantizeLinear in
-                     front of the unchanged fp32 GRU/RNN;
+  NAME.wonly.onnx    W and R stored int8 (symmetric, one scale per gate row and direction), DequantizeLinear (axis 0
+                     on [directions·rows, size], then Reshape) in front of the unchanged fp32 GRU/RNN;
+  NAME.wonly1.onnx   (unidirectional) the same with DequantizeLinear on axis 1 of the 3-D weight, no Reshape;
+  NAME.cast.onnx     the same int8 codes expanded by Cast → Mul (scales [directions, rows, 1]), which ONNX Runtime
+                     folds at load: what QuantBuild writes;
   NAME.hoist.onnx    (unidirectional GRU only) X·Wᵀ+Wb for every step as one com.microsoft DynamicQuantizeMatMul
                      (int8 W), feeding a GRU whose W is the 3H×3H identity and whose Wb is 0: exact, because GRU adds
                      X·Wᵀ+Wb outside the reset gate in both linear_before_reset modes;
