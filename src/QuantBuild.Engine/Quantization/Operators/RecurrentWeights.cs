@@ -9,6 +9,9 @@ internal static class RecurrentWeights
     /// <summary>Where the analyzer and the fallback find the layer's weight: W, one output row per gate and direction.</summary>
     public static readonly WeightInput W = new(1, 1, null);
 
+    /// <summary>True for LSTM, GRU and RNN, whose W (input 1) and R (input 2) are both stored at the layer's width.</summary>
+    public static bool IsRecurrent(Node node) => node.IsDefaultDomain && node.OpType is "LSTM" or "GRU" or "RNN";
+
     /// <summary>Why W or R cannot be stored int8 (missing, replaceable, computed, not [directions, gates·hidden, size] fp32), or null.</summary>
     public static string? Refusal(Node node, GraphIndex index, int gates)
     {

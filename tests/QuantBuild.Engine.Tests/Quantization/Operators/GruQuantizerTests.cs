@@ -148,6 +148,9 @@ public sealed class GruQuantizerTests(ITestOutputHelper output)
         Assert.True(final.Passed);
         Assert.Equal(["lstm", "rnn"], report.Kept.Order(StringComparer.Ordinal));
         Assert.All(report.Layers, l => Assert.Equal("fp32", l.Final));
+        // Bits per weight count W and R: both are stored int8.
+        Assert.Equal(3 * Hidden * (InputSize + Hidden), report.Layers.Single(l => l.Node == "rnn").Weights);
+        Assert.Equal(4 * Hidden * 2 * Hidden, report.Layers.Single(l => l.Node == "lstm").Weights);
         EncodeResult kept = QdqEncoder.Encode(fp32, new Dictionary<string, TensorRange>(), chosen);
         Assert.Equal(["GRU", "LSTM"], kept.Model.Graph.Nodes.Where(n => n.Name is "rnn" or "lstm").Select(n => n.OpType));
         Assert.DoesNotContain(kept.Model.Graph.Initializers, t => t.ElementType == ElementType.Int8);
