@@ -31,7 +31,7 @@ public static class KernelGate
     /// <param name="quantized">The written model.</param>
     /// <param name="data">Samples; the first batch is timed.</param>
     /// <param name="batchSize">Samples per run.</param>
-    /// <param name="quantizedNodeCount">How many layers the encoder quantized (none: a weight-only format, no speed-up expected).</param>
+    /// <param name="quantizedNodeCount">How many layers the encoder quantized to integer kernels (none: a weight-only format such as GRU/RNN weights stored int8, no speed-up expected).</param>
     /// <param name="log">The run's log.</param>
     /// <param name="budgetBytes">The run's memory budget: when two copies of the fp32 weights do not fit in it, the models are
     /// timed one after the other instead of side by side.</param>

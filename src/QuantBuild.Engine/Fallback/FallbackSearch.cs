@@ -254,6 +254,12 @@ public sealed class FallbackSearch
     private Candidate Describe(Node node, int weightAxis, bool recipeDynamic)
     {
         long elements = _weights(node.Inputs[1]).Values.LongLength;
+        if (Quantization.Operators.RecurrentWeights.IsRecurrent(node))
+        {
+            // LSTM/GRU/RNN store their recurrent weight R at the same width as W.
+            elements += _weights(node.Inputs[2]).Values.LongLength;
+        }
+
         bool fourBit = _options.WeightBits == 4 && node.OpType == "MatMul"
             && (!_options.WeightOverrides.TryGetValue(node.Inputs[1], out WeightEncoding? chosen) || chosen.Bits <= 4);
         // A static 8-bit layer whose op has a run-time-quantized kernel tries that before fp32: no range to get wrong.

@@ -78,7 +78,7 @@ public static class ModelInspector
             (NodeMode[] modes, string?[] reasons) = NodeSelector.Select(index, options, null);
             for (int i = 0; i < modes.Length; i++)
             {
-                byNode[index.Graph.Nodes[i]] = modes[i] is NodeMode.Integer or NodeMode.WeightOnly4 or NodeMode.DynamicInteger ? null : reasons[i] ?? "not quantized";
+                byNode[index.Graph.Nodes[i]] = modes[i] is NodeMode.Integer or NodeMode.WeightOnly4 or NodeMode.DynamicInteger or NodeMode.StoredInt8 ? null : reasons[i] ?? "not quantized";
             }
         }
 

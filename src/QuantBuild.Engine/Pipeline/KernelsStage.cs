@@ -16,7 +16,7 @@ internal static class KernelsStage
         lock (OneTimingAtATime)
         {
             return KernelGate.Check(t.Target, t.Config.ConfigPath, t.Model, ModelSource.File(scored.Candidate.Path), t.Data.Evaluation ?? t.Data.Calibration,
-                t.Config.Evaluation?.BatchSize ?? t.Config.Calibration.BatchSize, scored.Candidate.Encoded.QuantizedLayers.Count, t.Log, t.BudgetBytes);
+                t.Config.Evaluation?.BatchSize ?? t.Config.Calibration.BatchSize, scored.Candidate.Encoded.QuantizedLayers.Count(l => !l.StoredOnly), t.Log, t.BudgetBytes);
         }
     }
 }

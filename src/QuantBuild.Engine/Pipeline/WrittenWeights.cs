@@ -6,7 +6,8 @@ namespace QuantBuild.Engine.Pipeline;
 
 /// <summary>
 /// The weight bit widths a written model really holds, as its bytes hold them: each DequantizeLinear fed by an integer
-/// initializer, by the element type stored, grouped by the nodes it feeds, and each MatMulNBits by its 'bits'. The manifest records this rather than the
+/// initializer, by the element type stored, grouped by the nodes it feeds (and each Cast → Mul expansion of one, as GRU and
+/// RNN weights are stored), and each MatMulNBits by its 'bits'. The manifest records this rather than the
 /// yaml's 'weights.bits', which the encoder applies only where it can (4-bit only to MatMul weights).
 /// </summary>
 public static class WrittenWeights
@@ -37,6 +38,24 @@ public static class WrittenWeights
             }
         }
 
+        // GRU/RNN weights stored as integers and expanded by Cast → Mul (a scale), which ONNX Runtime folds at load.
+        var cast = new Dictionary<string, int>(StringComparer.Ordinal);
+        var expansion = new HashSet<Node>(ReferenceEqualityComparer.Instance);
+        foreach (Node node in graph.Nodes)
+        {
+            if (node.OpType == "Cast" && node.Inputs.Count == 1 && initializers.TryGetValue(node.Inputs[0], out ElementType type)
+                && !ElementTypeInfo.IsFloatingPoint(type) && type is not (ElementType.Int32 or ElementType.Int64))
+            {
+                cast[node.Outputs[0]] = ElementTypeInfo.BitsPerElement(type);
+                expansion.Add(node);
+            }
+            else if (node.OpType == "Mul" && node.Inputs.Count == 2 && cast.TryGetValue(node.Inputs[0], out int bits) && initializers.ContainsKey(node.Inputs[1]))
+            {
+                dequantized[node.Outputs[0]] = bits;
+                expansion.Add(node);
+            }
+        }
+
         var result = new SortedDictionary<int, List<string>>();
         void Add(int bits, Node node)
         {
@@ -61,7 +80,7 @@ public static class WrittenWeights
 
             foreach (string input in node.Inputs)
             {
-                if (dequantized.TryGetValue(input, out int bits) && node.OpType != "DequantizeLinear")
+                if (dequantized.TryGetValue(input, out int bits) && node.OpType != "DequantizeLinear" && !expansion.Contains(node))
                 {
                     Add(bits, node);
                 }

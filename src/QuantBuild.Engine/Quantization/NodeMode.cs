@@ -12,6 +12,9 @@ internal enum NodeMode
     /// <summary>4-bit blocked weights, fp32 activations: a MatMulNBits node, or a blocked DequantizeLinear before the MatMul.</summary>
     WeightOnly4,
 
+    /// <summary>Int8 weights in the file, expanded to fp32 by a Cast and a Mul that ONNX Runtime folds at load (GRU, RNN); float compute.</summary>
+    StoredInt8,
+
     /// <summary>Int8 weights, activations quantized at run time by the kernel (DynamicQuantizeLSTM); float in and out.</summary>
     DynamicInteger,
 

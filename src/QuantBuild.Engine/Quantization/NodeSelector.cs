@@ -124,6 +124,10 @@ internal sealed class NodeSelector
             {
                 modes[i] = NodeMode.DynamicInteger;
             }
+            else if (role == OpRole.WeightOnly)
+            {
+                modes[i] = NodeMode.StoredInt8;
+            }
             else
             {
                 candidates[i] = true;
@@ -275,7 +279,7 @@ internal sealed class NodeSelector
             // Float in and out: the kernel measures its input itself, so no calibrated range is needed.
             OpRole.Linear when dynamic => Problem(node.Inputs[0], "input"),
             OpRole.Linear => CheckLinear(node, candidates),
-            OpRole.Dynamic => Problem(node.Inputs[0], "input"),
+            OpRole.Dynamic or OpRole.WeightOnly => Problem(node.Inputs[0], "input"),
             _ => CheckActivations(node, role, candidates),
         };
     }

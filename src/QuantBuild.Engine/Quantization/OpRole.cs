@@ -23,4 +23,10 @@ internal enum OpRole
     /// range is needed, so it also applies where calibration cannot look.
     /// </summary>
     Dynamic,
+
+    /// <summary>
+    /// Weights stored int8 in the file and expanded to fp32 when ONNX Runtime loads the model (GRU, RNN: no integer
+    /// kernel); activations stay float, so no calibrated range is needed.
+    /// </summary>
+    WeightOnly,
 }

@@ -23,6 +23,7 @@ internal sealed class QdqGraphWriter
     private readonly Dictionary<string, string> _dequantized = new(StringComparer.Ordinal);
     private readonly HashSet<string> _quantizedAfterProducer = new(StringComparer.Ordinal);
     private readonly HashSet<string> _replacedWeights = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _storedInt8 = new(StringComparer.Ordinal);
     private readonly List<Node> _nodes = new();
 
     /// <param name="names">The model-wide name table, shared by the writers of the main graph and its If branches; null for a new one.</param>
@@ -69,6 +70,10 @@ internal sealed class QdqGraphWriter
                 case NodeMode.WeightOnly4:
                     _nodes.Add(WriteFourBit(node, clone));
                     layers.Add(Layer(node));
+                    break;
+                case NodeMode.StoredInt8:
+                    _nodes.Add(WriteStoredInt8(clone));
+                    layers.Add(Layer(node) with { StoredOnly = true });
                     break;
                 default:
                     _nodes.Add(clone);
@@ -159,6 +164,43 @@ internal sealed class QdqGraphWriter
 
         quantized.Inputs.AddRange(parameters);
         return quantized;
+    }
+
+    // GRU/RNN: W and R stored int8 with one symmetric scale per gate row and direction, expanded by Cast → Mul. Not
+    // DequantizeLinear: ONNX Runtime keeps a DequantizeLinear of a constant in the graph (for QDQ fusion) and runs it on
+    // every call, measured 1.02-1.27x the fp32 GRU; Cast and Mul of constants it folds once at load, so the GRU runs
+    // exactly as fast as fp32 on the rounded weights (docs/benchmarks.md, "GRU and RNN").
+    private Node WriteStoredInt8(Node clone)
+    {
+        for (int i = 1; i <= 2; i++)
+        {
+            string name = clone.Inputs[i];
+            if (!_storedInt8.TryGetValue(name, out string? expanded))
+            {
+                TensorValue w = _index.Constant(name)!;
+                long directions = w.Dims[0], rows = w.Dims[1], columns = w.Dims[2];
+                QuantizedWeight q = WeightQuantizer.RoundToNearest8(w.AsReadOnlySpan<float>(), new[] { directions * rows, columns }, 0, 127, null);
+                Onnx.MappedWeights.Release(w.Data);
+                _replacedWeights.Add(name);
+                string codes = AddInitializer(name + "_quantized", ElementType.Int8, w.Dims, q.Codes);
+                string scale = AddInitializer(name + "_scale", ElementType.Float, new[] { directions, rows, 1L }, FloatBytes(q.Scales));
+                var cast = new Node { Name = _names.Take(name + "_Cast"), OpType = "Cast" };
+                cast.Inputs.Add(codes);
+                cast.Outputs.Add(_names.Take(name + "_codes"));
+                cast.Attributes.Add(NodeAttribute.FromInt("to", (long)ElementType.Float));
+                var mul = new Node { Name = _names.Take(name + "_Mul"), OpType = "Mul" };
+                mul.Inputs.AddRange(new[] { cast.Outputs[0], scale });
+                expanded = _names.Take(name + "_dequantized");
+                mul.Outputs.Add(expanded);
+                _nodes.Add(cast);
+                _nodes.Add(mul);
+                _storedInt8[name] = expanded;
+            }
+
+            clone.Inputs.Replace(i, expanded);
+        }
+
+        return clone;
     }
 
     // MatMul/Gemm with activations quantized at run time: one com.microsoft DynamicQuantizeMatMul, float in and out.

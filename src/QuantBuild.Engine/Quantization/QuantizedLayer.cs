@@ -11,5 +11,6 @@ namespace QuantBuild.Engine.Quantization;
 /// <param name="Weight">The constant weight the layer's integer kernel reads, or null for an op without one.</param>
 /// <param name="WeightAxis">The weight's output-channel axis (meaningless without a weight).</param>
 /// <param name="Dynamic">True when the kernel quantizes the layer's input at run time (DynamicQuantizeMatMul/LSTM).</param>
+/// <param name="StoredOnly">True when only the file holds int8 weights and ONNX Runtime computes in float (GRU, RNN): no speed-up to expect.</param>
 public sealed record QuantizedLayer(string NodeName, string OpType, string Fp32Tensor, string QuantizedTensor, string? Weight = null, int WeightAxis = 0,
-    bool Dynamic = false);
+    bool Dynamic = false, bool StoredOnly = false);

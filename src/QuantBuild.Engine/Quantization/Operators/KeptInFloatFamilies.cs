@@ -5,8 +5,6 @@ internal static class KeptInFloatFamilies
 {
     public static IEnumerable<KeptInFloatQuantizer> All()
     {
-        yield return new("recurrent state needs run-time ranges and ONNX Runtime quantizes only LSTM dynamically (DynamicQuantizeLSTM); it runs in fp32",
-            "GRU", "RNN");
         yield return new("no integer kernel in ONNX Runtime's CPU provider; computing it in float between quantized neighbours is cheaper than a requantize",
             "HardSigmoid", "HardSwish", "Gelu", "Erf", "Tanh", "Exp", "Log", "Sqrt", "Reciprocal", "Pow", "Div", "Sub", "Neg", "Abs",
             "Softplus", "Elu", "Selu", "PRelu", "Mish", "Sin", "Cos", "Floor", "Ceil", "Round", "Max", "Min", "Sum", "Mean",

@@ -1,5 +1,4 @@
 using QuantBuild.Abstractions.Ir;
-using QuantBuild.Abstractions.Tensors;
 
 namespace QuantBuild.Engine.Quantization.Operators;
 
@@ -18,35 +17,10 @@ internal sealed class LstmQuantizer : OpQuantizer
 
     public override OpRole RoleOf(Node node, GraphIndex index) => OpRole.Dynamic;
 
-    public override string? Refusal(Node node, GraphIndex index)
-    {
-        for (int i = 1; i <= 2; i++)
-        {
-            string what = i == 1 ? "input weight W" : "recurrent weight R";
-            if (node.Inputs.Count <= i || node.Inputs[i].Length == 0)
-            {
-                return $"{what} is missing";
-            }
+    // A layer for the fallback and the analyzer: kept alone, the LSTM goes back to fp32.
+    public override WeightInput? Weight(Node node, GraphIndex index) => RecurrentWeights.W;
 
-            string name = node.Inputs[i];
-            if (index.IsOverridableInitializer(name))
-            {
-                return $"{what} '{name}' is also a graph input, so a caller may replace it at run time";
-            }
-
-            if (index.Constant(name) is not { } w)
-            {
-                return $"{what} '{name}' is not a constant (it is computed at run time)";
-            }
-
-            if (w.ElementType != ElementType.Float || w.Dims.Length != 3)
-            {
-                return $"{what} '{name}' is not a float32 [directions, 4·hidden, size] tensor";
-            }
-        }
-
-        return node.FindAttribute("layout")?.Int is 1
-            ? "layout = 1 (batch-major) has no DynamicQuantizeLSTM kernel"
-            : null;
-    }
+    public override string? Refusal(Node node, GraphIndex index) =>
+        RecurrentWeights.Refusal(node, index, gates: 4)
+        ?? (node.FindAttribute("layout")?.Int is 1 ? "layout = 1 (batch-major) has no DynamicQuantizeLSTM kernel" : null);
 }

@@ -41,6 +41,7 @@ internal sealed class OpQuantizerRegistry
         registry.Register(new DataMovementQuantizer());
         registry.Register(new ConvTransposeQuantizer());
         registry.Register(new LstmQuantizer());
+        registry.Register(new GruQuantizer());
         foreach (KeptInFloatQuantizer family in KeptInFloatFamilies.All())
         {
             registry.Register(family);

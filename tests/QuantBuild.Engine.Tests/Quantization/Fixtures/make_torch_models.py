@@ -9,6 +9,8 @@ change a model. Seeds are fixed; weights are torch's default initialisation (the
 transformer_block.onnx  x float32 [batch,16,32] -> logits [batch,10]: a pre-LN block (4-head attention, GELU FFN)
                         whose linears export as MatMul+Add, then mean over positions and a 2-D Linear (Gemm).
 lstm.onnx               x float32 [batch,12,8] -> y [batch,5]: LSTM(8->16, batch_first) and a Linear on the last step.
+gru_rnn.onnx            x float32 [batch,20,16] -> y [batch,5]: a bidirectional GRU(16->32), an RNN(64->24, tanh), a GRU
+                        (24->24), all batch_first, and a Linear on the last step: every form torch exports them in.
 mlp.onnx                x float32 [batch,32] -> y [batch,10]: three Linears (Gemm); a LayerNorm after the first, so
                         an outlier in x reaches only fc1's input range (the fallback test's calibration outlier).
 fp16_convnet.onnx       x float16 [batch,3,16,16] -> logits float16 [batch,4]: model.half() of Conv-ReLU-Conv-ReLU-
@@ -54,6 +56,21 @@ class Recurrent(nn.Module):
     def forward(self, x):
         y, _ = self.lstm(x)
         return self.out(y[:, -1, :])
+
+
+class GruRnn(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.gru1 = nn.GRU(16, 32, batch_first=True, bidirectional=True)
+        self.rnn = nn.RNN(64, 24, batch_first=True)
+        self.gru2 = nn.GRU(24, 24, batch_first=True)
+        self.fc = nn.Linear(24, 5)
+
+    def forward(self, x):
+        y, _ = self.gru1(x)
+        y, _ = self.rnn(y)
+        y, _ = self.gru2(y)
+        return self.fc(y[:, -1])
 
 
 class Mlp(nn.Module):
@@ -122,6 +139,7 @@ def main():
         export(Recurrent(), torch.randn(2, 12, 8), "lstm.onnx", "x", "y")
         export(Mlp(), torch.randn(2, 32), "mlp.onnx", "x", "y")
         export(ConvNet().half(), torch.randn(2, 3, 16, 16).half(), "fp16_convnet.onnx", "x", "logits")
+        export(GruRnn(), torch.randn(2, 20, 16), "gru_rnn.onnx", "x", "y")
 
 
 if __name__ == "__main__":

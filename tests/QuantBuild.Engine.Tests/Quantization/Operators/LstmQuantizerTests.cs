@@ -44,23 +44,6 @@ public sealed class LstmQuantizerTests(ITestOutputHelper output)
         Assert.True(cosine > 0.999, $"cosine {cosine}");
     }
 
-    [Fact]
-    public void A_gru_stays_fp32_with_the_reason()
-    {
-        OnnxModel model = TestGraphs.NewModel();
-        Graph g = model.Graph;
-        g.Inputs.Add(TestGraphs.Value("x", ElementType.Float, Steps, Batch, InputSize));
-        g.Outputs.Add(TestGraphs.Value("y"));
-        g.AddWeight("W", 1, 0.2f, 1, 3 * Hidden, InputSize);
-        g.AddWeight("R", 2, 0.2f, 1, 3 * Hidden, Hidden);
-        g.AddNode("GRU", "gru", new[] { "x", "W", "R" }, new[] { "y" }, NodeAttribute.FromInt("hidden_size", Hidden));
-
-        EncodeResult result = QdqEncoder.Encode(model, new Dictionary<string, TensorRange>(), Vnni);
-
-        UnquantizedNode gru = Assert.Single(result.UnquantizedNodes);
-        Assert.StartsWith("GRU: recurrent state needs run-time ranges", gru.Reason);
-    }
-
     /// <summary>x[T, N, I] → LSTM(hidden 32, bias, given direction) → y[T, dirs, N, H].</summary>
     private static OnnxModel Lstm(string direction)
     {
