@@ -7,7 +7,8 @@ namespace QuantBuild.Engine.Pipeline;
 /// <summary>
 /// The weight bit widths a written model really holds, as its bytes hold them: each DequantizeLinear fed by an integer
 /// initializer, by the element type stored, grouped by the nodes it feeds (and each Cast → Mul expansion of one, as GRU and
-/// RNN weights are stored), and each MatMulNBits by its 'bits'. The manifest records this rather than the
+/// RNN weights are stored), each MatMulNBits by its 'bits', and each DynamicQuantizeMatMul/DynamicQuantizeLSTM by its
+/// integer weight; in the main graph and inside If branches and Loop/Scan bodies. The manifest records this rather than the
 /// yaml's 'weights.bits', which the encoder applies only where it can (4-bit only to MatMul weights).
 /// </summary>
 public static class WrittenWeights
@@ -18,8 +19,10 @@ public static class WrittenWeights
     /// <summary>The same, from the graph in memory that is (or was just) written.</summary>
     public static SortedDictionary<int, List<string>> Bits(Graph graph)
     {
+        List<Graph> graphs = AllGraphs(graph).ToList();
+        List<Node> nodes = graphs.SelectMany(g => g.Nodes).ToList();
         var initializers = new Dictionary<string, ElementType>(StringComparer.Ordinal);
-        foreach (TensorValue t in graph.Initializers)
+        foreach (TensorValue t in graphs.SelectMany(g => g.Initializers))
         {
             if (t.Name is { } name)
             {
@@ -28,7 +31,7 @@ public static class WrittenWeights
         }
 
         var dequantized = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (Node node in graph.Nodes)
+        foreach (Node node in nodes)
         {
             if (node.OpType == "DequantizeLinear" && node.Inputs.Count > 0 && initializers.TryGetValue(node.Inputs[0], out ElementType type)
                 && !ElementTypeInfo.IsFloatingPoint(type) && type is not (ElementType.Int32 or ElementType.Int64))
@@ -41,7 +44,7 @@ public static class WrittenWeights
         // GRU/RNN weights stored as integers and expanded by Cast → Mul (a scale), which ONNX Runtime folds at load.
         var cast = new Dictionary<string, int>(StringComparer.Ordinal);
         var expansion = new HashSet<Node>(ReferenceEqualityComparer.Instance);
-        foreach (Node node in graph.Nodes)
+        foreach (Node node in nodes)
         {
             if (node.OpType == "Cast" && node.Inputs.Count == 1 && initializers.TryGetValue(node.Inputs[0], out ElementType type)
                 && !ElementTypeInfo.IsFloatingPoint(type) && type is not (ElementType.Int32 or ElementType.Int64))
@@ -70,12 +73,20 @@ public static class WrittenWeights
             }
         }
 
-        foreach (Node node in graph.Nodes)
+        foreach (Node node in nodes)
         {
             // MatMulNBits holds its packed weight itself; its 'bits' attribute is the width.
             if (node.Domain == "com.microsoft" && node.OpType == "MatMulNBits" && node.FindAttribute("bits") is { Int: long width })
             {
                 Add((int)width, node);
+            }
+
+            // The run-time-quantized kernels read their integer weights straight from initializers: B (input 1) of
+            // DynamicQuantizeMatMul, W and R (inputs 1 and 2) of DynamicQuantizeLSTM; not their zero points.
+            int weights = node.Domain != "com.microsoft" ? 0 : node.OpType switch { "DynamicQuantizeMatMul" => 1, "DynamicQuantizeLSTM" => 2, _ => 0 };
+            if (node.Inputs.Skip(1).Take(weights).FirstOrDefault(i => initializers.TryGetValue(i, out ElementType t) && !ElementTypeInfo.IsFloatingPoint(t)) is { } stored)
+            {
+                Add(ElementTypeInfo.BitsPerElement(initializers[stored]), node);
             }
 
             foreach (string input in node.Inputs)
@@ -88,5 +99,20 @@ public static class WrittenWeights
         }
 
         return result;
+    }
+
+    /// <summary>Every node of <paramref name="graph"/>, then those of its subgraphs at any depth (depth-first, in graph order).</summary>
+    public static IEnumerable<Node> AllNodes(Graph graph) => AllGraphs(graph).SelectMany(g => g.Nodes);
+
+    private static IEnumerable<Graph> AllGraphs(Graph graph)
+    {
+        yield return graph;
+        foreach (NodeAttribute attribute in graph.Nodes.SelectMany(n => n.Attributes))
+        {
+            foreach (Graph inner in (attribute.Graph is null ? attribute.Graphs : attribute.Graphs.Prepend(attribute.Graph)).SelectMany(AllGraphs))
+            {
+                yield return inner;
+            }
+        }
     }
 }
