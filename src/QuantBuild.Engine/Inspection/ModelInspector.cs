@@ -67,8 +67,8 @@ public static class ModelInspector
         };
     }
 
-    // What `run` would do with each node of the main graph and of its If branches on the default device, planned by the
-    // same selector over the same scopes; nodes of Loop/Scan bodies are absent (they stay fp32).
+    // What `run` would do with each node of the main graph and of its If branches and Loop/Scan bodies on the default
+    // device, planned by the same selector over the same scopes; nodes of other ops' subgraphs are absent (they stay fp32).
     private static Dictionary<Node, string?> Fp32Reasons(OnnxModel model)
     {
         var options = new EncodeOptions { Profile = DeviceProfiles.CpuX64Vnni };

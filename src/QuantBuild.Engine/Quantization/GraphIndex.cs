@@ -6,7 +6,8 @@ namespace QuantBuild.Engine.Quantization;
 /// <summary>
 /// Who produces and who reads each value of a graph, which values are constants, and the element type of
 /// every value we can tell. Subgraph bodies (If/Loop/Scan) count as readers of the outer names they use. An index of
-/// an If branch (<see cref="Branch"/>) also sees its enclosing graphs' constants and types, the scope ONNX gives it.
+/// an If branch or Loop/Scan body (<see cref="Branch"/>) also sees its enclosing graphs' constants and types, the scope
+/// ONNX gives it.
 /// </summary>
 internal sealed class GraphIndex
 {
@@ -45,6 +46,8 @@ internal sealed class GraphIndex
         foreach (ValueInfo input in graph.Inputs)
         {
             inputNames.Add(input.Name);
+            // A Loop/Scan body's inputs (carried state, scan slices) change every iteration: never an outer constant.
+            _constants.Remove(input.Name);
             Learn(input);
         }
 

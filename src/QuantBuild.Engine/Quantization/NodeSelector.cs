@@ -225,7 +225,9 @@ internal sealed class NodeSelector
         {
             return Branches.IsIf(node)
                 ? "control flow: the If itself stays fp32; the ops in its branches are quantized on their own"
-                : Branches.BodyReason;
+                : Branches.IsLoop(node)
+                    ? $"control flow: the {node.OpType} itself stays fp32; the ops in its body are quantized on their own"
+                    : Branches.BodyReason;
         }
 
         if (!node.IsDefaultDomain)
@@ -297,7 +299,7 @@ internal sealed class NodeSelector
 
             if (_index.Constant(input) is null && !HasRange(input, candidates))
             {
-                return $"no calibrated range for input '{input}'";
+                return NoRange(input, "input");
             }
 
             // Measured, not assumed: masked attention scores reach −1e4…−∞ and no 8-bit grid holds them and the scores.
@@ -317,7 +319,7 @@ internal sealed class NodeSelector
         {
             if (output.Length > 0 && !_index.IsGraphOutput(output) && _ranges is not null && !_ranges.ContainsKey(output) && !_folded.ContainsKey(output))
             {
-                return $"no calibrated range for output '{output}'";
+                return NoRange(output, "output");
             }
         }
 
@@ -362,7 +364,7 @@ internal sealed class NodeSelector
 
         return Problem(node.Inputs[0], "input") ?? (_index.Constant(node.Inputs[0]) is not null
             ? $"input '{node.Inputs[0]}' is a constant; fold it before quantizing"
-            : HasRange(node.Inputs[0], candidates) ? null : $"no calibrated range for input '{node.Inputs[0]}'")
+            : HasRange(node.Inputs[0], candidates) ? null : NoRange(node.Inputs[0], "input"))
             ?? OutputRangeProblem(node);
     }
 
@@ -405,8 +407,12 @@ internal sealed class NodeSelector
         string output = node.Outputs[0];
         return _index.IsGraphOutput(output) || _ranges is null || _ranges.ContainsKey(output) || _folded.ContainsKey(output)
             ? null
-            : $"no calibrated range for output '{output}'";
+            : NoRange(output, "output");
     }
+
+    // Calibration says why it could not observe some tensors (a body tensor whose shape changes between iterations).
+    private string NoRange(string tensor, string what) =>
+        _options.Unobserved.TryGetValue(tensor, out string? why) ? why : $"no calibrated range for {what} '{tensor}'";
 
     private string? Problem(string tensor, string what)
     {

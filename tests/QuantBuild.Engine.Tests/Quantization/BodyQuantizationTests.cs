@@ -1,0 +1,259 @@
+using QuantBuild.Abstractions.Data;
+using QuantBuild.Abstractions.Ir;
+using QuantBuild.Abstractions.Quantization;
+using QuantBuild.Abstractions.Tensors;
+using QuantBuild.Engine.Calibration;
+using QuantBuild.Engine.Data;
+using QuantBuild.Engine.Profiles;
+using QuantBuild.Engine.Quantization;
+using QuantBuild.Onnx;
+using QuantBuild.PassKit;
+using QuantBuild.Runtime;
+
+namespace QuantBuild.Engine.Tests.Quantization;
+
+/// <summary>
+/// Ops inside Loop and Scan bodies are calibrated through scan outputs of their Loop/Scan (every iteration's value) and
+/// quantized like the main graph's; a loop that ran no iteration, and a body tensor whose shape changes from one
+/// iteration to the next, leave their nodes fp32 with the reason. The models are Fixtures/make_control_flow_models.py's:
+/// a torch.jit.script'ed RNN (Loop, Gemm and MatMul on outer-scope weights), the same with an If in the body, a Scan
+/// built with onnx.helper (weights a body initializer, an outer initializer and a Constant node), and a Loop whose
+/// carried sequence grows every step.
+/// </summary>
+public sealed class BodyQuantizationTests
+{
+    private static readonly EncodeOptions Vnni = new() { Profile = DeviceProfiles.CpuX64Vnni };
+
+    [Fact]
+    public void Loop_body_tensors_calibrate_to_the_ranges_of_the_body_run_by_hand_over_every_iteration()
+    {
+        OnnxModel model = Load("loop_rnn.onnx");
+        Graph body = Body(model.Graph, "Loop");
+        List<string> inBody = BodyTensors(model, body);
+        Assert.Contains("h.11", inBody); // the carried state, a body input the MatMul reads
+        Assert.Contains("/Add_output_0", inBody); // the Add of the Gemm's and the MatMul's outputs
+
+        CalibrationResult calibrated = Calibrate(model, QdqEncoder.Plan(model, Vnni), Steps(6));
+        Dictionary<string, TensorRange> byHand = Unrolled(model, body, inBody, Steps(6),
+            (x, t, h) => new() { ["t.1"] = Scalar(t), ["cond"] = True(), ["h.11"] = h }, "/Tanh_output_0", Zeros(64));
+
+        foreach (string tensor in inBody)
+        {
+            Assert.True(calibrated.Observers[tensor].Count > 0, tensor);
+            Assert.Equal(byHand[tensor].Min, calibrated.Observers[tensor].Min, 5);
+            Assert.Equal(byHand[tensor].Max, calibrated.Observers[tensor].Max, 5);
+        }
+    }
+
+    [Fact]
+    public void Loop_body_gets_QDQ_on_its_Gemm_and_MatMul_and_the_quantized_model_stays_within_cosine_0_99()
+    {
+        OnnxModel model = Load("loop_rnn.onnx");
+        CalibrationResult calibrated = Calibrate(model, QdqEncoder.Plan(model, Vnni), Steps(6));
+
+        EncodeResult result = QdqEncoder.Encode(model, Ranges(calibrated), Vnni);
+
+        Assert.Contains(result.QuantizedLayers, l => l.NodeName == "/wx/Gemm");
+        Assert.Contains(result.QuantizedLayers, l => l.NodeName == "/wh/MatMul");
+        Assert.Contains(result.UnquantizedNodes, n => n.NodeName == "/Loop" && n.Reason.Contains("ops in its body are quantized", StringComparison.Ordinal));
+        Graph body = Body(result.Model.Graph, "Loop");
+        Assert.Contains(body.Nodes, n => n.OpType == "QuantizeLinear");
+        // The outer-scope weights are int8 codes the body holds itself, dequantized where the body reads them.
+        Node matmul = body.Nodes.Single(n => n.Name == "/wh/MatMul");
+        Node dq = body.ProducerOf(matmul.Inputs[1]);
+        Assert.Equal("DequantizeLinear", dq.OpType);
+        Assert.Equal(ElementType.Int8, body.Initializers.Single(t => t.Name == dq.Inputs[0]).ElementType);
+        Assert.DoesNotContain(Body(model.Graph, "Loop").Nodes, n => n.OpType == "DequantizeLinear"); // the input model is untouched
+
+        foreach (DenseTensor x in Steps(6).Take(2).Append(Input(99, 4, 17)))
+        {
+            float[] expected = OrtHarness.Run(model, "x", x, "y");
+            float[] actual = OrtHarness.Run(result.Model, "x", x, "y");
+            Assert.True(OrtHarness.Cosine(expected, actual) > 0.99, $"cosine {OrtHarness.Cosine(expected, actual)}");
+            Assert.NotEqual(expected, actual);
+        }
+    }
+
+    [Fact]
+    public void Scan_body_tensors_calibrate_to_every_iteration_and_its_MatMuls_are_quantized_with_weights_from_all_three_places()
+    {
+        OnnxModel model = Load("scan_rnn.onnx");
+        Graph body = Body(model.Graph, "Scan");
+        List<string> inBody = BodyTensors(model, body);
+        Assert.Contains("x_t", inBody); // a scan input slice
+        Assert.Contains("h_in", inBody); // the carried state
+
+        List<DenseTensor> data = Enumerable.Range(0, 3).Select(i => Input(40 + i, 4, 7, 8)).ToList();
+        CalibrationResult calibrated = Calibrate(model, QdqEncoder.Plan(model, Vnni), data);
+        Dictionary<string, TensorRange> byHand = Unrolled(model, body, inBody, data,
+            (x, t, h) => new() { ["h_in"] = h, ["x_t"] = Slice(x, t) }, "h_out", Zeros(16));
+        foreach (string tensor in inBody)
+        {
+            Assert.Equal(byHand[tensor].Min, calibrated.Observers[tensor].Min, 5);
+            Assert.Equal(byHand[tensor].Max, calibrated.Observers[tensor].Max, 5);
+        }
+
+        EncodeResult result = QdqEncoder.Encode(model, Ranges(calibrated), Vnni);
+
+        Assert.Contains(result.QuantizedLayers, l => l.NodeName == "scan_x_matmul"); // Wx: the body's initializer
+        Assert.Contains(result.QuantizedLayers, l => l.NodeName == "scan_h_matmul"); // Wh: the main graph's
+        Graph quantized = Body(result.Model.Graph, "Scan");
+        Assert.Contains(quantized.Nodes, n => n.OpType == "QuantizeLinear");
+        Assert.Equal("DequantizeLinear", quantized.ProducerOf(quantized.Nodes.Single(n => n.Name == "scan_h_matmul").Inputs[1]).OpType);
+        DenseTensor x = Input(77, 4, 9, 8);
+        foreach (string output in new[] { "y", "h" })
+        {
+            float[] expected = OrtHarness.Run(model, "x", x, output);
+            float[] actual = OrtHarness.Run(result.Model, "x", x, output);
+            Assert.True(OrtHarness.Cosine(expected, actual) > 0.99, $"{output}: cosine {OrtHarness.Cosine(expected, actual)}");
+        }
+    }
+
+    [Fact]
+    public void A_loop_that_ran_no_iteration_on_the_calibration_data_leaves_its_body_fp32_with_the_reason()
+    {
+        OnnxModel model = Load("loop_rnn.onnx");
+        CalibrationResult calibrated = Calibrate(model, QdqEncoder.Plan(model, Vnni), [Input(5, 4, 0), Input(6, 4, 0)]);
+        Assert.All(BodyTensors(model, Body(model.Graph, "Loop")), t => Assert.Equal(0, calibrated.Observers[t].Count));
+
+        EncodeResult result = QdqEncoder.Encode(model, Ranges(calibrated), Vnni);
+
+        Assert.Contains(new UnquantizedNode("/wx/Gemm", "Gemm", Branches.NotIterated), result.UnquantizedNodes);
+        Assert.Contains(new UnquantizedNode("/wh/MatMul", "MatMul", Branches.NotIterated), result.UnquantizedNodes);
+        Assert.DoesNotContain(Body(result.Model.Graph, "Loop").Nodes, n => n.OpType is "QuantizeLinear" or "DequantizeLinear");
+    }
+
+    [Fact]
+    public void A_body_tensor_whose_shape_grows_every_iteration_stays_unobserved_and_its_MatMul_fp32_with_the_reason_while_the_rest_is_quantized()
+    {
+        OnnxModel model = Load("loop_growing.onnx");
+        List<DenseTensor> data = Enumerable.Range(0, 2).Select(i => Flat(60 + i, 4, 16)).ToList();
+
+        CalibrationResult calibrated = Calibrate(model, QdqEncoder.Plan(model, Vnni), data);
+
+        Assert.Equal(Branches.Varying("seq_in"), calibrated.Unobserved["seq_in"]);
+        Assert.DoesNotContain("row", calibrated.Unobserved.Keys); // one row every step: the same shape each time
+        Assert.True(calibrated.Observers["row"].Count > 0);
+        EncodeResult result = QdqEncoder.Encode(model, Ranges(calibrated), Vnni with { Unobserved = calibrated.Unobserved });
+
+        Assert.Contains(new UnquantizedNode("grow_seq_matmul", "MatMul", Branches.Varying("seq_in")), result.UnquantizedNodes);
+        Assert.Contains(result.QuantizedLayers, l => l.NodeName == "grow_row_matmul");
+        float[] expected = OrtHarness.Run(model, "x", data[0], "y");
+        float[] actual = OrtHarness.Run(result.Model, "x", data[0], "y");
+        Assert.True(OrtHarness.Cosine(expected, actual) > 0.99, $"cosine {OrtHarness.Cosine(expected, actual)}");
+    }
+
+    [Fact]
+    public void Inspect_gives_the_layers_inside_a_loop_body_the_verdicts_the_encoder_plans()
+    {
+        string path = Fixture("loop_rnn.onnx");
+        var report = QuantBuild.Engine.Inspection.ModelInspector.Inspect(Load("loop_rnn.onnx"), path);
+
+        Assert.Null(report.Quantizable.Single(q => q.Name == "/wx/Gemm").Fp32Reason);
+        Assert.Null(report.Quantizable.Single(q => q.Name == "/wh/MatMul").Fp32Reason);
+    }
+
+    private static string Fixture(string name) => DynamicActivationTests.Fixture(name);
+
+    private static OnnxModel Load(string name) => OnnxModelLoader.Load(Fixture(name));
+
+    private static Graph Body(Graph graph, string opType) => graph.Nodes.Single(n => n.OpType == opType).FindAttribute("body")!.Graph!;
+
+    // The planned tensors that are the body's own (computed in it or its inputs), in plan order.
+    private static List<string> BodyTensors(OnnxModel model, Graph body)
+    {
+        var own = new HashSet<string>(body.Nodes.SelectMany(n => n.Outputs).Concat(body.Inputs.Select(i => i.Name)), StringComparer.Ordinal);
+        return QdqEncoder.Plan(model, Vnni).Where(own.Contains).ToList();
+    }
+
+    private static Dictionary<string, TensorRange> Ranges(CalibrationResult calibrated) =>
+        calibrated.Observers.Where(o => o.Value.Count > 0).ToDictionary(o => o.Key, o => new TensorRange(o.Value.Min, o.Value.Max), StringComparer.Ordinal);
+
+    private static CalibrationResult Calibrate(OnnxModel model, IReadOnlyList<string> tensors, IReadOnlyList<DenseTensor> batches)
+    {
+        using IDataSource data = new InMemoryDataSource("x", [("x", Concat(batches))]);
+        return Calibrator.Run(model, data, new CalibrationRequest { Tensors = tensors, BatchSize = (int)batches[0].Shape[0], BatchSizeFromBudget = false, Bins = 0 });
+    }
+
+    /// <summary>
+    /// Min/max of <paramref name="tensors"/> over every iteration of every batch, from the body run as a plain graph
+    /// (the outer graph's initializers and Constant nodes in scope), one run per iteration with the carried state fed back.
+    /// </summary>
+    private static Dictionary<string, TensorRange> Unrolled(OnnxModel model, Graph body, List<string> tensors, IEnumerable<DenseTensor> batches,
+        Func<DenseTensor, int, DenseTensor, Dictionary<string, DenseTensor>> feeds, string carried, Func<long, DenseTensor> initial)
+    {
+        var step = new Graph { Name = "step" };
+        step.Nodes.AddRange(model.Graph.Nodes.Where(n => n.OpType == "Constant"));
+        step.Nodes.AddRange(body.Nodes);
+        step.Inputs.AddRange(model.Graph.Inputs);
+        step.Inputs.AddRange(body.Inputs);
+        step.Initializers.AddRange(model.Graph.Initializers);
+        step.Initializers.AddRange(body.Initializers);
+        step.Outputs.Add(new ValueInfo { Name = carried, Type = new TensorTypeInfo { ElementType = ElementType.Float } });
+        List<string> fetched = tensors.Where(t => t != carried).Append(carried).ToList();
+        using var session = new InferenceSession(Calibrator.Augment(ModelClone.WithMainGraph(model, step), fetched.Where(t => t != carried).ToList()));
+        var ranges = new Dictionary<string, TensorRange>(StringComparer.Ordinal);
+        foreach (DenseTensor x in batches)
+        {
+            DenseTensor h = initial(x.Shape[0]);
+            for (int t = 0; t < x.Shape[1]; t++)
+            {
+                Dictionary<string, DenseTensor> inputs = feeds(x, t, h);
+                inputs["x"] = x;
+                var outputs = session.Run(inputs.Where(kv => step.Inputs.Any(i => i.Name == kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value), fetched);
+                foreach (string tensor in tensors)
+                {
+                    DenseTensor value = body.Inputs.Any(i => i.Name == tensor) ? inputs[tensor] : outputs[tensor];
+                    float min = float.MaxValue, max = float.MinValue;
+                    foreach (float v in value.AsSpan<float>())
+                    {
+                        min = Math.Min(min, v);
+                        max = Math.Max(max, v);
+                    }
+
+                    ranges[tensor] = ranges.TryGetValue(tensor, out TensorRange? r) ? new TensorRange(Math.Min(r.Min, min), Math.Max(r.Max, max)) : new TensorRange(min, max);
+                }
+
+                h = outputs[carried];
+            }
+        }
+
+        return ranges;
+    }
+
+    private static List<DenseTensor> Steps(int steps) => Enumerable.Range(1, 3).Select(i => Input(i, 4, steps)).ToList();
+
+    private static DenseTensor Input(int seed, int batch, int steps) => DenseTensor.FromFloats(TestGraphs.Normal(seed, batch * steps * 32, 1f), batch, steps, 32);
+
+    private static DenseTensor Input(int seed, int batch, int steps, int width) => DenseTensor.FromFloats(TestGraphs.Normal(seed, batch * steps * width, 1f), batch, steps, width);
+
+    private static DenseTensor Flat(int seed, int batch, int width) => DenseTensor.FromFloats(TestGraphs.Normal(seed, batch * (int)width, 1f), batch, width);
+
+    // Step t of x: [batch, width] of [batch, steps, width].
+    private static DenseTensor Slice(DenseTensor x, int t)
+    {
+        long batch = x.Shape[0], steps = x.Shape[1], width = x.Shape[2];
+        ReadOnlySpan<float> all = x.AsSpan<float>();
+        var values = new float[batch * width];
+        for (long b = 0; b < batch; b++)
+        {
+            all.Slice((int)((b * steps + t) * width), (int)width).CopyTo(values.AsSpan((int)(b * width)));
+        }
+
+        return DenseTensor.FromFloats(values, batch, width);
+    }
+
+    private static DenseTensor Concat(IReadOnlyList<DenseTensor> parts)
+    {
+        float[] values = parts.SelectMany(p => p.AsSpan<float>().ToArray()).ToArray();
+        long[] shape = parts[0].ShapeArray();
+        shape[0] = parts.Sum(p => p.Shape[0]);
+        return DenseTensor.FromFloats(values, shape);
+    }
+
+    private static Func<long, DenseTensor> Zeros(int width) => batch => DenseTensor.FromFloats(new float[batch * width], batch, width);
+
+    private static DenseTensor Scalar(long value) => new(ElementType.Int64, Array.Empty<long>(), BitConverter.GetBytes(value));
+
+    private static DenseTensor True() => new(ElementType.Bool, Array.Empty<long>(), new byte[] { 1 });
+}
