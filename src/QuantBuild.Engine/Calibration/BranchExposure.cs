@@ -23,12 +23,14 @@ internal sealed class BranchExposure
 {
     private readonly Dictionary<string, string> _outputs;
     private readonly Dictionary<string, int> _loops;
+    private readonly HashSet<string> _flattened;
 
-    private BranchExposure(OnnxModel model, Dictionary<string, string> outputs, Dictionary<string, int> loops)
+    private BranchExposure(OnnxModel model, Dictionary<string, string> outputs, Dictionary<string, int> loops, HashSet<string> flattened)
     {
         Model = model;
         _outputs = outputs;
         _loops = loops;
+        _flattened = flattened;
     }
 
     /// <summary>The model to open a session on: the input model itself when no requested tensor is inside a branch.</summary>
@@ -43,6 +45,12 @@ internal sealed class BranchExposure
     /// </summary>
     public int LeadingAxes(string tensor) => _loops.GetValueOrDefault(tensor);
 
+    /// <summary>
+    /// True when <paramref name="tensor"/> (of an If branch inside a Loop body) is fetched as the flat concatenation of its
+    /// values in the iterations that computed it: every value is there, its axes are not.
+    /// </summary>
+    public bool IsFlattened(string tensor) => _flattened.Contains(tensor);
+
     /// <summary>A view of <paramref name="model"/> exposing those of <paramref name="tensors"/> that If branches compute.</summary>
     public static BranchExposure Create(OnnxModel model, IReadOnlyList<string> tensors)
     {
@@ -50,23 +58,27 @@ internal sealed class BranchExposure
         var wanted = new HashSet<string>(tensors, StringComparer.Ordinal);
         var outputs = new Dictionary<string, string>(StringComparer.Ordinal);
         var loops = new Dictionary<string, int>(StringComparer.Ordinal);
+        var flattened = new HashSet<string>(StringComparer.Ordinal);
         if (!model.Graph.Nodes.Any(n => Branches.Of(n).Any()))
         {
-            return new BranchExposure(model, outputs, loops);
+            return new BranchExposure(model, outputs, loops, flattened);
         }
 
-        var rewriter = new Rewriter(wanted, new NameTable(model.Graph), loops);
+        var rewriter = new Rewriter(wanted, new NameTable(model.Graph), loops, flattened);
         (Graph? main, List<(string Tensor, string Name)> exposed) = rewriter.Expose(model.Graph, isSubgraph: false, isBody: false);
         foreach ((string tensor, string name) in exposed)
         {
             outputs[tensor] = name;
         }
 
-        return new BranchExposure(main is null ? model : ModelClone.WithMainGraph(model, main), outputs, loops);
+        return new BranchExposure(main is null ? model : ModelClone.WithMainGraph(model, main), outputs, loops, flattened);
     }
 
-    private sealed class Rewriter(HashSet<string> wanted, NameTable names, Dictionary<string, int> loops)
+    private sealed class Rewriter(HashSet<string> wanted, NameTable names, Dictionary<string, int> loops, HashSet<string> flattened)
     {
+        // Tensors exposed through an If: empty in runs that take the other branch.
+        private readonly HashSet<string> ragged = new(StringComparer.Ordinal);
+
         /// <summary>
         /// The copy of <paramref name="graph"/> with its wanted tensors (and those of its subgraphs) added as outputs, or
         /// null when nothing under it is wanted; and for each exposed tensor, the name it has in <paramref name="graph"/>.
@@ -110,7 +122,7 @@ internal sealed class BranchExposure
                     }
                 }
 
-                Node? rewritten = ExposeThrough(node, exposed);
+                Node? rewritten = ExposeThrough(node, exposed, nodes);
                 nodes.Add(rewritten ?? node);
                 nodes.AddRange(observed);
                 changed |= rewritten is not null;
@@ -130,11 +142,11 @@ internal sealed class BranchExposure
 
         // An If whose branches expose something: a copy with one extra output per exposed tensor, each branch returning
         // it (or an empty dummy when the other branch computes it).
-        private Node? ExposeThrough(Node node, List<(string Tensor, string Name)> exposed)
+        private Node? ExposeThrough(Node node, List<(string Tensor, string Name)> exposed, List<Node> before)
         {
             if (Branches.IsLoop(node))
             {
-                return ExposeThroughLoop(node, exposed);
+                return ExposeThroughLoop(node, exposed, before);
             }
 
             var branches = new List<(NodeAttribute Attribute, Graph? Graph, List<(string Tensor, string Name)> Exposed)>();
@@ -179,6 +191,8 @@ internal sealed class BranchExposure
                 string name = names.Take(tensor + "_exposed");
                 copy.Outputs.Add(name);
                 exposed.Add((tensor, name));
+                // Empty in a run that takes the other branch: a shape a scan output cannot have in some iterations only.
+                ragged.Add(tensor);
             }
 
             return copy;
@@ -187,8 +201,11 @@ internal sealed class BranchExposure
         // A Loop or Scan whose body exposes something: a copy with one extra scan output per exposed tensor. A Loop's body
         // outputs are the condition, N carried values and K scan outputs, and the node's the N final values and K
         // stacked scan outputs; a Scan's are N states and K scan outputs both. Trailing outputs the node leaves out are
-        // written as empty names first, so the new ones line up with the body's.
-        private Node? ExposeThroughLoop(Node node, List<(string Tensor, string Name)> exposed)
+        // written as empty names first, so the new ones line up with the body's. A tensor of an If branch in a Loop body
+        // is empty in the iterations that take the other branch, so it cannot be stacked: it is gathered instead in an
+        // extra carried value that starts empty and grows by the flattened tensor every iteration (Concat on axis 0),
+        // which ONNX Runtime allows a Loop's (not a Scan's) carried values to do.
+        private Node? ExposeThroughLoop(Node node, List<(string Tensor, string Name)> exposed, List<Node> before)
         {
             NodeAttribute attribute = Branches.Of(node).Single();
             (Graph? body, List<(string Tensor, string Name)> inner) = Expose(attribute.Graph!, isSubgraph: true, isBody: true);
@@ -198,13 +215,20 @@ internal sealed class BranchExposure
             }
 
             Node copy = ModelClone.Copy(node, shareAttributes: true);
-            int declared = attribute.Graph!.Outputs.Count - (node.OpType == "Loop" ? 1 : 0);
+            bool loop = node.OpType == "Loop";
+            int declared = attribute.Graph!.Outputs.Count - (loop ? 1 : 0);
             while (copy.Outputs.Count < declared)
             {
                 copy.Outputs.Add(string.Empty);
             }
 
-            foreach ((string tensor, string name) in inner)
+            List<(string Tensor, string Name)> gathered = loop ? inner.Where(e => ragged.Contains(e.Tensor)).ToList() : new();
+            if (gathered.Count > 0)
+            {
+                Gather(copy, body, attribute.Graph!.Inputs.Count - 2, gathered, exposed, before);
+            }
+
+            foreach ((string tensor, string name) in inner.Except(gathered))
             {
                 body.Outputs.Add(FloatValue(name));
                 string outer = names.Take(tensor + "_exposed");
@@ -224,6 +248,38 @@ internal sealed class BranchExposure
             }
 
             return copy;
+        }
+
+        private void Gather(Node copy, Graph body, int carried, List<(string Tensor, string Name)> gathered, List<(string Tensor, string Name)> exposed, List<Node> before)
+        {
+            string empty = names.Take("observed_empty");
+            before.Add(ConstantNode(empty, new TensorValue { Name = empty, ElementType = ElementType.Float, Dims = new long[] { 0 }, Data = Array.Empty<byte>() }));
+            string flatShape = names.Take("observed_flat_shape");
+            body.Nodes.Add(ConstantNode(flatShape, Rewrites.GraphConstants.Int64s(flatShape, [-1], 1)));
+            for (int i = 0; i < gathered.Count; i++)
+            {
+                (string tensor, string name) = gathered[i];
+                string soFar = names.Take(tensor + "_gathered_in");
+                string flat = names.Take(tensor + "_flat");
+                string grown = names.Take(tensor + "_gathered");
+                body.Inputs.Add(FloatValue(soFar));
+                body.Nodes.Add(new Node { Name = names.Take(flat + "_Reshape"), OpType = "Reshape", Inputs = { name, flatShape }, Outputs = { flat } });
+                body.Nodes.Add(new Node { Name = names.Take(grown + "_Concat"), OpType = "Concat", Inputs = { soFar, flat }, Outputs = { grown }, Attributes = { NodeAttribute.FromInt("axis", 0) } });
+                body.Outputs.Insert(1 + carried + i, FloatValue(grown));
+                copy.Inputs.Add(empty);
+                string outer = names.Take(tensor + "_exposed");
+                copy.Outputs.Insert(carried + i, outer);
+                exposed.Add((tensor, outer));
+                flattened.Add(tensor);
+            }
+        }
+
+        private Node ConstantNode(string name, TensorValue value)
+        {
+            var constant = new Node { Name = names.Take(name + "_Constant"), OpType = "Constant" };
+            constant.Outputs.Add(name);
+            constant.Attributes.Add(NodeAttribute.FromTensor("value", value));
+            return constant;
         }
 
         private static Graph CopyOf(Graph graph)

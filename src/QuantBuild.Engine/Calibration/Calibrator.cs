@@ -47,6 +47,11 @@ public static class Calibrator
         Dictionary<string, string> unobserved = batcher.SampleCount > 0
             ? BodyShapes.Varying(model, exposure, computed, () => data.Read(0, (int)Math.Min(batcher.BatchSize, batcher.SampleCount)), options)
             : new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (string name in request.ChannelAxes.Keys.Where(exposure.IsFlattened))
+        {
+            unobserved.TryAdd(name, $"'{name}' is in an If branch inside a Loop body: calibration gathers its values flat, without the channel axis per-channel statistics need");
+        }
+
         var observers = new Dictionary<string, TensorObserver>(StringComparer.Ordinal);
         foreach (string name in request.Tensors.Distinct(StringComparer.Ordinal))
         {

@@ -267,7 +267,23 @@ internal sealed class GraphIndex
                 }
 
                 return;
-            case "Loop" or "Scan" or "TopK" or "QuantizeLinear" or "DynamicQuantizeLinear":
+            case "Loop" or "Scan":
+                // A Loop's body outputs are the condition, then what its outputs are (final carried values, stacked scan
+                // outputs) in order; a Scan's are its outputs in order. The element types are the same.
+                if (node.FindAttribute("body")?.Graph is { } body)
+                {
+                    int skip = node.OpType == "Loop" ? 1 : 0;
+                    for (int o = 0; o < node.Outputs.Count && o + skip < body.Outputs.Count; o++)
+                    {
+                        if (node.Outputs[o].Length > 0 && body.Outputs[o + skip].TensorType is { ElementType: not ElementType.Undefined } t)
+                        {
+                            _types.TryAdd(node.Outputs[o], t.ElementType);
+                        }
+                    }
+                }
+
+                return;
+            case "TopK" or "QuantizeLinear" or "DynamicQuantizeLinear":
                 return;
             default:
                 inferred = node.Inputs.Count > 0 ? TypeOf(node.Inputs[0]) : ElementType.Undefined;

@@ -144,6 +144,45 @@ public sealed class BodyQuantizationTests
     }
 
     [Fact]
+    public void An_If_inside_a_Loop_body_whose_branches_alternate_is_calibrated_over_the_iterations_that_took_each_branch_and_quantized()
+    {
+        OnnxModel model = Load("loop_if.onnx");
+        Graph body = Body(model.Graph, "Loop");
+        Node branching = body.Nodes.Single(n => n.OpType == "If");
+        Graph then = branching.FindAttribute("then_branch")!.Graph!, otherwise = branching.FindAttribute("else_branch")!.Graph!;
+        Graph[] steps = [Inlined(body, branching, then), Inlined(body, branching, otherwise)];
+        List<string> inBranches = BodyTensors(model, then).Concat(BodyTensors(model, otherwise)).ToList();
+        Assert.Contains("/wx/Gemm_output_0", inBranches);
+        Assert.Contains("/vh/MatMul_output_0", inBranches);
+
+        CalibrationResult calibrated = Calibrate(model, QdqEncoder.Plan(model, Vnni), Steps(5));
+        Dictionary<string, TensorRange> byHand = Unrolled(model, steps, t => t % 2, inBranches.Append("h.29").ToList(), Steps(5),
+            (x, t, h) => new() { ["t.1"] = Scalar(t), ["cond"] = True(), ["h.29"] = h }, "/If_output_0", Zeros(64));
+        Assert.Empty(calibrated.Unobserved);
+        foreach (string tensor in inBranches.Append("h.29"))
+        {
+            Assert.Equal(byHand[tensor].Min, calibrated.Observers[tensor].Min, 5);
+            Assert.Equal(byHand[tensor].Max, calibrated.Observers[tensor].Max, 5);
+        }
+
+        EncodeResult result = QdqEncoder.Encode(model, Ranges(calibrated), Vnni);
+
+        foreach (string layer in new[] { "/wx/Gemm", "/wh/MatMul", "/vx/Gemm", "/vh/MatMul", "/out/Gemm" })
+        {
+            Assert.Contains(result.QuantizedLayers, l => l.NodeName == layer);
+        }
+
+        Node written = Body(result.Model.Graph, "Loop").Nodes.Single(n => n.OpType == "If");
+        Assert.Contains(written.FindAttribute("else_branch")!.Graph!.Nodes, n => n.OpType == "QuantizeLinear");
+        foreach (DenseTensor x in new[] { Input(91, 4, 5), Input(92, 2, 8) })
+        {
+            float[] expected = OrtHarness.Run(model, "x", x, "y");
+            float[] actual = OrtHarness.Run(result.Model, "x", x, "y");
+            Assert.True(OrtHarness.Cosine(expected, actual) > 0.99, $"cosine {OrtHarness.Cosine(expected, actual)}");
+        }
+    }
+
+    [Fact]
     public void Inspect_gives_the_layers_inside_a_loop_body_the_verdicts_the_encoder_plans()
     {
         string path = Fixture("loop_rnn.onnx");
@@ -180,30 +219,42 @@ public sealed class BodyQuantizationTests
     /// (the outer graph's initializers and Constant nodes in scope), one run per iteration with the carried state fed back.
     /// </summary>
     private static Dictionary<string, TensorRange> Unrolled(OnnxModel model, Graph body, List<string> tensors, IEnumerable<DenseTensor> batches,
-        Func<DenseTensor, int, DenseTensor, Dictionary<string, DenseTensor>> feeds, string carried, Func<long, DenseTensor> initial)
+        Func<DenseTensor, int, DenseTensor, Dictionary<string, DenseTensor>> feeds, string carried, Func<long, DenseTensor> initial) =>
+        Unrolled(model, [body], _ => 0, tensors, batches, feeds, carried, initial);
+
+    // The same with the body step t runs chosen by which(t) among bodies (an If inlined with one branch or the other).
+    private static Dictionary<string, TensorRange> Unrolled(OnnxModel model, Graph[] bodies, Func<int, int> which, List<string> tensors,
+        IEnumerable<DenseTensor> batches, Func<DenseTensor, int, DenseTensor, Dictionary<string, DenseTensor>> feeds, string carried, Func<long, DenseTensor> initial)
     {
-        var step = new Graph { Name = "step" };
-        step.Nodes.AddRange(model.Graph.Nodes.Where(n => n.OpType == "Constant"));
-        step.Nodes.AddRange(body.Nodes);
-        step.Inputs.AddRange(model.Graph.Inputs);
-        step.Inputs.AddRange(body.Inputs);
-        step.Initializers.AddRange(model.Graph.Initializers);
-        step.Initializers.AddRange(body.Initializers);
-        step.Outputs.Add(new ValueInfo { Name = carried, Type = new TensorTypeInfo { ElementType = ElementType.Float } });
-        List<string> fetched = tensors.Where(t => t != carried).Append(carried).ToList();
-        using var session = new InferenceSession(Calibrator.Augment(ModelClone.WithMainGraph(model, step), fetched.Where(t => t != carried).ToList()));
+        var sessions = new List<(InferenceSession Session, Graph Step, List<string> Fetched)>();
+        foreach (Graph body in bodies)
+        {
+            var step = new Graph { Name = "step" };
+            step.Nodes.AddRange(model.Graph.Nodes.Where(n => n.OpType == "Constant"));
+            step.Nodes.AddRange(body.Nodes);
+            step.Inputs.AddRange(model.Graph.Inputs);
+            step.Inputs.AddRange(body.Inputs);
+            step.Initializers.AddRange(model.Graph.Initializers);
+            step.Initializers.AddRange(body.Initializers);
+            step.Outputs.Add(new ValueInfo { Name = carried, Type = new TensorTypeInfo { ElementType = ElementType.Float } });
+            var computed = new HashSet<string>(body.Nodes.SelectMany(n => n.Outputs), StringComparer.Ordinal);
+            List<string> extra = tensors.Where(t => t != carried && computed.Contains(t)).ToList();
+            sessions.Add((new InferenceSession(Calibrator.Augment(ModelClone.WithMainGraph(model, step), extra)), step, extra.Append(carried).ToList()));
+        }
+
         var ranges = new Dictionary<string, TensorRange>(StringComparer.Ordinal);
         foreach (DenseTensor x in batches)
         {
             DenseTensor h = initial(x.Shape[0]);
             for (int t = 0; t < x.Shape[1]; t++)
             {
+                (InferenceSession session, Graph step, List<string> fetched) = sessions[which(t)];
                 Dictionary<string, DenseTensor> inputs = feeds(x, t, h);
                 inputs["x"] = x;
                 var outputs = session.Run(inputs.Where(kv => step.Inputs.Any(i => i.Name == kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value), fetched);
-                foreach (string tensor in tensors)
+                foreach (string tensor in tensors.Where(t => inputs.ContainsKey(t) || outputs.ContainsKey(t)))
                 {
-                    DenseTensor value = body.Inputs.Any(i => i.Name == tensor) ? inputs[tensor] : outputs[tensor];
+                    DenseTensor value = inputs.TryGetValue(tensor, out DenseTensor? fed) ? fed : outputs[tensor];
                     float min = float.MaxValue, max = float.MinValue;
                     foreach (float v in value.AsSpan<float>())
                     {
@@ -218,7 +269,27 @@ public sealed class BodyQuantizationTests
             }
         }
 
+        sessions.ForEach(s => s.Session.Dispose());
         return ranges;
+    }
+
+    // The body with the If replaced by the nodes of one of its branches, its output renamed to the If's.
+    private static Graph Inlined(Graph body, Node branching, Graph branch)
+    {
+        Graph inlined = ModelClone.WithoutNodes(body);
+        foreach (Node node in body.Nodes)
+        {
+            if (!ReferenceEquals(node, branching))
+            {
+                inlined.Nodes.Add(node);
+                continue;
+            }
+
+            inlined.Nodes.AddRange(branch.Nodes);
+            inlined.Nodes.Add(new Node { Name = "inlined_output", OpType = "Identity", Inputs = { branch.Outputs[0].Name }, Outputs = { node.Outputs[0] } });
+        }
+
+        return inlined;
     }
 
     private static List<DenseTensor> Steps(int steps) => Enumerable.Range(1, 3).Select(i => Input(i, 4, steps)).ToList();
