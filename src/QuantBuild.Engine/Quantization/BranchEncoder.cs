@@ -66,7 +66,7 @@ internal sealed class BranchEncoder(EncodeOptions options, IReadOnlyDictionary<s
 
             foreach (NodeAttribute branch in Branches.Of(node))
             {
-                GraphIndex inner = index.Branch(branch.Graph!);
+                GraphIndex inner = index.Branch(branch.Graph!, Branches.IsLoop(node));
                 if (!Reached(inner))
                 {
                     AddAll(inner.Graph.Nodes.SelectMany(n => Branches.AllNodes(n).Prepend(n)), Branches.IsLoop(node) ? Branches.NotIterated : Branches.NotReached);

@@ -51,7 +51,7 @@ internal static class Branches
         {
             foreach (NodeAttribute branch in Of(node))
             {
-                foreach (GraphIndex inner in Walk(index.Branch(branch.Graph!)))
+                foreach (GraphIndex inner in Walk(index.Branch(branch.Graph!, IsLoop(node))))
                 {
                     yield return inner;
                 }

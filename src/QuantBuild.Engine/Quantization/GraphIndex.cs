@@ -24,10 +24,11 @@ internal sealed class GraphIndex
     {
     }
 
-    private GraphIndex(Graph graph, bool initializersMayBeInputs, GraphIndex? outer)
+    private GraphIndex(Graph graph, bool initializersMayBeInputs, GraphIndex? outer, bool loopBody = false)
     {
         Graph = graph;
         Outer = outer;
+        IsLoopBody = loopBody;
         if (outer is not null)
         {
             // Names are unique across scopes (ONNX SSA), so the branch's own definitions below never clash with these.
@@ -116,8 +117,38 @@ internal sealed class GraphIndex
     /// <summary>The index of the graph enclosing this branch, or null for the main graph.</summary>
     public GraphIndex? Outer { get; }
 
-    /// <summary>An index of <paramref name="branch"/>, a subgraph of a node of this graph.</summary>
-    public GraphIndex Branch(Graph branch) => new(branch, initializersMayBeInputs: true, this);
+    /// <summary>An index of <paramref name="branch"/>, a subgraph of a node of this graph (<paramref name="loopBody"/>: a Loop's or Scan's body).</summary>
+    public GraphIndex Branch(Graph branch, bool loopBody = false) => new(branch, initializersMayBeInputs: true, this, loopBody);
+
+    /// <summary>True for the index of a Loop's or Scan's body, which runs once per iteration.</summary>
+    public bool IsLoopBody { get; }
+
+    /// <summary>
+    /// True when <paramref name="tensor"/>, read in this graph, is a non-constant value defined outside the innermost
+    /// Loop/Scan body around it: the same in every iteration, so anything done to it inside the body is redone each time.
+    /// </summary>
+    public bool IsLoopInvariant(string tensor)
+    {
+        if (Constant(tensor) is not null)
+        {
+            return false;
+        }
+
+        for (GraphIndex? scope = this; scope is not null; scope = scope.Outer)
+        {
+            if (scope.Producer(tensor) is not null || scope.Graph.Inputs.Any(i => i.Name == tensor))
+            {
+                return false;
+            }
+
+            if (scope.IsLoopBody)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>Names that some subgraph body reads from this graph's scope.</summary>
     public HashSet<string> SubgraphReaders { get; } = new(StringComparer.Ordinal);

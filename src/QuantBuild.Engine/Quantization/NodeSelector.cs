@@ -109,7 +109,7 @@ internal sealed class NodeSelector
                 continue;
             }
 
-            reasons[i] = Check(node, candidates);
+            reasons[i] = LoopInvariantInput(node) ?? Check(node, candidates);
             if (reasons[i] is not null)
             {
                 continue;
@@ -156,6 +156,27 @@ internal sealed class NodeSelector
 
         DynamicBiasFold.Apply(_index, _options, modes, reasons);
         return (modes, reasons);
+    }
+
+    // Inside a Loop/Scan body, Q/DQ on a value from outside the loop (a Gather of x[:, t] from the whole sequence) would
+    // convert all of it in every iteration. A layer pays that once per its own, larger, work; an op between layers is
+    // left fp32 and the layer quantizes what it gives, the slice.
+    private string? LoopInvariantInput(Node node)
+    {
+        if (_index.Outer is null || _ops.Find(node) is null || _ops.RoleOf(node) is OpRole.Linear or OpRole.Dynamic)
+        {
+            return null;
+        }
+
+        foreach (int position in _ops.ActivationInputs(node))
+        {
+            if (position < node.Inputs.Count && node.Inputs[position].Length > 0 && _index.IsLoopInvariant(node.Inputs[position]))
+            {
+                return $"reads '{node.Inputs[position]}' from outside its loop: Q/DQ on it inside the body would convert all of it in every iteration";
+            }
+        }
+
+        return null;
     }
 
     private bool ComputesAConstant(Node node) =>

@@ -64,6 +64,9 @@ public sealed class BodyQuantizationTests
         Assert.Equal("DequantizeLinear", dq.OpType);
         Assert.Equal(ElementType.Int8, body.Initializers.Single(t => t.Name == dq.Inputs[0]).ElementType);
         Assert.DoesNotContain(Body(model.Graph, "Loop").Nodes, n => n.OpType == "DequantizeLinear"); // the input model is untouched
+        // x[:, t] is sliced from the whole sequence: quantizing x inside the body would convert all of it every step.
+        Assert.Contains(result.UnquantizedNodes, n => n.NodeName == "/Gather_2" && n.Reason.StartsWith("reads 'x' from outside its loop", StringComparison.Ordinal));
+        Assert.DoesNotContain(body.Nodes, n => n.OpType == "QuantizeLinear" && n.Inputs[0] == "x");
 
         foreach (DenseTensor x in Steps(6).Take(2).Append(Input(99, 4, 17)))
         {
