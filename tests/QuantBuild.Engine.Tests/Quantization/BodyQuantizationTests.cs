@@ -113,6 +113,36 @@ public sealed class BodyQuantizationTests
     }
 
     [Fact]
+    public void A_channel_axis_asked_of_a_body_tensor_counts_past_the_iteration_axis_and_one_of_a_flattened_If_tensor_is_refused_with_the_reason()
+    {
+        OnnxModel scan = Load("scan_rnn.onnx");
+        List<DenseTensor> data = Enumerable.Range(0, 2).Select(i => Input(50 + i, 4, 6, 8)).ToList();
+        using IDataSource source = new InMemoryDataSource("x", [("x", Concat(data))]);
+
+        // xw = x_t·Wx is [batch, 16] in every step, fetched as [steps, batch, 16]: axis 1 (and -1) of the tensor is its 16 columns.
+        CalibrationResult calibrated = Calibrator.Run(scan, source, new CalibrationRequest
+        {
+            Tensors = ["xw", "pre"], ChannelAxes = new Dictionary<string, int> { ["xw"] = 1, ["pre"] = -1 }, BatchSize = 4, BatchSizeFromBudget = false, Bins = 0,
+        });
+        Dictionary<string, float[]> byHand = ColumnAbsMax(scan, Body(scan.Graph, "Scan"), ["xw", "pre"], data);
+        foreach (string tensor in new[] { "xw", "pre" })
+        {
+            Assert.Equal(16, calibrated.Observers[tensor].ChannelAbsMax.Length);
+            Assert.Equal(byHand[tensor], calibrated.Observers[tensor].ChannelAbsMax.ToArray());
+        }
+
+        OnnxModel looped = Load("loop_if.onnx");
+        using IDataSource steps = new InMemoryDataSource("x", [("x", Concat(Steps(4)))]);
+        CalibrationResult flat = Calibrator.Run(looped, steps, new CalibrationRequest
+        {
+            Tensors = ["/wx/Gemm_output_0", "/Add_output_0"], ChannelAxes = new Dictionary<string, int> { ["/wx/Gemm_output_0"] = 1 }, BatchSize = 4, BatchSizeFromBudget = false, Bins = 0,
+        });
+        Assert.Contains("without the channel axis", flat.Unobserved["/wx/Gemm_output_0"], StringComparison.Ordinal);
+        Assert.Equal(0, flat.Observers["/wx/Gemm_output_0"].Count);
+        Assert.True(flat.Observers["/Add_output_0"].Count > 0); // the same branch, no axis asked: gathered and observed
+    }
+
+    [Fact]
     public void A_loop_that_ran_no_iteration_on_the_calibration_data_leaves_its_body_fp32_with_the_reason()
     {
         OnnxModel model = Load("loop_rnn.onnx");
@@ -293,6 +323,36 @@ public sealed class BodyQuantizationTests
         }
 
         return inlined;
+    }
+
+    // Per column (last axis) abs-max of the Scan body's tensors over every step of every batch, from the body run by hand.
+    private static Dictionary<string, float[]> ColumnAbsMax(OnnxModel model, Graph body, string[] tensors, List<DenseTensor> batches)
+    {
+        var step = ModelClone.WithoutNodes(body);
+        step.Nodes.AddRange(body.Nodes);
+        step.Initializers.AddRange(model.Graph.Initializers);
+        using var session = new InferenceSession(Calibrator.Augment(ModelClone.WithMainGraph(model, step), tensors));
+        var result = tensors.ToDictionary(t => t, _ => new float[16], StringComparer.Ordinal);
+        foreach (DenseTensor x in batches)
+        {
+            DenseTensor h = Zeros(16)(x.Shape[0]);
+            for (int t = 0; t < x.Shape[1]; t++)
+            {
+                var outputs = session.Run(new Dictionary<string, DenseTensor> { ["h_in"] = h, ["x_t"] = Slice(x, t) }, tensors.Append("h_out").ToList());
+                foreach (string tensor in tensors)
+                {
+                    ReadOnlySpan<float> values = outputs[tensor].AsSpan<float>();
+                    for (int i = 0; i < values.Length; i++)
+                    {
+                        result[tensor][i % 16] = Math.Max(result[tensor][i % 16], Math.Abs(values[i]));
+                    }
+                }
+
+                h = outputs["h_out"];
+            }
+        }
+
+        return result;
     }
 
     private static List<DenseTensor> Steps(int steps) => Enumerable.Range(1, 3).Select(i => Input(i, 4, steps)).ToList();
