@@ -3,6 +3,7 @@ using QuantBuild.Abstractions.Ir;
 using QuantBuild.Abstractions.Quantization;
 using QuantBuild.Abstractions.Tensors;
 using QuantBuild.Engine.Calibration;
+using QuantBuild.Engine.Config;
 using QuantBuild.Engine.Data;
 using QuantBuild.Engine.Profiles;
 using QuantBuild.Engine.Quantization;
@@ -216,6 +217,41 @@ public sealed class BodyQuantizationTests
     }
 
     [Fact]
+    public void A_Loop_inside_a_Loop_body_stacks_its_body_tensors_over_both_loops_and_is_quantized_inside()
+    {
+        OnnxModel model = Nested(inIf: false);
+        DenseTensor x = Flat(70, 4, 16);
+
+        CalibrationResult calibrated = Calibrate(model, QdqEncoder.Plan(model, Vnni), [x, Flat(71, 4, 16)]);
+
+        // g, the inner body's carried value, seen in 3 outer × 2 inner iterations of each 4 × 16 batch.
+        Assert.Equal(2 * 3 * 2 * 4 * 16, calibrated.Observers["g"].Count);
+        EncodeResult result = QdqEncoder.Encode(model, Ranges(calibrated), Vnni);
+        Assert.Contains(result.QuantizedLayers, l => l.NodeName == "inner_matmul");
+        Graph inner = Body(Body(result.Model.Graph, "Loop"), "Loop");
+        Assert.Equal("DequantizeLinear", inner.ProducerOf(inner.Nodes.Single(n => n.Name == "inner_matmul").Inputs[1]).OpType);
+        Assert.True(OrtHarness.Cosine(OrtHarness.Run(model, "x", x, "y"), OrtHarness.Run(result.Model, "x", x, "y")) > 0.99);
+    }
+
+    [Fact]
+    public void A_Loop_inside_an_If_branch_is_calibrated_through_both_and_stays_fp32_as_never_iterated_when_the_branch_is_not_taken()
+    {
+        OnnxModel model = Nested(inIf: true);
+        DenseTensor x = Flat(72, 4, 16);
+        IReadOnlyList<string> plan = QdqEncoder.Plan(model, Vnni);
+
+        CalibrationResult taken = Calibrate(model, plan, [x], c: true);
+        CalibrationResult other = Calibrate(model, plan, [x], c: false);
+
+        Assert.Equal(2 * 4 * 16, taken.Observers["g"].Count);
+        EncodeResult result = QdqEncoder.Encode(model, Ranges(taken), Vnni);
+        Assert.Contains(result.QuantizedLayers, l => l.NodeName == "inner_matmul");
+        Assert.True(OrtHarness.Cosine(Run(model, x, true), Run(result.Model, x, true)) > 0.99);
+        Assert.Equal(0, other.Observers["g"].Count);
+        Assert.Contains(new UnquantizedNode("inner_matmul", "MatMul", Branches.NotIterated), QdqEncoder.Encode(model, Ranges(other), Vnni).UnquantizedNodes);
+    }
+
+    [Fact]
     public void Inspect_gives_the_layers_inside_a_loop_body_the_verdicts_the_encoder_plans()
     {
         string path = Fixture("loop_rnn.onnx");
@@ -241,9 +277,12 @@ public sealed class BodyQuantizationTests
     private static Dictionary<string, TensorRange> Ranges(CalibrationResult calibrated) =>
         calibrated.Observers.Where(o => o.Value.Count > 0).ToDictionary(o => o.Key, o => new TensorRange(o.Value.Min, o.Value.Max), StringComparer.Ordinal);
 
-    private static CalibrationResult Calibrate(OnnxModel model, IReadOnlyList<string> tensors, IReadOnlyList<DenseTensor> batches)
+    private static CalibrationResult Calibrate(OnnxModel model, IReadOnlyList<string> tensors, IReadOnlyList<DenseTensor> batches, bool? c = null)
     {
-        using IDataSource data = new InMemoryDataSource("x", [("x", Concat(batches))]);
+        using IDataSource data = c is bool taken
+            ? ConstantInputSource.Wrap(new InMemoryDataSource("x", [("x", Concat(batches))]), model,
+                [new InputBindingConfig("c", taken ? 1 : 0, Array.Empty<long>(), new SourceLocation("test.yaml", 1, 1))])
+            : new InMemoryDataSource("x", [("x", Concat(batches))]);
         return Calibrator.Run(model, data, new CalibrationRequest { Tensors = tensors, BatchSize = (int)batches[0].Shape[0], BatchSizeFromBudget = false, Bins = 0 });
     }
 
@@ -353,6 +392,56 @@ public sealed class BodyQuantizationTests
         }
 
         return result;
+    }
+
+    // x [n,16] → (Loop of 3 | If(c) then) around a Loop of 2 whose body is g' = tanh(g·W), W an initializer of the main graph.
+    private static OnnxModel Nested(bool inIf)
+    {
+        OnnxModel model = TestGraphs.NewModel();
+        Graph g = model.Graph;
+        g.Inputs.Add(TestGraphs.Value("x", ElementType.Float, "n", 16));
+        g.Outputs.Add(TestGraphs.Value("y", ElementType.Float, "n", 16));
+        g.AddWeight("W", 5, 0.3f, 16, 16);
+        g.Initializers.Add(Rewrites.GraphConstantsForTests.Int64s("three", [3]));
+        g.Initializers.Add(Rewrites.GraphConstantsForTests.Int64s("two", [2]));
+        var inner = new Graph { Name = "inner" };
+        inner.Inputs.Add(TestGraphs.Value("j", ElementType.Int64));
+        inner.Inputs.Add(TestGraphs.Value("c2", ElementType.Bool));
+        inner.Inputs.Add(TestGraphs.Value("g", ElementType.Float, "n", 16));
+        inner.AddNode("MatMul", "inner_matmul", ["g", "W"], ["gw"]);
+        inner.AddNode("Tanh", "inner_tanh", ["gw"], ["g_out"]);
+        inner.AddNode("Identity", "inner_cond", ["c2"], ["c2_out"]);
+        inner.Outputs.Add(TestGraphs.Value("c2_out", ElementType.Bool));
+        inner.Outputs.Add(TestGraphs.Value("g_out", ElementType.Float, "n", 16));
+        var outer = new Graph { Name = "outer" };
+        if (inIf)
+        {
+            g.Inputs.Add(TestGraphs.Value("c", ElementType.Bool));
+            outer.AddNode("Loop", "inner_loop", ["two", "", "x"], ["h2"], NodeAttribute.FromGraph("body", inner));
+            outer.Outputs.Add(TestGraphs.Value("h2", ElementType.Float, "n", 16));
+            var otherwise = new Graph { Name = "otherwise" };
+            otherwise.AddNode("Identity", "pass", ["x"], ["passed"]);
+            otherwise.Outputs.Add(TestGraphs.Value("passed", ElementType.Float, "n", 16));
+            g.AddNode("If", "branch", ["c"], ["y"], NodeAttribute.FromGraph("then_branch", outer), NodeAttribute.FromGraph("else_branch", otherwise));
+            return model;
+        }
+
+        outer.Inputs.Add(TestGraphs.Value("i", ElementType.Int64));
+        outer.Inputs.Add(TestGraphs.Value("c", ElementType.Bool));
+        outer.Inputs.Add(TestGraphs.Value("h", ElementType.Float, "n", 16));
+        outer.AddNode("Loop", "inner_loop", ["two", "", "h"], ["h2"], NodeAttribute.FromGraph("body", inner));
+        outer.AddNode("Identity", "outer_cond", ["c"], ["c_out"]);
+        outer.Outputs.Add(TestGraphs.Value("c_out", ElementType.Bool));
+        outer.Outputs.Add(TestGraphs.Value("h2", ElementType.Float, "n", 16));
+        g.AddNode("Loop", "outer_loop", ["three", "", "x"], ["y"], NodeAttribute.FromGraph("body", outer));
+        return model;
+    }
+
+    private static float[] Run(OnnxModel model, DenseTensor x, bool c)
+    {
+        using var session = new InferenceSession(OnnxModelSaver.SaveToBytes(model));
+        var inputs = new Dictionary<string, DenseTensor> { ["x"] = x, ["c"] = new DenseTensor(ElementType.Bool, Array.Empty<long>(), new[] { (byte)(c ? 1 : 0) }) };
+        return session.Run(inputs, new[] { "y" })["y"].AsSpan<float>().ToArray();
     }
 
     private static List<DenseTensor> Steps(int steps) => Enumerable.Range(1, 3).Select(i => Input(i, 4, steps)).ToList();
