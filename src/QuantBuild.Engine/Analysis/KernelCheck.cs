@@ -65,16 +65,29 @@ public static class KernelCheck
     /// <summary>
     /// What ORT left in float between quantized data: layers (the registry's ops with a weight) reading a dequantized
     /// weight, and any other op that reads a DequantizeLinear and writes a QuantizeLinear — a round trip through float
-    /// that costs two conversions and gains nothing.
+    /// that costs two conversions and gains nothing. If branches and Loop/Scan bodies are searched too.
     /// </summary>
     public static IReadOnlyList<UnfusedNode> Unfused(Graph graph)
     {
+        var list = new List<UnfusedNode>();
+        Unfused(graph, new HashSet<string>(StringComparer.Ordinal), new HashSet<string>(StringComparer.Ordinal), OpQuantizerRegistry.CreateBuiltIn().LayerOpTypes(), list);
+        return list;
+    }
+
+    // One graph, then its If branches and Loop/Scan bodies (quantized like it), each seeing the dequantized values around it.
+    private static void Unfused(Graph graph, HashSet<string> outerDequantized, HashSet<string> outerQuantizeInputs, IReadOnlySet<string> layerOps, List<UnfusedNode> list)
+    {
         var dequantized = new HashSet<string>(graph.Nodes.Where(n => n.OpType == "DequantizeLinear").SelectMany(n => n.Outputs), StringComparer.Ordinal);
         var quantizeInputs = new HashSet<string>(graph.Nodes.Where(n => n.OpType == "QuantizeLinear").Select(n => n.Inputs[0]), StringComparer.Ordinal);
-        IReadOnlySet<string> layerOps = OpQuantizerRegistry.CreateBuiltIn().LayerOpTypes();
-        var list = new List<UnfusedNode>();
+        dequantized.UnionWith(outerDequantized);
+        quantizeInputs.UnionWith(outerQuantizeInputs);
         foreach (Node node in graph.Nodes)
         {
+            foreach (NodeAttribute branch in Quantization.Branches.Of(node))
+            {
+                Unfused(branch.Graph!, dequantized, quantizeInputs, layerOps, list);
+            }
+
             if (node.OpType is "DequantizeLinear" or "QuantizeLinear")
             {
                 continue;
@@ -91,8 +104,6 @@ public static class KernelCheck
                 list.Add(new UnfusedNode(node.DisplayName, node.OpType, input, "ran in float between a DequantizeLinear and a QuantizeLinear: no integer kernel took it"));
             }
         }
-
-        return list;
     }
 
     private static SessionOptions Options(IReadOnlyDictionary<string, string> config, int threads, string? optimizedPath)

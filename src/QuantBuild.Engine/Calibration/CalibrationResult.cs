@@ -11,6 +11,12 @@ public sealed record CalibrationResult(IReadOnlyDictionary<string, TensorObserve
     /// <summary>Passes over the data: one per capture group (1 when everything fit one pass; 0 when nothing ran).</summary>
     public int Groups { get; init; }
 
+    /// <summary>
+    /// Tensors the model computes that calibration could not observe, with the reason (a Loop/Scan body tensor whose
+    /// shape changes between iterations); their observers saw nothing.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Unobserved { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
     /// <summary>The result of calibrating nothing: no tensor needed a range, so no forward pass ran.</summary>
     public static CalibrationResult Empty { get; } = new(new Dictionary<string, TensorObserver>(), 0, TimeSpan.Zero, TimeSpan.Zero);
 }

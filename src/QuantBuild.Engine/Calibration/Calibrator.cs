@@ -29,14 +29,6 @@ public static class Calibrator
         IProgress<StageProgress>? progress = null, CancellationToken cancellation = default)
     {
         var total = Stopwatch.StartNew();
-        var observers = new Dictionary<string, TensorObserver>(StringComparer.Ordinal);
-        foreach (string name in request.Tensors.Distinct(StringComparer.Ordinal))
-        {
-            int? axis = request.ChannelAxes.TryGetValue(name, out int a) ? a : null;
-            observers[name] = new TensorObserver(name, axis, request.Bins);
-        }
-
-        Dictionary<string, TensorObserver> byTensor = observers;
         if (StreamFeedback.For(data) is not null && request.BatchSize != 1)
         {
             throw new QuantBuildException("QB1306", $"Calibration streams a recurrent input window after window, so it runs one window per batch, not {request.BatchSize}.",
@@ -47,18 +39,39 @@ public static class Calibrator
         // same as NaN the model itself produces.
         var batcher = new Batcher(data, model, request.BatchSize, request.MaxSamples, requireFinite: false);
         var inputNames = new HashSet<string>(Batcher.ModelInputs(model).Select(i => i.Name), StringComparer.Ordinal);
+        SessionOptions options = SessionOptionsFor(sessionOptions);
+        // Loop/Scan body tensors come stacked over the iterations, which only works when every iteration has the same
+        // shape: those that do not are found on the first batch and left unobserved, with the reason.
+        List<string> computed = request.Tensors.Distinct(StringComparer.Ordinal).Where(n => !inputNames.Contains(n)).ToList();
+        BranchExposure exposure = BranchExposure.Create(model, computed);
+        Dictionary<string, string> unobserved = batcher.SampleCount > 0
+            ? BodyShapes.Varying(model, exposure, computed, () => data.Read(0, (int)Math.Min(batcher.BatchSize, batcher.SampleCount)), options)
+            : new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (string name in request.ChannelAxes.Keys.Where(exposure.IsFlattened))
+        {
+            unobserved.TryAdd(name, $"'{name}' is in an If branch inside a Loop body: calibration gathers its values flat, without the channel axis per-channel statistics need");
+        }
+
+        var observers = new Dictionary<string, TensorObserver>(StringComparer.Ordinal);
+        foreach (string name in request.Tensors.Distinct(StringComparer.Ordinal))
+        {
+            // A channel axis counted from the front moves past the iteration axes a body tensor is stacked along.
+            int? axis = request.ChannelAxes.TryGetValue(name, out int a) ? (a >= 0 ? a + exposure.LeadingAxes(name) : a) : null;
+            observers[name] = new TensorObserver(name, axis, request.Bins);
+        }
+
+        Dictionary<string, TensorObserver> byTensor = observers;
         // Relu outputs whose min/max follow exactly from their observed input's: never fetched nor observed.
         Dictionary<string, string> derived = request.Bins == 0 ? DerivableRelus(model, observers.Keys, request.ChannelAxes) : new(StringComparer.Ordinal);
         // Inputs are observed straight from the data; everything else must come out of the model.
-        List<string> exposed = observers.Keys.Where(n => !inputNames.Contains(n)).ToList();
+        List<string> exposed = observers.Keys.Where(n => !inputNames.Contains(n) && !unobserved.ContainsKey(n)).ToList();
         List<string> outputs = exposed.Where(n => !derived.ContainsKey(n)).ToList();
         List<string> observedInputs = observers.Keys.Where(inputNames.Contains).ToList();
-        // Tensors inside If branches are fetched under the names their Ifs expose them by (BranchExposure).
-        BranchExposure exposure = BranchExposure.Create(model, outputs);
+        // Tensors inside If branches and Loop/Scan bodies are fetched under the names their nodes expose them by (BranchExposure).
+        exposure = BranchExposure.Create(model, outputs);
         outputs = outputs.Select(exposure.OutputName).ToList();
-        observers = Fetched(observers, exposure);
+        observers = Fetched(observers.Where(o => !unobserved.ContainsKey(o.Key)).ToDictionary(o => o.Key, o => o.Value, StringComparer.Ordinal), exposure);
         var runtime = new Stopwatch();
-        SessionOptions options = SessionOptionsFor(sessionOptions);
         InferenceSession? all = outputs.Count > 0 ? ModelSessions.Open(exposure.Model, options, outputs) : null;
         try
         {
@@ -101,7 +114,7 @@ public static class Calibrator
                 passes++;
             }
 
-            return new CalibrationResult(byTensor, batcher.SampleCount, total.Elapsed, runtime.Elapsed, plan.BatchSize) { Groups = passes };
+            return new CalibrationResult(byTensor, batcher.SampleCount, total.Elapsed, runtime.Elapsed, plan.BatchSize) { Groups = passes, Unobserved = unobserved };
         }
         finally
         {

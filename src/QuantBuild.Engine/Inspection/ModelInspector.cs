@@ -67,8 +67,8 @@ public static class ModelInspector
         };
     }
 
-    // What `run` would do with each node of the main graph and of its If branches on the default device, planned by the
-    // same selector over the same scopes; nodes of Loop/Scan bodies are absent (they stay fp32).
+    // What `run` would do with each node of the main graph and of its If branches and Loop/Scan bodies on the default
+    // device, planned by the same selector over the same scopes; nodes of other ops' subgraphs are absent (they stay fp32).
     private static Dictionary<Node, string?> Fp32Reasons(OnnxModel model)
     {
         var options = new EncodeOptions { Profile = DeviceProfiles.CpuX64Vnni };
@@ -115,11 +115,12 @@ public static class ModelInspector
         public readonly Dictionary<string, (int Tensors, long Bytes)> External = new(StringComparer.Ordinal);
         public readonly List<QuantizableNode> Quantizable = new();
 
-        public void Visit(Graph graph, string? subgraphPath, HashSet<string> outerConstants)
+        public void Visit(Graph graph, string? subgraphPath, HashSet<string> outerConstants, Dictionary<string, long[]>? outerShapes = null)
         {
-            // A subgraph sees its enclosing graphs' constants, so a weight defined outside an If branch still counts as constant.
+            // A subgraph sees its enclosing graphs' constants, so a weight defined outside an If branch or a loop body
+            // still counts as constant, with its shape.
             var constants = new HashSet<string>(outerConstants, StringComparer.Ordinal);
-            var constantShapes = new Dictionary<string, long[]>(StringComparer.Ordinal);
+            var constantShapes = outerShapes is null ? new Dictionary<string, long[]>(StringComparer.Ordinal) : new Dictionary<string, long[]>(outerShapes, StringComparer.Ordinal);
             var decoded = new HashSet<string>(StringComparer.Ordinal); // computed from constants only, folded at load
             foreach (TensorValue t in graph.Initializers)
             {
@@ -173,12 +174,12 @@ public static class ModelInspector
                     string prefix = (subgraphPath is null ? string.Empty : subgraphPath + "/") + node.DisplayName + "/" + attribute.Name;
                     if (attribute.Graph is not null)
                     {
-                        Visit(attribute.Graph, prefix, constants);
+                        Visit(attribute.Graph, prefix, constants, constantShapes);
                     }
 
                     for (int i = 0; i < attribute.Graphs.Count; i++)
                     {
-                        Visit(attribute.Graphs[i], $"{prefix}[{i}]", constants);
+                        Visit(attribute.Graphs[i], $"{prefix}[{i}]", constants, constantShapes);
                     }
                 }
             }

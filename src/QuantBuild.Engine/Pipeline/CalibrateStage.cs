@@ -38,6 +38,12 @@ internal static class CalibrateStage
             TaggedProgress.Tagged(t.Run.Options.Progress, $"calibrate {t.Target.Name}"), t.Cancellation);
         t.Log.Information("Calibrated {Tensors} tensors on {Samples} samples (batches of {Batch}) in {Seconds:0.00}s",
             plan.Calibrated.Count, calibrated.Samples, calibrated.BatchSize, calibrated.Elapsed.TotalSeconds);
+        foreach ((string tensor, string why) in calibrated.Unobserved.OrderBy(u => u.Key, StringComparer.Ordinal))
+        {
+            t.Log.Warning("{Target}: not calibrated, its layers stay fp32: {Reason}", t.Target.Name, why);
+        }
+
+        t.Unobserved = calibrated.Unobserved;
         var choices = new Dictionary<string, RangeChoice>(StringComparer.Ordinal);
         Dictionary<string, TensorRange> ranges = TargetEncoding.Ranges(calibrated, config, t.Target.Device, choices);
         if (choices.Count > 0)

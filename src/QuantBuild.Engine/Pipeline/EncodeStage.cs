@@ -12,7 +12,7 @@ internal static class EncodeStage
     /// <exception cref="Abstractions.Diagnostics.QuantBuildException">QB3007 when nothing was quantized and there is no recipe.</exception>
     public static Candidate Run(TargetContext t, TargetPlan plan, IReadOnlyDictionary<string, TensorRange> ranges)
     {
-        EncodeResult encoded = QdqEncoder.Encode(plan.Model, FallbackRunner.Restrict(ranges, plan.Encoded), plan.Options);
+        EncodeResult encoded = QdqEncoder.Encode(plan.Model, FallbackRunner.Restrict(ranges, plan.Encoded), t.EncodeOptions(plan));
         if (encoded.QuantizedLayers.Count == 0 && t.Target.Recipe.Count == 0)
         {
             // The output would be the input again: that is not a pass, and scoring it would waste minutes.

@@ -19,7 +19,7 @@ internal static class FallbackStage
 
     public static ScoredCandidate Run(TargetContext t, TargetPlan plan, IReadOnlyDictionary<string, TensorRange> ranges, ScoredCandidate scored, GateScorer scorer)
     {
-        FallbackOutcome outcome = FallbackRunner.Run(t.Target, t.Config.ConfigPath, plan.Model, ranges, plan.Options, scored.Candidate.Encoded,
+        FallbackOutcome outcome = FallbackRunner.Run(t.Target, t.Config.ConfigPath, plan.Model, ranges, t.EncodeOptions(plan), scored.Candidate.Encoded,
             scored.Candidate.Bytes, scored.Score!, scorer, t.Log);
         Candidate chosen = Candidate.Save(outcome.Encoded, scored.Candidate.Path, t.Loaded.Workspace.PathFor(t.Target.Name, "fallback.weights"));
         var floatNodes = outcome.Encoded.UnquantizedNodes.Select(n => new FloatNode(n.NodeName, n.OpType,

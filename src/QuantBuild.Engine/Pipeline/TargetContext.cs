@@ -28,4 +28,13 @@ internal sealed record TargetContext(TargetConfig Target, string OutputPath, Val
 
     /// <summary>What <c>method: auto</c> chose per activation (set by the calibrate stage), for the report; empty otherwise.</summary>
     public IReadOnlyDictionary<string, Calibration.RangeChoice> RangeChoices { get; set; } = new Dictionary<string, Calibration.RangeChoice>();
+
+    /// <summary>
+    /// Tensors calibration could not observe (Loop/Scan body tensors whose shape changes between iterations), with the
+    /// reason (set by the calibrate stage); the encoder gives it to the nodes that needed their ranges.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Unobserved { get; set; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>The plan's encode options with what calibration could not observe.</summary>
+    public Quantization.EncodeOptions EncodeOptions(TargetPlan plan) => Unobserved.Count == 0 ? plan.Options : plan.Options with { Unobserved = Unobserved };
 }

@@ -3,27 +3,47 @@ using QuantBuild.Abstractions.Ir;
 namespace QuantBuild.Engine.Quantization;
 
 /// <summary>
-/// The subgraphs the encoder quantizes like the main graph: the then/else branches of <c>If</c> nodes, nested to any
-/// depth. A branch runs at most once per model run, so calibration can observe its tensors as extra outputs of the
-/// branch and of its If (<see cref="Calibration.BranchExposure"/>). Loop and Scan bodies run once per iteration and
-/// stay fp32.
+/// The subgraphs the encoder quantizes like the main graph: the then/else branches of <c>If</c> nodes and the bodies
+/// of <c>Loop</c> and <c>Scan</c> nodes, nested in any combination. Calibration observes a branch's tensors as extra
+/// outputs of the branch and of its If, a body's as extra scan outputs of the body and of its Loop/Scan, which ONNX
+/// Runtime stacks over the iterations (<see cref="Calibration.BranchExposure"/>).
 /// </summary>
 internal static class Branches
 {
     /// <summary>Why a node of an If branch calibration never ran stays fp32: no range is guessed for it.</summary>
     public const string NotReached = "branch not reached by the calibration data";
 
-    /// <summary>Why a Loop or Scan (and every node of its body) stays fp32.</summary>
-    public const string BodyReason = "control flow: Loop and Scan bodies stay fp32 because a body runs once per iteration (only If branches are quantized)";
+    /// <summary>Why a node of a Loop/Scan body that ran no iteration on the calibration data stays fp32.</summary>
+    public const string NotIterated = "loop body never ran on the calibration data (0 iterations)";
+
+    /// <summary>Why every node of a subgraph of an op other than If/Loop/Scan stays fp32.</summary>
+    public const string BodyReason = "control flow: subgraphs of this op stay fp32 (only If branches and Loop/Scan bodies are quantized)";
+
+    /// <summary>Why a node whose activation is a body tensor with a different shape in different iterations stays fp32.</summary>
+    public static string Varying(string tensor) =>
+        $"'{tensor}' changes shape between loop iterations (or is in an If branch only some iterations take): calibration observes a body tensor as a scan output, which needs one shape in every iteration";
 
     /// <summary>True for an ONNX <c>If</c> node.</summary>
     public static bool IsIf(Node node) => node.IsDefaultDomain && node.OpType == "If";
 
-    /// <summary>The branch attributes of <paramref name="node"/> (then_branch, else_branch), or none when it is not an If.</summary>
-    public static IEnumerable<NodeAttribute> Of(Node node) =>
-        IsIf(node) ? node.Attributes.Where(a => a.Graph is not null) : Enumerable.Empty<NodeAttribute>();
+    /// <summary>True for an ONNX <c>Loop</c> or <c>Scan</c> node, whose body runs once per iteration.</summary>
+    public static bool IsLoop(Node node) => node.IsDefaultDomain && node.OpType is "Loop" or "Scan";
 
-    /// <summary><paramref name="index"/> and the index of every If branch under it, depth-first in graph order.</summary>
+    /// <summary>
+    /// The subgraph attributes of <paramref name="node"/> quantized like the main graph (an If's then_branch and
+    /// else_branch, a Loop's or Scan's body), or none for any other node.
+    /// </summary>
+    public static IEnumerable<NodeAttribute> Of(Node node) =>
+        IsIf(node) || IsLoop(node) ? node.Attributes.Where(a => a.Graph is not null) : Enumerable.Empty<NodeAttribute>();
+
+    /// <summary>
+    /// True when <paramref name="tensor"/> is the subgraph's own: computed by one of its nodes, or (in a Loop/Scan body)
+    /// one of its inputs (iteration count, condition, carried state, scan slice), which differ per iteration.
+    /// </summary>
+    public static bool IsOwn(GraphIndex scope, string tensor) =>
+        scope.Producer(tensor) is not null || (scope.Outer is not null && scope.Graph.Inputs.Any(i => i.Name == tensor));
+
+    /// <summary><paramref name="index"/> and the index of every If branch and Loop/Scan body under it, depth-first in graph order.</summary>
     public static IEnumerable<GraphIndex> Walk(GraphIndex index)
     {
         yield return index;
@@ -31,7 +51,7 @@ internal static class Branches
         {
             foreach (NodeAttribute branch in Of(node))
             {
-                foreach (GraphIndex inner in Walk(index.Branch(branch.Graph!)))
+                foreach (GraphIndex inner in Walk(index.Branch(branch.Graph!, IsLoop(node))))
                 {
                     yield return inner;
                 }
@@ -39,7 +59,7 @@ internal static class Branches
         }
     }
 
-    /// <summary>Every node of the main graph and of its If branches, with the index of the graph it is in.</summary>
+    /// <summary>Every node of the main graph and of its If branches and Loop/Scan bodies, with the index of the graph it is in.</summary>
     public static IEnumerable<(Node Node, GraphIndex Scope)> Nodes(OnnxModel model) =>
         Walk(new GraphIndex(model)).SelectMany(scope => scope.Graph.Nodes.Select(n => (n, scope)));
 

@@ -6,7 +6,8 @@ namespace QuantBuild.Engine.Quantization;
 /// <summary>
 /// Who produces and who reads each value of a graph, which values are constants, and the element type of
 /// every value we can tell. Subgraph bodies (If/Loop/Scan) count as readers of the outer names they use. An index of
-/// an If branch (<see cref="Branch"/>) also sees its enclosing graphs' constants and types, the scope ONNX gives it.
+/// an If branch or Loop/Scan body (<see cref="Branch"/>) also sees its enclosing graphs' constants and types, the scope
+/// ONNX gives it.
 /// </summary>
 internal sealed class GraphIndex
 {
@@ -23,10 +24,11 @@ internal sealed class GraphIndex
     {
     }
 
-    private GraphIndex(Graph graph, bool initializersMayBeInputs, GraphIndex? outer)
+    private GraphIndex(Graph graph, bool initializersMayBeInputs, GraphIndex? outer, bool loopBody = false)
     {
         Graph = graph;
         Outer = outer;
+        IsLoopBody = loopBody;
         if (outer is not null)
         {
             // Names are unique across scopes (ONNX SSA), so the branch's own definitions below never clash with these.
@@ -45,6 +47,8 @@ internal sealed class GraphIndex
         foreach (ValueInfo input in graph.Inputs)
         {
             inputNames.Add(input.Name);
+            // A Loop/Scan body's inputs (carried state, scan slices) change every iteration: never an outer constant.
+            _constants.Remove(input.Name);
             Learn(input);
         }
 
@@ -113,8 +117,38 @@ internal sealed class GraphIndex
     /// <summary>The index of the graph enclosing this branch, or null for the main graph.</summary>
     public GraphIndex? Outer { get; }
 
-    /// <summary>An index of <paramref name="branch"/>, a subgraph of a node of this graph.</summary>
-    public GraphIndex Branch(Graph branch) => new(branch, initializersMayBeInputs: true, this);
+    /// <summary>An index of <paramref name="branch"/>, a subgraph of a node of this graph (<paramref name="loopBody"/>: a Loop's or Scan's body).</summary>
+    public GraphIndex Branch(Graph branch, bool loopBody = false) => new(branch, initializersMayBeInputs: true, this, loopBody);
+
+    /// <summary>True for the index of a Loop's or Scan's body, which runs once per iteration.</summary>
+    public bool IsLoopBody { get; }
+
+    /// <summary>
+    /// True when <paramref name="tensor"/>, read in this graph, is a non-constant value defined outside the innermost
+    /// Loop/Scan body around it: the same in every iteration, so anything done to it inside the body is redone each time.
+    /// </summary>
+    public bool IsLoopInvariant(string tensor)
+    {
+        if (Constant(tensor) is not null)
+        {
+            return false;
+        }
+
+        for (GraphIndex? scope = this; scope is not null; scope = scope.Outer)
+        {
+            if (scope.Producer(tensor) is not null || scope.Graph.Inputs.Any(i => i.Name == tensor))
+            {
+                return false;
+            }
+
+            if (scope.IsLoopBody)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>Names that some subgraph body reads from this graph's scope.</summary>
     public HashSet<string> SubgraphReaders { get; } = new(StringComparer.Ordinal);
@@ -264,7 +298,23 @@ internal sealed class GraphIndex
                 }
 
                 return;
-            case "Loop" or "Scan" or "TopK" or "QuantizeLinear" or "DynamicQuantizeLinear":
+            case "Loop" or "Scan":
+                // A Loop's body outputs are the condition, then what its outputs are (final carried values, stacked scan
+                // outputs) in order; a Scan's are its outputs in order. The element types are the same.
+                if (node.FindAttribute("body")?.Graph is { } body)
+                {
+                    int skip = node.OpType == "Loop" ? 1 : 0;
+                    for (int o = 0; o < node.Outputs.Count && o + skip < body.Outputs.Count; o++)
+                    {
+                        if (node.Outputs[o].Length > 0 && body.Outputs[o + skip].TensorType is { ElementType: not ElementType.Undefined } t)
+                        {
+                            _types.TryAdd(node.Outputs[o], t.ElementType);
+                        }
+                    }
+                }
+
+                return;
+            case "TopK" or "QuantizeLinear" or "DynamicQuantizeLinear":
                 return;
             default:
                 inferred = node.Inputs.Count > 0 ? TypeOf(node.Inputs[0]) : ElementType.Undefined;

@@ -109,7 +109,7 @@ internal sealed class NodeSelector
                 continue;
             }
 
-            reasons[i] = Check(node, candidates);
+            reasons[i] = LoopInvariantInput(node) ?? Check(node, candidates);
             if (reasons[i] is not null)
             {
                 continue;
@@ -160,6 +160,27 @@ internal sealed class NodeSelector
 
         DynamicBiasFold.Apply(_index, _options, modes, reasons);
         return (modes, reasons);
+    }
+
+    // Inside a Loop/Scan body, Q/DQ on a value from outside the loop (a Gather of x[:, t] from the whole sequence) would
+    // convert all of it in every iteration. A layer pays that once per its own, larger, work; an op between layers is
+    // left fp32 and the layer quantizes what it gives, the slice.
+    private string? LoopInvariantInput(Node node)
+    {
+        if (_index.Outer is null || _ops.Find(node) is null || _ops.RoleOf(node) is OpRole.Linear or OpRole.Dynamic)
+        {
+            return null;
+        }
+
+        foreach (int position in _ops.ActivationInputs(node))
+        {
+            if (position < node.Inputs.Count && node.Inputs[position].Length > 0 && _index.IsLoopInvariant(node.Inputs[position]))
+            {
+                return $"reads '{node.Inputs[position]}' from outside its loop: Q/DQ on it inside the body would convert all of it in every iteration";
+            }
+        }
+
+        return null;
     }
 
     private bool ComputesAConstant(Node node) =>
@@ -229,7 +250,9 @@ internal sealed class NodeSelector
         {
             return Branches.IsIf(node)
                 ? "control flow: the If itself stays fp32; the ops in its branches are quantized on their own"
-                : Branches.BodyReason;
+                : Branches.IsLoop(node)
+                    ? $"control flow: the {node.OpType} itself stays fp32; the ops in its body are quantized on their own"
+                    : Branches.BodyReason;
         }
 
         if (!node.IsDefaultDomain)
@@ -301,7 +324,7 @@ internal sealed class NodeSelector
 
             if (_index.Constant(input) is null && !HasRange(input, candidates))
             {
-                return $"no calibrated range for input '{input}'";
+                return NoRange(input, "input");
             }
 
             // Measured, not assumed: masked attention scores reach −1e4…−∞ and no 8-bit grid holds them and the scores.
@@ -321,7 +344,7 @@ internal sealed class NodeSelector
         {
             if (output.Length > 0 && !_index.IsGraphOutput(output) && _ranges is not null && !_ranges.ContainsKey(output) && !_folded.ContainsKey(output))
             {
-                return $"no calibrated range for output '{output}'";
+                return NoRange(output, "output");
             }
         }
 
@@ -366,7 +389,7 @@ internal sealed class NodeSelector
 
         return Problem(node.Inputs[0], "input") ?? (_index.Constant(node.Inputs[0]) is not null
             ? $"input '{node.Inputs[0]}' is a constant; fold it before quantizing"
-            : HasRange(node.Inputs[0], candidates) ? null : $"no calibrated range for input '{node.Inputs[0]}'")
+            : HasRange(node.Inputs[0], candidates) ? null : NoRange(node.Inputs[0], "input"))
             ?? OutputRangeProblem(node);
     }
 
@@ -409,8 +432,12 @@ internal sealed class NodeSelector
         string output = node.Outputs[0];
         return _index.IsGraphOutput(output) || _ranges is null || _ranges.ContainsKey(output) || _folded.ContainsKey(output)
             ? null
-            : $"no calibrated range for output '{output}'";
+            : NoRange(output, "output");
     }
+
+    // Calibration says why it could not observe some tensors (a body tensor whose shape changes between iterations).
+    private string NoRange(string tensor, string what) =>
+        _options.Unobserved.TryGetValue(tensor, out string? why) ? why : $"no calibrated range for {what} '{tensor}'";
 
     private string? Problem(string tensor, string what)
     {

@@ -13,7 +13,7 @@ namespace QuantBuild.Engine.Quantization;
 public static class QdqEncoder
 {
     /// <summary>
-    /// The activation tensors (main graph, then each If branch depth-first, graph order) whose ranges
+    /// The activation tensors (main graph, then each If branch and Loop/Scan body depth-first, graph order) whose ranges
     /// <see cref="Encode"/> needs; a calibrator exposes them as extra outputs. Outputs of shape-only ops are absent: they
     /// reuse their input's encoding; so are layer outputs a Relu/Clip folds into: they take the activation's encoding.
     /// </summary>
@@ -38,14 +38,14 @@ public static class QdqEncoder
     }
 
     /// <summary>
-    /// For an If branch whose integer nodes read ranges of outer tensors only (a MatMul reading the main graph's input),
+    /// For an If branch or Loop/Scan body whose integer nodes read ranges of outer tensors only (a MatMul reading the main graph's input),
     /// one float tensor it computes, observed only to learn whether calibration ran the branch: such a branch that never
     /// ran stays fp32 (<see cref="Branches.NotReached"/>). Layers needing no range at all (DynamicQuantizeLSTM, 4-bit
     /// weights) are quantized in any branch: nothing about them is guessed from data.
     /// </summary>
     internal static string? Witness(GraphIndex branch, EncodeOptions options)
     {
-        if (Wanted(branch, options).Any(t => branch.Producer(t) is not null))
+        if (Wanted(branch, options).Any(t => Branches.IsOwn(branch, t)))
         {
             return null;
         }

@@ -32,9 +32,10 @@ internal sealed class ConstantFoldingRewrite : IGraphRewrite
         return RewriteResult.Of(Name, changed, skipped);
     }
 
-    // If branches are graphs the encoder quantizes on their own (an LSTM's weights there are often exporter arithmetic
-    // on Constant nodes): each is folded the same way after the graph around it, seeing that graph's constants too,
-    // and evaluated from a model around just that branch.
+    // If branches and Loop/Scan bodies are graphs the encoder quantizes on their own (an LSTM's weights there are often
+    // exporter arithmetic on Constant nodes): each is folded the same way after the graph around it, seeing that graph's
+    // constants too, and evaluated from a model around just that subgraph. A body's inputs (iteration number, carried
+    // state, scan slices) are never constants, so only what is the same in every iteration is folded.
     private void FoldWithBranches(OnnxModel model, Graph graph, GraphConstants? outer, List<string> changed, List<string> skipped)
     {
         RewriteResult result = Fold(ReferenceEquals(graph, model.Graph) ? model : PassKit.ModelClone.WithMainGraph(model, graph), outer);

@@ -15,7 +15,7 @@ internal sealed class GraphConstants
 
     /// <param name="graph">The graph whose constants these are.</param>
     /// <param name="irVersion">The model's IR version (initializers that are inputs count as constants before 4).</param>
-    /// <param name="outer">For an If branch, the constants of the graph around it, which the branch may read.</param>
+    /// <param name="outer">For an If branch or a Loop/Scan body, the constants of the graph around it, which it may read.</param>
     public GraphConstants(Graph graph, long? irVersion, GraphConstants? outer = null)
     {
         if (outer is not null)
@@ -30,6 +30,15 @@ internal sealed class GraphConstants
         var inputs = irVersion is null or >= 4
             ? new HashSet<string>(graph.Inputs.Select(i => i.Name), StringComparer.Ordinal)
             : new HashSet<string>(StringComparer.Ordinal);
+        if (outer is not null)
+        {
+            // A Loop/Scan body's inputs (carried state, scan slices) change every iteration: never an outer constant.
+            foreach (ValueInfo input in graph.Inputs)
+            {
+                _values.Remove(input.Name);
+            }
+        }
+
         foreach (TensorValue t in graph.Initializers)
         {
             if (t.Name is { } name && !inputs.Contains(name))

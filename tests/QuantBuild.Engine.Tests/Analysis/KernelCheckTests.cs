@@ -38,6 +38,24 @@ public sealed class KernelCheckTests
         Assert.StartsWith("ran in float between a DequantizeLinear and a QuantizeLinear", only.Reason);
     }
 
+    [Fact]
+    public void A_layer_inside_a_Loop_body_running_in_float_on_a_weight_dequantized_outside_it_is_found()
+    {
+        var body = new Graph { Name = "body" };
+        body.Nodes.Add(Node("QLinearMatMul", "fused", new[] { "h_q", "h_s" }, "y_q"));
+        body.Nodes.Add(Node("MatMul", "body_unfused", new[] { "h", "w" }, "y"));
+        var graph = new Graph();
+        graph.Nodes.Add(Node("DequantizeLinear", "dq_w", new[] { "w_q", "w_s" }, "w"));
+        Node loop = Node("Loop", "loop", new[] { "n", "", "h0" }, "h_final");
+        loop.Attributes.Add(NodeAttribute.FromGraph("body", body));
+        graph.Nodes.Add(loop);
+
+        UnfusedNode only = Assert.Single(KernelCheck.Unfused(graph));
+
+        Assert.Equal("body_unfused", only.Node);
+        Assert.Equal("w", only.DequantizedInput);
+    }
+
     private static Node Node(string op, string name, string[] inputs, string output)
     {
         var node = new Node { OpType = op, Name = name };

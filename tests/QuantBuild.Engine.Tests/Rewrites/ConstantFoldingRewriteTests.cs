@@ -100,4 +100,33 @@ public class ConstantFoldingRewriteTests
         Assert.Equal(["If"], OpTypes(folded.Graph));
         Assert.Contains(folded.Graph.Initializers, t => t.Name == "k2");
     }
+    [Fact]
+    public void In_a_Loop_body_what_every_iteration_computes_alike_is_folded_and_what_reads_the_carried_state_is_not()
+    {
+        OnnxModel m = Model(17, 8);
+        m.Graph.Inputs.Add(Value("x", ElementType.Float, 2, 4));
+        m.Graph.Outputs.Add(Untyped("y"));
+        m.Graph.Initializers.Add(TensorValue.FromDense("w_t", Random(3, 4, 4)));
+        m.Graph.Initializers.Add(GraphConstantsForTests.Int64s("steps", [3]));
+        var body = new Graph { Name = "body" };
+        body.Inputs.Add(Value("i", ElementType.Int64));
+        body.Inputs.Add(Value("cond_in", ElementType.Bool));
+        body.Inputs.Add(Untyped("h_in"));
+        body.Outputs.Add(Untyped("cond_out", ElementType.Bool));
+        body.Outputs.Add(Untyped("h_out"));
+        body.Add("Transpose", "w", ["w_t"], ["w"], NodeAttribute.FromInts("perm", 1, 0)); // the outer weight: the same every step
+        body.Add("Constant", "half", [], ["half"], NodeAttribute.FromTensor("value", TensorValue.FromFloats(string.Empty, [0.5f])));
+        body.Add("MatMul", "mm", ["h_in", "w"], ["hw"]);
+        body.Add("Mul", "scaled", ["h_in", "half"], ["h_half"]); // the carried state times a constant: a new value every step
+        body.Add("Add", "sum", ["hw", "h_half"], ["pre"]);
+        body.Add("Tanh", "act", ["pre"], ["h_out"]);
+        body.Add("Identity", "keep_going", ["cond_in"], ["cond_out"]);
+        m.Graph.Add("Loop", "loop", ["steps", "", "x"], ["y"], NodeAttribute.FromGraph("body", body));
+
+        OnnxModel folded = AssertSameOutputs(m, x => Fold(x), Feed("x", Random(9, 2, 4)));
+
+        Graph foldedBody = folded.Graph.Nodes.Single().FindAttribute("body")!.Graph!;
+        Assert.Equal(["MatMul", "Mul", "Add", "Tanh", "Identity"], OpTypes(foldedBody).Where(o => o != "Constant"));
+        Assert.Contains(foldedBody.Initializers, t => t.Name == "w");
+    }
 }
