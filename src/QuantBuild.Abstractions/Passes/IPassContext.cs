@@ -51,8 +51,9 @@ public interface IPassContext
 
     /// <summary>
     /// Runs the current <see cref="Model"/> over at most <paramref name="maxSamples"/> calibration samples and returns the
-    /// real values of the named tensors (graph inputs or any intermediate, inside If branches too), each with the samples
-    /// stacked on axis 0. A branch tensor holds only the samples whose run took its branch; with a streamed input
+    /// real values of the named tensors (graph inputs or any intermediate, inside If branches and Loop/Scan bodies too),
+    /// each with the samples stacked on axis 0. A branch tensor holds only the samples whose run took its branch; a body
+    /// tensor holds every iteration's value, iterations on axis 0 ahead of the batch; with a streamed input
     /// (<c>inputs: {x: {stream: y}}</c>) the windows run in order and the input's values are the state each was fed.
     /// </summary>
     IReadOnlyDictionary<string, DenseTensor> CaptureActivations(IReadOnlyCollection<string> tensors, int maxSamples);
@@ -64,7 +65,7 @@ public interface IPassContext
     void SetWeightEncoding(string initializerName, WeightEncoding encoding);
 
     /// <summary>
-    /// Keeps node <paramref name="nodeName"/> (its <see cref="Node.Name"/>, in the main graph or an If branch) in float: the encoder quantizes neither its
+    /// Keeps node <paramref name="nodeName"/> (its <see cref="Node.Name"/>, in the main graph, an If branch or a Loop/Scan body) in float: the encoder quantizes neither its
     /// weights nor its activations, and the report lists it with <paramref name="reason"/> and this pass's name. What
     /// passes did before by removing a node from a selection, said to the host. A later call for the same node replaces
     /// the reason.
