@@ -47,6 +47,27 @@ public sealed class BodyQuantizationTests
     }
 
     [Fact]
+    public void A_pass_captures_a_loop_body_tensor_with_every_iteration_stacked_ahead_of_the_batch()
+    {
+        OnnxModel model = Load("loop_rnn.onnx");
+        Graph body = Body(model.Graph, "Loop");
+        List<DenseTensor> batches = Steps(6);
+        using IDataSource data = new InMemoryDataSource("x", [("x", Concat(batches))]);
+        var context = new QuantBuild.Engine.Plugins.PassContext("x64", "capture-pass", model, DeviceProfiles.CpuX64Vnni, new QuantBuild.Abstractions.Passes.TargetWeightFormat(8, true, null), 1,
+            new QuantBuild.Engine.Plugins.PassEnvironment { Calibration = data, BatchSize = 4 }, new QuantBuild.Engine.Plugins.RecipeDecisions(), CancellationToken.None);
+
+        DenseTensor captured = context.CaptureActivations(["/Add_output_0"], 4)["/Add_output_0"];
+
+        // One batch of 4 sequences, 6 steps of 64: each step's [4, 64] stacked on axis 0.
+        Assert.Equal([6L, 4, 64], captured.ShapeArray());
+        Dictionary<string, TensorRange> byHand = Unrolled(model, body, ["/Add_output_0"], batches.Take(1),
+            (x, t, h) => new() { ["t.1"] = Scalar(t), ["cond"] = True(), ["h.11"] = h }, "/Tanh_output_0", Zeros(64));
+        float[] values = captured.AsSpan<float>().ToArray();
+        Assert.Equal(byHand["/Add_output_0"].Min, values.Min(), 5);
+        Assert.Equal(byHand["/Add_output_0"].Max, values.Max(), 5);
+    }
+
+    [Fact]
     public void Loop_body_gets_QDQ_on_its_Gemm_and_MatMul_and_the_quantized_model_stays_within_cosine_0_99()
     {
         OnnxModel model = Load("loop_rnn.onnx");
