@@ -113,7 +113,7 @@ public sealed class StreamingHistogram
     /// </summary>
     private void AddVectorized(ReadOnlySpan<float> values)
     {
-        const int Copies = 4;
+        const int Copies = 8;
         const int Chunk = 512;
         int slots = _counts.Length + 1;
         uint[] copies = t_copies is { } c && c.Length >= slots * Copies ? c : t_copies = new uint[slots * Copies];
@@ -148,6 +148,10 @@ public sealed class StreamingHistogram
                 Unsafe.Add(ref counts, (bins[j + 1] * Copies) + 1)++;
                 Unsafe.Add(ref counts, (bins[j + 2] * Copies) + 2)++;
                 Unsafe.Add(ref counts, (bins[j + 3] * Copies) + 3)++;
+                Unsafe.Add(ref counts, (bins[j + 4] * Copies) + 4)++;
+                Unsafe.Add(ref counts, (bins[j + 5] * Copies) + 5)++;
+                Unsafe.Add(ref counts, (bins[j + 6] * Copies) + 6)++;
+                Unsafe.Add(ref counts, (bins[j + 7] * Copies) + 7)++;
             }
 
             for (; j < n; j++)
@@ -160,7 +164,12 @@ public sealed class StreamingHistogram
         for (int b = 0; b < _counts.Length; b++)
         {
             int o = b * Copies;
-            long sum = (long)copies[o] + copies[o + 1] + copies[o + 2] + copies[o + 3];
+            long sum = 0;
+            for (int k = 0; k < Copies; k++)
+            {
+                sum += copies[o + k];
+            }
+
             _counts[b] += sum;
             added += sum;
         }
