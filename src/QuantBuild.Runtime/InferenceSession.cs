@@ -113,7 +113,7 @@ public sealed unsafe class InferenceSession : IDisposable
             var results = new OrderedDictionary<string, DenseTensor>(outputCount, StringComparer.Ordinal);
             for (int o = 0; o < outputCount; o++)
             {
-                results[outputs[o]] = CopyOutput(api, outputs[o], outputValues[o]!);
+                results[outputs[o]] = ReadOutput(api, outputs[o], outputValues[o]!, copy: true);
             }
 
             return results;
@@ -175,6 +175,75 @@ public sealed unsafe class InferenceSession : IDisposable
         }
         finally
         {
+            if (sessionRef)
+            {
+                _session.DangerousRelease();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Runs the model and leaves each output where ONNX Runtime wrote it (its allocator, on the CPU its arena, which
+    /// hands the same memory back run after run): nothing is copied into managed memory, and the shapes need not be
+    /// known before the run, unlike <see cref="RunInto"/>. The tensors of the result are views of that native memory,
+    /// valid until the result is disposed; a caller must not keep them (or spans of them) past that.
+    /// </summary>
+    /// <exception cref="OnnxRuntimeException">ORT rejected the inputs (name, type, shape) or failed while running.</exception>
+    /// <exception cref="QuantBuildException">QB6011 when an output is not a numeric tensor.</exception>
+    public RunOutputs RunOwned(IReadOnlyDictionary<string, DenseTensor> inputs, IReadOnlyList<string> outputNames)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentNullException.ThrowIfNull(outputNames);
+        ObjectDisposedException.ThrowIf(_session.IsClosed, this);
+        OrtApi api = OrtRuntime.Api;
+        int outputCount = outputNames.Count;
+        var outputNamePtrs = new nint[outputCount];
+        var outputValuePtrs = new nint[outputCount];
+        var outputValues = new OrtHandle?[outputCount];
+        using var bound = new PinnedValues(inputs.Count);
+        bool sessionRef = false;
+        bool handedOver = false;
+        try
+        {
+            _session.DangerousAddRef(ref sessionRef);
+            bound.AddAll(api, inputs);
+            for (int o = 0; o < outputCount; o++)
+            {
+                outputNamePtrs[o] = Marshal.StringToCoTaskMemUTF8(outputNames[o]);
+            }
+
+            nint status;
+            fixed (nint* inNames = bound.Names, inValues = bound.Values, outNames = outputNamePtrs, outValues = outputValuePtrs)
+            {
+                status = api.Run(_session.DangerousGetHandle(), 0, inNames, inValues, (nuint)bound.Count, outNames, (nuint)outputCount, outValues);
+            }
+
+            for (int o = 0; o < outputCount; o++)
+            {
+                outputValues[o] = outputValuePtrs[o] == 0 ? null : OrtHandle.Own(outputValuePtrs[o], api.ReleaseValue);
+            }
+
+            api.Check(status, $"running {_source}");
+            var tensors = new DenseTensor[outputCount];
+            for (int o = 0; o < outputCount; o++)
+            {
+                tensors[o] = ReadOutput(api, outputNames[o], outputValues[o]!, copy: false);
+            }
+
+            handedOver = true;
+            return new RunOutputs(tensors, outputValues!);
+        }
+        finally
+        {
+            if (!handedOver)
+            {
+                foreach (OrtHandle? value in outputValues)
+                {
+                    value?.Dispose();
+                }
+            }
+
+            FreeAll(outputNamePtrs);
             if (sessionRef)
             {
                 _session.DangerousRelease();
@@ -335,7 +404,8 @@ public sealed unsafe class InferenceSession : IDisposable
         return OrtHandle.Own(value, api.ReleaseValue);
     }
 
-    private static DenseTensor CopyOutput(OrtApi api, string name, OrtHandle value)
+    // The output as a tensor: copied into a managed array, or (copy false) a view of the OrtValue's own memory.
+    private static DenseTensor ReadOutput(OrtApi api, string name, OrtHandle value, bool copy)
     {
         nint v = value.DangerousGetHandle();
         int onnxType;
@@ -379,14 +449,20 @@ public sealed unsafe class InferenceSession : IDisposable
             throw Unsupported(name, $"is {bytes} bytes, more than one managed array holds");
         }
 
-        var data = new byte[bytes];
-        if (bytes > 0)
+        if (bytes == 0)
         {
-            void* source;
-            api.Check(api.GetTensorMutableData(v, &source), $"reading the data of output {name}");
-            new ReadOnlySpan<byte>(source, (int)bytes).CopyTo(data);
+            return new DenseTensor(type, shape, Array.Empty<byte>());
         }
 
+        void* source;
+        api.Check(api.GetTensorMutableData(v, &source), $"reading the data of output {name}");
+        if (!copy)
+        {
+            return new DenseTensor(type, shape, new NativeBytes((byte*)source, (int)bytes).Memory);
+        }
+
+        var data = new byte[bytes];
+        new ReadOnlySpan<byte>(source, (int)bytes).CopyTo(data);
         return new DenseTensor(type, shape, data);
     }
 

@@ -17,11 +17,13 @@ using QuantBuild.Runtime;
 namespace QuantBuild.Benchmarks;
 
 /// <summary>
-/// Calibration of the sample (the x64 target's plan, batches of 32, min/max only as <c>method: minmax</c> asks) against
-/// the bare fp32 forward passes over the same .npy batches. The baseline (ratio 1.00) carries the calibrator's fixed
+/// Calibration of the sample (the x64 target's plan, batches of 32) against the bare fp32 forward passes over the same
+/// .npy batches, twice: min/max only (<c>method: minmax</c>) and with histograms (<c>method: auto</c>, the default, and
+/// percentile/entropy/mse). Both calibrator cases build the request as <c>quantbuild run</c> does (the machine's memory
+/// budget, so the probe runs, and the yaml's batch size kept). The baseline (ratio 1.00) carries the calibrator's fixed
 /// costs too: it opens a session on the model the way the calibrator does (<see cref="ModelSessions.Open"/>), reads
 /// every batch from the .npy file, and runs it asking for the model's outputs only. "Calibrator.Run, min/max only"
-/// against it is issue 14's done-when ratio (≤ 1.5×). 256 samples are the sample's own calibration.npy; 32,768 are the
+/// and "Calibrator.Run, histograms" against it are issue 14's done-when ratio (≤ 1.5×). 256 samples are the sample's own calibration.npy; 32,768 are the
 /// 2000 eval images repeated, each repeat in a new permutation (<see cref="CalibrationMemory.WriteRepeated"/>), written
 /// to a temp .npy. Every case uses the session options the pipeline calibrates with (ORT defaults).
 /// </summary>
@@ -66,7 +68,15 @@ public class CalibrationBenchmarks
         }
 
         IReadOnlyList<string> needed = QdqEncoder.Plan(_model, new EncodeOptions { Profile = target.Device });
-        _request = new CalibrationRequest { Tensors = needed, BatchSize = config.Calibration.BatchSize, Bins = 0 };
+        _request = new CalibrationRequest
+        {
+            Tensors = needed,
+            BatchSize = config.Calibration.BatchSize,
+            Bins = 0,
+            // As CalibrateStage: the run's budget less the weights, and the yaml's batch_size kept.
+            ActivationBudgetBytes = MemoryBudget.Default().ActivationBytes(new FileInfo(config.ModelPath).Length),
+            BatchSizeFromBudget = false,
+        };
         _session = ModelSessions.Open(_model);
         _batches = new Batcher(_data, _model, _request.BatchSize, null).Batches().ToList();
         _outputs = _model.Graph.Outputs.Select(o => o.Name).ToArray();
@@ -123,45 +133,34 @@ public class CalibrationBenchmarks
     }
 
     /// <summary>
-    /// What the calibrator's ORT side costs without observing: a session exposing the plan's tensors, each full batch
-    /// written into one reused set of buffers (RunInto), the short last batch copied out by Run.
+    /// What the calibrator's ORT side costs without observing: a session exposing the plan's tensors, each batch's
+    /// outputs left in ORT's memory (RunOwned) and released.
     /// </summary>
-    [Benchmark(Description = "passes exposing the plan, into reused buffers, not observed")]
+    [Benchmark(Description = "passes exposing the plan, outputs in ORT's memory, not observed")]
     public long ForwardPassesWithExtraOutputs()
     {
         using InferenceSession session = ModelSessions.Open(_model, null, _observed);
-        DenseTensor[]? buffers = null;
         long elements = 0;
         for (long done = 0; done < _data.SampleCount;)
         {
             int rows = (int)Math.Min(_request.BatchSize, _data.SampleCount - done);
-            IReadOnlyDictionary<string, DenseTensor> batch = _data.Read(done, rows);
-            if (buffers is not null && rows == _request.BatchSize)
-            {
-                session.RunInto(batch, _observed, buffers);
-            }
-            else
-            {
-                IReadOnlyDictionary<string, DenseTensor> results = session.Run(batch, _observed);
-                buffers ??= _observed.Select(n => results[n]).ToArray();
-            }
-
-            elements += buffers[0].ElementCount;
+            using RunOutputs outputs = session.RunOwned(_data.Read(done, rows), _observed);
+            elements += outputs.Tensors[0].ElementCount;
             done += rows;
         }
 
         return elements;
     }
 
-    /// <summary>Min/max only (<c>Bins = 0</c>): what <c>quantbuild run</c> asks for with <c>method: minmax</c>, the default.</summary>
+    /// <summary>Min/max only (<c>Bins = 0</c>): what <c>quantbuild run</c> asks for with <c>method: minmax</c>.</summary>
     [Benchmark(Description = "Calibrator.Run, min/max only")]
     public CalibrationResult CalibrateMinMax() => Calibrator.Run(_model, _data, _request);
 
-    /// <summary>With the 2048-bin histogram per tensor: what percentile, entropy and mse ranges need.</summary>
-    [Benchmark(Description = "Calibrator.Run, histograms")]
+    /// <summary>With the 2048-bin histogram per tensor: what <c>method: auto</c> (the default), percentile, entropy and mse need.</summary>
+    [Benchmark(Description = "Calibrator.Run, histograms (method auto, the default)")]
     public CalibrationResult Calibrate() => Calibrator.Run(_model, _data, _request with { Bins = CalibrationRequest.DefaultBins });
 
-    /// <summary>In process, 1 warmup and 6 iterations: a 32,768-sample case takes seconds.</summary>
+    /// <summary>In process, 3 warmups and 15 iterations (a 32,768-sample case takes 1–2 s), median and standard deviation shown.</summary>
     private sealed class CalibrationConfig : ManualConfig
     {
         public CalibrationConfig()
@@ -169,10 +168,10 @@ public class CalibrationBenchmarks
             AddJob(Job.Default
                 .WithToolchain(InProcessEmitToolchain.Instance)
                 .WithLaunchCount(1)
-                .WithWarmupCount(1)
-                .WithIterationCount(6)
+                .WithWarmupCount(3)
+                .WithIterationCount(15)
                 .WithId("Short"));
-            AddColumn(StatisticColumn.Median, new MedianRatioColumn());
+            AddColumn(StatisticColumn.Median, StatisticColumn.StdDev, new MedianRatioColumn());
             WithOrderer(new BenchmarkDotNet.Order.DefaultOrderer(BenchmarkDotNet.Order.SummaryOrderPolicy.Declared));
         }
     }

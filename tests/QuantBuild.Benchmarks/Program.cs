@@ -4,7 +4,8 @@ namespace QuantBuild.Benchmarks;
 
 /// <summary>
 /// Entry point: <c>dotnet run -c Release --project tests/QuantBuild.Benchmarks -- --filter '*'</c> for the
-/// BenchmarkDotNet suites, <c>-- memory [counts...]</c> for calibration memory against the sample count.
+/// BenchmarkDotNet suites, <c>-- memory [counts...]</c> for calibration memory against the sample count,
+/// <c>-- calibration-profile [samples] [repeats]</c> for where a calibration's time goes, piece by piece.
 /// </summary>
 public static class Program
 {
@@ -12,6 +13,7 @@ public static class Program
     {
         ["memory", .. var counts] => CalibrationMemory.Run(counts),
         ["memory-one", .. var rest] => CalibrationMemory.Child(rest),
+        ["calibration-profile", .. var rest] => CalibrationProfile.Run(rest),
         _ => Run(args),
     };
 

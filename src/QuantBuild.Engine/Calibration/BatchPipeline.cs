@@ -12,7 +12,7 @@ namespace QuantBuild.Engine.Calibration;
 /// </summary>
 internal sealed class BatchPipeline : IDisposable
 {
-    private readonly BlockingCollection<(int Slot, Action Work)> _queue = new();
+    private readonly BlockingCollection<(int Slot, Action Work, IDisposable? Owned)> _queue = new();
     private readonly BlockingCollection<int> _free = new();
     private readonly Thread _worker;
     private ExceptionDispatchInfo? _failure;
@@ -38,8 +38,23 @@ internal sealed class BatchPipeline : IDisposable
         return slot;
     }
 
-    /// <summary>Queues <paramref name="work"/> (the observation of the batch in <paramref name="slot"/>); the slot frees when it is done.</summary>
-    public void Post(int slot, Action work) => _queue.Add((slot, work));
+    /// <summary>
+    /// Queues <paramref name="work"/> (the observation of the batch in <paramref name="slot"/>); the slot frees when it is
+    /// done. <paramref name="owned"/> (the memory the batch is read from) is disposed after it, or instead of it once a
+    /// batch before has failed.
+    /// </summary>
+    public void Post(int slot, Action work, IDisposable? owned = null)
+    {
+        try
+        {
+            _queue.Add((slot, work, owned));
+        }
+        catch
+        {
+            owned?.Dispose();
+            throw;
+        }
+    }
 
     /// <summary>Waits until every posted batch is observed; rethrows the first failure of the worker.</summary>
     public void Finish()
@@ -75,7 +90,7 @@ internal sealed class BatchPipeline : IDisposable
     [MethodImpl(MethodImplOptions.NoInlining)]
     private int? ObserveNext()
     {
-        if (!_queue.TryTake(out (int Slot, Action Work) item, Timeout.Infinite))
+        if (!_queue.TryTake(out (int Slot, Action Work, IDisposable? Owned) item, Timeout.Infinite))
         {
             return null;
         }
@@ -90,6 +105,10 @@ internal sealed class BatchPipeline : IDisposable
         catch (Exception e)
         {
             _failure = ExceptionDispatchInfo.Capture(e);
+        }
+        finally
+        {
+            item.Owned?.Dispose();
         }
 
         return item.Slot;

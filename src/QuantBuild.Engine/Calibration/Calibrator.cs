@@ -15,8 +15,8 @@ namespace QuantBuild.Engine.Calibration;
 /// outputs, folding each batch into fixed-size observers, so memory does not grow with the number of samples. With a
 /// budget, one sample measures every tensor's size and the tensors are split into <see cref="CaptureGroups"/> whose
 /// outputs fit it, one pass over the batches per group fetching only that group, so the managed side does not grow with
-/// the activations either. ORT writes
-/// into two reused sets of buffers while a worker observes the previous batch (<see cref="BatchPipeline"/>). With min/max
+/// the activations either. Each batch's outputs are observed where ORT wrote them (its arena, no managed copy) by a
+/// worker while ORT runs the next batch (<see cref="BatchPipeline"/>). With min/max
 /// only, a Relu whose input is observed too is not fetched: its min/max follow from its input's (<see cref="DerivableRelus"/>).
 /// </summary>
 public static class Calibrator
@@ -75,9 +75,9 @@ public static class Calibrator
         InferenceSession? all = outputs.Count > 0 ? ModelSessions.Open(exposure.Model, options, outputs) : null;
         try
         {
-            DenseTensor[]? probed = null;
+            RunOutputs? probed = null;
             CaptureGroups plan = request.ActivationBudgetBytes is long budget && all is not null
-                ? PlanGroups(all, data, outputs, budget, batcher.BatchSize, request.BatchSizeFromBudget && !HasFixedBatch(model), runtime, out probed)
+                ? PlanGroups(all, data, batcher.SampleCount, outputs, budget, batcher.BatchSize, request.BatchSizeFromBudget && !HasFixedBatch(model), runtime, out probed)
                 : CaptureGroups.Single(outputs, batcher.BatchSize);
             int passes = Math.Max(1, plan.Groups.Count);
             long work = passes * batcher.SampleCount;
@@ -94,9 +94,8 @@ public static class Calibrator
                 }
 
                 IReadOnlyList<string> inputs = g == 0 ? observedInputs : Array.Empty<string>();
-                // The probe ran the first batch exposing everything: when that is exactly one pass's batch, its
-                // outputs are the first slot's buffers.
-                DenseTensor[]? seed = passes == 1 && probed is not null && probed.Length == group.Count ? probed : null;
+                // The probe ran batch 0 of the only pass exposing everything: the pass observes it, not runs it again.
+                RunOutputs? seed = probed;
                 probed = null;
                 ObservePass(all, data, batcher.SampleCount, plan.BatchSize, group, inputs, seed, observers, runtime,
                     done => progress?.Report(new StageProgress("calibrate", g * batcher.SampleCount + done, work)), cancellation);
@@ -123,29 +122,43 @@ public static class Calibrator
     }
 
     /// <summary>
-    /// One pass over every batch: ORT runs batch b + 1 while the worker observes batch b. Full batches after the first
-    /// are written into two reused sets of buffers shaped like the first batch's outputs (the first batch's own copies
-    /// become its slot's set); the first, a short last batch, and any batch whose outputs change shape are returned by
-    /// ORT as fresh arrays instead.
+    /// One pass over every batch: ORT runs batch b + 1 while the worker observes batch b. Each batch's outputs stay in
+    /// the memory ORT wrote them into (<see cref="InferenceSession.RunOwned"/>: its arena, the same memory batch after
+    /// batch) until the worker has observed them, so nothing is copied or allocated per batch and no output shape need
+    /// be known in advance. <paramref name="first"/>, when given, is batch 0's outputs already run (the probe's).
     /// </summary>
     private static void ObservePass(InferenceSession? session, IDataSource data, long samples, int batchSize, IReadOnlyList<string> outputs,
-        IReadOnlyList<string> inputs, DenseTensor[]? seed, Dictionary<string, TensorObserver> observers, Stopwatch runtime, Action<long> progress,
+        IReadOnlyList<string> inputs, RunOutputs? first, Dictionary<string, TensorObserver> observers, Stopwatch runtime, Action<long> progress,
         CancellationToken cancellation)
     {
         using var pipeline = new BatchPipeline(Slots);
         StreamFeedback? streams = StreamFeedback.For(data);
-        var buffers = new DenseTensor[]?[Slots];
-        buffers[0] = seed;
-        long[][]? shapes = seed?.Select(t => t.ShapeArray()).ToArray();
-        bool reuse = true;
+        TensorObserver[] fetched = outputs.Select(n => observers[n]).ToArray();
         for (long done = 0; done < samples;)
         {
-            cancellation.ThrowIfCancellationRequested();
-            int slot = pipeline.TakeSlot(cancellation);
+            int slot;
+            try
+            {
+                cancellation.ThrowIfCancellationRequested();
+                slot = pipeline.TakeSlot(cancellation);
+            }
+            catch
+            {
+                first?.Dispose();
+                throw;
+            }
+
             int rows = (int)Math.Min(batchSize, samples - done);
             IReadOnlyDictionary<string, DenseTensor> batch = data.Read(done, rows);
             IReadOnlyList<DenseTensor> values = Array.Empty<DenseTensor>();
-            if (streams is not null && session is not null)
+            RunOutputs? owned = null;
+            if (first is not null)
+            {
+                owned = first;
+                values = owned.Tensors;
+                first = null;
+            }
+            else if (streams is not null && session is not null)
             {
                 // Windows in order, each fed the state the one before it computed: ORT returns fresh arrays.
                 runtime.Start();
@@ -156,19 +169,16 @@ public static class Calibrator
             else if (session is not null && outputs.Count > 0)
             {
                 runtime.Start();
-                values = RunBatch(session, batch, outputs, rows == batchSize && reuse ? shapes : null, rows == batchSize, ref buffers[slot], ref reuse);
+                owned = session.RunOwned(batch, outputs);
                 runtime.Stop();
-                if (shapes is null && rows == batchSize)
-                {
-                    shapes = values.Select(v => v.ShapeArray()).ToArray();
-                }
+                values = owned.Tensors;
             }
 
             pipeline.Post(slot, () =>
             {
-                for (int i = 0; i < outputs.Count; i++)
+                for (int i = 0; i < fetched.Length; i++)
                 {
-                    observers[outputs[i]].Observe(values[i].AsSpan<float>(), values[i].Shape);
+                    fetched[i].Observe(values[i].AsSpan<float>(), values[i].Shape);
                 }
 
                 foreach (string name in inputs)
@@ -176,7 +186,7 @@ public static class Calibrator
                     DenseTensor tensor = batch[name];
                     observers[name].Observe(tensor.AsSpan<float>(), tensor.Shape);
                 }
-            });
+            }, owned);
             done += rows;
             progress(done);
         }
@@ -187,35 +197,6 @@ public static class Calibrator
     // The observers keyed by the names the session fetches them under; inputs keep their own names.
     private static Dictionary<string, TensorObserver> Fetched(Dictionary<string, TensorObserver> observers, BranchExposure exposure) =>
         observers.ToDictionary(kv => exposure.OutputName(kv.Key), kv => kv.Value, StringComparer.Ordinal);
-
-    private static IReadOnlyList<DenseTensor> RunBatch(InferenceSession session, IReadOnlyDictionary<string, DenseTensor> batch, IReadOnlyList<string> outputs,
-        long[][]? shapes, bool adopt, ref DenseTensor[]? buffers, ref bool reuse)
-    {
-        if (shapes is not null)
-        {
-            buffers ??= shapes.Select(s => new DenseTensor(ElementType.Float, s, GC.AllocateUninitializedArray<byte>(checked((int)(ElementCount(s) * sizeof(float)))))).ToArray();
-            try
-            {
-                session.RunInto(batch, outputs, buffers);
-                return buffers;
-            }
-            catch (OnnxRuntimeException)
-            {
-                // An output whose shape depends on the data, not only on the batch size: this batch and the rest run plainly.
-                reuse = false;
-            }
-        }
-
-        IReadOnlyDictionary<string, DenseTensor> results = session.Run(batch, outputs);
-        DenseTensor[] fresh = outputs.Select(n => results[n]).ToArray();
-        if (adopt && reuse && buffers is null)
-        {
-            // The first full batch's copies are exactly the buffers this slot needs: kept, not allocated again.
-            buffers = fresh;
-        }
-
-        return fresh;
-    }
 
     /// <summary>
     /// The caller's options, with ORT's pool threads told not to spin-wait between runs unless the caller said
@@ -246,34 +227,37 @@ public static class Calibrator
         OrtMemory.ReleaseFreed();
     }
 
-    private static long ElementCount(long[] shape)
-    {
-        long count = 1;
-        foreach (long d in shape)
-        {
-            count *= d;
-        }
-
-        return count;
-    }
-
     /// <summary>
-    /// Runs one sample (or the model's fixed batch) exposing every tensor, measures each tensor's bytes per sample, and
-    /// plans the groups. The sample is not observed: the passes then see the same batches whatever the plan. Its outputs
-    /// (<paramref name="probed"/>, in the order of <paramref name="outputs"/>; null unless the probe ran a whole batch of
-    /// the plan) can serve as a pass's first buffers.
+    /// Runs one sample (or the model's fixed batch, or the configured batch) exposing every tensor, measures each
+    /// tensor's bytes per sample, and plans the groups. When that run was exactly the first batch of a single pass
+    /// (<paramref name="probed"/>, in the order of <paramref name="outputs"/>), the pass observes it as its batch 0
+    /// instead of running it again: the same session on the same rows computes the same values. Otherwise it is not
+    /// observed (and <paramref name="probed"/> is null), so the passes see the same batches whatever the plan.
     /// </summary>
-    private static CaptureGroups PlanGroups(InferenceSession session, IDataSource data, IReadOnlyList<string> outputs, long budget, int batchSize,
-        bool deriveBatch, Stopwatch runtime, out DenseTensor[]? probed)
+    private static CaptureGroups PlanGroups(InferenceSession session, IDataSource data, long samples, IReadOnlyList<string> outputs, long budget, int batchSize,
+        bool deriveBatch, Stopwatch runtime, out RunOutputs? probed)
     {
-        int rows = deriveBatch ? 1 : (int)Math.Min(batchSize, data.SampleCount);
+        int rows = deriveBatch ? 1 : (int)Math.Min(batchSize, samples);
+        probed = null;
         runtime.Start();
-        IReadOnlyDictionary<string, DenseTensor> probe = session.Run(data.Read(0, rows), outputs);
+        RunOutputs probe = session.RunOwned(data.Read(0, rows), outputs);
         runtime.Stop();
-        var sizes = outputs.Select(n => (n, (long)probe[n].Data.Length / Math.Max(1, rows))).ToList();
-        CaptureGroups plan = CaptureGroups.Plan(sizes, budget, batchSize, deriveBatch);
-        probed = rows == plan.BatchSize ? outputs.Select(n => probe[n]).ToArray() : null;
-        return plan;
+        try
+        {
+            var sizes = outputs.Select((n, i) => (n, (long)probe.Tensors[i].Data.Length / Math.Max(1, rows))).ToList();
+            CaptureGroups plan = CaptureGroups.Plan(sizes, budget, batchSize, deriveBatch);
+            // A streamed input's windows are run fed the state the one before computed; the probe's was not.
+            bool firstBatch = plan.Groups.Count == 1 && rows == Math.Min(plan.BatchSize, samples) && StreamFeedback.For(data) is null;
+            probed = firstBatch ? probe : null;
+            return plan;
+        }
+        finally
+        {
+            if (!ReferenceEquals(probed, probe))
+            {
+                probe.Dispose();
+            }
+        }
     }
 
     /// <summary>

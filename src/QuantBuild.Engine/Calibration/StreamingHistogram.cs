@@ -1,6 +1,8 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace QuantBuild.Engine.Calibration;
 
@@ -106,14 +108,15 @@ public sealed class StreamingHistogram
     /// <summary>
     /// The same bins as <see cref="AddEach"/>, computed eight values at a time without a branch: each float widened to
     /// double (so (v − start) · inverse is the same double as the scalar one, bit for bit), clamped to [0, last] and
-    /// floored (the scalar truncation, as the value is never negative there), turned into an integer by adding 2^52;
-    /// non-finite values go to one extra slot instead of being skipped. The counting itself is one increment per value
-    /// into four interleaved 32-bit copies of the histogram, so runs of equal bins (a Relu's zeros) do not wait on each
-    /// other's stores; the copies are summed into the counts at the end.
+    /// floored (the scalar truncation, as the value is never negative there), turned into an integer by adding 2^52
+    /// (eight doubles at a time with AVX-512, <see cref="BinChunk512"/>); non-finite values go to one extra slot instead
+    /// of being skipped. The counting itself is one increment per value into eight interleaved 32-bit copies of the
+    /// histogram, so runs of equal bins (a Relu's zeros) do not wait on each other's stores; the copies are summed into
+    /// the counts at the end.
     /// </summary>
     private void AddVectorized(ReadOnlySpan<float> values)
     {
-        const int Copies = 4;
+        const int Copies = 8;
         const int Chunk = 512;
         int slots = _counts.Length + 1;
         uint[] copies = t_copies is { } c && c.Length >= slots * Copies ? c : t_copies = new uint[slots * Copies];
@@ -127,18 +130,29 @@ public sealed class StreamingHistogram
         ref float first = ref MemoryMarshal.GetReference(values);
         ref uint counts = ref MemoryMarshal.GetArrayDataReference(copies);
         int whole = values.Length - values.Length % Vector256<float>.Count;
+        // The bin 0 falls in by the scalar definition (clamped like any value).
+        int zeroBin = (int)Math.Clamp(Math.Floor((0.0 - _start) * (1.0 / _width)), 0, _counts.Length - 1);
         for (int at = 0; at < whole; at += Chunk)
         {
             int n = Math.Min(Chunk, whole - at);
-            for (int k = 0; k < n; k += Vector256<float>.Count)
+            if (Avx512F.VL.IsSupported)
             {
-                Vector256<float> v = Vector256.LoadUnsafe(ref first, (nuint)(at + k));
-                Vector256<int> finite = Vector256.Equals(v - v, Vector256<float>.Zero).AsInt32();
-                (Vector256<double> lower, Vector256<double> upper) = Vector256.Widen(v);
-                (Vector256<long> lowerFinite, Vector256<long> upperFinite) = Vector256.Widen(finite);
-                Vector256<long> lowerBin = Bin(lower, lowerFinite.AsDouble(), start, inverse, last, skipped);
-                Vector256<long> upperBin = Bin(upper, upperFinite.AsDouble(), start, inverse, last, skipped);
-                Vector256.Narrow(lowerBin, upperBin).StoreUnsafe(ref MemoryMarshal.GetReference(bins), (nuint)k);
+                // Values in the bin of 0 (a Relu's zeros) are counted at once; only the others are listed to increment.
+                n = BinChunk512(ref Unsafe.Add(ref first, at), n, bins, _start, 1.0 / _width, _counts.Length, zeroBin, out int inZeroBin);
+                Unsafe.Add(ref counts, zeroBin * Copies) += (uint)inZeroBin;
+            }
+            else
+            {
+                for (int k = 0; k < n; k += Vector256<float>.Count)
+                {
+                    Vector256<float> v = Vector256.LoadUnsafe(ref first, (nuint)(at + k));
+                    Vector256<int> finite = Vector256.Equals(v - v, Vector256<float>.Zero).AsInt32();
+                    (Vector256<double> lower, Vector256<double> upper) = Vector256.Widen(v);
+                    (Vector256<long> lowerFinite, Vector256<long> upperFinite) = Vector256.Widen(finite);
+                    Vector256<long> lowerBin = Bin(lower, lowerFinite.AsDouble(), start, inverse, last, skipped);
+                    Vector256<long> upperBin = Bin(upper, upperFinite.AsDouble(), start, inverse, last, skipped);
+                    Vector256.Narrow(lowerBin, upperBin).StoreUnsafe(ref MemoryMarshal.GetReference(bins), (nuint)k);
+                }
             }
 
             int j = 0;
@@ -148,6 +162,10 @@ public sealed class StreamingHistogram
                 Unsafe.Add(ref counts, (bins[j + 1] * Copies) + 1)++;
                 Unsafe.Add(ref counts, (bins[j + 2] * Copies) + 2)++;
                 Unsafe.Add(ref counts, (bins[j + 3] * Copies) + 3)++;
+                Unsafe.Add(ref counts, (bins[j + 4] * Copies) + 4)++;
+                Unsafe.Add(ref counts, (bins[j + 5] * Copies) + 5)++;
+                Unsafe.Add(ref counts, (bins[j + 6] * Copies) + 6)++;
+                Unsafe.Add(ref counts, (bins[j + 7] * Copies) + 7)++;
             }
 
             for (; j < n; j++)
@@ -160,13 +178,51 @@ public sealed class StreamingHistogram
         for (int b = 0; b < _counts.Length; b++)
         {
             int o = b * Copies;
-            long sum = (long)copies[o] + copies[o + 1] + copies[o + 2] + copies[o + 3];
+            long sum = 0;
+            for (int k = 0; k < Copies; k++)
+            {
+                sum += copies[o + k];
+            }
+
             _counts[b] += sum;
             added += sum;
         }
 
         Total += added;
         AddEach(values[whole..]);
+    }
+
+    /// <summary>
+    /// The bins of <paramref name="n"/> (a multiple of 8) values from <paramref name="values"/> with AVX-512: the eight
+    /// floats of a 256-bit load widened to eight doubles at once (exact), (v − start) · inverse, clamped to [0, last],
+    /// non-finite lanes replaced by the skipped slot, and truncated to int32 (the scalar truncation, the value being
+    /// never negative): the same doubles and so the same bins as the 256-bit path, with half its instructions. Lanes
+    /// whose bin is <paramref name="zeroBin"/> are only counted (<paramref name="inZeroBin"/>); the others' bins are
+    /// packed to the front of <paramref name="bins"/> (AVX-512 compress), and their number is returned.
+    /// </summary>
+    private static int BinChunk512(ref float values, int n, Span<int> bins, double startValue, double inverseWidth, int binCount, int zeroBin, out int inZeroBin)
+    {
+        Vector512<double> start = Vector512.Create(startValue);
+        Vector512<double> inverse = Vector512.Create(inverseWidth);
+        Vector512<double> last = Vector512.Create((double)(binCount - 1));
+        Vector512<double> skipped = Vector512.Create((double)binCount);
+        Vector256<int> zero = Vector256.Create(zeroBin);
+        ref int output = ref MemoryMarshal.GetReference(bins);
+        int written = 0;
+        for (int k = 0; k < n; k += Vector256<float>.Count)
+        {
+            Vector256<float> v = Vector256.LoadUnsafe(ref values, (nuint)k);
+            Vector512<double> finite = Avx512F.ConvertToVector512Int64(Vector256.Equals(v - v, Vector256<float>.Zero).AsInt32()).AsDouble();
+            Vector512<double> x = Vector512.MinNative(Vector512.MaxNative((Avx512F.ConvertToVector512Double(v) - start) * inverse, Vector512<double>.Zero), last);
+            Vector256<int> bin = Avx512F.ConvertToVector256Int32WithTruncation(Vector512.ConditionalSelect(finite, x, skipped));
+            Vector256<int> other = ~Vector256.Equals(bin, zero);
+            // written <= k, so the eight lanes stored stay inside the n the chunk was given.
+            Avx512F.VL.Compress(bin, other, bin).StoreUnsafe(ref output, (nuint)written);
+            written += BitOperations.PopCount(other.ExtractMostSignificantBits());
+        }
+
+        inZeroBin = n - written;
+        return written;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

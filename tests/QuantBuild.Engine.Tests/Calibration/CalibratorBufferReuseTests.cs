@@ -10,10 +10,11 @@ using QuantBuild.Runtime;
 namespace QuantBuild.Engine.Tests.Calibration;
 
 /// <summary>
-/// The calibrator writes full batches into output buffers it reuses (two sets, alternating while the worker observes)
-/// and copies out the first and the short last batch. Against the plain path, a fresh copy of every output of every
-/// batch observed in order on the calling thread, every statistic must be identical, bit for bit: a buffer read after
-/// ORT started overwriting it, a stale buffer, or a short batch read through a full-size buffer would each change one.
+/// The calibrator observes each batch's outputs in the memory ONNX Runtime wrote them into, on a worker, while ORT runs
+/// the next batch (two batches in flight); with a memory budget, the probe's run is observed as batch 0. Against the
+/// plain path, a fresh copy of every output of every batch observed in order on the calling thread, every statistic
+/// must be identical, bit for bit: memory read after ORT reused it, a batch observed twice or skipped, or a short
+/// last batch read wrongly would each change one.
 /// </summary>
 public sealed class CalibratorBufferReuseTests
 {
@@ -52,6 +53,38 @@ public sealed class CalibratorBufferReuseTests
 
         Assert.Equal(45L * 8 * 16 * 16, plain["c1"].Count);
         Assert.Equal(8, plain["c1"].ChannelAbsMax.Length);
+    }
+
+    [Theory]
+    [InlineData(8, false)] // the probe runs batch 0 (8 rows), which the pass observes instead of running it again
+    [InlineData(8, true)]  // the batch derived from the budget: the probe runs one sample and is not observed
+    [InlineData(64, false)] // fewer samples than a batch: the probe's 45 rows are the only batch
+    public void With_a_budget_the_probe_s_run_gives_the_ranges_of_fresh_copies(int batchSize, bool derive)
+    {
+        OnnxModel model = TestGraphs.SmallConvNet();
+        using IDataSource data = new InMemoryDataSource("test",
+            [("x", DenseTensor.FromFloats(TestGraphs.Normal(14, 45 * 3 * 16 * 16, 1.5f), 45, 3, 16, 16))]);
+        var request = new CalibrationRequest
+        {
+            Tensors = Tensors, BatchSize = batchSize, ChannelAxes = Channels, ActivationBudgetBytes = 1L << 30, BatchSizeFromBudget = derive,
+        };
+
+        CalibrationResult budgeted = Calibrator.Run(model, data, request);
+        Dictionary<string, TensorObserver> plain = PlainPath(model, data, budgeted.BatchSize);
+
+        Assert.Equal(1, budgeted.Groups);
+        Assert.Equal(batchSize, budgeted.BatchSize);
+        foreach (string name in Tensors)
+        {
+            TensorObserver a = plain[name], b = budgeted.Observers[name];
+            Assert.Equal(BitConverter.SingleToInt32Bits(a.Min), BitConverter.SingleToInt32Bits(b.Min));
+            Assert.Equal(BitConverter.SingleToInt32Bits(a.Max), BitConverter.SingleToInt32Bits(b.Max));
+            Assert.Equal(a.Count, b.Count);
+            Assert.Equal(a.Histogram!.Counts.ToArray(), b.Histogram!.Counts.ToArray());
+            Assert.Equal(a.ChannelAbsMax.ToArray(), b.ChannelAbsMax.ToArray());
+        }
+
+        Assert.Equal(45L * 8 * 16 * 16, budgeted.Observers["c1"].Count);
     }
 
     [Fact]

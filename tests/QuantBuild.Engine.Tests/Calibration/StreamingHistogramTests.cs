@@ -120,6 +120,41 @@ public class StreamingHistogramTests
         Assert.True(vectorized.Counts.ToArray().Count(c => c > 0) > bins / 8, $"{vectorized.Counts.ToArray().Count(c => c > 0)} bins used");
     }
 
+    /// <summary>
+    /// The vectorized path counts the values falling in the bin of 0 without listing them (AVX-512); when 0 lies outside
+    /// the range that bin is the first or the last (clamped), which then holds the values clamped there too.
+    /// </summary>
+    [Theory]
+    [InlineData(5f, 10f)]   // all positive: 0 would clamp to the first bin
+    [InlineData(-10f, -5f)] // all negative: to the last
+    [InlineData(-1f, 3f)]   // 0 inside
+    public void Values_in_the_bin_of_zero_are_counted_like_the_scalar_definition_wherever_zero_falls(float low, float high)
+    {
+        var random = new Random(31);
+        var vectorized = new StreamingHistogram(256);
+        var scalar = new StreamingHistogram(256);
+        for (int batch = 0; batch < 6; batch++)
+        {
+            float[] values = new float[4 * 256 * 3 + 5];
+            for (int i = 0; i < values.Length; i++)
+            {
+                // A third of the values on the bound nearest 0 (a run in one bin), the rest spread over the range.
+                values[i] = random.Next(3) == 0 ? (low > 0 ? low : high < 0 ? high : 0f) : low + ((float)random.NextDouble() * (high - low));
+            }
+
+            // The last batch's bounds are narrower than its values: both paths clamp.
+            float min = batch == 5 ? low + 1 : values.Min(), max = batch == 5 ? high - 1 : values.Max();
+            vectorized.Add(values, min, max);
+            scalar.AddScalar(values, min, max);
+
+            Assert.Equal(scalar.Start, vectorized.Start);
+            Assert.Equal(scalar.BinWidth, vectorized.BinWidth);
+            Assert.Equal(scalar.Counts.ToArray(), vectorized.Counts.ToArray());
+        }
+
+        Assert.Equal(6L * (4 * 256 * 3 + 5), vectorized.Total);
+    }
+
     [Fact]
     public void Vectorized_path_skips_nan_and_infinities_like_the_scalar_one()
     {
