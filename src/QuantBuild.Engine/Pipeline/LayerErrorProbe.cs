@@ -38,10 +38,13 @@ public static class LayerErrorProbe
         }
 
         // The encoder gives a Conv/Gemm followed by Relu the Relu's grid (ORT then fuses the Relu away), so that
-        // layer's quantized output is already rectified: compare it with the rectified fp32 output.
+        // layer's quantized output is already rectified: compare it with the rectified fp32 output. Where no grid
+        // follows (the Relu's output leaves a branch unquantized) the quantized output is rectified too: what the
+        // Relu passes on is what the rest of the model sees.
         bool[] rectified = layers.Select(l => FeedsOnlyRelu(fp32.Graph, l.Fp32Tensor)).ToArray();
         var signal = new double[layers.Count];
         var noise = new double[layers.Count];
+        var seen = new long[layers.Count];
         // A streamed state runs one window at a time, each model on its own state, as the gate measured them.
         bool streamed = StreamFeedback.For(data) is not null;
         var batcher = new Batcher(data, fp32, streamed ? 1 : MaxBatch, samples);
@@ -51,12 +54,13 @@ public static class LayerErrorProbe
         foreach (IReadOnlyList<string> group in plan.Groups)
         {
             int[] members = group.SelectMany(t => layersOf[t]).ToArray();
-            MeasureGroup(fp32, quantized, layers, members, data, batcher.SampleCount, plan.BatchSize, options, budgetBytes / 4, rectified, signal, noise);
+            MeasureGroup(fp32, quantized, layers, members, data, batcher.SampleCount, plan.BatchSize, options, budgetBytes / 4, rectified, signal, noise, seen);
         }
 
         return layers
-            .Select((l, i) => new LayerError(l.NodeName, l.OpType, SqnrMetric.Decibels(signal[i], noise[i])))
-            .OrderBy(e => e.SqnrDb)
+            .Select((l, i) => new LayerError(l.NodeName, l.OpType, seen[i] == 0 ? null : SqnrMetric.Decibels(signal[i], noise[i])))
+            .OrderBy(e => e.SqnrDb ?? double.PositiveInfinity)
+            .ThenBy(e => e.SqnrDb is null)
             .ThenBy(e => e.Node, StringComparer.Ordinal)
             .ToList();
     }
@@ -83,7 +87,7 @@ public static class LayerErrorProbe
     /// <paramref name="referenceBytes"/>), then the quantized model runs the same batches and is compared with them.
     /// </summary>
     private static void MeasureGroup(OnnxModel fp32, OnnxModel quantized, IReadOnlyList<QuantizedLayer> layers, int[] members, IDataSource data,
-        long samples, int batchSize, SessionOptions? options, long referenceBytes, bool[] rectified, double[] signal, double[] noise)
+        long samples, int batchSize, SessionOptions? options, long referenceBytes, bool[] rectified, double[] signal, double[] noise, long[] seen)
     {
         // Layers can share a tensor (a node and the reshape after it): each distinct tensor is exposed and kept once.
         List<string> fp32Names = members.Select(i => layers[i].Fp32Tensor).Distinct(StringComparer.Ordinal).ToList();
@@ -126,10 +130,11 @@ public static class LayerErrorProbe
                     int i = members[m];
                     ReadOnlySpan<float> x = reference[batch * fp32Names.Count + slotOf[m]].AsSpan<float>();
                     ReadOnlySpan<float> y = b[layers[i].QuantizedTensor].AsSpan<float>();
+                    seen[i] += x.Length;
                     for (int j = 0; j < x.Length; j++)
                     {
                         double r = rectified[i] ? Math.Max(0, x[j]) : x[j];
-                        double d = r - y[j];
+                        double d = r - (rectified[i] ? Math.Max(0, y[j]) : y[j]);
                         signal[i] += r * r;
                         noise[i] += d * d;
                     }

@@ -146,18 +146,19 @@ public static class RunReport
 
     private static string Chart(IReadOnlyList<LayerError> layers)
     {
-        // Horizontal bars, one per layer; finite values scale to the largest, +∞ (exact) draws full width.
+        // Horizontal bars, one per layer; finite values scale to the largest, +∞ (exact) draws full width, a layer no
+        // probed sample ran draws none.
         const int Label = 320, Width = 420, Row = 18;
-        double max = layers.Where(l => double.IsFinite(l.SqnrDb)).Select(l => Math.Max(l.SqnrDb, 0)).DefaultIfEmpty(1).Max();
+        double max = layers.Where(l => l.SqnrDb is double v && double.IsFinite(v)).Select(l => Math.Max(l.SqnrDb!.Value, 0)).DefaultIfEmpty(1).Max();
         max = Math.Max(max, 1);
         var svg = new StringBuilder();
         svg.Append(CultureInfo.InvariantCulture, $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{Label + Width + 80}\" height=\"{layers.Count * Row + 10}\" role=\"img\" aria-label=\"per-layer SQNR\">");
         for (int i = 0; i < layers.Count; i++)
         {
             LayerError l = layers[i];
-            double w = double.IsFinite(l.SqnrDb) ? Math.Max(l.SqnrDb, 0) / max * Width : Width;
+            double w = l.SqnrDb is not double db ? 0 : double.IsFinite(db) ? Math.Max(db, 0) / max * Width : Width;
             int y = i * Row + 5;
-            string colour = l.SqnrDb < 20 ? "#b3261e" : l.SqnrDb < 30 ? "#e0a100" : "#2e7d32";
+            string colour = l.SqnrDb is null ? "#9e9e9e" : l.SqnrDb < 20 ? "#b3261e" : l.SqnrDb < 30 ? "#e0a100" : "#2e7d32";
             svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{Label - 6}\" y=\"{y + 12}\" text-anchor=\"end\">{E(l.Node)} ({E(l.OpType)})</text>");
             svg.Append(CultureInfo.InvariantCulture, $"<rect x=\"{Label}\" y=\"{y + 2}\" width=\"{w:0.0}\" height=\"{Row - 5}\" fill=\"{colour}\"/>");
             svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{Label + w + 4:0.0}\" y=\"{y + 12}\">{E(Db(l.SqnrDb))}</text>");
@@ -175,7 +176,7 @@ public static class RunReport
 
     private static string Value(double? value, string? unit) => value is double v ? AccuracyGate.Format(v, unit ?? string.Empty) : "-";
 
-    private static string Db(double v) => double.IsPositiveInfinity(v) ? "∞" : v.ToString("0.0", Invariant);
+    private static string Db(double? v) => v is not double db ? "not run by the probed samples" : double.IsPositiveInfinity(db) ? "∞" : db.ToString("0.0", Invariant);
 
     private static string Size(TargetResult t) => t.QuantizedBytes is long q
         ? $"{q / 1024.0:0.0} KB ({100.0 * q / Math.Max(t.Fp32Bytes, 1):0.0}% of fp32)".Replace(',', '.')

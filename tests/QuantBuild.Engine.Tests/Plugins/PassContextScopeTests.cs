@@ -129,7 +129,7 @@ public sealed class PassContextScopeTests
         new("x64", "scope-pass", model, DeviceProfiles.CpuX64Vnni, new TargetWeightFormat(8, true, null), 1,
             new PassEnvironment { Calibration = data, BatchSize = batchSize }, decisions ?? new RecipeDecisions(), CancellationToken.None);
 
-    private static IDataSource Bound(OnnxModel model, bool taken) =>
+    internal static IDataSource Bound(OnnxModel model, bool taken) =>
         ConstantInputSource.Wrap(new InMemoryDataSource("x", [("x", DenseTensor.FromFloats(Inputs(), Rows, 4))]), model,
             [new InputBindingConfig("c", taken ? 1 : 0, Array.Empty<long>(), new SourceLocation("quantize.yaml", 1, 1))]);
 
@@ -166,7 +166,7 @@ public sealed class PassContextScopeTests
     }
 
     // x → If(c): then → MatMul(x, w_then) → Relu; else → MatMul(x, w_else). Both weights in the main graph.
-    private static OnnxModel Branched()
+    internal static OnnxModel Branched()
     {
         OnnxModel model = TestGraphs.NewModel();
         Graph g = model.Graph;
