@@ -10,7 +10,7 @@ namespace QuantBuild.Engine.Calibration;
 /// Finds the Loop/Scan body tensors that cannot be observed as scan outputs: ONNX Runtime stacks a scan output over the
 /// iterations only when every iteration gives it the same shape (a sequence that grows by one row per step does not; nor
 /// does a tensor of an If branch inside a body that only some iterations take, which outputs an empty placeholder in the
-/// others). One run of the first batch exposing every body tensor tells whether any is affected; only then is each run
+/// others). One run of a batch (the first; again any later one on which calibration fails) exposing every body tensor tells whether any is affected; only then is each run
 /// alone to name it. Session failures are not caught: only a run that fails with every body tensor exposed and succeeds
 /// without the one singled out marks it.
 /// </summary>

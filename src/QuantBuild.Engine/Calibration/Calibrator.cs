@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using System.Diagnostics;
 using QuantBuild.Abstractions.Data;
 using QuantBuild.Abstractions.Diagnostics;
@@ -52,11 +53,42 @@ public static class Calibrator
             unobserved.TryAdd(name, $"'{name}' is in an If branch inside a Loop body: calibration gathers its values flat, without the channel axis per-channel statistics need");
         }
 
+        // A body tensor whose shape varies only on a later batch (an iteration count that depends on the data) fails
+        // that batch's run: it is found on that batch as on the first one, left unobserved, and calibration starts over.
+        while (true)
+        {
+            try
+            {
+                return Observe(model, data, request, batcher, inputNames, options, exposure, unobserved, total, progress, cancellation);
+            }
+            catch (BatchFailed failed)
+            {
+                List<string> left = computed.Where(n => !unobserved.ContainsKey(n)).ToList();
+                Dictionary<string, string> more = StreamFeedback.For(data) is null
+                    ? BodyShapes.Varying(model, BranchExposure.Create(model, left), left, () => data.Read(failed.Done, failed.Rows), options)
+                    : new Dictionary<string, string>(StringComparer.Ordinal);
+                if (more.Count == 0)
+                {
+                    ExceptionDispatchInfo.Throw(failed.InnerException!);
+                }
+
+                foreach ((string tensor, string why) in more)
+                {
+                    unobserved.TryAdd(tensor, why);
+                }
+            }
+        }
+    }
+
+    // One calibration of everything but the unobserved tensors.
+    private static CalibrationResult Observe(OnnxModel model, IDataSource data, CalibrationRequest request, Batcher batcher, HashSet<string> inputNames,
+        SessionOptions options, BranchExposure planned, Dictionary<string, string> unobserved, Stopwatch total, IProgress<StageProgress>? progress, CancellationToken cancellation)
+    {
         var observers = new Dictionary<string, TensorObserver>(StringComparer.Ordinal);
         foreach (string name in request.Tensors.Distinct(StringComparer.Ordinal))
         {
             // A channel axis counted from the front moves past the iteration axes a body tensor is stacked along.
-            int? axis = request.ChannelAxes.TryGetValue(name, out int a) ? (a >= 0 ? a + exposure.LeadingAxes(name) : a) : null;
+            int? axis = request.ChannelAxes.TryGetValue(name, out int a) ? (a >= 0 ? a + planned.LeadingAxes(name) : a) : null;
             observers[name] = new TensorObserver(name, axis, request.Bins);
         }
 
@@ -68,7 +100,7 @@ public static class Calibrator
         List<string> outputs = exposed.Where(n => !derived.ContainsKey(n)).ToList();
         List<string> observedInputs = observers.Keys.Where(inputNames.Contains).ToList();
         // Tensors inside If branches and Loop/Scan bodies are fetched under the names their nodes expose them by (BranchExposure).
-        exposure = BranchExposure.Create(model, outputs);
+        BranchExposure exposure = BranchExposure.Create(model, outputs);
         outputs = outputs.Select(exposure.OutputName).ToList();
         observers = Fetched(observers.Where(o => !unobserved.ContainsKey(o.Key)).ToDictionary(o => o.Key, o => o.Value, StringComparer.Ordinal), exposure);
         var runtime = new Stopwatch();
@@ -169,8 +201,18 @@ public static class Calibrator
             else if (session is not null && outputs.Count > 0)
             {
                 runtime.Start();
-                owned = session.RunOwned(batch, outputs);
-                runtime.Stop();
+                try
+                {
+                    owned = session.RunOwned(batch, outputs);
+                }
+                catch (OnnxRuntimeException e)
+                {
+                    throw new BatchFailed(done, rows, e);
+                }
+                finally
+                {
+                    runtime.Stop();
+                }
                 values = owned.Tensors;
             }
 
@@ -299,4 +341,12 @@ public static class Calibrator
     /// </summary>
     public static byte[] Augment(OnnxModel model, IReadOnlyList<string> extraOutputs) =>
         ModelSessions.WithOutputs(model, extraOutputs, OnnxModelSaver.SaveToBytes);
+
+    /// <summary>ONNX Runtime failed on the batch of <see cref="Rows"/> samples from <see cref="Done"/>.</summary>
+    private sealed class BatchFailed(long done, int rows, OnnxRuntimeException inner) : Exception(inner.Message, inner)
+    {
+        public long Done { get; } = done;
+
+        public int Rows { get; } = rows;
+    }
 }

@@ -199,6 +199,34 @@ public sealed class BodyQuantizationTests
     }
 
     [Fact]
+    public void A_body_tensor_whose_shape_first_varies_on_a_later_batch_is_left_unobserved_there_instead_of_failing_the_run()
+    {
+        // The growing loop with its trip count read from the data (⌊max x⌋): the first batch runs one iteration, so
+        // nothing varies yet; the second runs three, and only then does the growing sequence change shape.
+        OnnxModel model = Load("loop_growing.onnx");
+        Graph g = model.Graph;
+        g.Initializers.RemoveAt(g.Initializers.FindIndex(t => t.Name == "steps"));
+        g.Nodes.Insert(0, new Node { OpType = "ReduceMax", Name = "steps_max", Inputs = { "x" }, Outputs = { "steps_max_out" }, Attributes = { NodeAttribute.FromInt("keepdims", 0) } });
+        g.Nodes.Insert(1, new Node { OpType = "Floor", Name = "steps_floor", Inputs = { "steps_max_out" }, Outputs = { "steps_floor_out" } });
+        g.Nodes.Insert(2, new Node { OpType = "Cast", Name = "steps_cast", Inputs = { "steps_floor_out" }, Outputs = { "steps" }, Attributes = { NodeAttribute.FromInt("to", (long)ElementType.Int64) } });
+        float[] one = TestGraphs.Normal(70, 4 * 16, 0.2f).Select(v => Math.Clamp(Math.Abs(v), 0f, 1.9f)).ToArray();
+        one[0] = 1.5f;
+        float[] three = TestGraphs.Normal(71, 4 * 16, 0.2f).Select(v => Math.Clamp(Math.Abs(v), 0f, 1.9f)).ToArray();
+        three[5] = 3.2f;
+        List<DenseTensor> data = [DenseTensor.FromFloats(one, 4, 16), DenseTensor.FromFloats(three, 4, 16)];
+
+        CalibrationResult calibrated = Calibrate(model, QdqEncoder.Plan(model, Vnni), data);
+
+        Assert.Equal(Branches.Varying("seq_in"), calibrated.Unobserved["seq_in"]);
+        Assert.DoesNotContain("row", calibrated.Unobserved.Keys);
+        // Both batches observed: the row MatMul's input over 1 + 3 iterations of 4 rows.
+        Assert.Equal(4 * 16 * 4, calibrated.Observers["row"].Count);
+        EncodeResult result = QdqEncoder.Encode(model, Ranges(calibrated), Vnni with { Unobserved = calibrated.Unobserved });
+        Assert.Contains(new UnquantizedNode("grow_seq_matmul", "MatMul", Branches.Varying("seq_in")), result.UnquantizedNodes);
+        Assert.Contains(result.QuantizedLayers, l => l.NodeName == "grow_row_matmul");
+    }
+
+    [Fact]
     public void An_If_inside_a_Loop_body_whose_branches_alternate_is_calibrated_over_the_iterations_that_took_each_branch_and_quantized()
     {
         OnnxModel model = Load("loop_if.onnx");
