@@ -77,60 +77,20 @@ public sealed unsafe class InferenceSession : IDisposable
     public IReadOnlyDictionary<string, DenseTensor> Run(IReadOnlyDictionary<string, DenseTensor> inputs, IReadOnlyList<string>? outputNames = null)
     {
         ArgumentNullException.ThrowIfNull(inputs);
-        ObjectDisposedException.ThrowIf(_session.IsClosed, this);
         IReadOnlyList<string> outputs = outputNames ?? _outputNames;
-        OrtApi api = OrtRuntime.Api;
-
-        int outputCount = outputs.Count;
-        var outputNamePtrs = new nint[outputCount];
-        var outputValuePtrs = new nint[outputCount];
-        var outputValues = new OrtHandle?[outputCount];
-        using var bound = new PinnedValues(inputs.Count);
-        bool sessionRef = false;
-        try
+        (DenseTensor[] tensors, OrtHandle[] values) = RunCore(inputs, outputs, copy: true);
+        foreach (OrtHandle value in values)
         {
-            // Keeps a concurrent Dispose from releasing the session while ORT is running it.
-            _session.DangerousAddRef(ref sessionRef);
-            bound.AddAll(api, inputs);
-            for (int o = 0; o < outputCount; o++)
-            {
-                outputNamePtrs[o] = Marshal.StringToCoTaskMemUTF8(outputs[o]);
-            }
-
-            nint status;
-            fixed (nint* inNames = bound.Names, inValues = bound.Values, outNames = outputNamePtrs, outValues = outputValuePtrs)
-            {
-                status = api.Run(_session.DangerousGetHandle(), 0, inNames, inValues, (nuint)bound.Count, outNames, (nuint)outputCount, outValues);
-            }
-
-            // Own whatever ORT produced before looking at the status, so nothing leaks on failure.
-            for (int o = 0; o < outputCount; o++)
-            {
-                outputValues[o] = outputValuePtrs[o] == 0 ? null : OrtHandle.Own(outputValuePtrs[o], api.ReleaseValue);
-            }
-
-            api.Check(status, $"running {_source}");
-            var results = new OrderedDictionary<string, DenseTensor>(outputCount, StringComparer.Ordinal);
-            for (int o = 0; o < outputCount; o++)
-            {
-                results[outputs[o]] = ReadOutput(api, outputs[o], outputValues[o]!, copy: true);
-            }
-
-            return results;
+            value.Dispose();
         }
-        finally
+
+        var results = new OrderedDictionary<string, DenseTensor>(outputs.Count, StringComparer.Ordinal);
+        for (int o = 0; o < outputs.Count; o++)
         {
-            foreach (OrtHandle? value in outputValues)
-            {
-                value?.Dispose();
-            }
-
-            FreeAll(outputNamePtrs);
-            if (sessionRef)
-            {
-                _session.DangerousRelease();
-            }
+            results[outputs[o]] = tensors[o];
         }
+
+        return results;
     }
 
     /// <summary>
@@ -194,9 +154,17 @@ public sealed unsafe class InferenceSession : IDisposable
     {
         ArgumentNullException.ThrowIfNull(inputs);
         ArgumentNullException.ThrowIfNull(outputNames);
+        (DenseTensor[] tensors, OrtHandle[] values) = RunCore(inputs, outputNames, copy: false);
+        return new RunOutputs(tensors, values);
+    }
+
+    // One ORT Run: the outputs read (copied into managed memory, or as views of ORT's) and the handles that own ORT's
+    // values, handed to the caller; on failure every handle is released here.
+    private (DenseTensor[] Tensors, OrtHandle[] Values) RunCore(IReadOnlyDictionary<string, DenseTensor> inputs, IReadOnlyList<string> outputs, bool copy)
+    {
         ObjectDisposedException.ThrowIf(_session.IsClosed, this);
         OrtApi api = OrtRuntime.Api;
-        int outputCount = outputNames.Count;
+        int outputCount = outputs.Count;
         var outputNamePtrs = new nint[outputCount];
         var outputValuePtrs = new nint[outputCount];
         var outputValues = new OrtHandle?[outputCount];
@@ -205,11 +173,12 @@ public sealed unsafe class InferenceSession : IDisposable
         bool handedOver = false;
         try
         {
+            // Keeps a concurrent Dispose from releasing the session while ORT is running it.
             _session.DangerousAddRef(ref sessionRef);
             bound.AddAll(api, inputs);
             for (int o = 0; o < outputCount; o++)
             {
-                outputNamePtrs[o] = Marshal.StringToCoTaskMemUTF8(outputNames[o]);
+                outputNamePtrs[o] = Marshal.StringToCoTaskMemUTF8(outputs[o]);
             }
 
             nint status;
@@ -218,6 +187,7 @@ public sealed unsafe class InferenceSession : IDisposable
                 status = api.Run(_session.DangerousGetHandle(), 0, inNames, inValues, (nuint)bound.Count, outNames, (nuint)outputCount, outValues);
             }
 
+            // Own whatever ORT produced before looking at the status, so nothing leaks on failure.
             for (int o = 0; o < outputCount; o++)
             {
                 outputValues[o] = outputValuePtrs[o] == 0 ? null : OrtHandle.Own(outputValuePtrs[o], api.ReleaseValue);
@@ -227,11 +197,11 @@ public sealed unsafe class InferenceSession : IDisposable
             var tensors = new DenseTensor[outputCount];
             for (int o = 0; o < outputCount; o++)
             {
-                tensors[o] = ReadOutput(api, outputNames[o], outputValues[o]!, copy: false);
+                tensors[o] = ReadOutput(api, outputs[o], outputValues[o]!, copy);
             }
 
             handedOver = true;
-            return new RunOutputs(tensors, outputValues!);
+            return (tensors, outputValues.Select(v => v!).ToArray());
         }
         finally
         {
