@@ -172,11 +172,7 @@ internal sealed class BranchExposure
                     if (!inBranch.TryGetValue(tensor, out string? name))
                     {
                         name = names.Take(tensor + "_not_taken");
-                        var empty = new TensorValue { Name = name, ElementType = ElementType.Float, Dims = new long[] { 0 }, Data = Array.Empty<byte>() };
-                        var constant = new Node { Name = names.Take(name + "_Constant"), OpType = "Constant" };
-                        constant.Outputs.Add(name);
-                        constant.Attributes.Add(NodeAttribute.FromTensor("value", empty));
-                        branch.Nodes.Add(constant);
+                        branch.Nodes.Add(EmptyFloat(name));
                     }
 
                     branch.Outputs.Add(FloatValue(name));
@@ -253,7 +249,7 @@ internal sealed class BranchExposure
         private void Gather(Node copy, Graph body, int carried, List<(string Tensor, string Name)> gathered, List<(string Tensor, string Name)> exposed, List<Node> before)
         {
             string empty = names.Take("observed_empty");
-            before.Add(ConstantNode(empty, new TensorValue { Name = empty, ElementType = ElementType.Float, Dims = new long[] { 0 }, Data = Array.Empty<byte>() }));
+            before.Add(EmptyFloat(empty));
             string flatShape = names.Take("observed_flat_shape");
             body.Nodes.Add(ConstantNode(flatShape, Rewrites.GraphConstants.Int64s(flatShape, [-1], 1)));
             for (int i = 0; i < gathered.Count; i++)
@@ -281,6 +277,10 @@ internal sealed class BranchExposure
             constant.Attributes.Add(NodeAttribute.FromTensor("value", value));
             return constant;
         }
+
+        // A Constant node giving an empty float tensor: the value of an exposed tensor where nothing computed it.
+        private Node EmptyFloat(string name) =>
+            ConstantNode(name, new TensorValue { Name = name, ElementType = ElementType.Float, Dims = new long[] { 0 }, Data = Array.Empty<byte>() });
 
         private static Graph CopyOf(Graph graph)
         {

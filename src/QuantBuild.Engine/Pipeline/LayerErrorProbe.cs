@@ -6,6 +6,7 @@ using QuantBuild.Engine.Data;
 using QuantBuild.Engine.Evaluation;
 using QuantBuild.Engine.Quantization;
 using QuantBuild.Engine.Results;
+using QuantBuild.Engine.Rewrites;
 using QuantBuild.Engine.Sessions;
 using QuantBuild.Runtime;
 
@@ -161,7 +162,7 @@ public static class LayerErrorProbe
     {
         bool any = false;
         // A layer inside an If branch is read inside that branch (and the ones nested in it).
-        foreach (Node node in graph.Nodes.SelectMany(n => Branches.AllNodes(n).Prepend(n)))
+        foreach (Node node in GraphWalk.AllNodes(graph))
         {
             if (node.Inputs.Contains(tensor))
             {

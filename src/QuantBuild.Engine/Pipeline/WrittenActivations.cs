@@ -1,4 +1,5 @@
 using QuantBuild.Abstractions.Ir;
+using QuantBuild.Engine.Rewrites;
 
 namespace QuantBuild.Engine.Pipeline;
 
@@ -10,7 +11,7 @@ namespace QuantBuild.Engine.Pipeline;
 public static class WrittenActivations
 {
     /// <summary>The names of the run-time-quantized nodes of <paramref name="graph"/>, in graph order.</summary>
-    public static List<string> Dynamic(Graph graph) => WrittenWeights.AllNodes(graph)
+    public static List<string> Dynamic(Graph graph) => GraphWalk.AllNodes(graph)
         .Where(n => n.Domain == "com.microsoft" && n.OpType is "DynamicQuantizeMatMul" or "DynamicQuantizeLSTM")
         .Select(n => n.DisplayName)
         .ToList();

@@ -1,5 +1,6 @@
 using QuantBuild.Abstractions.Ir;
 using QuantBuild.Abstractions.Tensors;
+using QuantBuild.Engine.Rewrites;
 using QuantBuild.Onnx;
 
 namespace QuantBuild.Engine.Pipeline;
@@ -19,8 +20,8 @@ public static class WrittenWeights
     /// <summary>The same, from the graph in memory that is (or was just) written.</summary>
     public static SortedDictionary<int, List<string>> Bits(Graph graph)
     {
-        List<Graph> graphs = AllGraphs(graph).ToList();
-        List<Node> nodes = graphs.SelectMany(g => g.Nodes).ToList();
+        List<Node> nodes = GraphWalk.AllNodes(graph).ToList();
+        IEnumerable<Graph> graphs = nodes.SelectMany(GraphWalk.Subgraphs).Prepend(graph);
         var initializers = new Dictionary<string, ElementType>(StringComparer.Ordinal);
         foreach (TensorValue t in graphs.SelectMany(g => g.Initializers))
         {
@@ -99,20 +100,5 @@ public static class WrittenWeights
         }
 
         return result;
-    }
-
-    /// <summary>Every node of <paramref name="graph"/>, then those of its subgraphs at any depth (depth-first, in graph order).</summary>
-    public static IEnumerable<Node> AllNodes(Graph graph) => AllGraphs(graph).SelectMany(g => g.Nodes);
-
-    private static IEnumerable<Graph> AllGraphs(Graph graph)
-    {
-        yield return graph;
-        foreach (NodeAttribute attribute in graph.Nodes.SelectMany(n => n.Attributes))
-        {
-            foreach (Graph inner in (attribute.Graph is null ? attribute.Graphs : attribute.Graphs.Prepend(attribute.Graph)).SelectMany(AllGraphs))
-            {
-                yield return inner;
-            }
-        }
     }
 }

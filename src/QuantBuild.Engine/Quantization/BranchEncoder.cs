@@ -1,6 +1,7 @@
 using QuantBuild.Abstractions.Ir;
 using QuantBuild.Abstractions.Quantization;
 using QuantBuild.Engine.Quantization.Operators;
+using QuantBuild.Engine.Rewrites;
 
 namespace QuantBuild.Engine.Quantization;
 
@@ -69,7 +70,7 @@ internal sealed class BranchEncoder(EncodeOptions options, IReadOnlyDictionary<s
                 GraphIndex inner = index.Branch(branch.Graph!, Branches.IsLoop(node));
                 if (!Reached(inner))
                 {
-                    AddAll(inner.Graph.Nodes.SelectMany(n => Branches.AllNodes(n).Prepend(n)), Branches.IsLoop(node) ? Branches.NotIterated : Branches.NotReached);
+                    AddAll(GraphWalk.AllNodes(inner.Graph), Branches.IsLoop(node) ? Branches.NotIterated : Branches.NotReached);
                     continue;
                 }
 

@@ -1,4 +1,5 @@
 using QuantBuild.Abstractions.Ir;
+using QuantBuild.Engine.Rewrites;
 
 namespace QuantBuild.Engine.Quantization;
 
@@ -64,19 +65,5 @@ internal static class Branches
         Walk(new GraphIndex(model)).SelectMany(scope => scope.Graph.Nodes.Select(n => (n, scope)));
 
     /// <summary>Every node of <paramref name="node"/>'s subgraphs at any depth (Constant nodes included).</summary>
-    public static IEnumerable<Node> AllNodes(Node node)
-    {
-        foreach (NodeAttribute attribute in node.Attributes)
-        {
-            IEnumerable<Graph> graphs = attribute.Graph is null ? attribute.Graphs : attribute.Graphs.Prepend(attribute.Graph);
-            foreach (Node inner in graphs.SelectMany(g => g.Nodes))
-            {
-                yield return inner;
-                foreach (Node deeper in AllNodes(inner))
-                {
-                    yield return deeper;
-                }
-            }
-        }
-    }
+    public static IEnumerable<Node> AllNodes(Node node) => GraphWalk.Subgraphs(node).SelectMany(GraphWalk.AllNodes);
 }

@@ -1,6 +1,7 @@
 using QuantBuild.Abstractions.Ir;
 using QuantBuild.Abstractions.Quantization;
 using QuantBuild.Engine.Quantization.Operators;
+using QuantBuild.Engine.Rewrites;
 
 namespace QuantBuild.Engine.Quantization;
 
@@ -179,7 +180,7 @@ public static class QdqEncoder
             throw QuantizationErrors.UnsupportedWeightBits(options.WeightBits, options.Profile.Name);
         }
 
-        foreach (Node node in model.Graph.Nodes.SelectMany(n => Branches.AllNodes(n).Prepend(n)))
+        foreach (Node node in GraphWalk.AllNodes(model.Graph))
         {
             if (OpQuantizerRegistry.IsQuantizedOp(node))
             {
