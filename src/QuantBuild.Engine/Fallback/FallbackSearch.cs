@@ -251,6 +251,15 @@ public sealed class FallbackSearch
         return better ? (new HashSet<string>(kept, StringComparer.Ordinal), r) : best;
     }
 
+    /// <summary>
+    /// True when <paramref name="node"/>, static in an 8-bit recipe, could fall back to dynamic (int8 weights, its input
+    /// quantized at run time) rather than fp32: no recipe pass chose its weight's codes, and its op's quantizer has a
+    /// run-time-quantized kernel for it. The per-layer search and the segment search both ask this.
+    /// </summary>
+    internal static bool CanGoDynamic(EncodeOptions options, Node node, GraphIndex scope) =>
+        options.WeightBits == 8 && (node.Inputs.Count < 2 || !options.WeightOverrides.ContainsKey(node.Inputs[1]))
+        && options.Operators.Find(node)?.DynamicRefusal(node, scope) is null;
+
     private Candidate Describe(Node node, int weightAxis, bool recipeDynamic)
     {
         long elements = _weights(node.Inputs[1]).Values.LongLength;
@@ -263,8 +272,7 @@ public sealed class FallbackSearch
         bool fourBit = _options.WeightBits == 4 && node.OpType == "MatMul"
             && (!_options.WeightOverrides.TryGetValue(node.Inputs[1], out WeightEncoding? chosen) || chosen.Bits <= 4);
         // A static 8-bit layer whose op has a run-time-quantized kernel tries that before fp32: no range to get wrong.
-        bool dynamic = _options.WeightBits == 8 && !recipeDynamic && !_toFp32 && !_options.WeightOverrides.ContainsKey(node.Inputs[1])
-            && _options.Operators.Find(node)?.DynamicRefusal(node, _index) is null;
+        bool dynamic = !recipeDynamic && !_toFp32 && CanGoDynamic(_options, node, _index);
         int higher = (fourBit && !_toFp32 && _options.Profile.Kernels.WeightBits.Contains(8)) || dynamic ? 8 : 32;
         return new Candidate(node, weightAxis, elements, fourBit ? 4 : 8, higher, dynamic, recipeDynamic);
     }

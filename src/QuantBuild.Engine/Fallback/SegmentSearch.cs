@@ -51,29 +51,17 @@ public sealed class SegmentSearch
     }
 
     /// <summary>
-    /// Those of <paramref name="nodes"/> that could fall back to dynamic rather than fp32: an 8-bit recipe, not dynamic
-    /// already, no 8-bit weight override, and an op whose quantizer has a run-time-quantized kernel for it.
+    /// Those of <paramref name="nodes"/> that could fall back to dynamic rather than fp32: not dynamic already, and
+    /// allowed by <see cref="FallbackSearch.CanGoDynamic"/> in the graph each is in.
     /// </summary>
     public static HashSet<string> DynamicCandidates(OnnxModel model, EncodeOptions options, IReadOnlyList<Node> nodes)
     {
         var names = new HashSet<string>(nodes.Select(n => n.Name!), StringComparer.Ordinal);
-        var result = new HashSet<string>(StringComparer.Ordinal);
-        if (options.WeightBits != 8)
-        {
-            return result;
-        }
-
-        foreach ((Node node, GraphIndex scope) in Branches.Nodes(model))
-        {
-            if (!string.IsNullOrEmpty(node.Name) && names.Contains(node.Name) && !options.DynamicNodeNames.Contains(node.Name)
-                && (node.Inputs.Count < 2 || !options.WeightOverrides.ContainsKey(node.Inputs[1]))
-                && options.Operators.Find(node)?.DynamicRefusal(node, scope) is null)
-            {
-                result.Add(node.Name);
-            }
-        }
-
-        return result;
+        names.ExceptWith(options.DynamicNodeNames);
+        return Branches.Nodes(model)
+            .Where(n => !string.IsNullOrEmpty(n.Node.Name) && names.Contains(n.Node.Name) && FallbackSearch.CanGoDynamic(options, n.Node, n.Scope))
+            .Select(n => n.Node.Name!)
+            .ToHashSet(StringComparer.Ordinal);
     }
 
     /// <summary>The nodes the search may keep in fp32, in graph order.</summary>
@@ -284,9 +272,10 @@ public sealed class SegmentSearch
         var dynamic = new HashSet<string>(_dynamic, StringComparer.Ordinal);
         dynamic.UnionWith(Names(nodes));
         TrialResult r = _trial(OptionsFor(current, dynamic));
-        _steps.Add(new FallbackStep(_steps.Count(s => s.Trial > 0) + 1, r.Passed ? "dynamic" : "not dynamic", Describe(nodes), "dynamic", r.Value, r.Drop, r.Passed, 8, r.Bytes,
+        Record(r.Passed ? "dynamic" : "not dynamic", Describe(nodes), r,
             r.Passed ? "the gate passes with these quantized at run time: dynamic instead of fp32"
-                : nodes.Count == 1 ? "the gate fails with it dynamic: it stays fp32" : "the gate fails with all of them dynamic: split and try the halves"));
+                : nodes.Count == 1 ? "the gate fails with it dynamic: it stays fp32" : "the gate fails with all of them dynamic: split and try the halves",
+            precision: "dynamic");
         if (r.Passed)
         {
             _dynamic.UnionWith(Names(nodes));
@@ -317,8 +306,8 @@ public sealed class SegmentSearch
 
     private TrialResult Try(IReadOnlySet<string> kept) => _trial(OptionsFor(kept));
 
-    private void Record(string action, string segment, TrialResult r, string why, bool trial = true) =>
-        _steps.Add(new FallbackStep(trial ? _steps.Count(s => s.Trial > 0) + 1 : 0, action, segment, "fp32", r.Value, r.Drop, r.Passed, 8, r.Bytes, why));
+    private void Record(string action, string segment, TrialResult r, string why, bool trial = true, string precision = "fp32") =>
+        _steps.Add(new FallbackStep(trial ? _steps.Count(s => s.Trial > 0) + 1 : 0, action, segment, precision, r.Value, r.Drop, r.Passed, 8, r.Bytes, why));
 
     private static HashSet<string> Names(IEnumerable<Node> nodes) => new(nodes.Select(n => n.Name!), StringComparer.Ordinal);
 
