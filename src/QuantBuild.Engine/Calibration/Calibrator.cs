@@ -1,5 +1,5 @@
-using System.Runtime.ExceptionServices;
 using System.Diagnostics;
+using System.Runtime.ExceptionServices;
 using QuantBuild.Abstractions.Data;
 using QuantBuild.Abstractions.Diagnostics;
 using QuantBuild.Abstractions.Ir;
