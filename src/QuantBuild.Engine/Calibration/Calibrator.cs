@@ -16,15 +16,12 @@ namespace QuantBuild.Engine.Calibration;
 /// outputs, folding each batch into fixed-size observers, so memory does not grow with the number of samples. With a
 /// budget, one sample measures every tensor's size and the tensors are split into <see cref="CaptureGroups"/> whose
 /// outputs fit it, one pass over the batches per group fetching only that group, so the managed side does not grow with
-/// the activations either. Each batch's outputs are observed where ORT wrote them (its arena, no managed copy) by a
-/// worker while ORT runs the next batch (<see cref="BatchPipeline"/>). With min/max
+/// the activations either. Each batch's outputs are observed where ORT wrote them (its arena, no managed copy), on
+/// every core between one run and the next (<see cref="BatchObserver"/>). With min/max
 /// only, a Relu whose input is observed too is not fetched: its min/max follow from its input's (<see cref="DerivableRelus"/>).
 /// </summary>
 public static class Calibrator
 {
-    // Batches in flight: one being run while the one before it is observed.
-    private const int Slots = 2;
-
     /// <summary>Runs <paramref name="model"/> over <paramref name="data"/> and observes the requested tensors.</summary>
     public static CalibrationResult Run(OnnxModel model, IDataSource data, CalibrationRequest request, SessionOptions? sessionOptions = null,
         IProgress<StageProgress>? progress = null, CancellationToken cancellation = default)
@@ -154,86 +151,74 @@ public static class Calibrator
     }
 
     /// <summary>
-    /// One pass over every batch: ORT runs batch b + 1 while the worker observes batch b. Each batch's outputs stay in
-    /// the memory ORT wrote them into (<see cref="InferenceSession.RunOwned"/>: its arena, the same memory batch after
-    /// batch) until the worker has observed them, so nothing is copied or allocated per batch and no output shape need
-    /// be known in advance. <paramref name="first"/>, when given, is batch 0's outputs already run (the probe's).
+    /// One pass over every batch: ORT runs a batch, then every core observes it (<see cref="BatchObserver"/>) while ORT's
+    /// threads rest (<see cref="SessionOptionsFor"/>), and so on. Each batch's outputs stay in the memory ORT wrote them
+    /// into (<see cref="InferenceSession.RunOwned"/>: its arena, the same memory batch after batch) until they are
+    /// observed, so nothing is copied or allocated per batch and no output shape need be known in advance.
+    /// <paramref name="first"/>, when given, is batch 0's outputs already run (the probe's).
     /// </summary>
     private static void ObservePass(InferenceSession? session, IDataSource data, long samples, int batchSize, IReadOnlyList<string> outputs,
         IReadOnlyList<string> inputs, RunOutputs? first, Dictionary<string, TensorObserver> observers, Stopwatch runtime, Action<long> progress,
         CancellationToken cancellation)
     {
-        using var pipeline = new BatchPipeline(Slots);
+        var observer = new BatchObserver(Environment.ProcessorCount);
         StreamFeedback? streams = StreamFeedback.For(data);
         TensorObserver[] fetched = outputs.Select(n => observers[n]).ToArray();
-        for (long done = 0; done < samples;)
+        try
         {
-            int slot;
-            try
+            for (long done = 0; done < samples;)
             {
                 cancellation.ThrowIfCancellationRequested();
-                slot = pipeline.TakeSlot(cancellation);
-            }
-            catch
-            {
-                first?.Dispose();
-                throw;
-            }
-
-            int rows = (int)Math.Min(batchSize, samples - done);
-            IReadOnlyDictionary<string, DenseTensor> batch = data.Read(done, rows);
-            IReadOnlyList<DenseTensor> values = Array.Empty<DenseTensor>();
-            RunOutputs? owned = null;
-            if (first is not null)
-            {
-                owned = first;
-                values = owned.Tensors;
-                first = null;
-            }
-            else if (streams is not null && session is not null)
-            {
-                // Windows in order, each fed the state the one before it computed: ORT returns fresh arrays.
-                runtime.Start();
-                IReadOnlyDictionary<string, DenseTensor> results = streams.Run(batch, outputs, session.Run);
-                runtime.Stop();
-                values = outputs.Select(n => results[n]).ToArray();
-            }
-            else if (session is not null && outputs.Count > 0)
-            {
-                runtime.Start();
-                try
+                int rows = (int)Math.Min(batchSize, samples - done);
+                IReadOnlyDictionary<string, DenseTensor> batch = data.Read(done, rows);
+                IReadOnlyList<DenseTensor> values = Array.Empty<DenseTensor>();
+                RunOutputs? owned = null;
+                if (first is not null)
                 {
-                    owned = session.RunOwned(batch, outputs);
+                    owned = first;
+                    values = owned.Tensors;
+                    first = null;
                 }
-                catch (OnnxRuntimeException e)
+                else if (streams is not null && session is not null)
                 {
-                    throw new BatchFailed(done, rows, e);
-                }
-                finally
-                {
+                    // Windows in order, each fed the state the one before it computed: ORT returns fresh arrays.
+                    runtime.Start();
+                    IReadOnlyDictionary<string, DenseTensor> results = streams.Run(batch, outputs, session.Run);
                     runtime.Stop();
+                    values = outputs.Select(n => results[n]).ToArray();
                 }
-                values = owned.Tensors;
+                else if (session is not null && outputs.Count > 0)
+                {
+                    runtime.Start();
+                    try
+                    {
+                        owned = session.RunOwned(batch, outputs);
+                    }
+                    catch (OnnxRuntimeException e)
+                    {
+                        throw new BatchFailed(done, rows, e);
+                    }
+                    finally
+                    {
+                        runtime.Stop();
+                    }
+
+                    values = owned.Tensors;
+                }
+
+                using (owned)
+                {
+                    observer.Observe(fetched.Select((o, i) => (o, values[i])).Concat(inputs.Select(n => (observers[n], batch[n]))).ToList());
+                }
+
+                done += rows;
+                progress(done);
             }
-
-            pipeline.Post(slot, () =>
-            {
-                for (int i = 0; i < fetched.Length; i++)
-                {
-                    fetched[i].Observe(values[i].AsSpan<float>(), values[i].Shape);
-                }
-
-                foreach (string name in inputs)
-                {
-                    DenseTensor tensor = batch[name];
-                    observers[name].Observe(tensor.AsSpan<float>(), tensor.Shape);
-                }
-            }, owned);
-            done += rows;
-            progress(done);
         }
-
-        pipeline.Finish();
+        finally
+        {
+            first?.Dispose();
+        }
     }
 
     // The observers keyed by the names the session fetches them under; inputs keep their own names.
@@ -241,22 +226,23 @@ public static class Calibrator
         observers.ToDictionary(kv => exposure.OutputName(kv.Key), kv => kv.Value, StringComparer.Ordinal);
 
     /// <summary>
-    /// The caller's options, with ORT's pool threads told not to spin-wait between runs unless the caller said
-    /// otherwise: by default they keep their cores busy for a while after each run, which is exactly when the observer
-    /// thread folds the previous batch. Scheduling only: no value changes.
+    /// The caller's options, with ORT's pool threads told to stop spin-waiting as soon as a run returns
+    /// (<c>session.force_spinning_stop</c>) unless the caller said otherwise: they spin while a run is on, as in any
+    /// forward pass, but would otherwise keep their cores busy for a while after it, which is exactly when every core
+    /// observes the batch. Scheduling only: no value changes.
     /// </summary>
     private static SessionOptions SessionOptionsFor(SessionOptions? given)
     {
         SessionOptions options = given?.Clone() ?? new SessionOptions();
-        if (!options.ConfigEntries.ContainsKey(AllowSpinningKey))
+        if (!options.ConfigEntries.ContainsKey(ForceSpinningStopKey))
         {
-            options.AddConfigEntry(AllowSpinningKey, "0");
+            options.AddConfigEntry(ForceSpinningStopKey, "1");
         }
 
         return options;
     }
 
-    private const string AllowSpinningKey = "session.intra_op.allow_spinning";
+    private const string ForceSpinningStopKey = "session.force_spinning_stop";
 
     /// <summary>
     /// The measuring sample's copies and the previous pass's buffers are garbage now; collected here, they are not

@@ -9,9 +9,9 @@ namespace QuantBuild.Engine.Calibration;
 public sealed class CaptureGroups
 {
     /// <summary>
-    /// How many times a pass's captured bytes are counted against the budget: the buffers ONNX Runtime is filling for
-    /// one batch, the previous batch's still being observed on the worker thread, and as much again for the model's
-    /// own intermediates that nobody observes.
+    /// How many times a pass's captured bytes are counted against the budget: the buffers ONNX Runtime fills for one
+    /// batch, as much again for the model's own intermediates that nobody observes, and once more for the arena ORT
+    /// keeps between runs (calibration observes each batch before the next run, so only one batch is ever held).
     /// </summary>
     public const int Copies = 3;
 

@@ -15,7 +15,10 @@ public sealed class StreamingHistogram
     /// <summary>Batches of at least this many values per bin take the vectorized path; smaller ones would mostly sum its copies.</summary>
     private const int VectorMinimum = 4;
 
-    /// <summary>The vectorized path's four 32-bit copies of the counts (plus a slot for non-finite values), one set per thread.</summary>
+    /// <summary>Interleaved 32-bit copies of the counts a tally keeps (<see cref="Tally"/>).</summary>
+    private const int Copies = 8;
+
+    /// <summary>A tally (<see cref="Copies"/> 32-bit copies of the counts, plus a slot for non-finite values) per thread.</summary>
     [ThreadStatic]
     private static uint[]? t_copies;
 
@@ -105,31 +108,79 @@ public sealed class StreamingHistogram
         }
     }
 
+    /// <summary>Slots of a tally (<see cref="Tally"/>): <see cref="Copies"/> copies of every bin and of the non-finite slot.</summary>
+    internal int TallySlots => (_counts.Length + 1) * Copies;
+
+    /// <summary>
+    /// Adds <paramref name="values"/>, all inside the range <see cref="Cover"/> made the histogram cover, the way
+    /// <see cref="Add"/> does, from any thread: several threads may add parts of one batch at once. Each part is
+    /// tallied into the thread's own copies and merged under a lock; the counts are sums, so the histogram is the same
+    /// whatever the parts and their order.
+    /// </summary>
+    internal void AddCovered(ReadOnlySpan<float> values)
+    {
+        if (values.IsEmpty)
+        {
+            return;
+        }
+
+        if (!Vector256.IsHardwareAccelerated || values.Length < VectorMinimum * _counts.Length)
+        {
+            lock (_counts)
+            {
+                AddEach(values);
+            }
+
+            return;
+        }
+
+        uint[] tally = ThreadTally();
+        Tally(values, tally);
+        lock (_counts)
+        {
+            Merge(tally);
+        }
+    }
+
+    /// <summary>Makes the histogram cover [<paramref name="min"/>, <paramref name="max"/>] (both finite), as <see cref="Add"/> does first.</summary>
+    internal void Cover(float min, float max) => EnsureCovers(min, max);
+
+    private void AddVectorized(ReadOnlySpan<float> values)
+    {
+        uint[] tally = ThreadTally();
+        Tally(values, tally);
+        Merge(tally);
+    }
+
+    // The calling thread's tally, cleared, with room for this histogram's slots.
+    private uint[] ThreadTally()
+    {
+        uint[] tally = t_copies is { } c && c.Length >= TallySlots ? c : t_copies = new uint[TallySlots];
+        Array.Clear(tally, 0, TallySlots);
+        return tally;
+    }
+
     /// <summary>
     /// The same bins as <see cref="AddEach"/>, computed eight values at a time without a branch: each float widened to
     /// double (so (v − start) · inverse is the same double as the scalar one, bit for bit), clamped to [0, last] and
     /// floored (the scalar truncation, as the value is never negative there), turned into an integer by adding 2^52
     /// (eight doubles at a time with AVX-512, <see cref="BinChunk512"/>); non-finite values go to one extra slot instead
     /// of being skipped. The counting itself is one increment per value into eight interleaved 32-bit copies of the
-    /// histogram, so runs of equal bins (a Relu's zeros) do not wait on each other's stores; the copies are summed into
-    /// the counts at the end.
+    /// histogram in <paramref name="tally"/>, so runs of equal bins (a Relu's zeros) do not wait on each other's
+    /// stores; <see cref="Merge"/> sums the copies into the counts. The values after the last whole vector are binned
+    /// one by one, the scalar way, into the first copy.
     /// </summary>
-    private void AddVectorized(ReadOnlySpan<float> values)
+    private void Tally(ReadOnlySpan<float> values, uint[] tally)
     {
-        const int Copies = 8;
         const int Chunk = 512;
-        int slots = _counts.Length + 1;
-        uint[] copies = t_copies is { } c && c.Length >= slots * Copies ? c : t_copies = new uint[slots * Copies];
-        Array.Clear(copies, 0, slots * Copies);
-
         Vector256<double> start = Vector256.Create(_start);
         Vector256<double> inverse = Vector256.Create(1.0 / _width);
         Vector256<double> last = Vector256.Create((double)(_counts.Length - 1));
         Vector256<double> skipped = Vector256.Create((double)_counts.Length);
         Span<int> bins = stackalloc int[Chunk];
         ref float first = ref MemoryMarshal.GetReference(values);
-        ref uint counts = ref MemoryMarshal.GetArrayDataReference(copies);
-        int whole = values.Length - values.Length % Vector256<float>.Count;
+        ref uint counts = ref MemoryMarshal.GetArrayDataReference(tally);
+        int whole = Vector256.IsHardwareAccelerated ? values.Length - values.Length % Vector256<float>.Count : 0;
         // The bin 0 falls in by the scalar definition (clamped like any value).
         int zeroBin = (int)Math.Clamp(Math.Floor((0.0 - _start) * (1.0 / _width)), 0, _counts.Length - 1);
         for (int at = 0; at < whole; at += Chunk)
@@ -174,6 +225,21 @@ public sealed class StreamingHistogram
             }
         }
 
+        double scalarInverse = 1.0 / _width;
+        int lastBin = _counts.Length - 1;
+        foreach (float v in values[whole..])
+        {
+            if (float.IsFinite(v))
+            {
+                int bin = (int)((v - _start) * scalarInverse);
+                tally[(bin < 0 ? 0 : bin > lastBin ? lastBin : bin) * Copies]++;
+            }
+        }
+    }
+
+    // Adds a tally's copies into the counts (not its non-finite slot).
+    private void Merge(uint[] tally)
+    {
         long added = 0;
         for (int b = 0; b < _counts.Length; b++)
         {
@@ -181,7 +247,7 @@ public sealed class StreamingHistogram
             long sum = 0;
             for (int k = 0; k < Copies; k++)
             {
-                sum += copies[o + k];
+                sum += tally[o + k];
             }
 
             _counts[b] += sum;
@@ -189,7 +255,6 @@ public sealed class StreamingHistogram
         }
 
         Total += added;
-        AddEach(values[whole..]);
     }
 
     /// <summary>

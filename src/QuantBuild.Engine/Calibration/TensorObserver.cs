@@ -80,6 +80,9 @@ public sealed class TensorObserver
         return true;
     }
 
+    /// <summary>True when a batch of this tensor may be observed in parts on several threads (<see cref="BatchObserver"/>): anything but per-channel statistics.</summary>
+    internal bool Divisible => _channelAxis is null;
+
     /// <summary>Adds one batch of the tensor's values with its shape.</summary>
     public void Observe(ReadOnlySpan<float> values, ReadOnlySpan<long> shape)
     {
@@ -88,24 +91,67 @@ public sealed class TensorObserver
             return;
         }
 
-        Count += values.Length;
-        (float min, float max, bool finite) = MinMax(values);
-        if (!finite)
+        if (Take(Scan(values), values.Length))
         {
-            (min, max) = FiniteBounds(values);
+            Histogram?.AddCovered(values);
         }
 
-        if (float.IsFinite(min))
-        {
-            Min = Math.Min(Min, min);
-            Max = Math.Max(Max, max);
-        }
-
-        Histogram?.Add(values, min, max);
         if (_channelAxis is int axis && shape.Length > 0)
         {
             ObserveChannels(values, shape, axis < 0 ? shape.Length + axis : axis);
         }
+    }
+
+    /// <summary>
+    /// What one read of <paramref name="values"/> (a batch or a part of one) tells: its finite min and max (±∞ when it
+    /// has no finite value) and how many values are not finite. Parts combine with <see cref="Bounds.With"/> into
+    /// exactly what the whole batch gives.
+    /// </summary>
+    internal static Bounds Scan(ReadOnlySpan<float> values)
+    {
+        if (values.IsEmpty)
+        {
+            return Bounds.None;
+        }
+
+        (float min, float max, bool finite) = MinMax(values);
+        return finite ? new Bounds(min, max, 0, 0) : FiniteBounds(values);
+    }
+
+    /// <summary>
+    /// Adds a batch of <paramref name="count"/> values that <see cref="Scan"/> (or its parts' scans, combined) read:
+    /// count, non-finite counts, min and max, and the histogram made to cover the batch's range. True when the
+    /// batch has finite values for the histogram to add (<see cref="StreamingHistogram.AddCovered"/>, which may then
+    /// run on several threads over parts of the batch).
+    /// </summary>
+    internal bool Take(Bounds bounds, long count)
+    {
+        Count += count;
+        NonFinite += bounds.NonFinite;
+        NaNCount += bounds.NaN;
+        if (!float.IsFinite(bounds.Min))
+        {
+            return false;
+        }
+
+        Min = Math.Min(Min, bounds.Min);
+        Max = Math.Max(Max, bounds.Max);
+        Histogram?.Cover(bounds.Min, bounds.Max);
+        return Histogram is not null;
+    }
+
+    /// <summary>Finite min and max of some values (±∞ when none is finite) and their non-finite and NaN counts.</summary>
+    internal readonly record struct Bounds(float Min, float Max, long NonFinite, long NaN)
+    {
+        /// <summary>No values.</summary>
+        public static Bounds None => new(float.PositiveInfinity, float.NegativeInfinity, 0, 0);
+
+        /// <summary>
+        /// The bounds of these values and <paramref name="other"/>'s together: IEEE minimum/maximum, like the scan's own,
+        /// so combining parts gives the whole's bounds bit for bit, in any order.
+        /// </summary>
+        public Bounds With(Bounds other) =>
+            new(MathF.Min(Min, other.Min), MathF.Max(Max, other.Max), NonFinite + other.NonFinite, NaN + other.NaN);
     }
 
     /// <summary>
@@ -153,9 +199,10 @@ public sealed class TensorObserver
         return (min, max, finite);
     }
 
-    private (float Min, float Max) FiniteBounds(ReadOnlySpan<float> values)
+    private static Bounds FiniteBounds(ReadOnlySpan<float> values)
     {
         float min = float.PositiveInfinity, max = float.NegativeInfinity;
+        long nonFinite = 0, nan = 0;
         foreach (float v in values)
         {
             if (float.IsFinite(v))
@@ -165,12 +212,12 @@ public sealed class TensorObserver
             }
             else
             {
-                NonFinite++;
-                NaNCount += float.IsNaN(v) ? 1 : 0;
+                nonFinite++;
+                nan += float.IsNaN(v) ? 1 : 0;
             }
         }
 
-        return (min, max);
+        return new Bounds(min, max, nonFinite, nan);
     }
 
     private void ObserveChannels(ReadOnlySpan<float> values, ReadOnlySpan<long> shape, int axis)
