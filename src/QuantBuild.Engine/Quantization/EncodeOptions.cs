@@ -70,6 +70,9 @@ public sealed record EncodeOptions
     /// </summary>
     public int AccuracyLevel { get; init; } = 4;
 
+    /// <summary>The model file being encoded, named in the encoder's errors; null when the model did not come from a file.</summary>
+    public string? ModelPath { get; init; }
+
     /// <summary>The op families this run quantizes with (built per run; the built-in ones by default).</summary>
     internal OpQuantizerRegistry Operators { get; init; } = OpQuantizerRegistry.CreateBuiltIn();
 }
