@@ -26,7 +26,7 @@ public sealed record EncodeOptions
     public IReadOnlyDictionary<string, string> KeptInFloat { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
     /// <summary>
-    /// Tensors calibration ran but could not observe, by name, with the reason (a Loop/Scan body tensor whose shape
+    /// Tensors calibration ran but could not observe, by name, with the reason (a tensor empty on every batch, a Loop/Scan body tensor whose shape
     /// changes between iterations): a node that needs a range of one of them stays fp32 with that reason.
     /// </summary>
     public IReadOnlyDictionary<string, string> Unobserved { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
