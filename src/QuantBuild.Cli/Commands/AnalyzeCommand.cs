@@ -94,6 +94,13 @@ public static class AnalyzeCommand
                     (k.UnfusedNodes.Count == 0 ? "all fused" : "[yellow]not fused:[/] " + Markup.Escape(string.Join(", ", k.UnfusedNodes.Select(u => u.Node)))));
             }
 
+            // The full list of fp32 nodes is in the report and --json; here, what calibration could not observe and what stayed fp32 for it.
+            foreach ((string tensor, string why) in t.Unobserved.OrderBy(u => u.Key, StringComparer.Ordinal))
+            {
+                string nodes = string.Join(", ", t.FloatNodes.Where(n => n.Reason == why).Select(n => n.Node));
+                console.MarkupLine($"[yellow]not calibrated:[/] {Markup.Escape(why)}; fp32 for want of its range: {Markup.Escape(nodes.Length == 0 ? "no node" : nodes)}");
+            }
+
             foreach (string note in t.Notes)
             {
                 console.MarkupLine("[grey]" + Markup.Escape(note) + "[/]");

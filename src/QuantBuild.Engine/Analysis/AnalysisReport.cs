@@ -67,6 +67,8 @@ public static class AnalysisReport
             md.AppendLine($"- {note}");
         }
 
+        md.AppendLine();
+        Reports.FloatNodeTable.Markdown(md, t.FloatNodes);
         return md.AppendLine().ToString();
     }
 
@@ -109,6 +111,8 @@ public static class AnalysisReport
             {
                 html.AppendLine("<ul>" + string.Concat(t.Notes.Select(n => $"<li>{E(n)}</li>")) + "</ul>");
             }
+
+            Reports.FloatNodeTable.Html(html, t.FloatNodes);
         }
 
         return html.AppendLine("</body></html>").ToString();

@@ -117,6 +117,10 @@ public sealed class ModelAnalyzer
             },
             null, TaggedProgress.Tagged(options.Progress, $"calibrate {target.Name}"), cancellation);
         Dictionary<string, TensorRange> ranges = TargetEncoding.Ranges(calibrated, _config.Calibration, target.Device);
+        // What calibration could not observe (a Loop/Scan body tensor whose shape changes between iterations, a tensor
+        // empty on every batch): every trial's encoder gives the nodes that needed it that reason, as `run` does.
+        baseOptions = baseOptions with { Unobserved = calibrated.Unobserved };
+        trials = trials.Select(t => (t.Only with { Unobserved = calibrated.Unobserved }, t.Left with { Unobserved = calibrated.Unobserved })).ToList();
 
         var runner = new TrialRunner(model, ranges, trialData, labels, metric, _config.Evaluation?.Output ?? model.Graph.Outputs[0].Name,
             _config.Evaluation?.BatchSize ?? _config.Calibration.BatchSize, TargetEncoding.Deploy(target.Device), target.Gate ?? _config.Gate);
@@ -126,6 +130,12 @@ public sealed class ModelAnalyzer
         }
 
         (TrialResult all, EncodeResult allEncoded) = runner.Run(baseOptions);
+        // A layer the calibrated encode leaves fp32 (no range for its input) has no trial to run: it is listed with its
+        // reason among the fp32 nodes instead.
+        var quantizedNames = new HashSet<string>(allEncoded.QuantizedLayers.Select(l => l.NodeName), StringComparer.Ordinal);
+        List<int> analysable = Enumerable.Range(0, layers.Count).Where(i => quantizedNames.Contains(layers[i].Layer.NodeName)).ToList();
+        layers = analysable.Select(i => layers[i]).ToList();
+        trials = analysable.Select(i => trials[i]).ToList();
         int steps = 2 * layers.Count + (options.Ladder ? 23 : 0);
         int done = 0;
         TargetEncoding.WeightSource weights = TargetEncoding.Weights(model);
@@ -181,6 +191,8 @@ public sealed class ModelAnalyzer
             Layers = ordered,
             Ladder = ladder,
             Kernels = kernels,
+            Unobserved = calibrated.Unobserved,
+            FloatNodes = allEncoded.UnquantizedNodes.Select(n => new Results.FloatNode(n.NodeName, n.OpType, n.Reason)).ToList(),
             Notes = notes,
             Trials = runner.Trials,
             Seconds = clock.Elapsed.TotalSeconds,
@@ -236,8 +248,8 @@ public sealed class ModelAnalyzer
             WeightWorstRatio = ratios.Length == 0 ? 1 : ratios[worst],
             WeightMedianRatio = OutlierStatistics.Median(ratios),
             Input = node.Inputs[0],
-            ActivationMin = input?.Min ?? double.NaN,
-            ActivationMax = input?.Max ?? double.NaN,
+            ActivationMin = input is { Count: > 0 } ? input.Min : double.NaN,
+            ActivationMax = input is { Count: > 0 } ? input.Max : double.NaN,
             ActivationRatio = input is null ? double.NaN : OutlierStatistics.ActivationRatio(input),
             OutputRatio = output is null ? double.NaN : OutlierStatistics.ActivationRatio(output),
             OnlyQuantized = only,
@@ -247,8 +259,9 @@ public sealed class ModelAnalyzer
 
     private static List<(QuantizedLayer, Node)> Layers(OnnxModel model, IReadOnlyList<QuantizedLayer> quantized, List<string> notes)
     {
+        // Layers of If branches and Loop/Scan bodies too: trials exclude them by name like the main graph's.
         var byName = new Dictionary<string, Node>(StringComparer.Ordinal);
-        foreach (Node node in model.Graph.Nodes)
+        foreach ((Node node, _) in Branches.Nodes(model))
         {
             byName.TryAdd(node.DisplayName, node);
         }

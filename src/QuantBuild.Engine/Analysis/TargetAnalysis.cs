@@ -42,6 +42,18 @@ public sealed record TargetAnalysis
     /// <summary>The kernel check, or null when skipped.</summary>
     public KernelCheckResult? Kernels { get; init; }
 
+    /// <summary>
+    /// Every node the model with all layers quantized keeps in fp32, and why (as the run report lists them): a layer
+    /// whose input calibration could not observe says why here rather than in <see cref="Layers"/>.
+    /// </summary>
+    public IReadOnlyList<Results.FloatNode> FloatNodes { get; init; } = Array.Empty<Results.FloatNode>();
+
+    /// <summary>
+    /// Tensors calibration could not observe, with the reason (a Loop/Scan body tensor whose shape changes between
+    /// iterations, a tensor empty on every batch); the nodes that needed them are among <see cref="FloatNodes"/> with it.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Unobserved { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
     /// <summary>Things the reader must know about how the numbers were made.</summary>
     public IReadOnlyList<string> Notes { get; init; } = Array.Empty<string>();
 

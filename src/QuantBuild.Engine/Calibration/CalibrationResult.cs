@@ -13,7 +13,7 @@ public sealed record CalibrationResult(IReadOnlyDictionary<string, TensorObserve
 
     /// <summary>
     /// Tensors the model computes that calibration could not observe, with the reason (a Loop/Scan body tensor whose
-    /// shape changes between iterations); their observers saw nothing.
+    /// shape changes between iterations, a main-graph tensor empty on every batch); their observers saw nothing.
     /// </summary>
     public IReadOnlyDictionary<string, string> Unobserved { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
 

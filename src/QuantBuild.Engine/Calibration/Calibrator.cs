@@ -142,12 +142,43 @@ public static class Calibrator
                 passes++;
             }
 
-            return new CalibrationResult(byTensor, batcher.SampleCount, total.Elapsed, runtime.Elapsed, plan.BatchSize) { Groups = passes, Unobserved = unobserved };
+            return new CalibrationResult(byTensor, batcher.SampleCount, total.Elapsed, runtime.Elapsed, plan.BatchSize)
+            {
+                Groups = passes,
+                Unobserved = WithEmpty(model, byTensor, unobserved, batcher.SampleCount),
+            };
         }
         finally
         {
             all?.Dispose();
         }
+    }
+
+    /// <summary>Why a tensor that held no element on any calibration batch has no range (a [batch, 0] slice).</summary>
+    public static string Empty(string tensor) =>
+        $"'{tensor}' held no values (0 elements) on every calibration batch, so it has no range to quantize with";
+
+    // A main-graph tensor is computed on every batch, so one that never held an element was empty, not skipped: its
+    // nodes say so rather than "no calibrated range". (An If branch's tensor is empty when the branch is not taken and a
+    // body's when the loop does not iterate; the encoder tells those apart itself.)
+    private static Dictionary<string, string> WithEmpty(OnnxModel model, Dictionary<string, TensorObserver> observers, Dictionary<string, string> unobserved, long samples)
+    {
+        var result = new Dictionary<string, string>(unobserved, StringComparer.Ordinal);
+        if (samples == 0)
+        {
+            return result;
+        }
+
+        var main = new HashSet<string>(model.Graph.Inputs.Select(i => i.Name).Concat(model.Graph.Nodes.SelectMany(n => n.Outputs)), StringComparer.Ordinal);
+        foreach ((string name, TensorObserver observer) in observers)
+        {
+            if (observer.Count == 0 && main.Contains(name))
+            {
+                result.TryAdd(name, Empty(name));
+            }
+        }
+
+        return result;
     }
 
     /// <summary>

@@ -26,7 +26,6 @@ public sealed class FallbackSearch
     private readonly long _totalWeights;
     private readonly TargetEncoding.WeightSource _weights;
     private readonly bool _toFp32;
-    private readonly GraphIndex _index;
 
     /// <summary>Prepares a search over the linear layers <paramref name="quantized"/> names.</summary>
     /// <param name="model">The fp32 model the encoder reads.</param>
@@ -44,11 +43,12 @@ public sealed class FallbackSearch
         _config = config;
         _trial = trial;
         _weights = TargetEncoding.Weights(model);
-        var byName = Branches.Nodes(model).Select(n => n.Node).Where(n => !string.IsNullOrEmpty(n.Name)).GroupBy(n => n.Name!).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
-        _index = new GraphIndex(model);
+        // Each node with the index of the graph it is in: a layer of an If branch or a Loop/Scan body finds its weight
+        // (and its producers and consumers) there, not under the same name in the main graph.
+        var byName = Branches.ByName(model);
         _layers = quantized
             .Where(l => l.Weight is not null && byName.ContainsKey(l.NodeName))
-            .Select(l => Describe(byName[l.NodeName], l.WeightAxis, l.Dynamic))
+            .Select(l => Describe(byName[l.NodeName].Node, byName[l.NodeName].Scope, l.WeightAxis, l.Dynamic))
             .ToList();
         _totalWeights = Math.Max(1, _layers.Sum(l => l.Weights));
     }
@@ -260,7 +260,7 @@ public sealed class FallbackSearch
         options.WeightBits == 8 && (node.Inputs.Count < 2 || !options.WeightOverrides.ContainsKey(node.Inputs[1]))
         && options.Operators.Find(node)?.DynamicRefusal(node, scope) is null;
 
-    private Candidate Describe(Node node, int weightAxis, bool recipeDynamic)
+    private Candidate Describe(Node node, GraphIndex scope, int weightAxis, bool recipeDynamic)
     {
         long elements = _weights(node.Inputs[1]).Values.LongLength;
         if (Quantization.Operators.RecurrentWeights.IsRecurrent(node))
@@ -272,7 +272,7 @@ public sealed class FallbackSearch
         bool fourBit = _options.WeightBits == 4 && node.OpType == "MatMul"
             && (!_options.WeightOverrides.TryGetValue(node.Inputs[1], out WeightEncoding? chosen) || chosen.Bits <= 4);
         // A static 8-bit layer whose op has a run-time-quantized kernel tries that before fp32: no range to get wrong.
-        bool dynamic = !recipeDynamic && !_toFp32 && CanGoDynamic(_options, node, _index);
+        bool dynamic = !recipeDynamic && !_toFp32 && CanGoDynamic(_options, node, scope);
         int higher = (fourBit && !_toFp32 && _options.Profile.Kernels.WeightBits.Contains(8)) || dynamic ? 8 : 32;
         return new Candidate(node, weightAxis, elements, fourBit ? 4 : 8, higher, dynamic, recipeDynamic);
     }

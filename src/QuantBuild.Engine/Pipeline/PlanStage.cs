@@ -12,7 +12,7 @@ internal static class PlanStage
 
     public static TargetPlan Run(TargetContext t, RecipeResult recipe)
     {
-        EncodeOptions options = PassRunResult.Apply(TargetEncoding.Options(t.Target), recipe.Passes);
+        EncodeOptions options = PassRunResult.Apply(TargetEncoding.Options(t.Target), recipe.Passes) with { ModelPath = t.Config.ModelPath };
         IReadOnlyList<string> encoded = QdqEncoder.Plan(recipe.Model, options);
         return new TargetPlan(recipe.Model, options, encoded, FallbackRunner.Plan(recipe.Model, options, t.Target, encoded));
     }

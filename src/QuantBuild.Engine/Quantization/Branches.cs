@@ -64,6 +64,14 @@ internal static class Branches
     public static IEnumerable<(Node Node, GraphIndex Scope)> Nodes(OnnxModel model) =>
         Walk(new GraphIndex(model)).SelectMany(scope => scope.Graph.Nodes.Select(n => (n, scope)));
 
+    /// <summary>
+    /// Every named node of <see cref="Nodes"/> by name (the first one, graph order, where names repeat), with the index of
+    /// the graph it is in: where a layer of a branch or body finds its weight, producers and consumers.
+    /// </summary>
+    public static Dictionary<string, (Node Node, GraphIndex Scope)> ByName(OnnxModel model) =>
+        Nodes(model).Where(n => !string.IsNullOrEmpty(n.Node.Name)).GroupBy(n => n.Node.Name!)
+            .ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+
     /// <summary>Every node of <paramref name="node"/>'s subgraphs at any depth (Constant nodes included).</summary>
     public static IEnumerable<Node> AllNodes(Node node) => GraphWalk.Subgraphs(node).SelectMany(GraphWalk.AllNodes);
 }

@@ -26,7 +26,7 @@ public sealed record EncodeOptions
     public IReadOnlyDictionary<string, string> KeptInFloat { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
     /// <summary>
-    /// Tensors calibration ran but could not observe, by name, with the reason (a Loop/Scan body tensor whose shape
+    /// Tensors calibration ran but could not observe, by name, with the reason (a tensor empty on every batch, a Loop/Scan body tensor whose shape
     /// changes between iterations): a node that needs a range of one of them stays fp32 with that reason.
     /// </summary>
     public IReadOnlyDictionary<string, string> Unobserved { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -69,6 +69,9 @@ public sealed record EncodeOptions
     /// numbers ORT computes, so it is written into the node the gate runs.
     /// </summary>
     public int AccuracyLevel { get; init; } = 4;
+
+    /// <summary>The model file being encoded, named in the encoder's errors; null when the model did not come from a file.</summary>
+    public string? ModelPath { get; init; }
 
     /// <summary>The op families this run quantizes with (built per run; the built-in ones by default).</summary>
     internal OpQuantizerRegistry Operators { get; init; } = OpQuantizerRegistry.CreateBuiltIn();

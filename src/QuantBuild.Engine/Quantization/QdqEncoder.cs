@@ -197,13 +197,13 @@ public static class QdqEncoder
     // A layer named for run-time quantization is honoured or refused, never silently left static.
     private static void ValidateDynamicNames(OnnxModel model, EncodeOptions options)
     {
-        var index = new GraphIndex(model);
+        // A layer of an If branch or a Loop/Scan body is judged in its own graph (the fallback keeps such layers dynamic too).
+        var byName = Branches.ByName(model);
         foreach (string name in options.DynamicNodeNames.Order(StringComparer.Ordinal))
         {
-            Node? node = model.Graph.Nodes.FirstOrDefault(n => n.Name == name);
-            string? why = node is null ? "the model's main graph has no node of that name"
-                : options.Operators.Find(node) is not { } family || family.RoleOf(node, index) != OpRole.Linear ? $"it is a {node.OpType}, not a layer with a constant weight"
-                : family.DynamicRefusal(node, index);
+            string? why = !byName.TryGetValue(name, out (Node Node, GraphIndex Scope) at) ? "the model has no node of that name"
+                : options.Operators.Find(at.Node) is not { } family || family.RoleOf(at.Node, at.Scope) != OpRole.Linear ? $"it is a {at.Node.OpType}, not a layer with a constant weight"
+                : family.DynamicRefusal(at.Node, at.Scope);
             if (why is not null)
             {
                 throw QuantizationErrors.DynamicNotWritable(name, why);

@@ -62,7 +62,7 @@ internal sealed class QdqGraphWriter
                     layers.Add(Layer(node) with { Fp32Tensor = fold.Output, QuantizedTensor = fold.Output, Dynamic = true });
                     break;
                 case NodeMode.DynamicInteger:
-                    _nodes.Add(node.OpType == "LSTM" ? WriteDynamicLstm(clone) : WriteDynamicMatMul(node, clone, null));
+                    _nodes.Add(node.OpType == "LSTM" ? WriteDynamicLstm(node, clone) : WriteDynamicMatMul(node, clone, null));
                     layers.Add(Layer(node) with { Dynamic = true });
                     break;
                 case NodeMode.FoldedIntoProducer:
@@ -72,7 +72,7 @@ internal sealed class QdqGraphWriter
                     layers.Add(Layer(node));
                     break;
                 case NodeMode.StoredInt8:
-                    _nodes.Add(WriteStoredInt8(clone));
+                    _nodes.Add(WriteStoredInt8(node, clone));
                     layers.Add(Layer(node) with { StoredOnly = true });
                     break;
                 default:
@@ -126,7 +126,7 @@ internal sealed class QdqGraphWriter
 
     // DynamicQuantizeLSTM reads W as [directions, input, 4·hidden] and R as [directions, hidden, 4·hidden] int8, the
     // transpose of LSTM's, with one symmetric scale per gate row and direction.
-    private Node WriteDynamicLstm(Node clone)
+    private Node WriteDynamicLstm(Node node, Node clone)
     {
         var quantized = new Node { Name = clone.Name, OpType = "DynamicQuantizeLSTM", Domain = "com.microsoft", DocString = clone.DocString };
         quantized.Attributes.AddRange(clone.Attributes);
@@ -138,7 +138,7 @@ internal sealed class QdqGraphWriter
             string name = clone.Inputs[i];
             TensorValue w = _index.Constant(name)!;
             long directions = w.Dims[0], rows = w.Dims[1], columns = w.Dims[2];
-            QuantizedWeight q = WeightQuantizer.RoundToNearest8(w.AsReadOnlySpan<float>(), new[] { directions * rows, columns }, 0, 127, null);
+            QuantizedWeight q = RecurrentWeights.Rows(node, name, w, _options);
             var transposed = new byte[q.Codes.Length];
             for (long d = 0; d < directions; d++)
             {
@@ -170,7 +170,7 @@ internal sealed class QdqGraphWriter
     // DequantizeLinear: ONNX Runtime keeps a DequantizeLinear of a constant in the graph (for QDQ fusion) and runs it on
     // every call, measured 1.02-1.27x the fp32 GRU; Cast and Mul of constants it folds once at load, so the GRU runs
     // exactly as fast as fp32 on the rounded weights (docs/benchmarks.md, "GRU and RNN").
-    private Node WriteStoredInt8(Node clone)
+    private Node WriteStoredInt8(Node node, Node clone)
     {
         for (int i = 1; i <= 2; i++)
         {
@@ -178,8 +178,8 @@ internal sealed class QdqGraphWriter
             if (!_storedInt8.TryGetValue(name, out string? expanded))
             {
                 TensorValue w = _index.Constant(name)!;
-                long directions = w.Dims[0], rows = w.Dims[1], columns = w.Dims[2];
-                QuantizedWeight q = WeightQuantizer.RoundToNearest8(w.AsReadOnlySpan<float>(), new[] { directions * rows, columns }, 0, 127, null);
+                long directions = w.Dims[0], rows = w.Dims[1];
+                QuantizedWeight q = RecurrentWeights.Rows(node, name, w, _options);
                 Onnx.MappedWeights.Release(w.Data);
                 _replacedWeights.Add(name);
                 string codes = AddInitializer(name + "_quantized", ElementType.Int8, w.Dims, q.Codes);

@@ -20,6 +20,14 @@ internal static class QuantizationErrors
         $"The 4-bit weight encoding for '{weight}' from {origin} cannot be written as MatMulNBits (weights: format: matmulnbits): {problem}.",
         "Give the pass blocks along the input axis of a power of two of at least 16 (e.g. its group_size: 32) or per-channel scales, or set weights: format: qdq-blocked, which writes any blocked int4 encoding.");
 
+    /// <summary>QB3009: a recipe pass's encoding of an LSTM/GRU/RNN weight that the layer's int8-per-gate-row storage cannot hold.</summary>
+    public static QuantBuildException OverrideNotPerGateRow(string weight, string node, string opType, string origin, string problem, string? modelPath) => new(
+        "QB3009",
+        $"The weight encoding for '{weight}' of {opType} layer '{node}'{(modelPath is null ? string.Empty : $" in {Path.GetFileName(modelPath)}")} from {origin} cannot be stored: " +
+        $"{opType} keeps W and R as int8 codes with one symmetric scale per gate row and direction, and {problem}.",
+        $"Have the pass give that weight int8 codes with zero points 0 and one scale per gate row (axis 1) or per tensor, or leave it to the encoder's own int8 rounding; to keep the layer fp32, list '{node}' under exclude: nodes.",
+        modelPath);
+
     public static QuantBuildException UnknownWeightOverride(string weight, string origin) => new(
         "QB3004",
         $"A weight encoding from {origin} names '{weight}', which is not a constant weight of the model.",

@@ -191,7 +191,8 @@ internal static class WeightQuantizer
         return ((int)dims[axis.Value], inner);
     }
 
-    private static int ScaleIndex(long i, long[] dims, int? axis, int? blockSize)
+    /// <summary>Which of an encoding's scales (and zero points) element <paramref name="i"/> of the weight uses.</summary>
+    internal static int ScaleIndex(long i, long[] dims, int? axis, int? blockSize)
     {
         if (axis is null)
         {

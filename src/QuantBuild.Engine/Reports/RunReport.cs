@@ -65,15 +65,7 @@ public static class RunReport
                 md.AppendLine($"Activations quantized at run time ({t.DynamicLayers.Count}, no calibrated range): {string.Join(", ", t.DynamicLayers)}.").AppendLine();
             }
 
-            md.AppendLine(t.FloatNodes.Count == 0 ? "Every node of a quantizable kind runs in integer." : $"Left in fp32 ({t.FloatNodes.Count}):");
-            if (t.FloatNodes.Count > 0)
-            {
-                md.AppendLine().AppendLine("| node | op | why |").AppendLine("| --- | --- | --- |");
-                foreach (FloatNode n in t.FloatNodes)
-                {
-                    md.AppendLine($"| {n.Node} | {n.OpType} | {n.Reason} |");
-                }
-            }
+            FloatNodeTable.Markdown(md, t.FloatNodes);
         }
 
         return md.ToString();
@@ -128,16 +120,7 @@ public static class RunReport
                 html.AppendLine($"<h3>Activations quantized at run time ({t.DynamicLayers.Count})</h3><p>{E(string.Join(", ", t.DynamicLayers))}</p>");
             }
 
-            if (t.FloatNodes.Count > 0)
-            {
-                html.AppendLine($"<h3>Left in fp32 ({t.FloatNodes.Count})</h3><table><tr><th>node</th><th>op</th><th>why</th></tr>");
-                foreach (FloatNode n in t.FloatNodes)
-                {
-                    html.AppendLine($"<tr><td>{E(n.Node)}</td><td>{E(n.OpType)}</td><td>{E(n.Reason)}</td></tr>");
-                }
-
-                html.AppendLine("</table>");
-            }
+            FloatNodeTable.Html(html, t.FloatNodes);
         }
 
         html.AppendLine("</body></html>");

@@ -139,24 +139,9 @@ public sealed class DataSourceTests : IDisposable
 
     internal static OnnxModel SampleModel() => OnnxModelLoader.Load(Path.Combine(TestFiles.RepoRoot, "samples", "fashion-mnist", "model.onnx"));
 
-    internal static void WriteNpy(string path, DenseTensor tensor)
-    {
-        using FileStream stream = File.Create(path);
-        WriteNpy(stream, tensor);
-    }
+    internal static void WriteNpy(string path, DenseTensor tensor) => QuantBuild.Tests.Shared.NpyFiles.Write(path, tensor);
 
-    private static void WriteNpy(Stream stream, DenseTensor tensor)
-    {
-        string descr = tensor.ElementType switch { ElementType.Float => "<f4", ElementType.Int32 => "<i4", ElementType.Int64 => "<i8", _ => throw new NotSupportedException() };
-        string shape = tensor.Rank == 1 ? $"({tensor.Shape[0]},)" : $"({string.Join(", ", tensor.ShapeArray())})";
-        string header = $"{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}";
-        int total = 10 + header.Length + 1;
-        header = header.PadRight(header.Length + (64 - total % 64) % 64) + "\n";
-        stream.Write(new byte[] { 0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y', 1, 0 });
-        stream.Write(BitConverter.GetBytes((ushort)header.Length));
-        stream.Write(Encoding.ASCII.GetBytes(header));
-        stream.Write(tensor.Data.Span);
-    }
+    private static void WriteNpy(Stream stream, DenseTensor tensor) => QuantBuild.Tests.Shared.NpyFiles.Write(stream, tensor);
 
     private static void WriteNpz(string path, params (string Name, DenseTensor Tensor)[] arrays)
     {

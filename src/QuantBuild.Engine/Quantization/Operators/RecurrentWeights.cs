@@ -1,4 +1,6 @@
+using QuantBuild.Abstractions.Diagnostics;
 using QuantBuild.Abstractions.Ir;
+using QuantBuild.Abstractions.Quantization;
 using QuantBuild.Abstractions.Tensors;
 
 namespace QuantBuild.Engine.Quantization.Operators;
@@ -41,5 +43,56 @@ internal static class RecurrentWeights
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// W or R (<paramref name="name"/>, [directions, rows, columns]) of <paramref name="node"/> as the recurrent writers
+    /// store it: int8 codes in the weight's layout with one symmetric scale per gate row and direction (<see
+    /// cref="QuantizedWeight.Scales"/> holds directions·rows of them). Round to nearest, or the recipe pass's encoding
+    /// verbatim when it has that form: a setting is honoured or refused, never silently replaced.
+    /// </summary>
+    /// <exception cref="Abstractions.Diagnostics.QuantBuildException">
+    /// QB3003 for a pass's encoding that does not fit the weight, QB3009 for one int8 codes with a scale per gate row cannot hold.
+    /// </exception>
+    public static QuantizedWeight Rows(Node node, string name, TensorValue w, EncodeOptions options)
+    {
+        long rows = w.Dims[0] * w.Dims[1], columns = w.Dims[2];
+        if (!options.WeightOverrides.TryGetValue(name, out WeightEncoding? chosen))
+        {
+            return WeightQuantizer.RoundToNearest8(w.AsReadOnlySpan<float>(), new[] { rows, columns }, 0, 127, null);
+        }
+
+        string origin = chosen.Origin ?? "a recipe pass";
+        QuantBuildException Refused(string problem) =>
+            QuantizationErrors.OverrideNotPerGateRow(name, node.DisplayName, node.OpType, origin, problem, options.ModelPath);
+        if (chosen.Type != ElementType.Int8)
+        {
+            throw Refused($"its codes are {ElementTypeInfo.OnnxName(chosen.Type)}, not int8");
+        }
+
+        QuantizedWeight q = WeightQuantizer.FromEncoding(name, w.AsReadOnlySpan<float>(), w.Dims, chosen);
+        var scales = new float[rows];
+        for (long r = 0; r < rows; r++)
+        {
+            for (long c = 0; c < columns; c++)
+            {
+                int at = WeightQuantizer.ScaleIndex(r * columns + c, w.Dims, q.Axis, q.BlockSize);
+                if (q.ZeroPoints[at] != 0)
+                {
+                    throw Refused($"its zero point {(sbyte)q.ZeroPoints[at]} is not 0 (the codes are expanded by a Mul alone)");
+                }
+
+                if (c == 0)
+                {
+                    scales[r] = q.Scales[at];
+                }
+                else if (q.Scales[at] != scales[r])
+                {
+                    throw Refused($"its scales change along the input axis within gate row {r % w.Dims[1]} of direction {r / w.Dims[1]} ({scales[r]} and {q.Scales[at]})");
+                }
+            }
+        }
+
+        return q with { Dims = new[] { rows, columns }, Scales = scales, ScaleDims = new[] { rows }, ZeroPoints = new byte[rows], Axis = 0, BlockSize = null };
     }
 }

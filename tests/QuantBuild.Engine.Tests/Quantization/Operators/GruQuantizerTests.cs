@@ -157,7 +157,7 @@ public sealed class GruQuantizerTests(ITestOutputHelper output)
     }
 
     /// <summary>x[T, N, I] → GRU/RNN(hidden 32, bias, given direction) named "rnn" → y[T, dirs, N, H].</summary>
-    private static OnnxModel Recurrent(string op, string direction, int linearBeforeReset)
+    internal static OnnxModel Recurrent(string op, string direction, int linearBeforeReset)
     {
         int directions = direction == "bidirectional" ? 2 : 1;
         int gates = op == "GRU" ? 3 : 1;

@@ -45,7 +45,7 @@ public sealed class LstmQuantizerTests(ITestOutputHelper output)
     }
 
     /// <summary>x[T, N, I] → LSTM(hidden 32, bias, given direction) → y[T, dirs, N, H].</summary>
-    private static OnnxModel Lstm(string direction)
+    internal static OnnxModel Lstm(string direction)
     {
         int directions = direction == "bidirectional" ? 2 : 1;
         OnnxModel model = TestGraphs.NewModel();
