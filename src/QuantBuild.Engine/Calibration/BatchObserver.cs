@@ -62,10 +62,11 @@ internal sealed class BatchObserver
                 continue;
             }
 
+            // Parts start at multiples of 64, where a sampled histogram's pattern repeats (StreamingHistogram.Body).
             for (int p = 0; p < pieces; p++)
             {
-                int start = (int)(n * p / pieces);
-                parts.Add((i, start, (int)(n * (p + 1) / pieces) - start));
+                int start = (int)(n * p / pieces) & ~63, end = p == pieces - 1 ? (int)n : (int)(n * (p + 1) / pieces) & ~63;
+                parts.Add((i, start, end - start));
             }
         }
 
@@ -105,7 +106,7 @@ internal sealed class BatchObserver
             }
             else
             {
-                batch[w.Part.Item].Observer.Histogram!.AddCovered(Span(batch, w.Part));
+                batch[w.Part.Item].Observer.Histogram!.AddCovered(Span(batch, w.Part), w.Part.Start, batch[w.Part.Item].Observer.Body);
             }
         });
     }
