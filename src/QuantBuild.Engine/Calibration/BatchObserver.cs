@@ -62,11 +62,10 @@ internal sealed class BatchObserver
                 continue;
             }
 
-            // Parts start at multiples of 64, where a sampled histogram's pattern repeats (StreamingHistogram.Body).
             for (int p = 0; p < pieces; p++)
             {
-                int start = (int)(n * p / pieces) & ~63, end = p == pieces - 1 ? (int)n : (int)(n * (p + 1) / pieces) & ~63;
-                parts.Add((i, start, end - start));
+                int start = (int)(n * p / pieces);
+                parts.Add((i, start, (int)(n * (p + 1) / pieces) - start));
             }
         }
 
@@ -106,7 +105,7 @@ internal sealed class BatchObserver
             }
             else
             {
-                batch[w.Part.Item].Observer.Histogram!.AddCovered(Span(batch, w.Part), w.Part.Start, batch[w.Part.Item].Observer.Body);
+                batch[w.Part.Item].Observer.Histogram!.AddCovered(Span(batch, w.Part));
             }
         });
     }

@@ -115,11 +115,9 @@ public sealed class StreamingHistogram
     /// Adds <paramref name="values"/>, all inside the range <see cref="Cover"/> made the histogram cover, the way
     /// <see cref="Add"/> does, from any thread: several threads may add parts of one batch at once. Each part is
     /// tallied into the thread's own copies and merged under a lock; the counts are sums, so the histogram is the same
-    /// whatever the parts and their order. With <paramref name="body"/> (from <see cref="Body"/>, the same for every
-    /// part of the batch), values of the body are sampled (<see cref="TallySampled"/>); <paramref name="offset"/>, a
-    /// multiple of 64, is where the part starts in the batch, which fixes the values sampled whatever the parts.
+    /// whatever the parts and their order.
     /// </summary>
-    internal void AddCovered(ReadOnlySpan<float> values, int offset = 0, BodySample? body = null)
+    internal void AddCovered(ReadOnlySpan<float> values)
     {
         if (values.IsEmpty)
         {
@@ -137,145 +135,10 @@ public sealed class StreamingHistogram
         }
 
         uint[] tally = ThreadTally();
-        if (body is { } b)
-        {
-            TallySampled(values, offset, b, tally);
-        }
-        else
-        {
-            Tally(values, tally);
-        }
-
+        Tally(values, tally);
         lock (_counts)
         {
             Merge(tally);
-        }
-    }
-
-    /// <summary>Values a histogram counts one by one before the bodies of later batches are sampled (<see cref="Body"/>).</summary>
-    public const long ExactValues = 1 << 20;
-
-    /// <summary>The share of values in each tail (below the 1st and above the 99th percentile) that is never sampled.</summary>
-    public const double TailFraction = 0.01;
-
-    /// <summary>One value of the body in this many is counted, with this weight, once the body is sampled.</summary>
-    public const int BodyStride = 8;
-
-    /// <summary>
-    /// Which values of the next batch to sample, from what the histogram holds now: once it holds
-    /// <see cref="ExactValues"/>, the values strictly between <see cref="BodySample.Low"/> and
-    /// <see cref="BodySample.High"/>, which lie in the bins from the one holding the <see cref="TailFraction"/> quantile to
-    /// the one holding the 1 − <see cref="TailFraction"/> quantile (a quarter bin inside them, so a float compared with
-    /// them is never in a tail bin). Every value outside, and every zero (a Relu's zeros cost nothing to count), is
-    /// still counted one by one, so the tails every percentile above 99 reads are exact. Null while the histogram is
-    /// too young, or when its bins are too narrow for floats to tell the body's edges from the tails'.
-    /// </summary>
-    internal BodySample? Body()
-    {
-        if (Total < ExactValues)
-        {
-            return null;
-        }
-
-        int lowBin = (int)Math.Clamp(Math.Floor((Quantile(TailFraction) - _start) / _width), 0, _counts.Length - 1);
-        int highBin = (int)Math.Clamp(Math.Floor((Quantile(1 - TailFraction) - _start) / _width), 0, _counts.Length - 1);
-        double lowEdge = _start + lowBin * _width, highEdge = _start + (highBin + 1) * _width;
-        float low = (float)(lowEdge + _width / 4), high = (float)(highEdge - _width / 4);
-        return low > lowEdge && high < highEdge && high > low ? new BodySample(low, high, BodyStride) : null;
-    }
-
-    /// <summary>The body of a batch to sample: values strictly between <see cref="Low"/> and <see cref="High"/>, one in <see cref="Stride"/>.</summary>
-    internal readonly record struct BodySample(float Low, float High, int Stride);
-
-    /// <summary>
-    /// <see cref="Tally"/> with the body sampled. A zero, and a value outside (<paramref name="body"/>'s Low, High), counts 1
-    /// as always; a body value counts <see cref="BodySample.Stride"/> when its index g in the batch (<paramref name="offset"/>
-    /// + its index here) is sampled, nothing otherwise. Index g is sampled when ⌊g / 8⌋ mod 8 equals ⌊g / 64⌋ mod 8: in
-    /// every 64 values, one run of 8, a different one in each of 8 successive blocks, so no column of an image is always
-    /// skipped. Vectors count the zeros and find the (rare) tail values; the sampled run's bins are computed as one
-    /// vector, as <see cref="Tally"/> computes them. An estimate of the body (exact in expectation) at an eighth of the
-    /// bins and increments; identical whatever the parts, as they start at multiples of 64.
-    /// </summary>
-    private void TallySampled(ReadOnlySpan<float> values, int offset, BodySample body, uint[] tally)
-    {
-        if (body.Stride != 8 || (offset & 63) != 0)
-        {
-            throw new ArgumentException("The sampled tally takes one run of 8 values in 64, from a multiple of 64.", nameof(offset));
-        }
-
-        double inverse = 1.0 / _width;
-        int lastBin = _counts.Length - 1;
-        ref float first = ref MemoryMarshal.GetReference(values);
-        Vector256<float> low = Vector256.Create(body.Low), high = Vector256.Create(body.High);
-        Vector256<double> start = Vector256.Create(_start), scale = Vector256.Create(inverse);
-        Vector256<double> last = Vector256.Create((double)lastBin), skipped = Vector256.Create((double)_counts.Length);
-        Vector256<int> weight = Vector256.Create(body.Stride);
-        Span<int> bins = stackalloc int[8];
-        Span<int> weights = stackalloc int[8];
-        ref uint counts = ref MemoryMarshal.GetArrayDataReference(tally);
-        long zeros = 0;
-        int i = 0;
-        for (; i <= values.Length - 64; i += 64)
-        {
-            for (int k = 0; k < 64; k += Vector256<float>.Count)
-            {
-                Vector256<float> v = Vector256.LoadUnsafe(ref first, (nuint)(i + k));
-                Vector256<float> zero = Vector256.Equals(v, Vector256<float>.Zero);
-                zeros += BitOperations.PopCount(zero.ExtractMostSignificantBits());
-                uint tail = (~((Vector256.GreaterThan(v, low) & Vector256.LessThan(v, high)) | zero)).ExtractMostSignificantBits();
-                while (tail != 0)
-                {
-                    int lane = BitOperations.TrailingZeroCount(tail);
-                    tail &= tail - 1;
-                    CountTail(Unsafe.Add(ref first, i + k + lane), inverse, lastBin, tally);
-                }
-            }
-
-            // The block's sampled run: its body values' bins, weighted (every other lane's weight is 0).
-            int run = i + ((((offset + i) >> 6) & 7) * 8);
-            Vector256<float> x = Vector256.LoadUnsafe(ref first, (nuint)run);
-            Vector256<int> inBody = (Vector256.GreaterThan(x, low) & Vector256.LessThan(x, high) & ~Vector256.Equals(x, Vector256<float>.Zero)).AsInt32();
-            (Vector256<double> lower, Vector256<double> upper) = Vector256.Widen(x);
-            (Vector256<long> lowerBody, Vector256<long> upperBody) = Vector256.Widen(inBody);
-            Vector256.Narrow(Bin(lower, lowerBody.AsDouble(), start, scale, last, skipped), Bin(upper, upperBody.AsDouble(), start, scale, last, skipped))
-                .StoreUnsafe(ref MemoryMarshal.GetReference(bins));
-            (weight & inBody).StoreUnsafe(ref MemoryMarshal.GetReference(weights));
-            for (int j = 0; j < 8; j++)
-            {
-                Unsafe.Add(ref counts, (bins[j] * Copies) + j) += (uint)weights[j];
-            }
-        }
-
-        for (; i < values.Length; i++)
-        {
-            float x = values[i];
-            int g = offset + i;
-            if (x == 0)
-            {
-                zeros++;
-            }
-            else if (!(x > body.Low && x < body.High))
-            {
-                CountTail(x, inverse, lastBin, tally);
-            }
-            else if (((g >> 3) & 7) == ((g >> 6) & 7))
-            {
-                int bin = (int)((x - _start) * inverse);
-                tally[((bin < 0 ? 0 : bin > lastBin ? lastBin : bin) * Copies) + (g & 7)] += (uint)body.Stride;
-            }
-        }
-
-        int zeroBin = (int)Math.Clamp(Math.Floor((0.0 - _start) * inverse), 0, lastBin);
-        tally[zeroBin * Copies] += (uint)zeros;
-    }
-
-    // One value outside the body, counted as AddEach counts it (skipped when not finite).
-    private void CountTail(float x, double inverse, int lastBin, uint[] tally)
-    {
-        if (float.IsFinite(x))
-        {
-            int bin = (int)((x - _start) * inverse);
-            tally[(bin < 0 ? 0 : bin > lastBin ? lastBin : bin) * Copies]++;
         }
     }
 

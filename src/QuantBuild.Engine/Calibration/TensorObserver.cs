@@ -93,7 +93,7 @@ public sealed class TensorObserver
 
         if (Take(Scan(values), values.Length))
         {
-            Histogram!.AddCovered(values, 0, Body);
+            Histogram?.AddCovered(values);
         }
 
         if (_channelAxis is int axis && shape.Length > 0)
@@ -137,12 +137,8 @@ public sealed class TensorObserver
         Min = Math.Min(Min, bounds.Min);
         Max = Math.Max(Max, bounds.Max);
         Histogram?.Cover(bounds.Min, bounds.Max);
-        Body = Histogram?.Body();
         return Histogram is not null;
     }
-
-    /// <summary>The values of the batch last taken that the histogram samples (<see cref="StreamingHistogram.Body"/>); null when it counts them all.</summary>
-    internal StreamingHistogram.BodySample? Body { get; private set; }
 
     /// <summary>Finite min and max of some values (±∞ when none is finite) and their non-finite and NaN counts.</summary>
     internal readonly record struct Bounds(float Min, float Max, long NonFinite, long NaN)
