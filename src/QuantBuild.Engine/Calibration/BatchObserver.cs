@@ -8,7 +8,8 @@ namespace QuantBuild.Engine.Calibration;
 /// the batch is cut into contiguous parts instead: the parts are scanned at once (min, max, non-finite
 /// counts), their bounds combined and taken by the observer (which makes its histogram cover the batch), and the parts
 /// then added to the histogram at once; min/max combine exactly in any order and histogram counts are sums, so no
-/// statistic depends on the parts or the threads. Per-channel statistics are never cut. Meant for the time between two ONNX Runtime runs, when its threads are idle.
+/// statistic depends on the parts or the threads. Per-channel statistics are never cut. Meant for the time between two
+/// ONNX Runtime runs, when its threads are idle.
 /// </summary>
 internal sealed class BatchObserver
 {
@@ -70,14 +71,11 @@ internal sealed class BatchObserver
         }
 
         LastParts = parts.Count;
-        if (parts.Count == 0)
-        {
-            Parallel.ForEach(Largest(batch, whole), _options, i => batch[i].Observer.Observe(batch[i].Values.AsSpan<float>(), batch[i].Values.Shape));
-            return;
-        }
-
         var bounds = new TensorObserver.Bounds[parts.Count];
-        Parallel.For(0, parts.Count, _options, p => bounds[p] = TensorObserver.Scan(Span(batch, parts[p])));
+        if (parts.Count > 0)
+        {
+            Parallel.For(0, parts.Count, _options, p => bounds[p] = TensorObserver.Scan(Span(batch, parts[p])));
+        }
 
         // Each tensor's parts combined, in order, and taken by its observer: one thread, as they change the observer.
         var histogram = new bool[batch.Count];
@@ -112,7 +110,4 @@ internal sealed class BatchObserver
 
     private static ReadOnlySpan<float> Span(IReadOnlyList<(TensorObserver Observer, DenseTensor Values)> batch, (int Item, int Start, int Length) part) =>
         batch[part.Item].Values.AsSpan<float>().Slice(part.Start, part.Length);
-
-    private static IEnumerable<int> Largest(IReadOnlyList<(TensorObserver Observer, DenseTensor Values)> batch, List<int> items) =>
-        items.OrderByDescending(i => batch[i].Values.ElementCount).ThenBy(i => i);
 }

@@ -66,14 +66,7 @@ public sealed class StreamingHistogram
         }
 
         EnsureCovers(min, max);
-        if (Vector256.IsHardwareAccelerated && values.Length >= VectorMinimum * _counts.Length)
-        {
-            AddVectorized(values);
-        }
-        else
-        {
-            AddEach(values);
-        }
+        AddCovered(values);
     }
 
     /// <summary>
@@ -94,18 +87,22 @@ public sealed class StreamingHistogram
     private void AddEach(ReadOnlySpan<float> values)
     {
         double inverse = 1.0 / _width;
-        int last = _counts.Length - 1;
         foreach (float v in values)
         {
-            if (!float.IsFinite(v))
+            if (float.IsFinite(v))
             {
-                continue;
+                _counts[BinOf(v, inverse)]++;
+                Total++;
             }
-
-            int bin = (int)((v - _start) * inverse);
-            _counts[bin < 0 ? 0 : bin > last ? last : bin]++;
-            Total++;
         }
+    }
+
+    // The scalar definition of a finite value's bin: ⌊(v − start) · inverse⌋ in double, clamped to the first and last bin.
+    private int BinOf(float v, double inverse)
+    {
+        int bin = (int)((v - _start) * inverse);
+        int last = _counts.Length - 1;
+        return bin < 0 ? 0 : bin > last ? last : bin;
     }
 
     /// <summary>Slots of a tally (<see cref="Tally"/>): <see cref="Copies"/> copies of every bin and of the non-finite slot.</summary>
@@ -145,13 +142,6 @@ public sealed class StreamingHistogram
     /// <summary>Makes the histogram cover [<paramref name="min"/>, <paramref name="max"/>] (both finite), as <see cref="Add"/> does first.</summary>
     internal void Cover(float min, float max) => EnsureCovers(min, max);
 
-    private void AddVectorized(ReadOnlySpan<float> values)
-    {
-        uint[] tally = ThreadTally();
-        Tally(values, tally);
-        Merge(tally);
-    }
-
     // The calling thread's tally, cleared, with room for this histogram's slots.
     private uint[] ThreadTally()
     {
@@ -180,7 +170,7 @@ public sealed class StreamingHistogram
         Span<int> bins = stackalloc int[Chunk];
         ref float first = ref MemoryMarshal.GetReference(values);
         ref uint counts = ref MemoryMarshal.GetArrayDataReference(tally);
-        int whole = Vector256.IsHardwareAccelerated ? values.Length - values.Length % Vector256<float>.Count : 0;
+        int whole = values.Length - values.Length % Vector256<float>.Count;
         // The bin 0 falls in by the scalar definition (clamped like any value).
         int zeroBin = (int)Math.Clamp(Math.Floor((0.0 - _start) * (1.0 / _width)), 0, _counts.Length - 1);
         for (int at = 0; at < whole; at += Chunk)
@@ -226,13 +216,11 @@ public sealed class StreamingHistogram
         }
 
         double scalarInverse = 1.0 / _width;
-        int lastBin = _counts.Length - 1;
         foreach (float v in values[whole..])
         {
             if (float.IsFinite(v))
             {
-                int bin = (int)((v - _start) * scalarInverse);
-                tally[(bin < 0 ? 0 : bin > lastBin ? lastBin : bin) * Copies]++;
+                tally[BinOf(v, scalarInverse) * Copies]++;
             }
         }
     }
