@@ -114,6 +114,7 @@ public sealed class ModelAnalyzer
                 BatchSize = _config.Calibration.BatchSize,
                 MaxSamples = _config.Calibration.Samples,
                 ActivationBudgetBytes = _config.Calibration.BatchSizeGiven ? null : (options.MemoryBudget ?? MemoryBudget.Default()).Bytes / 2,
+                ExactHistogramValues = CalibrationRequest.HistogramValues(_config.Calibration.ExactHistogram),
             },
             null, TaggedProgress.Tagged(options.Progress, $"calibrate {target.Name}"), cancellation);
         Dictionary<string, TensorRange> ranges = TargetEncoding.Ranges(calibrated, _config.Calibration, target.Device);

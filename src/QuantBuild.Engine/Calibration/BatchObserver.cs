@@ -103,7 +103,7 @@ internal sealed class BatchObserver
             }
             else
             {
-                batch[w.Part.Item].Observer.Histogram!.AddCovered(Span(batch, w.Part));
+                batch[w.Part.Item].Observer.Histogram!.AddCovered(Span(batch, w.Part), w.Part.Start);
             }
         });
     }

@@ -32,6 +32,15 @@ public sealed record CalibrationRequest
     /// <summary>Histogram bins per tensor; 0 keeps min/max (and channel abs-max) only, which is all <c>method: minmax</c> reads.</summary>
     public int Bins { get; init; } = DefaultBins;
 
+    /// <summary>
+    /// Values each histogram counts one by one before it samples its batches (<see cref="StreamingHistogram.ExactValues"/>);
+    /// <see cref="long.MaxValue"/> counts every value (<c>histogram: exact</c>).
+    /// </summary>
+    public long ExactHistogramValues { get; init; } = StreamingHistogram.DefaultExactValues;
+
+    /// <summary>The <see cref="ExactHistogramValues"/> of <c>histogram: exact</c> (<paramref name="exact"/>) or <c>sampled</c>.</summary>
+    public static long HistogramValues(bool exact) => exact ? long.MaxValue : StreamingHistogram.DefaultExactValues;
+
     /// <summary>The histogram bins a request keeps unless told otherwise.</summary>
     public const int DefaultBins = 2048;
 }

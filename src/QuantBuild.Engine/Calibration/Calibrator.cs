@@ -86,7 +86,7 @@ public static class Calibrator
         {
             // A channel axis counted from the front moves past the iteration axes a body tensor is stacked along.
             int? axis = request.ChannelAxes.TryGetValue(name, out int a) ? (a >= 0 ? a + planned.LeadingAxes(name) : a) : null;
-            observers[name] = new TensorObserver(name, axis, request.Bins);
+            observers[name] = new TensorObserver(name, axis, request.Bins, request.ExactHistogramValues);
         }
 
         Dictionary<string, TensorObserver> byTensor = observers;

@@ -9,6 +9,8 @@ namespace QuantBuild.Engine.Calibration;
 /// <summary>
 /// A histogram over a range that is not known in advance, built in one pass with fixed memory. The range grows
 /// by doubling the bin width and merging adjacent bins, which is exact: no count ever moves to the wrong bin.
+/// Every value is counted until the histogram holds twice <see cref="ExactValues"/>; from then on each batch counts
+/// a sample of it (<see cref="Cover"/>), weighted so the counts stay estimates of every value's.
 /// </summary>
 public sealed class StreamingHistogram
 {
@@ -18,6 +20,18 @@ public sealed class StreamingHistogram
     /// <summary>Interleaved 32-bit copies of the counts a tally keeps (<see cref="Tally"/>).</summary>
     private const int Copies = 8;
 
+    /// <summary>
+    /// The default <see cref="ExactValues"/>: 2^24 (16.8 M). A bin holding a ten-thousandth of the values then counts at
+    /// least 1,678 of them, within 2.5 % (one standard deviation) of what counting all would give, however many follow.
+    /// </summary>
+    public const long DefaultExactValues = 1L << 24;
+
+    /// <summary>The most one counted value stands for: a batch counts at least one block in 64 on average.</summary>
+    public const int MaxWeight = 64;
+
+    /// <summary>Values in a block, the unit a sampled batch keeps or skips (the first block starts at the batch's first value).</summary>
+    public const int Block = 512;
+
     /// <summary>A tally (<see cref="Copies"/> 32-bit copies of the counts, plus a slot for non-finite values) per thread.</summary>
     [ThreadStatic]
     private static uint[]? t_copies;
@@ -26,17 +40,39 @@ public sealed class StreamingHistogram
     private double _start;
     private double _width;
     private bool _initialised;
+    private long _batches;
+    private int _weight = 1;
+    private ulong _seed;
 
-    /// <summary>Creates an empty histogram with <paramref name="bins"/> bins (even, at least 2).</summary>
-    public StreamingHistogram(int bins = 2048)
+    /// <summary>
+    /// Creates an empty histogram with <paramref name="bins"/> bins (even, at least 2) that counts every value until it
+    /// holds twice <paramref name="exactValues"/> (<see cref="long.MaxValue"/>: always every value).
+    /// </summary>
+    public StreamingHistogram(int bins = 2048, long exactValues = DefaultExactValues)
     {
         if (bins < 2 || bins % 2 != 0)
         {
             throw new ArgumentOutOfRangeException(nameof(bins), "Bin count must be even and at least 2.");
         }
 
+        ArgumentOutOfRangeException.ThrowIfLessThan(exactValues, 1);
         _counts = new long[bins];
+        ExactValues = exactValues;
     }
+
+    /// <summary>
+    /// Values counted one by one before batches are sampled. Past twice this many, a batch is cut into
+    /// <see cref="Block"/>s and each kept with probability 1/w, w the largest power of two up to <see cref="Total"/> /
+    /// <see cref="ExactValues"/> (at most <see cref="MaxWeight"/>), its values counted w times: every doubling of the
+    /// total then counts about <see cref="ExactValues"/> more values, so a bin's relative error stays where it was at
+    /// the threshold, and the cost of a histogram grows with the log of the samples instead of their number. Which
+    /// blocks are kept is a hash of the block's index and the batch's, so the same batches give the same counts, bit
+    /// for bit, on any number of threads and in any parts.
+    /// </summary>
+    public long ExactValues { get; }
+
+    /// <summary>What each value of the current batch counts for: 1 until the histogram is sampled (<see cref="ExactValues"/>).</summary>
+    public int Weight => _weight;
 
     /// <summary>Number of bins.</summary>
     public int Bins => _counts.Length;
@@ -65,8 +101,8 @@ public sealed class StreamingHistogram
             return;
         }
 
-        EnsureCovers(min, max);
-        AddCovered(values);
+        Cover(min, max);
+        AddCovered(values, 0);
     }
 
     /// <summary>
@@ -80,19 +116,19 @@ public sealed class StreamingHistogram
             return;
         }
 
-        EnsureCovers(min, max);
-        AddEach(values);
+        Cover(min, max);
+        AddRuns(values, 0, vectorized: false);
     }
 
-    private void AddEach(ReadOnlySpan<float> values)
+    private void AddEach(ReadOnlySpan<float> values, int weight)
     {
         double inverse = 1.0 / _width;
         foreach (float v in values)
         {
             if (float.IsFinite(v))
             {
-                _counts[BinOf(v, inverse)]++;
-                Total++;
+                _counts[BinOf(v, inverse)] += weight;
+                Total += weight;
             }
         }
     }
@@ -110,37 +146,111 @@ public sealed class StreamingHistogram
 
     /// <summary>
     /// Adds <paramref name="values"/>, all inside the range <see cref="Cover"/> made the histogram cover, the way
-    /// <see cref="Add"/> does, from any thread: several threads may add parts of one batch at once. Each part is
-    /// tallied into the thread's own copies and merged under a lock; the counts are sums, so the histogram is the same
-    /// whatever the parts and their order.
+    /// <see cref="Add"/> does, from any thread: several threads may add parts of one batch at once, each giving its
+    /// part's <paramref name="offset"/> in the batch (a sampled batch keeps or skips blocks by their place in it). Each
+    /// part is tallied into the thread's own copies and merged under a lock; the counts are sums, so the histogram is
+    /// the same whatever the parts and their order.
     /// </summary>
-    internal void AddCovered(ReadOnlySpan<float> values)
+    internal void AddCovered(ReadOnlySpan<float> values, long offset)
     {
-        if (values.IsEmpty)
+        if (!values.IsEmpty)
         {
-            return;
-        }
-
-        if (!Vector256.IsHardwareAccelerated || values.Length < VectorMinimum * _counts.Length)
-        {
-            lock (_counts)
-            {
-                AddEach(values);
-            }
-
-            return;
-        }
-
-        uint[] tally = ThreadTally();
-        Tally(values, tally);
-        lock (_counts)
-        {
-            Merge(tally);
+            AddRuns(values, offset, Vector256.IsHardwareAccelerated && values.Length >= VectorMinimum * _counts.Length * _weight);
         }
     }
 
-    /// <summary>Makes the histogram cover [<paramref name="min"/>, <paramref name="max"/>] (both finite), as <see cref="Add"/> does first.</summary>
-    internal void Cover(float min, float max) => EnsureCovers(min, max);
+    // Adds the values of the batch's kept blocks (all of them unless the batch is sampled), each run of consecutive
+    // kept blocks at once: tallied and merged when vectorized, else straight into the counts, the scalar definition.
+    private void AddRuns(ReadOnlySpan<float> values, long offset, bool vectorized)
+    {
+        int weight = _weight;
+        uint[]? tally = vectorized ? ThreadTally() : null;
+        if (!vectorized)
+        {
+            Monitor.Enter(_counts);
+        }
+
+        try
+        {
+            long end = offset + values.Length;
+            int run = -1;
+            for (long block = offset / Block; block * Block < end; block++)
+            {
+                int from = (int)(Math.Max(block * Block, offset) - offset);
+                bool kept = weight == 1 || Kept(block);
+                if (kept && run < 0)
+                {
+                    run = from;
+                }
+                else if (!kept && run >= 0)
+                {
+                    AddRun(values[run..from], tally, weight);
+                    run = -1;
+                }
+            }
+
+            if (run >= 0)
+            {
+                AddRun(values[run..], tally, weight);
+            }
+        }
+        finally
+        {
+            if (!vectorized)
+            {
+                Monitor.Exit(_counts);
+            }
+        }
+
+        if (tally is not null)
+        {
+            lock (_counts)
+            {
+                Merge(tally, weight);
+            }
+        }
+    }
+
+    private void AddRun(ReadOnlySpan<float> values, uint[]? tally, int weight)
+    {
+        if (tally is null)
+        {
+            AddEach(values, weight);
+        }
+        else
+        {
+            Tally(values, tally);
+        }
+    }
+
+    // Whether a sampled batch keeps a block: 1 in Weight on average, by a hash of the block's and the batch's number.
+    private bool Kept(long block)
+    {
+        ulong z = _seed + ((ulong)block * 0x9E3779B97F4A7C15UL);
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        z ^= z >> 31;
+        return (z & (ulong)(_weight - 1)) == 0;
+    }
+
+    /// <summary>
+    /// Makes the histogram cover [<paramref name="min"/>, <paramref name="max"/>] (both finite), as <see cref="Add"/>
+    /// does first, and starts a batch: whether and how much it is sampled (<see cref="ExactValues"/>) is decided here,
+    /// once, from the values counted before it, so the parts <see cref="AddCovered"/> then adds agree.
+    /// </summary>
+    internal void Cover(float min, float max)
+    {
+        EnsureCovers(min, max);
+        _weight = WeightAfter(Total, ExactValues);
+        _seed = (ulong)_batches++ * 0xD1B54A32D192ED03UL;
+    }
+
+    /// <summary>The weight of a batch that follows <paramref name="total"/> counted values (<see cref="ExactValues"/>).</summary>
+    internal static int WeightAfter(long total, long exactValues)
+    {
+        long ratio = total / exactValues;
+        return ratio < 2 ? 1 : (int)Math.Min(MaxWeight, 1L << (63 - BitOperations.LeadingZeroCount((ulong)ratio)));
+    }
 
     // The calling thread's tally, cleared, with room for this histogram's slots.
     private uint[] ThreadTally()
@@ -225,8 +335,8 @@ public sealed class StreamingHistogram
         }
     }
 
-    // Adds a tally's copies into the counts (not its non-finite slot).
-    private void Merge(uint[] tally)
+    // Adds a tally's copies, each count standing for weight values, into the counts (not its non-finite slot).
+    private void Merge(uint[] tally, int weight)
     {
         long added = 0;
         for (int b = 0; b < _counts.Length; b++)
@@ -238,11 +348,11 @@ public sealed class StreamingHistogram
                 sum += tally[o + k];
             }
 
-            _counts[b] += sum;
+            _counts[b] += sum * weight;
             added += sum;
         }
 
-        Total += added;
+        Total += added * weight;
     }
 
     /// <summary>

@@ -16,13 +16,14 @@ public sealed class TensorObserver
     /// <summary>
     /// Creates an observer; <paramref name="channelAxis"/> (negative counts from the end) asks for per-channel abs-max,
     /// <paramref name="bins"/> 0 for no histogram (min/max only: all <c>method: minmax</c> needs, and the histogram is
-    /// most of what observing costs).
+    /// most of what observing costs). The histogram counts every value until it holds twice
+    /// <paramref name="exactValues"/>, then samples (<see cref="StreamingHistogram.ExactValues"/>).
     /// </summary>
-    public TensorObserver(string name, int? channelAxis = null, int bins = 2048)
+    public TensorObserver(string name, int? channelAxis = null, int bins = 2048, long exactValues = StreamingHistogram.DefaultExactValues)
     {
         Name = name;
         _channelAxis = channelAxis;
-        Histogram = bins > 0 ? new StreamingHistogram(bins) : null;
+        Histogram = bins > 0 ? new StreamingHistogram(bins, exactValues) : null;
     }
 
     /// <summary>The tensor's name.</summary>
@@ -93,7 +94,7 @@ public sealed class TensorObserver
 
         if (Take(Scan(values), values.Length))
         {
-            Histogram?.AddCovered(values);
+            Histogram?.AddCovered(values, 0);
         }
 
         if (_channelAxis is int axis && shape.Length > 0)

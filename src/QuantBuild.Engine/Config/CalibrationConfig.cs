@@ -12,6 +12,12 @@ public sealed record CalibrationConfig
     /// <summary>The percentile for <see cref="CalibrationMethod.Percentile"/> (default 99.99), otherwise null.</summary>
     public double? Percentile { get; init; }
 
+    /// <summary>
+    /// <c>histogram: exact</c>: every histogram counts every value. False (<c>sampled</c>, the default): each counts
+    /// every value up to 2 × 2^24, then a deterministic sample of each batch (<see cref="Calibration.StreamingHistogram.ExactValues"/>).
+    /// </summary>
+    public bool ExactHistogram { get; init; }
+
     /// <summary>At most this many samples are used, or null for all.</summary>
     public int? Samples { get; init; }
 

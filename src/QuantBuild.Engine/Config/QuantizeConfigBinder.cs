@@ -180,6 +180,25 @@ internal sealed class QuantizeConfigBinder
                 "set 'method: percentile' or remove 'percentile'", map.Find("percentile")!.Key.Location);
         }
 
+        string? histogramText = _r.String(map, "histogram", "calibration.histogram");
+        bool exactHistogram = false;
+        if (histogramText is not null)
+        {
+            if (!HistogramNames.Contains(histogramText, StringComparer.Ordinal))
+            {
+                _r.Error(ConfigErrorCodes.UnknownValue,
+                    $"unknown calibration histogram '{histogramText}'.{NameSuggester.DidYouMean(histogramText, HistogramNames)}",
+                    $"use one of: {string.Join(", ", HistogramNames)}", ConfigReader.At(map, "histogram", keyAt));
+            }
+            else if (method == CalibrationMethod.MinMax)
+            {
+                _r.Error(ConfigErrorCodes.Conflict, "'calibration.histogram' does not apply to 'method: minmax', which keeps no histogram",
+                    "remove 'histogram' or choose a method that reads one (auto, percentile, entropy, mse)", map.Find("histogram")!.Key.Location);
+            }
+
+            exactHistogram = histogramText == "exact";
+        }
+
         int? samples = Positive(map, "samples", "calibration.samples", keyAt);
         int? explicitBatch = Positive(map, "batch_size", "calibration.batch_size", keyAt);
         int batch = explicitBatch ?? 32;
@@ -189,6 +208,7 @@ internal sealed class QuantizeConfigBinder
             Data = data,
             Method = method,
             Percentile = method == CalibrationMethod.Percentile ? percentile ?? 99.99 : null,
+            ExactHistogram = exactHistogram,
             Samples = samples,
             BatchSize = batch,
             BatchSizeGiven = explicitBatch is not null,
@@ -659,6 +679,8 @@ internal sealed class QuantizeConfigBinder
     }
 
     private static readonly string[] MethodNames = ["minmax", "percentile", "entropy", "mse", "auto"];
+
+    private static readonly string[] HistogramNames = ["sampled", "exact"];
 
     private static bool TryMethod(string text, out CalibrationMethod method)
     {

@@ -13,7 +13,7 @@ public static class QuantizeConfigKeys
     public static readonly IReadOnlyList<string> Input = ["value", "shape", "stream"];
 
     /// <summary><c>calibration</c>.</summary>
-    public static readonly IReadOnlyList<string> Calibration = ["data", "method", "percentile", "samples", "batch_size"];
+    public static readonly IReadOnlyList<string> Calibration = ["data", "method", "percentile", "histogram", "samples", "batch_size"];
 
     /// <summary><c>evaluation</c>.</summary>
     public static readonly IReadOnlyList<string> Evaluation = ["data", "labels", "metric", "metric_options", "k", "dictionary", "output", "batch_size"];

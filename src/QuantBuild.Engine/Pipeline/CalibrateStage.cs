@@ -33,6 +33,7 @@ internal static class CalibrateStage
             BatchSizeFromBudget = !config.BatchSizeGiven,
             // min/max is all minmax ranges read; the histogram is most of what observing costs
             Bins = config.Method == CalibrationMethod.MinMax ? 0 : CalibrationRequest.DefaultBins,
+            ExactHistogramValues = CalibrationRequest.HistogramValues(config.ExactHistogram),
         };
         CalibrationResult calibrated = Calibrator.Run(plan.Model, t.Data.Calibration, request, null,
             TaggedProgress.Tagged(t.Run.Options.Progress, $"calibrate {t.Target.Name}"), t.Cancellation);

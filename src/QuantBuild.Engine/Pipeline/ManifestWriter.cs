@@ -71,7 +71,13 @@ public static class ManifestWriter
                 mode = ActivationsBinder.ModeNames[(int)target.Activations.Mode],
                 dynamic = written.DynamicLayers ?? [],
             },
-            calibration = new { method = calibration.Method.ToString(), samples = calibration.Samples, batchSize = calibration.BatchSize },
+            calibration = new
+            {
+                method = calibration.Method.ToString(),
+                histogram = calibration.Method == CalibrationMethod.MinMax ? null : calibration.ExactHistogram ? "exact" : "sampled",
+                samples = calibration.Samples,
+                batchSize = calibration.BatchSize,
+            },
             plugins = RecipePlugins(target, plugins),
             model = new { path = path is null ? null : Path.GetFileName(path), sha256 = written.Sha256, bytes = result.QuantizedBytes },
             metrics = new

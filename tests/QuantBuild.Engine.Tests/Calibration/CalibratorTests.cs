@@ -46,6 +46,38 @@ public class CalibratorTests
         Assert.Equal(0f, small.Observers[FirstRelu].Min); // a Relu output never goes below zero
     }
 
+    /// <summary>
+    /// A histogram past its threshold samples its batches; min/max and counts stay exact, the same run gives the same
+    /// counts, and <c>histogram: exact</c> (<see cref="CalibrationRequest.HistogramValues"/>) counts every value.
+    /// </summary>
+    [Fact]
+    public void Histograms_past_their_threshold_are_sampled_the_same_way_every_run_and_exact_ones_count_everything()
+    {
+        OnnxModel model = DataSourceTests.SampleModel();
+        using var data = NpyDataSource.Single("input", TestFiles.Sample("calibration.npy"));
+        string[] tensors = { "input", FirstRelu };
+        CalibrationRequest Request(long exactValues) => new() { Tensors = tensors, BatchSize = 32, ExactHistogramValues = exactValues };
+
+        CalibrationResult exact = Calibrator.Run(model, data, Request(CalibrationRequest.HistogramValues(exact: true)));
+        CalibrationResult sampled = Calibrator.Run(model, data, Request(200_000));
+        CalibrationResult again = Calibrator.Run(model, data, Request(200_000));
+
+        TensorObserver e = exact.Observers[FirstRelu], s = sampled.Observers[FirstRelu];
+        Assert.Equal(long.MaxValue, CalibrationRequest.HistogramValues(exact: true));
+        Assert.Equal(StreamingHistogram.DefaultExactValues, CalibrationRequest.HistogramValues(exact: false));
+        Assert.Equal(e.Count, e.Histogram!.Total);
+        Assert.Equal(1, e.Histogram.Weight);
+        // 256 samples of 12,544 values: sampled from 400,000 on, 1 block in 8 by the last batch (2.8 M before it).
+        Assert.Equal(256 * 12_544, e.Count);
+        Assert.Equal(8, s.Histogram!.Weight);
+        Assert.Equal((e.Min, e.Max, e.Count), (s.Min, s.Max, s.Count));
+        Assert.NotEqual(e.Histogram.Counts.ToArray(), s.Histogram.Counts.ToArray());
+        Assert.InRange(s.Histogram.Total, 0.9 * e.Count, 1.1 * e.Count);
+        Assert.Equal(s.Histogram.Counts.ToArray(), again.Observers[FirstRelu].Histogram!.Counts.ToArray());
+        // The input's 200,704 values stay under twice the threshold: counted one by one, as with exact.
+        Assert.Equal(exact.Observers["input"].Histogram!.Counts.ToArray(), sampled.Observers["input"].Histogram!.Counts.ToArray());
+    }
+
     [Fact]
     public void Without_bins_calibration_keeps_the_same_min_max_and_no_histogram()
     {

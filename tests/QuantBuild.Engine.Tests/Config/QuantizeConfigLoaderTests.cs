@@ -1,3 +1,4 @@
+using QuantBuild.Abstractions.Diagnostics;
 using QuantBuild.Engine.Config;
 using QuantBuild.Engine.Profiles;
 
@@ -111,6 +112,28 @@ public sealed class QuantizeConfigLoaderTests : IDisposable
         Assert.Empty(t.Exclude.Nodes);
         Assert.Null(t.Gate);
         Assert.Equal(Path.Combine(_dir.P("quantized"), "model.x64.onnx"), t.OutputPath);
+    }
+
+    [Theory]
+    [InlineData("", false)]
+    [InlineData("\n  histogram: sampled", false)]
+    [InlineData("\n  histogram: exact", true)]
+    [InlineData("\n  method: entropy\n  histogram: exact", true)]
+    public void Histograms_are_sampled_unless_exact_is_asked_for(string keys, bool exact)
+    {
+        QuantizeConfig c = _dir.Load(Minimal.Replace("data/calibration.npy", "data/calibration.npy" + keys));
+        Assert.Equal(exact, c.Calibration.ExactHistogram);
+    }
+
+    [Theory]
+    [InlineData("\n  histogram: exactly", "QB1013", "did you mean 'exact'", 4)]
+    [InlineData("\n  method: minmax\n  histogram: exact", "QB1014", "keeps no histogram", 5)]
+    public void A_histogram_setting_that_cannot_be_honoured_is_refused_at_its_line(string keys, string code, string says, int line)
+    {
+        QuantBuildException e = _dir.SingleError(Minimal.Replace("data/calibration.npy", "data/calibration.npy" + keys));
+        Assert.Equal((code, line), (e.Code, e.Line));
+        Assert.Contains(says, e.Message, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("quantize.yaml", e.FilePath);
     }
 
     [Fact]
