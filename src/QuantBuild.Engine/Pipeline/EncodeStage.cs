@@ -19,6 +19,12 @@ internal static class EncodeStage
             throw QuantizationErrors.NothingQuantized(t.Target.Name, encoded.UnquantizedNodes);
         }
 
+        foreach (UnusedWeightEncoding u in encoded.UnusedWeightEncodings)
+        {
+            t.Log.Warning("{Target}: the encoding recipe pass '{Origin}' chose for weight '{Weight}' is not used: its layer '{Node}' stays fp32 ({Reason})",
+                t.Target.Name, u.Origin, u.Weight, u.NodeName, u.Reason);
+        }
+
         string candidate = t.Loaded.Workspace.PathFor(t.Target.Name, Path.GetFileName(t.OutputPath));
         return Candidate.Save(encoded, candidate, t.Loaded.Workspace.PathFor(t.Target.Name, "encoded.weights"));
     }

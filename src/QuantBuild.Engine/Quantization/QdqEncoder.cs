@@ -167,7 +167,37 @@ public static class QdqEncoder
         // Subgraphs are not swept here: a branch the encoder did not rewrite is still the input model's own object.
         Rewrites.DeadCodeRewrite.Sweep(quantized.Graph, subgraphs: false);
 
-        return new EncodeResult(quantized, layers, writer.Unquantized);
+        return new EncodeResult(quantized, layers, writer.Unquantized, Unused(index, options, layers, writer.Unquantized));
+    }
+
+    // The passes' weight encodings no quantized layer reads: every reader of the weight, in any branch or body, stayed fp32.
+    private static List<UnusedWeightEncoding> Unused(GraphIndex index, EncodeOptions options, List<QuantizedLayer> layers, IReadOnlyList<UnquantizedNode> unquantized)
+    {
+        var unused = new List<UnusedWeightEncoding>();
+        if (options.WeightOverrides.Count == 0)
+        {
+            return unused;
+        }
+
+        var quantizedNodes = new HashSet<string>(layers.Select(l => l.NodeName), StringComparer.Ordinal);
+        var reasons = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (UnquantizedNode node in unquantized)
+        {
+            reasons.TryAdd(node.NodeName, node.Reason);
+        }
+
+        List<Node> nodes = Branches.Walk(index).SelectMany(scope => scope.Graph.Nodes).ToList();
+        foreach ((string weight, WeightEncoding encoding) in options.WeightOverrides.OrderBy(o => o.Key, StringComparer.Ordinal))
+        {
+            List<Node> readers = nodes.Where(n => n.Inputs.Contains(weight)).ToList();
+            if (readers.Count > 0 && !readers.Any(n => quantizedNodes.Contains(n.DisplayName)))
+            {
+                string reader = readers[0].DisplayName;
+                unused.Add(new UnusedWeightEncoding(weight, encoding.Origin ?? "unnamed", reader, reasons.GetValueOrDefault(reader, "not quantized")));
+            }
+        }
+
+        return unused;
     }
 
     private static bool UsesSubByteOverride(EncodeOptions options) =>

@@ -291,6 +291,29 @@ public sealed class QdqEncoderStructureTests
         Assert.Equal(scales, g.Initializer(dq.Inputs[1]).Floats());
     }
 
+    /// <summary>A pass's encoding of a weight whose layer the user excluded is reported unused, with the layer's reason; a used one is not.</summary>
+    [Fact]
+    public void A_weight_encoding_whose_layer_stays_fp32_is_reported_unused()
+    {
+        OnnxModel fp32 = TestGraphs.SmallConvNet();
+        int[] codes = Enumerable.Range(0, 8 * 27).Select(i => i % 15 - 7).ToArray();
+        float[] scales = Enumerable.Range(1, 8).Select(i => i * 0.01f).ToArray();
+        var encodings = new Dictionary<string, WeightEncoding>
+        {
+            ["conv1.weight"] = new() { Bits = 4, Type = ElementType.Int8, Axis = 0, Scales = scales, Codes = codes, Origin = "adaround" },
+        };
+
+        EncodeResult used = QdqEncoder.Encode(fp32, TestGraphs.SmallConvNetRanges(), Vnni with { WeightOverrides = encodings });
+        EncodeResult excluded = QdqEncoder.Encode(fp32, TestGraphs.SmallConvNetRanges(),
+            Vnni with { WeightOverrides = encodings, ExcludedNodeNames = new HashSet<string> { "conv1" } });
+
+        Assert.Empty(used.UnusedWeightEncodings);
+        UnusedWeightEncoding unused = Assert.Single(excluded.UnusedWeightEncodings);
+        string reason = Assert.Single(excluded.UnquantizedNodes, n => n.NodeName == "conv1").Reason;
+        Assert.Equal(new UnusedWeightEncoding("conv1.weight", "adaround", "conv1", reason), unused);
+        Assert.DoesNotContain(excluded.Model.Graph.Nodes, n => n.OpType == "DequantizeLinear" && n.Outputs[0].Contains("conv1.weight", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void Weight_override_with_the_wrong_number_of_scales_is_QB3003()
     {
