@@ -122,7 +122,7 @@ public static class CacheKey
             json.WriteStartObject("calibration");
             json.WriteString("method", config.Calibration.Method.ToString());
             json.WriteString("percentile", Invariant(config.Calibration.Percentile));
-            json.WriteString("histogram", config.Calibration.ExactHistogram ? "exact" : "sampled");
+            json.WriteString("histogram", config.Calibration.Histogram);
             json.WriteString("samples", Invariant(config.Calibration.Samples));
             json.WriteNumber("batchSize", config.Calibration.BatchSize);
             WriteReader(json, config.Calibration.Data);

@@ -42,7 +42,6 @@ public sealed class StreamingHistogram
     private bool _initialised;
     private long _batches;
     private int _weight = 1;
-    private ulong _seed;
 
     /// <summary>
     /// Creates an empty histogram with <paramref name="bins"/> bins (even, at least 2) that counts every value until it
@@ -159,74 +158,75 @@ public sealed class StreamingHistogram
         }
     }
 
-    // Adds the values of the batch's kept blocks (all of them unless the batch is sampled), each run of consecutive
-    // kept blocks at once: tallied and merged when vectorized, else straight into the counts, the scalar definition.
+    // Adds the values of the batch's kept blocks (all of them unless the batch is sampled): tallied and merged when
+    // vectorized, else straight into the counts, the scalar definition.
     private void AddRuns(ReadOnlySpan<float> values, long offset, bool vectorized)
     {
         int weight = _weight;
-        uint[]? tally = vectorized ? ThreadTally() : null;
+        List<Range> runs = KeptRuns(offset, values.Length);
         if (!vectorized)
-        {
-            Monitor.Enter(_counts);
-        }
-
-        try
-        {
-            long end = offset + values.Length;
-            int run = -1;
-            for (long block = offset / Block; block * Block < end; block++)
-            {
-                int from = (int)(Math.Max(block * Block, offset) - offset);
-                bool kept = weight == 1 || Kept(block);
-                if (kept && run < 0)
-                {
-                    run = from;
-                }
-                else if (!kept && run >= 0)
-                {
-                    AddRun(values[run..from], tally, weight);
-                    run = -1;
-                }
-            }
-
-            if (run >= 0)
-            {
-                AddRun(values[run..], tally, weight);
-            }
-        }
-        finally
-        {
-            if (!vectorized)
-            {
-                Monitor.Exit(_counts);
-            }
-        }
-
-        if (tally is not null)
         {
             lock (_counts)
             {
-                Merge(tally, weight);
+                foreach (Range run in runs)
+                {
+                    AddEach(values[run], weight);
+                }
             }
+
+            return;
+        }
+
+        uint[] tally = ThreadTally();
+        foreach (Range run in runs)
+        {
+            Tally(values[run], tally);
+        }
+
+        lock (_counts)
+        {
+            Merge(tally, weight);
         }
     }
 
-    private void AddRun(ReadOnlySpan<float> values, uint[]? tally, int weight)
+    // The runs of consecutive kept blocks among the length values at offset in the batch, relative to offset.
+    private List<Range> KeptRuns(long offset, int length)
     {
-        if (tally is null)
+        var runs = new List<Range>();
+        if (_weight == 1)
         {
-            AddEach(values, weight);
+            runs.Add(Range.All);
+            return runs;
         }
-        else
+
+        int run = -1;
+        for (long block = offset / Block; block * Block < offset + length; block++)
         {
-            Tally(values, tally);
+            int from = (int)(Math.Max(block * Block, offset) - offset);
+            bool kept = Kept(block);
+            if (kept && run < 0)
+            {
+                run = from;
+            }
+            else if (!kept && run >= 0)
+            {
+                runs.Add(run..from);
+                run = -1;
+            }
         }
+
+        if (run >= 0)
+        {
+            runs.Add(run..length);
+        }
+
+        return runs;
     }
 
     // Whether a sampled batch keeps a block: 1 in Weight on average, by a hash of the block's and the batch's number.
     private bool Kept(long block)
     {
-        ulong z = _seed + ((ulong)block * 0x9E3779B97F4A7C15UL);
+        ulong z = ((ulong)(_batches - 1) * 0xD1B54A32D192ED03UL) + ((ulong)block * 0x9E3779B97F4A7C15UL);
         z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
         z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
         z ^= z >> 31;
@@ -242,7 +242,7 @@ public sealed class StreamingHistogram
     {
         EnsureCovers(min, max);
         _weight = WeightAfter(Total, ExactValues);
-        _seed = (ulong)_batches++ * 0xD1B54A32D192ED03UL;
+        _batches++;
     }
 
     /// <summary>The weight of a batch that follows <paramref name="total"/> counted values (<see cref="ExactValues"/>).</summary>

@@ -18,6 +18,9 @@ public sealed record CalibrationConfig
     /// </summary>
     public bool ExactHistogram { get; init; }
 
+    /// <summary>The yaml's name for <see cref="ExactHistogram"/>: <c>exact</c> or <c>sampled</c>.</summary>
+    public string Histogram => ExactHistogram ? "exact" : "sampled";
+
     /// <summary>At most this many samples are used, or null for all.</summary>
     public int? Samples { get; init; }
 

@@ -74,7 +74,7 @@ public static class ManifestWriter
             calibration = new
             {
                 method = calibration.Method.ToString(),
-                histogram = calibration.Method == CalibrationMethod.MinMax ? null : calibration.ExactHistogram ? "exact" : "sampled",
+                histogram = calibration.Method == CalibrationMethod.MinMax ? null : calibration.Histogram,
                 samples = calibration.Samples,
                 batchSize = calibration.BatchSize,
             },

@@ -134,9 +134,11 @@ public static class QdqEncoder
         Validate(model, options);
         activationRanges = WithPassRanges(activationRanges, options);
         var index = new GraphIndex(model);
+        // The main graph and every branch and body, indexed once for the passes' weight encodings (none: not needed).
+        List<GraphIndex> scopes = options.WeightOverrides.Count == 0 ? [] : Branches.Walk(index).ToList();
         foreach (string weight in options.WeightOverrides.Keys.Order(StringComparer.Ordinal))
         {
-            if (!Branches.Walk(index).Any(scope => scope.Constant(weight) is not null))
+            if (!scopes.Any(scope => scope.Constant(weight) is not null))
             {
                 throw QuantizationErrors.UnknownWeightOverride(weight, options.WeightOverrides[weight].Origin ?? "a recipe pass");
             }
@@ -167,18 +169,13 @@ public static class QdqEncoder
         // Subgraphs are not swept here: a branch the encoder did not rewrite is still the input model's own object.
         Rewrites.DeadCodeRewrite.Sweep(quantized.Graph, subgraphs: false);
 
-        return new EncodeResult(quantized, layers, writer.Unquantized, Unused(index, options, layers, writer.Unquantized));
+        return new EncodeResult(quantized, layers, writer.Unquantized, Unused(scopes, options, layers, writer.Unquantized));
     }
 
     // The passes' weight encodings no quantized layer reads: every reader of the weight, in any branch or body, stayed fp32.
-    private static List<UnusedWeightEncoding> Unused(GraphIndex index, EncodeOptions options, List<QuantizedLayer> layers, IReadOnlyList<UnquantizedNode> unquantized)
+    private static List<UnusedWeightEncoding> Unused(List<GraphIndex> scopes, EncodeOptions options, List<QuantizedLayer> layers, IReadOnlyList<UnquantizedNode> unquantized)
     {
         var unused = new List<UnusedWeightEncoding>();
-        if (options.WeightOverrides.Count == 0)
-        {
-            return unused;
-        }
-
         var quantizedNodes = new HashSet<string>(layers.Select(l => l.NodeName), StringComparer.Ordinal);
         var reasons = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (UnquantizedNode node in unquantized)
@@ -186,10 +183,9 @@ public static class QdqEncoder
             reasons.TryAdd(node.NodeName, node.Reason);
         }
 
-        List<Node> nodes = Branches.Walk(index).SelectMany(scope => scope.Graph.Nodes).ToList();
         foreach ((string weight, WeightEncoding encoding) in options.WeightOverrides.OrderBy(o => o.Key, StringComparer.Ordinal))
         {
-            List<Node> readers = nodes.Where(n => n.Inputs.Contains(weight)).ToList();
+            List<Node> readers = scopes.SelectMany(scope => scope.Consumers(weight).Select(i => scope.Graph.Nodes[i])).ToList();
             if (readers.Count > 0 && !readers.Any(n => quantizedNodes.Contains(n.DisplayName)))
             {
                 string reader = readers[0].DisplayName;
