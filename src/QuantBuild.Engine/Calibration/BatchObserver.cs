@@ -20,12 +20,32 @@ internal sealed class BatchObserver
     internal const double Uneven = 1.3;
 
     private readonly ParallelOptions _options;
+    private readonly ObserverThreads? _own;
 
-    /// <summary>An observer using up to <paramref name="threads"/> threads (the calling one included).</summary>
+    /// <summary>An observer using up to <paramref name="threads"/> threads of .NET's pool (the calling one included).</summary>
     public BatchObserver(int threads)
     {
         Threads = Math.Max(1, threads);
         _options = new ParallelOptions { MaxDegreeOfParallelism = Threads };
+    }
+
+    /// <summary>An observer using <paramref name="threads"/>, which sleep between batches instead of spinning while ORT runs.</summary>
+    public BatchObserver(ObserverThreads threads)
+        : this(threads.Threads)
+    {
+        _own = threads;
+    }
+
+    private void For(int count, Action<int> body)
+    {
+        if (_own is not null)
+        {
+            _own.For(count, body);
+        }
+        else
+        {
+            Parallel.For(0, count, _options, body);
+        }
     }
 
     /// <summary>Parts the last batch's tensors were cut into (0 when every tensor was observed whole).</summary>
@@ -74,7 +94,7 @@ internal sealed class BatchObserver
         var bounds = new TensorObserver.Bounds[parts.Count];
         if (parts.Count > 0)
         {
-            Parallel.For(0, parts.Count, _options, p => bounds[p] = TensorObserver.Scan(Span(batch, parts[p])));
+            For(parts.Count, p => bounds[p] = TensorObserver.Scan(Span(batch, parts[p])));
         }
 
         // Each tensor's parts combined, in order, and taken by its observer: one thread, as they change the observer.
@@ -95,8 +115,9 @@ internal sealed class BatchObserver
         var work = parts.Where(p => histogram[p.Item]).Select(p => (Part: p, Whole: -1))
             .Concat(whole.Select(i => (Part: (Item: i, Start: 0, Length: (int)batch[i].Values.ElementCount), Whole: i)))
             .OrderByDescending(w => w.Part.Length).ThenBy(w => w.Part.Item).ThenBy(w => w.Part.Start).ToList();
-        Parallel.ForEach(work, _options, w =>
+        For(work.Count, k =>
         {
+            var w = work[k];
             if (w.Whole >= 0)
             {
                 batch[w.Whole].Observer.Observe(batch[w.Whole].Values.AsSpan<float>(), batch[w.Whole].Values.Shape);

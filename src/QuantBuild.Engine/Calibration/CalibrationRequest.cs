@@ -41,6 +41,16 @@ public sealed record CalibrationRequest
     /// <summary>The <see cref="ExactHistogramValues"/> of <c>histogram: exact</c> (<paramref name="exact"/>) or <c>sampled</c>.</summary>
     public static long HistogramValues(bool exact) => exact ? long.MaxValue : StreamingHistogram.DefaultExactValues;
 
+    /// <summary>
+    /// Take tensors ORT computes in its blocked channel layout in that layout (<see cref="CalibrationSession"/>): the
+    /// same values in another order, without ORT reordering each for being a graph output. Per-tensor statistics are
+    /// identical either way; only a sampled histogram (past <see cref="ExactHistogramValues"/>) keeps other values.
+    /// </summary>
+    internal bool BlockedLayout { get; init; } = true;
+
+    /// <summary>Channel counts taken in the blocked layout are a multiple of this; tests lower it to make ORT pad a block.</summary>
+    internal int BlockedChannelMultiple { get; init; } = CalibrationSession.ChannelMultiple;
+
     /// <summary>The histogram bins a request keeps unless told otherwise.</summary>
     public const int DefaultBins = 2048;
 }

@@ -11,6 +11,9 @@ public sealed record CalibrationResult(IReadOnlyDictionary<string, TensorObserve
     /// <summary>Passes over the data: one per capture group (1 when everything fit one pass; 0 when nothing ran).</summary>
     public int Groups { get; init; }
 
+    /// <summary>Exposed tensors ONNX Runtime handed over in its blocked channel layout (<see cref="CalibrationSession"/>).</summary>
+    public int BlockedLayoutTensors { get; init; }
+
     /// <summary>
     /// Tensors the model computes that calibration could not observe, with the reason (a Loop/Scan body tensor whose
     /// shape changes between iterations, a main-graph tensor empty on every batch); their observers saw nothing.

@@ -52,11 +52,17 @@ public static class Calibrator
 
         // A body tensor whose shape varies only on a later batch (an iteration count that depends on the data) fails
         // that batch's run: it is found on that batch as on the first one, left unobserved, and calibration starts over.
+        bool blockedLayout = request.BlockedLayout && StreamFeedback.For(data) is null;
         while (true)
         {
             try
             {
-                return Observe(model, data, request, batcher, inputNames, options, exposure, unobserved, total, progress, cancellation);
+                return Observe(model, data, request, batcher, inputNames, options, exposure, unobserved, blockedLayout, total, progress, cancellation);
+            }
+            catch (BlockedLayoutMismatch) when (blockedLayout)
+            {
+                // ORT padded a block after all: everything again on the plain session, which hands over NCHW.
+                blockedLayout = false;
             }
             catch (BatchFailed failed)
             {
@@ -79,7 +85,8 @@ public static class Calibrator
 
     // One calibration of everything but the unobserved tensors.
     private static CalibrationResult Observe(OnnxModel model, IDataSource data, CalibrationRequest request, Batcher batcher, HashSet<string> inputNames,
-        SessionOptions options, BranchExposure planned, Dictionary<string, string> unobserved, Stopwatch total, IProgress<StageProgress>? progress, CancellationToken cancellation)
+        SessionOptions options, BranchExposure planned, Dictionary<string, string> unobserved, bool blockedLayout, Stopwatch total, IProgress<StageProgress>? progress,
+        CancellationToken cancellation)
     {
         var observers = new Dictionary<string, TensorObserver>(StringComparer.Ordinal);
         foreach (string name in request.Tensors.Distinct(StringComparer.Ordinal))
@@ -101,7 +108,13 @@ public static class Calibrator
         outputs = outputs.Select(exposure.OutputName).ToList();
         observers = Fetched(observers.Where(o => !unobserved.ContainsKey(o.Key)).ToDictionary(o => o.Key, o => o.Value, StringComparer.Ordinal), exposure);
         var runtime = new Stopwatch();
-        InferenceSession? all = outputs.Count > 0 ? ModelSessions.Open(exposure.Model, options, outputs) : null;
+        // Main-graph tensors observed per tensor, none a model output, may come in ORT's blocked layout (CalibrationSession).
+        var modelOutputs = new HashSet<string>(model.Graph.Outputs.Select(o => o.Name), StringComparer.Ordinal);
+        var computed = new HashSet<string>(model.Graph.Nodes.SelectMany(n => n.Outputs), StringComparer.Ordinal);
+        var anyOrder = blockedLayout
+            ? outputs.Where(n => observers[n].Divisible && computed.Contains(n) && !modelOutputs.Contains(n)).ToHashSet(StringComparer.Ordinal)
+            : new HashSet<string>(StringComparer.Ordinal);
+        CalibrationSession? all = outputs.Count > 0 ? CalibrationSession.Open(exposure.Model, options, outputs, anyOrder, request.BlockedChannelMultiple) : null;
         try
         {
             RunOutputs? probed = null;
@@ -130,13 +143,14 @@ public static class Calibrator
                     done => progress?.Report(new StageProgress("calibrate", g * batcher.SampleCount + done, work)), cancellation);
             }
 
+            int blocked = all?.BlockedCount ?? 0;
             List<string> left = derived.Where(d => !observers[d.Key].TakeReluOf(observers[d.Value])).Select(d => d.Key).ToList();
             if (left.Count > 0)
             {
                 // An input held NaN or ±∞, which Relu does not map as it maps finite values: those Relus are observed
                 // after all, from a session exposing what the one-session design would have exposed.
                 all?.Dispose();
-                all = ModelSessions.Open(exposure.Model, options, exposed.Select(exposure.OutputName).ToList());
+                all = CalibrationSession.Plain(exposure.Model, options, exposed.Select(exposure.OutputName).ToList());
                 ReleaseGarbage();
                 ObservePass(all, data, batcher.SampleCount, plan.BatchSize, left, Array.Empty<string>(), null, observers, runtime, _ => { }, cancellation);
                 passes++;
@@ -145,6 +159,7 @@ public static class Calibrator
             return new CalibrationResult(byTensor, batcher.SampleCount, total.Elapsed, runtime.Elapsed, plan.BatchSize)
             {
                 Groups = passes,
+                BlockedLayoutTensors = blocked,
                 Unobserved = WithEmpty(model, byTensor, unobserved, batcher.SampleCount),
             };
         }
@@ -188,11 +203,12 @@ public static class Calibrator
     /// observed, so nothing is copied or allocated per batch and no output shape need be known in advance.
     /// <paramref name="first"/>, when given, is batch 0's outputs already run (the probe's).
     /// </summary>
-    private static void ObservePass(InferenceSession? session, IDataSource data, long samples, int batchSize, IReadOnlyList<string> outputs,
+    private static void ObservePass(CalibrationSession? session, IDataSource data, long samples, int batchSize, IReadOnlyList<string> outputs,
         IReadOnlyList<string> inputs, RunOutputs? first, Dictionary<string, TensorObserver> observers, Stopwatch runtime, Action<long> progress,
         CancellationToken cancellation)
     {
-        var observer = new BatchObserver(Environment.ProcessorCount);
+        using var threads = new ObserverThreads(Environment.ProcessorCount);
+        var observer = new BatchObserver(threads);
         StreamFeedback? streams = StreamFeedback.For(data);
         TensorObserver[] fetched = outputs.Select(n => observers[n]).ToArray();
         try
@@ -214,7 +230,7 @@ public static class Calibrator
                 {
                     // Windows in order, each fed the state the one before it computed: ORT returns fresh arrays.
                     runtime.Start();
-                    IReadOnlyDictionary<string, DenseTensor> results = streams.Run(batch, outputs, session.Run);
+                    IReadOnlyDictionary<string, DenseTensor> results = streams.Run(batch, outputs, session.Session.Run);
                     runtime.Stop();
                     values = outputs.Select(n => results[n]).ToArray();
                 }
@@ -293,7 +309,7 @@ public static class Calibrator
     /// instead of running it again: the same session on the same rows computes the same values. Otherwise it is not
     /// observed (and <paramref name="probed"/> is null), so the passes see the same batches whatever the plan.
     /// </summary>
-    private static CaptureGroups PlanGroups(InferenceSession session, IDataSource data, long samples, IReadOnlyList<string> outputs, long budget, int batchSize,
+    private static CaptureGroups PlanGroups(CalibrationSession session, IDataSource data, long samples, IReadOnlyList<string> outputs, long budget, int batchSize,
         bool deriveBatch, Stopwatch runtime, out RunOutputs? probed)
     {
         int rows = deriveBatch ? 1 : (int)Math.Min(batchSize, samples);

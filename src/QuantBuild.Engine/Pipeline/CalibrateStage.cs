@@ -39,6 +39,11 @@ internal static class CalibrateStage
             TaggedProgress.Tagged(t.Run.Options.Progress, $"calibrate {t.Target.Name}"), t.Cancellation);
         t.Log.Information("Calibrated {Tensors} tensors on {Samples} samples (batches of {Batch}) in {Seconds:0.00}s",
             plan.Calibrated.Count, calibrated.Samples, calibrated.BatchSize, calibrated.Elapsed.TotalSeconds);
+        if (calibrated.BlockedLayoutTensors > 0)
+        {
+            t.Log.Debug("{Target}: {Count} activations read in ONNX Runtime's blocked channel layout (no reorder to NCHW for being graph outputs)",
+                t.Target.Name, calibrated.BlockedLayoutTensors);
+        }
         foreach ((string tensor, string why) in calibrated.Unobserved.OrderBy(u => u.Key, StringComparer.Ordinal))
         {
             t.Log.Warning("{Target}: not calibrated, its layers stay fp32: {Reason}", t.Target.Name, why);
