@@ -108,14 +108,10 @@ public static class KernelCheck
 
     private static SessionOptions Options(IReadOnlyDictionary<string, string> config, int threads, string? optimizedPath)
     {
-        var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.All, IntraOpNumThreads = threads, OptimizedModelFilePath = optimizedPath };
+        var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.All, IntraOpNumThreads = threads };
         if (optimizedPath is not null)
         {
-            // ORT warns on every such session that the file it writes is machine-specific; we only read it back here
-            options.LogSeverityLevel = LogSeverity.Error;
-            // a large model's optimized graph cannot be one protobuf: its weights go to a side file, read back mapped
-            options.AddConfigEntry("session.optimized_model_external_initializers_file_name", Path.GetFileName(optimizedPath) + ".data");
-            options.AddConfigEntry("session.optimized_model_external_initializers_min_size_in_bytes", "1048576");
+            ModelSessions.WriteOptimizedGraph(options, optimizedPath);
         }
 
         foreach ((string key, string value) in config)

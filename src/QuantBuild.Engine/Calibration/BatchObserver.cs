@@ -19,40 +19,19 @@ internal sealed class BatchObserver
     /// <summary>How many times its fair share of a batch (the batch's values over the threads) a tensor must hold to be cut into parts.</summary>
     internal const double Uneven = 1.3;
 
-    private readonly ParallelOptions _options;
-    private readonly ObserverThreads? _own;
+    private readonly ObserverThreads _threads;
 
-    /// <summary>An observer using up to <paramref name="threads"/> threads of .NET's pool (the calling one included).</summary>
-    public BatchObserver(int threads)
-    {
-        Threads = Math.Max(1, threads);
-        _options = new ParallelOptions { MaxDegreeOfParallelism = Threads };
-    }
-
-    /// <summary>An observer using <paramref name="threads"/>, which sleep between batches instead of spinning while ORT runs.</summary>
+    /// <summary>An observer on <paramref name="threads"/> (the calling one among them), which sleep between batches instead of spinning while ORT runs.</summary>
     public BatchObserver(ObserverThreads threads)
-        : this(threads.Threads)
     {
-        _own = threads;
-    }
-
-    private void For(int count, Action<int> body)
-    {
-        if (_own is not null)
-        {
-            _own.For(count, body);
-        }
-        else
-        {
-            Parallel.For(0, count, _options, body);
-        }
+        _threads = threads;
     }
 
     /// <summary>Parts the last batch's tensors were cut into (0 when every tensor was observed whole).</summary>
     internal int LastParts { get; private set; }
 
     /// <summary>Threads used at most.</summary>
-    public int Threads { get; }
+    public int Threads => _threads.Threads;
 
     /// <summary>Adds each tensor's batch to its observer (each observer at most once per call).</summary>
     public void Observe(IReadOnlyList<(TensorObserver Observer, DenseTensor Values)> batch)
@@ -94,7 +73,7 @@ internal sealed class BatchObserver
         var bounds = new TensorObserver.Bounds[parts.Count];
         if (parts.Count > 0)
         {
-            For(parts.Count, p => bounds[p] = TensorObserver.Scan(Span(batch, parts[p])));
+            _threads.For(parts.Count, p => bounds[p] = TensorObserver.Scan(Span(batch, parts[p])));
         }
 
         // Each tensor's parts combined, in order, and taken by its observer: one thread, as they change the observer.
@@ -115,7 +94,7 @@ internal sealed class BatchObserver
         var work = parts.Where(p => histogram[p.Item]).Select(p => (Part: p, Whole: -1))
             .Concat(whole.Select(i => (Part: (Item: i, Start: 0, Length: (int)batch[i].Values.ElementCount), Whole: i)))
             .OrderByDescending(w => w.Part.Length).ThenBy(w => w.Part.Item).ThenBy(w => w.Part.Start).ToList();
-        For(work.Count, k =>
+        _threads.For(work.Count, k =>
         {
             var w = work[k];
             if (w.Whole >= 0)

@@ -68,15 +68,10 @@ internal sealed class CalibrationSession : IDisposable
         {
             string path = Path.Combine(folder, "optimized.onnx");
             SessionOptions writing = options.Clone();
-            writing.OptimizedModelFilePath = path;
-            // ORT warns on every such session that the file is for this machine only; it is read back at once, here.
-            writing.LogSeverityLevel = LogSeverity.Error;
-            // A large model's optimized graph cannot be one protobuf: its weights go to a side file, read back mapped.
-            writing.AddConfigEntry("session.optimized_model_external_initializers_file_name", "optimized.onnx.data");
-            writing.AddConfigEntry("session.optimized_model_external_initializers_min_size_in_bytes", "1048576");
+            ModelSessions.WriteOptimizedGraph(writing, path);
             InferenceSession plain = ModelSessions.Open(model, writing, outputs);
-            Dictionary<string, (string Fetch, long Channels)> blocked;
             OnnxModel optimized;
+            Dictionary<string, (string Fetch, long Channels)> blocked;
             try
             {
                 optimized = OnnxModelLoader.Load(path);
@@ -84,8 +79,7 @@ internal sealed class CalibrationSession : IDisposable
             }
             catch (QuantBuildException)
             {
-                blocked = new Dictionary<string, (string, long)>(StringComparer.Ordinal);
-                optimized = model;
+                return new CalibrationSession(plain, new Dictionary<string, (string, long)>(StringComparer.Ordinal));
             }
 
             if (blocked.Count == 0)
@@ -93,11 +87,21 @@ internal sealed class CalibrationSession : IDisposable
                 return new CalibrationSession(plain, blocked);
             }
 
-            plain.Dispose();
             SessionOptions reading = options.Clone();
             // The graph is ORT's own optimized one already; optimizing it again could only differ from what it was.
             reading.GraphOptimizationLevel = GraphOptimizationLevel.DisableAll;
-            return new CalibrationSession(ModelSessions.Open(optimized, reading), blocked);
+            InferenceSession unreordered;
+            try
+            {
+                unreordered = ModelSessions.Open(optimized, reading);
+            }
+            catch (OnnxRuntimeException)
+            {
+                return new CalibrationSession(plain, new Dictionary<string, (string, long)>(StringComparer.Ordinal));
+            }
+
+            plain.Dispose();
+            return new CalibrationSession(unreordered, blocked);
         }
         finally
         {

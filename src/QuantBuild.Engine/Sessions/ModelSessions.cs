@@ -31,6 +31,19 @@ public static class ModelSessions
         return new InferenceSession(graph.Graph, effective);
     }
 
+    /// <summary>
+    /// Has a session opened with <paramref name="options"/> write ORT's optimized graph to <paramref name="path"/>, to be
+    /// read back at once: weights of 1 MB or more go to a side file beside it (<c>.data</c>), since a large model's
+    /// optimized graph cannot be one protobuf, and ORT's warning that the file is for this machine only is silenced.
+    /// </summary>
+    internal static void WriteOptimizedGraph(SessionOptions options, string path)
+    {
+        options.OptimizedModelFilePath = path;
+        options.LogSeverityLevel = LogSeverity.Error;
+        options.AddConfigEntry("session.optimized_model_external_initializers_file_name", Path.GetFileName(path) + ".data");
+        options.AddConfigEntry("session.optimized_model_external_initializers_min_size_in_bytes", "1048576");
+    }
+
     private static SessionGraph Serialize(OnnxModel model, IReadOnlyList<string> extraOutputs) =>
         WithOutputs(model, extraOutputs, OnnxModelSaver.SaveForSession);
 

@@ -23,7 +23,8 @@ public class BatchObserverTests
         ];
 
         TensorObserver[] sequential = Observers(), parallel = Observers();
-        var observer = new BatchObserver(threads);
+        using var pool = new ObserverThreads(threads);
+        var observer = new BatchObserver(pool);
         for (int b = 0; b < 6; b++)
         {
             // The big tensor holds most of the batch, so it is cut into parts; its scale grows batch by batch.
@@ -89,7 +90,8 @@ public class BatchObserverTests
         const long Exact = 50_000;
         TensorObserver[] Observers() => [new TensorObserver("big", exactValues: Exact), new TensorObserver("small", exactValues: Exact)];
         TensorObserver[] sequential = Observers(), parallel = Observers();
-        var observer = new BatchObserver(threads);
+        using var pool = new ObserverThreads(threads);
+        var observer = new BatchObserver(pool);
         var weights = new List<int>();
         for (int b = 0; b < 8; b++)
         {
