@@ -1,3 +1,4 @@
+using System.Buffers;
 using QuantBuild.Abstractions.Tensors;
 
 namespace QuantBuild.Engine.Calibration;
@@ -8,7 +9,9 @@ namespace QuantBuild.Engine.Calibration;
 /// the batch is cut into contiguous parts instead: the parts are scanned at once (min, max, non-finite
 /// counts), their bounds combined and taken by the observer (which makes its histogram cover the batch), and the parts
 /// then added to the histogram at once; min/max combine exactly in any order and histogram counts are sums, so no
-/// statistic depends on the parts or the threads. Per-channel statistics are never cut. Meant for the time between two
+/// statistic depends on the parts or the threads. When the histogram has a range already, each part is binned in the
+/// same read as its scan (<see cref="StreamingHistogram.CountAhead"/>), and those counts are kept if the batch turns out
+/// inside that range, which after the first batches it nearly always does: one read of the batch instead of two. Per-channel statistics are never cut. Meant for the time between two
 /// ONNX Runtime runs, when its threads are idle.
 /// </summary>
 internal sealed class BatchObserver
@@ -71,41 +74,93 @@ internal sealed class BatchObserver
 
         LastParts = parts.Count;
         var bounds = new TensorObserver.Bounds[parts.Count];
-        if (parts.Count > 0)
+        // A part whose histogram has a range already is binned in the same read as its scan (counted ahead); the
+        // counts are kept only if the whole batch turns out inside that range.
+        var ahead = new long[]?[parts.Count];
+        try
         {
-            _threads.For(parts.Count, p => bounds[p] = TensorObserver.Scan(Span(batch, parts[p])));
+            if (parts.Count > 0)
+            {
+                _threads.For(parts.Count, p => bounds[p] = ScanPart(batch, parts[p], ahead, p));
+            }
+
+            // Each tensor's parts combined, in order, and taken by its observer: one thread, as they change the observer.
+            var histogram = new bool[batch.Count];
+            for (int p = 0; p < parts.Count;)
+            {
+                int item = parts[p].Item, first = p;
+                TensorObserver.Bounds combined = bounds[p];
+                for (p++; p < parts.Count && parts[p].Item == item; p++)
+                {
+                    combined = combined.With(bounds[p]);
+                }
+
+                TensorObserver observer = batch[item].Observer;
+                bool counted = observer.Histogram is { } h && h.Covers(combined.Min, combined.Max);
+                for (int q = first; q < p; q++)
+                {
+                    counted &= ahead[q] is not null;
+                }
+
+                histogram[item] = observer.Take(combined, batch[item].Values.ElementCount) && !counted;
+                if (counted)
+                {
+                    observer.ReadOnce();
+                    for (int q = first; q < p; q++)
+                    {
+                        observer.Histogram!.AddAhead(ahead[q]!);
+                    }
+                }
+            }
+
+            // The histograms' parts and the small tensors, largest first, so no thread is left with a long one at the end.
+            var work = parts.Where(p => histogram[p.Item]).Select(p => (Part: p, Whole: -1))
+                .Concat(whole.Select(i => (Part: (Item: i, Start: 0, Length: (int)batch[i].Values.ElementCount), Whole: i)))
+                .OrderByDescending(w => w.Part.Length).ThenBy(w => w.Part.Item).ThenBy(w => w.Part.Start).ToList();
+            _threads.For(work.Count, k =>
+            {
+                var w = work[k];
+                if (w.Whole >= 0)
+                {
+                    batch[w.Whole].Observer.Observe(batch[w.Whole].Values.AsSpan<float>(), batch[w.Whole].Values.Shape);
+                }
+                else
+                {
+                    batch[w.Part.Item].Observer.Histogram!.AddCovered(Span(batch, w.Part), w.Part.Start);
+                }
+            });
+        }
+        finally
+        {
+            foreach (long[]? counts in ahead)
+            {
+                if (counts is not null)
+                {
+                    ArrayPool<long>.Shared.Return(counts);
+                }
+            }
+        }
+    }
+
+    // A part's bounds, and its histogram counts (ahead[p]) when it could be binned in the same read: the histogram has a
+    // range already and every value is finite. Otherwise ahead[p] stays null and the part is only scanned.
+    private static TensorObserver.Bounds ScanPart(IReadOnlyList<(TensorObserver Observer, DenseTensor Values)> batch, (int Item, int Start, int Length) part,
+        long[]?[] ahead, int p)
+    {
+        ReadOnlySpan<float> values = Span(batch, part);
+        if (batch[part.Item].Observer.Histogram is { } histogram && histogram.CanCountAhead(values.Length))
+        {
+            long[] counts = ArrayPool<long>.Shared.Rent(histogram.Bins);
+            if (histogram.CountAhead(values, counts, out float min, out float max))
+            {
+                ahead[p] = counts;
+                return new TensorObserver.Bounds(min, max, 0, 0);
+            }
+
+            ArrayPool<long>.Shared.Return(counts);
         }
 
-        // Each tensor's parts combined, in order, and taken by its observer: one thread, as they change the observer.
-        var histogram = new bool[batch.Count];
-        for (int p = 0; p < parts.Count;)
-        {
-            int item = parts[p].Item;
-            TensorObserver.Bounds combined = bounds[p];
-            for (p++; p < parts.Count && parts[p].Item == item; p++)
-            {
-                combined = combined.With(bounds[p]);
-            }
-
-            histogram[item] = batch[item].Observer.Take(combined, batch[item].Values.ElementCount);
-        }
-
-        // The histograms' parts and the small tensors, largest first, so no thread is left with a long one at the end.
-        var work = parts.Where(p => histogram[p.Item]).Select(p => (Part: p, Whole: -1))
-            .Concat(whole.Select(i => (Part: (Item: i, Start: 0, Length: (int)batch[i].Values.ElementCount), Whole: i)))
-            .OrderByDescending(w => w.Part.Length).ThenBy(w => w.Part.Item).ThenBy(w => w.Part.Start).ToList();
-        _threads.For(work.Count, k =>
-        {
-            var w = work[k];
-            if (w.Whole >= 0)
-            {
-                batch[w.Whole].Observer.Observe(batch[w.Whole].Values.AsSpan<float>(), batch[w.Whole].Values.Shape);
-            }
-            else
-            {
-                batch[w.Part.Item].Observer.Histogram!.AddCovered(Span(batch, w.Part), w.Part.Start);
-            }
-        });
+        return TensorObserver.Scan(values);
     }
 
     private static ReadOnlySpan<float> Span(IReadOnlyList<(TensorObserver Observer, DenseTensor Values)> batch, (int Item, int Start, int Length) part) =>

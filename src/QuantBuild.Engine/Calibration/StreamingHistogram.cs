@@ -158,6 +158,69 @@ public sealed class StreamingHistogram
         }
     }
 
+    /// <summary>
+    /// Whether a batch of <paramref name="length"/> values can be counted in the same read that finds its range
+    /// (<see cref="CountAhead"/>): the histogram has a range already, the batch would count every value (not sampled),
+    /// and it is long enough for the vectorized tally.
+    /// </summary>
+    internal bool CanCountAhead(int length) =>
+        _initialised && WeightAfter(Total, ExactValues) == 1 && Vector256.IsHardwareAccelerated && length >= VectorMinimum * _counts.Length;
+
+    /// <summary>
+    /// One read of <paramref name="values"/> (a batch, or a part of one) that both finds its min and max (IEEE
+    /// minimum/maximum, as <see cref="TensorObserver.MinMax"/>) and bins every value by the range the histogram has
+    /// now, into <paramref name="counts"/> (<see cref="Bins"/> entries, overwritten). The counts are what
+    /// <see cref="AddCovered"/> would add if the batch turns out inside that range (<see cref="Covers"/>); if not, the
+    /// caller drops them and adds the batch the usual way. Reading each batch once instead of twice (a scan, then the
+    /// histogram) is what makes a histogram cost little more than min/max: observing is bound by reading the values.
+    /// False when a value is not finite: the bounds then mean nothing and the counts are to be dropped.
+    /// </summary>
+    internal bool CountAhead(ReadOnlySpan<float> values, Span<long> counts, out float min, out float max)
+    {
+        uint[] tally = ThreadTally();
+        (min, max) = Tally(values, tally);
+        int last = _counts.Length * Copies;
+        long nonFinite = 0;
+        for (int k = 0; k < Copies; k++)
+        {
+            nonFinite += tally[last + k];
+        }
+
+        for (int b = 0; b < _counts.Length; b++)
+        {
+            counts[b] = SumCopies(tally, b);
+        }
+
+        return nonFinite == 0 && float.IsFinite(min) && float.IsFinite(max);
+    }
+
+    /// <summary>True when the histogram already covers [<paramref name="min"/>, <paramref name="max"/>]: <see cref="Cover"/> would not widen it.</summary>
+    internal bool Covers(float min, float max) => _initialised && min >= _start && max < End;
+
+    /// <summary>
+    /// Adds the counts <see cref="CountAhead"/> took of one part of the batch <see cref="Cover"/> has just started, which
+    /// it covered without widening (<see cref="Covers"/>) and counts every value of.
+    /// </summary>
+    internal void AddAhead(ReadOnlySpan<long> counts)
+    {
+        if (_weight != 1)
+        {
+            throw new InvalidOperationException("Counts taken ahead belong to a batch that counts every value.");
+        }
+
+        long added = 0;
+        lock (_counts)
+        {
+            for (int b = 0; b < _counts.Length; b++)
+            {
+                _counts[b] += counts[b];
+                added += counts[b];
+            }
+
+            Total += added;
+        }
+    }
+
     // Adds the values of the batch's kept blocks (all of them unless the batch is sampled): tallied and merged when
     // vectorized, else straight into the counts, the scalar definition.
     private void AddRuns(ReadOnlySpan<float> values, long offset, bool vectorized)
@@ -268,9 +331,10 @@ public sealed class StreamingHistogram
     /// of being skipped. The counting itself is one increment per value into eight interleaved 32-bit copies of the
     /// histogram in <paramref name="tally"/>, so runs of equal bins (a Relu's zeros) do not wait on each other's
     /// stores; <see cref="Merge"/> sums the copies into the counts. The values after the last whole vector are binned
-    /// one by one, the scalar way, into the first copy.
+    /// one by one, the scalar way, into the first copy. Returns the values' IEEE minimum and maximum, read on the way
+    /// (<see cref="CountAhead"/>; meaningless when a value is not finite, which the non-finite slot then shows).
     /// </summary>
-    private void Tally(ReadOnlySpan<float> values, uint[] tally)
+    private (float Min, float Max) Tally(ReadOnlySpan<float> values, uint[] tally)
     {
         const int Chunk = 512;
         Vector256<double> start = Vector256.Create(_start);
@@ -283,13 +347,15 @@ public sealed class StreamingHistogram
         int whole = values.Length - values.Length % Vector256<float>.Count;
         // The bin 0 falls in by the scalar definition (clamped like any value).
         int zeroBin = (int)Math.Clamp(Math.Floor((0.0 - _start) * (1.0 / _width)), 0, _counts.Length - 1);
+        Vector256<float> lowest = Vector256.Create(float.PositiveInfinity), highest = Vector256.Create(float.NegativeInfinity);
+        var zeros = new TensorObserver.ZeroSigns();
         for (int at = 0; at < whole; at += Chunk)
         {
             int n = Math.Min(Chunk, whole - at);
             if (Avx512F.VL.IsSupported)
             {
                 // Values in the bin of 0 (a Relu's zeros) are counted at once; only the others are listed to increment.
-                n = BinChunk512(ref Unsafe.Add(ref first, at), n, bins, _start, 1.0 / _width, _counts.Length, zeroBin, out int inZeroBin);
+                n = BinChunk512(ref Unsafe.Add(ref first, at), n, bins, _start, 1.0 / _width, _counts.Length, zeroBin, out int inZeroBin, ref lowest, ref highest, ref zeros);
                 Unsafe.Add(ref counts, zeroBin * Copies) += (uint)inZeroBin;
             }
             else
@@ -297,6 +363,9 @@ public sealed class StreamingHistogram
                 for (int k = 0; k < n; k += Vector256<float>.Count)
                 {
                     Vector256<float> v = Vector256.LoadUnsafe(ref first, (nuint)(at + k));
+                    lowest = Vector256.MinNative(lowest, v);
+                    highest = Vector256.MaxNative(highest, v);
+                    zeros.Add(v);
                     Vector256<int> finite = Vector256.Equals(v - v, Vector256<float>.Zero).AsInt32();
                     (Vector256<double> lower, Vector256<double> upper) = Vector256.Widen(v);
                     (Vector256<long> lowerFinite, Vector256<long> upperFinite) = Vector256.Widen(finite);
@@ -325,14 +394,32 @@ public sealed class StreamingHistogram
             }
         }
 
+        // Exact while every value is finite; with one that is not, the caller drops the bounds (see the non-finite slot).
+        (float min, float max) = zeros.Reduce(lowest, highest);
+
         double scalarInverse = 1.0 / _width;
         foreach (float v in values[whole..])
         {
-            if (float.IsFinite(v))
-            {
-                tally[BinOf(v, scalarInverse) * Copies]++;
-            }
+            min = MathF.Min(min, v);
+            max = MathF.Max(max, v);
+            // A non-finite value goes to the slot after the last bin, as in the vectorized loops.
+            tally[(float.IsFinite(v) ? BinOf(v, scalarInverse) : _counts.Length) * Copies]++;
         }
+
+        return (min, max);
+    }
+
+    // The count of a bin over a tally's copies.
+    private static long SumCopies(uint[] tally, int bin)
+    {
+        int o = bin * Copies;
+        long sum = 0;
+        for (int k = 0; k < Copies; k++)
+        {
+            sum += tally[o + k];
+        }
+
+        return sum;
     }
 
     // Adds a tally's copies, each count standing for weight values, into the counts (not its non-finite slot).
@@ -341,13 +428,7 @@ public sealed class StreamingHistogram
         long added = 0;
         for (int b = 0; b < _counts.Length; b++)
         {
-            int o = b * Copies;
-            long sum = 0;
-            for (int k = 0; k < Copies; k++)
-            {
-                sum += tally[o + k];
-            }
-
+            long sum = SumCopies(tally, b);
             _counts[b] += sum * weight;
             added += sum;
         }
@@ -361,9 +442,12 @@ public sealed class StreamingHistogram
     /// non-finite lanes replaced by the skipped slot, and truncated to int32 (the scalar truncation, the value being
     /// never negative): the same doubles and so the same bins as the 256-bit path, with half its instructions. Lanes
     /// whose bin is <paramref name="zeroBin"/> are only counted (<paramref name="inZeroBin"/>); the others' bins are
-    /// packed to the front of <paramref name="bins"/> (AVX-512 compress), and their number is returned.
+    /// packed to the front of <paramref name="bins"/> (AVX-512 compress), and their number is returned. The values'
+    /// lane-wise minimum and maximum are folded into <paramref name="lowest"/> and <paramref name="highest"/> on the way,
+    /// and their zeros into <paramref name="zeros"/> (the processor's min/max, made IEEE's by <see cref="TensorObserver.ZeroSigns"/>).
     /// </summary>
-    private static int BinChunk512(ref float values, int n, Span<int> bins, double startValue, double inverseWidth, int binCount, int zeroBin, out int inZeroBin)
+    private static int BinChunk512(ref float values, int n, Span<int> bins, double startValue, double inverseWidth, int binCount, int zeroBin, out int inZeroBin,
+        ref Vector256<float> lowest, ref Vector256<float> highest, ref TensorObserver.ZeroSigns zeros)
     {
         Vector512<double> start = Vector512.Create(startValue);
         Vector512<double> inverse = Vector512.Create(inverseWidth);
@@ -372,9 +456,14 @@ public sealed class StreamingHistogram
         Vector256<int> zero = Vector256.Create(zeroBin);
         ref int output = ref MemoryMarshal.GetReference(bins);
         int written = 0;
+        Vector256<float> low = lowest, high = highest;
+        TensorObserver.ZeroSigns seen = zeros;
         for (int k = 0; k < n; k += Vector256<float>.Count)
         {
             Vector256<float> v = Vector256.LoadUnsafe(ref values, (nuint)k);
+            low = Vector256.MinNative(low, v);
+            high = Vector256.MaxNative(high, v);
+            seen.Add(v);
             Vector512<double> finite = Avx512F.ConvertToVector512Int64(Vector256.Equals(v - v, Vector256<float>.Zero).AsInt32()).AsDouble();
             Vector512<double> x = Vector512.MinNative(Vector512.MaxNative((Avx512F.ConvertToVector512Double(v) - start) * inverse, Vector512<double>.Zero), last);
             Vector256<int> bin = Avx512F.ConvertToVector256Int32WithTruncation(Vector512.ConditionalSelect(finite, x, skipped));
@@ -384,6 +473,9 @@ public sealed class StreamingHistogram
             written += BitOperations.PopCount(other.ExtractMostSignificantBits());
         }
 
+        lowest = low;
+        highest = high;
+        zeros = seen;
         inZeroBin = n - written;
         return written;
     }

@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
@@ -43,6 +45,12 @@ public sealed class TensorObserver
 
     /// <summary>NaN values seen (counted in <see cref="NonFinite"/> too); unlike ±∞ (attention masks), never meaningful.</summary>
     public long NaNCount { get; private set; }
+
+    /// <summary>Batches whose histogram counts were taken in the same read as their range (<see cref="StreamingHistogram.CountAhead"/>).</summary>
+    internal int BatchesReadOnce { get; private set; }
+
+    /// <summary>Notes a batch of this tensor binned in the same read as its range (by <see cref="BatchObserver"/>, in parts).</summary>
+    internal void ReadOnce() => BatchesReadOnce++;
 
     /// <summary>The distribution of finite values; null when the observer was created without bins.</summary>
     public StreamingHistogram? Histogram { get; }
@@ -92,7 +100,7 @@ public sealed class TensorObserver
             return;
         }
 
-        if (Take(Scan(values), values.Length))
+        if (!TakeCountedAhead(values) && Take(Scan(values), values.Length))
         {
             Histogram?.AddCovered(values, 0);
         }
@@ -100,6 +108,38 @@ public sealed class TensorObserver
         if (_channelAxis is int axis && shape.Length > 0)
         {
             ObserveChannels(values, shape, axis < 0 ? shape.Length + axis : axis);
+        }
+    }
+
+    /// <summary>
+    /// Observes a batch in one read when the histogram already has a range and counts every value
+    /// (<see cref="StreamingHistogram.CountAhead"/>): its bounds and its histogram counts at once. False, having changed
+    /// nothing, when that is not so, or when the batch reaches outside the range or holds a non-finite value; the
+    /// batch is then scanned and added the usual way, with exactly the statistics this would have given.
+    /// </summary>
+    private bool TakeCountedAhead(ReadOnlySpan<float> values)
+    {
+        if (Histogram is not { } histogram || !histogram.CanCountAhead(values.Length))
+        {
+            return false;
+        }
+
+        long[] counts = ArrayPool<long>.Shared.Rent(histogram.Bins);
+        try
+        {
+            if (!histogram.CountAhead(values, counts, out float min, out float max) || !histogram.Covers(min, max))
+            {
+                return false;
+            }
+
+            Take(new Bounds(min, max, 0, 0), values.Length);
+            histogram.AddAhead(counts);
+            ReadOnce();
+            return true;
+        }
+        finally
+        {
+            ArrayPool<long>.Shared.Return(counts);
         }
     }
 
@@ -157,11 +197,13 @@ public sealed class TensorObserver
 
     /// <summary>
     /// Min and max in one read of the values (observing is memory-bound: two reductions read every batch twice), and
-    /// whether every value is finite. <see cref="Vector256.Min{T}"/> and <see cref="Vector256.Max{T}"/> have the
-    /// IEEE 754-2019 minimum/maximum semantics of <see cref="TensorPrimitives.Min(ReadOnlySpan{float})"/>, so the finite
-    /// result is bit for bit the same as the two reductions', whatever the order; a non-finite value is detected
-    /// (x − x is 0 only for finite x) and left to <see cref="FiniteBounds"/>. Calibration-profile at 32,768 samples:
-    /// 237 → 115 ms with four pairs of accumulators instead of one.
+    /// whether every value is finite, with the IEEE 754-2019 minimum/maximum semantics of
+    /// <see cref="TensorPrimitives.Min(ReadOnlySpan{float})"/> for finite values, bit for bit, whatever the order.
+    /// The vector loop uses the processor's own min/max (one instruction each, where .NET's IEEE
+    /// <see cref="Vector256.Min{T}"/> is a chain of several): for finite values they differ from IEEE only in which
+    /// zero they return when +0 and −0 meet, so the loop also notes whether it saw each zero (<see cref="ZeroSigns"/>)
+    /// and a zero result is given the sign IEEE would. A non-finite value is detected (x − x is 0 only for finite x)
+    /// and left to <see cref="FiniteBounds"/>. Histogram-experiment, 11 M values of the sample: 12.4 → 3.5 ms.
     /// </summary>
     internal static (float Min, float Max, bool Finite) MinMax(ReadOnlySpan<float> values)
     {
@@ -170,11 +212,11 @@ public sealed class TensorObserver
         bool finite = true;
         if (Vector256.IsHardwareAccelerated && values.Length >= 4 * Vector256<float>.Count)
         {
-            // Four independent pairs of accumulators: the IEEE minimum/maximum are a chain of three dependent
-            // instructions each, which one pair would wait on every vector (twice the time).
+            // Four independent pairs of accumulators, so no min or max waits on the one before it.
             ref float start = ref MemoryMarshal.GetReference(values);
             Vector256<float> min0 = Vector256.LoadUnsafe(ref start), max0 = min0, min1 = min0, max1 = min0, min2 = min0, max2 = min0, min3 = min0, max3 = min0;
             Vector256<float> zero = Vector256<float>.Zero, bad = Vector256<float>.Zero;
+            var zeros = new ZeroSigns();
             int last = values.Length - (4 * Vector256<float>.Count);
             for (; i <= last; i += 4 * Vector256<float>.Count)
             {
@@ -182,26 +224,23 @@ public sealed class TensorObserver
                 Vector256<float> b = Vector256.LoadUnsafe(ref start, (nuint)(i + 8));
                 Vector256<float> c = Vector256.LoadUnsafe(ref start, (nuint)(i + 16));
                 Vector256<float> d = Vector256.LoadUnsafe(ref start, (nuint)(i + 24));
-                min0 = Vector256.Min(min0, a);
-                max0 = Vector256.Max(max0, a);
-                min1 = Vector256.Min(min1, b);
-                max1 = Vector256.Max(max1, b);
-                min2 = Vector256.Min(min2, c);
-                max2 = Vector256.Max(max2, c);
-                min3 = Vector256.Min(min3, d);
-                max3 = Vector256.Max(max3, d);
+                min0 = Vector256.MinNative(min0, a);
+                max0 = Vector256.MaxNative(max0, a);
+                min1 = Vector256.MinNative(min1, b);
+                max1 = Vector256.MaxNative(max1, b);
+                min2 = Vector256.MinNative(min2, c);
+                max2 = Vector256.MaxNative(max2, c);
+                min3 = Vector256.MinNative(min3, d);
+                max3 = Vector256.MaxNative(max3, d);
+                zeros.Add(a, b, c, d);
                 // x − x is 0 for finite x and NaN otherwise, and a sum with a NaN is NaN.
                 bad |= ~Vector256.Equals((a - a) + (b - b) + (c - c) + (d - d), zero);
             }
 
             finite = bad == Vector256<float>.Zero;
-            Vector256<float> vmin = Vector256.Min(Vector256.Min(min0, min1), Vector256.Min(min2, min3));
-            Vector256<float> vmax = Vector256.Max(Vector256.Max(max0, max1), Vector256.Max(max2, max3));
-            for (int k = 0; k < Vector256<float>.Count; k++)
-            {
-                min = MathF.Min(min, vmin[k]);
-                max = MathF.Max(max, vmax[k]);
-            }
+            (min, max) = zeros.Reduce(
+                Vector256.MinNative(Vector256.MinNative(min0, min1), Vector256.MinNative(min2, min3)),
+                Vector256.MaxNative(Vector256.MaxNative(max0, max1), Vector256.MaxNative(max2, max3)));
         }
 
         for (; i < values.Length; i++)
@@ -213,6 +252,62 @@ public sealed class TensorObserver
         }
 
         return (min, max, finite);
+    }
+
+    /// <summary>
+    /// Which zeros a vector loop using the processor's min/max saw, to give a zero min or max the sign IEEE 754-2019's
+    /// minimum/maximum would (−0 below +0): only meaningful while every value is finite.
+    /// </summary>
+    internal struct ZeroSigns
+    {
+        private Vector256<int> _negative;
+        private Vector256<int> _positive;
+
+        /// <summary>Notes the zeros among four vectors.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Add(Vector256<float> a, Vector256<float> b, Vector256<float> c, Vector256<float> d)
+        {
+            Vector256<int> signOnly = Vector256.Create(int.MinValue);
+            _negative |= Vector256.Equals(a.AsInt32(), signOnly) | Vector256.Equals(b.AsInt32(), signOnly)
+                | Vector256.Equals(c.AsInt32(), signOnly) | Vector256.Equals(d.AsInt32(), signOnly);
+            _positive |= Vector256.Equals(a.AsInt32(), Vector256<int>.Zero) | Vector256.Equals(b.AsInt32(), Vector256<int>.Zero)
+                | Vector256.Equals(c.AsInt32(), Vector256<int>.Zero) | Vector256.Equals(d.AsInt32(), Vector256<int>.Zero);
+        }
+
+        /// <summary>Notes the zeros of one vector.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Add(Vector256<float> v)
+        {
+            _negative |= Vector256.Equals(v.AsInt32(), Vector256.Create(int.MinValue));
+            _positive |= Vector256.Equals(v.AsInt32(), Vector256<int>.Zero);
+        }
+
+        /// <summary>
+        /// The IEEE minimum and maximum of finite values whose lane-wise native minima and maxima are
+        /// <paramref name="lowest"/> and <paramref name="highest"/>: exact but for a zero's sign, which is set from the
+        /// zeros seen.
+        /// </summary>
+        public readonly (float Min, float Max) Reduce(Vector256<float> lowest, Vector256<float> highest)
+        {
+            float min = lowest[0], max = highest[0];
+            for (int k = 1; k < Vector256<float>.Count; k++)
+            {
+                min = Math.Min(min, lowest[k]);
+                max = Math.Max(max, highest[k]);
+            }
+
+            if (min == 0)
+            {
+                min = _negative != Vector256<int>.Zero ? -0f : 0f;
+            }
+
+            if (max == 0)
+            {
+                max = _positive != Vector256<int>.Zero ? 0f : -0f;
+            }
+
+            return (min, max);
+        }
     }
 
     private static Bounds FiniteBounds(ReadOnlySpan<float> values)
