@@ -48,6 +48,12 @@ public sealed record CalibrationRequest
     /// </summary>
     internal bool BlockedLayout { get; init; } = true;
 
+    /// <summary>
+    /// Values the calibration's samples must expose in all before the blocked-layout session is opened
+    /// (<see cref="CalibrationSession.MinimumValues"/>); tests lower it to take small data in the blocked layout.
+    /// </summary>
+    internal long BlockedLayoutMinimumValues { get; init; } = CalibrationSession.MinimumValues;
+
     /// <summary>Channel counts taken in the blocked layout are a multiple of this; tests lower it to make ORT pad a block.</summary>
     internal int BlockedChannelMultiple { get; init; } = CalibrationSession.ChannelMultiple;
 

@@ -9,17 +9,25 @@ namespace QuantBuild.Engine.Calibration;
 
 /// <summary>
 /// The session calibration runs, exposing the tensors to observe, with those it may take in any order of their values
-/// handed over in ONNX Runtime's blocked channel layout when ORT computes them in it.
+/// handed over in ONNX Runtime's blocked channel layout when ORT computes them in it and the calibration is long
+/// enough for that to pay.
 /// <para>
 /// On x64 ORT's CPU provider runs a float Conv network in NCHWc (channels in blocks of 8 or 16, the innermost axis),
 /// and a tensor asked for as a graph output gets a <c>ReorderOutput</c> node turning it back to NCHW: a write and a read
 /// of every exposed value per batch, a third of the forward pass's time on a Conv network. A tensor whose observer
-/// keeps only per-tensor statistics (min, max, histogram counts) sees the same values in either order, so for those the
-/// session is opened on ORT's own optimized graph (written once with <c>OptimizedModelFilePath</c>) with each such
-/// <c>ReorderOutput</c> taken off and the blocked tensor made the graph output, without optimizing again. Only channel
-/// counts that are a multiple of 16 are taken, so no block holds padding; every batch checks that the channel axis ORT
-/// reports is the count the reorder named (<see cref="BlockedLayoutMismatch"/> otherwise, and calibration runs again
-/// on the plain session).
+/// keeps only per-tensor statistics (min, max, histogram counts) sees the same values in either order, so for those a
+/// second session can be opened on ORT's own optimized graph (written by the first, with <c>OptimizedModelFilePath</c>)
+/// with each such <c>ReorderOutput</c> taken off and the blocked tensor made the graph output, without optimizing
+/// again. Only channel counts that are a multiple of 16 are taken, so no block holds padding; every batch checks that
+/// the channel axis ORT reports is the count the reorder named (<see cref="BlockedLayoutMismatch"/> otherwise, and
+/// calibration runs again on the plain session).
+/// </para>
+/// <para>
+/// The second session costs about what the first did to open, and saves a reorder per exposed value, so it is worth
+/// it only over enough values. The first batch runs on the plain session and tells how many values each sample
+/// exposes; the switch happens before the second batch when the calibration's samples expose at least
+/// <see cref="MinimumValues"/> in all. The choice depends only on the model, the data's size and the plan, never on a
+/// timing, so a run makes it the same way every time.
 /// </para>
 /// </summary>
 internal sealed class CalibrationSession : IDisposable
@@ -30,31 +38,53 @@ internal sealed class CalibrationSession : IDisposable
     /// <summary>Channel counts taken in the blocked layout are a multiple of this (the largest block ORT uses), so no block is padded.</summary>
     internal const int ChannelMultiple = 16;
 
-    private readonly Dictionary<string, (string Fetch, long Channels)> _blocked;
+    /// <summary>
+    /// Values the calibration's samples must expose in all for the blocked-layout session to be opened: 2^25 (33.5 M).
+    /// On the Fashion-MNIST sample (docs/benchmarks.md, issue 14) the second session costs about 8 ms to open and the
+    /// reorders it saves 0.3–0.6 ns per value, so it breaks even between 13 M and 27 M values; at 256 samples
+    /// (11 M values) it made calibration slower, at 32,768 (1.4 G) 1.2× faster.
+    /// </summary>
+    internal const long MinimumValues = 1L << 25;
 
-    private CalibrationSession(InferenceSession session, Dictionary<string, (string Fetch, long Channels)> blocked)
+    private readonly SessionOptions? _options;
+    private readonly IReadOnlySet<string> _anyOrder;
+    private readonly int _channelMultiple;
+    private readonly long _samples;
+    private readonly long _minimumValues;
+    private string? _folder;
+    private Dictionary<string, (string Fetch, long Channels)> _blocked = new(StringComparer.Ordinal);
+    private long _valuesPerSample = -1;
+
+    private CalibrationSession(InferenceSession session, SessionOptions? options = null, IReadOnlySet<string>? anyOrder = null, int channelMultiple = ChannelMultiple,
+        long samples = 0, long minimumValues = MinimumValues, string? folder = null)
     {
         Session = session;
-        _blocked = blocked;
+        _options = options;
+        _anyOrder = anyOrder ?? new HashSet<string>(StringComparer.Ordinal);
+        _channelMultiple = channelMultiple;
+        _samples = samples;
+        _minimumValues = minimumValues;
+        _folder = folder;
     }
 
-    /// <summary>The ORT session.</summary>
-    public InferenceSession Session { get; }
+    /// <summary>The ORT session the next batch runs on.</summary>
+    public InferenceSession Session { get; private set; }
 
     /// <summary>Exposed tensors handed over in the blocked layout.</summary>
     public int BlockedCount => _blocked.Count;
 
     /// <summary>A session exposing <paramref name="outputs"/> as ORT would for any graph output.</summary>
     public static CalibrationSession Plain(OnnxModel model, SessionOptions options, IReadOnlyList<string> outputs) =>
-        new(ModelSessions.Open(model, options, outputs), new Dictionary<string, (string, long)>(StringComparer.Ordinal));
+        new(ModelSessions.Open(model, options, outputs));
 
     /// <summary>
     /// A session exposing <paramref name="outputs"/>, of which those in <paramref name="anyOrder"/> (main-graph tensors
-    /// observed per tensor, none a model output) may come in the blocked layout. Anything that keeps the optimized graph
-    /// from being written or read back gives the plain session.
+    /// observed per tensor, none a model output) may come in the blocked layout once the first batch shows that the
+    /// <paramref name="samples"/> to calibrate expose at least <paramref name="minimumValues"/>. Anything that keeps
+    /// the optimized graph from being written or read back leaves the plain session.
     /// </summary>
     public static CalibrationSession Open(OnnxModel model, SessionOptions options, IReadOnlyList<string> outputs, IReadOnlySet<string> anyOrder,
-        int channelMultiple = ChannelMultiple)
+        long samples, int channelMultiple = ChannelMultiple, long minimumValues = MinimumValues)
     {
         if (anyOrder.Count == 0 || options.GraphOptimizationLevel != GraphOptimizationLevel.All || options.OptimizedModelFilePath is not null
             || !model.Graph.Nodes.Any(n => n.IsDefaultDomain && n.OpType == "Conv"))
@@ -66,28 +96,101 @@ internal sealed class CalibrationSession : IDisposable
         Directory.CreateDirectory(folder);
         try
         {
-            string path = Path.Combine(folder, "optimized.onnx");
             SessionOptions writing = options.Clone();
-            ModelSessions.WriteOptimizedGraph(writing, path);
-            InferenceSession plain = ModelSessions.Open(model, writing, outputs);
+            ModelSessions.WriteOptimizedGraph(writing, OptimizedPath(folder));
+            return new CalibrationSession(ModelSessions.Open(model, writing, outputs), options, anyOrder, channelMultiple, samples, minimumValues, folder);
+        }
+        catch
+        {
+            DeleteFolder(folder);
+            throw;
+        }
+    }
+
+    /// <summary>Runs a batch and returns <paramref name="outputs"/> in that order, left in ORT's memory.</summary>
+    /// <exception cref="BlockedLayoutMismatch">A blocked tensor came with a channel axis other than its count: its blocks hold padding.</exception>
+    public RunOutputs RunOwned(IReadOnlyDictionary<string, DenseTensor> inputs, IReadOnlyList<string> outputs)
+    {
+        if (_folder is not null && _valuesPerSample >= 0)
+        {
+            // The first batch's outputs were observed and released with the plain session's memory: the switch, if any, is now.
+            TakeBlockedLayout();
+        }
+
+        if (_blocked.Count == 0)
+        {
+            RunOutputs plain = Session.RunOwned(inputs, outputs);
+            if (_folder is not null && _valuesPerSample < 0)
+            {
+                long rows = inputs.Values.Select(t => t.Shape.Length > 0 ? t.Shape[0] : 1).DefaultIfEmpty(1).Max();
+                long values = outputs.Select((n, i) => _anyOrder.Contains(n) ? plain.Tensors[i].ElementCount : 0).Sum();
+                _valuesPerSample = values / Math.Max(1, rows);
+            }
+
+            return plain;
+        }
+
+        RunOutputs owned = Session.RunOwned(inputs, outputs.Select(n => _blocked.TryGetValue(n, out var b) ? b.Fetch : n).ToList());
+        for (int i = 0; i < outputs.Count; i++)
+        {
+            if (!_blocked.TryGetValue(outputs[i], out var b))
+            {
+                continue;
+            }
+
+            long[] shape = owned.Tensors[i].Shape.ToArray();
+            if (shape.Length < 3 || shape[1] != b.Channels)
+            {
+                owned.Dispose();
+                throw new BlockedLayoutMismatch(outputs[i], b.Channels, shape);
+            }
+        }
+
+        return owned;
+    }
+
+    public void Dispose()
+    {
+        Session.Dispose();
+        if (_folder is not null)
+        {
+            DeleteFolder(_folder);
+            _folder = null;
+        }
+    }
+
+    // Opens the blocked-layout session in place of the plain one when the calibration's values make it pay and ORT's
+    // optimized graph has reorders to take off; otherwise keeps the plain session. Either way the optimized graph is
+    // then deleted.
+    private void TakeBlockedLayout()
+    {
+        string folder = _folder!;
+        _folder = null;
+        try
+        {
+            if (_valuesPerSample * _samples < _minimumValues)
+            {
+                return;
+            }
+
             OnnxModel optimized;
             Dictionary<string, (string Fetch, long Channels)> blocked;
             try
             {
-                optimized = OnnxModelLoader.Load(path);
-                blocked = Unreorder(optimized.Graph, anyOrder, channelMultiple);
+                optimized = OnnxModelLoader.Load(OptimizedPath(folder));
+                blocked = Unreorder(optimized.Graph, _anyOrder, _channelMultiple);
             }
             catch (QuantBuildException)
             {
-                return new CalibrationSession(plain, new Dictionary<string, (string, long)>(StringComparer.Ordinal));
+                return;
             }
 
             if (blocked.Count == 0)
             {
-                return new CalibrationSession(plain, blocked);
+                return;
             }
 
-            SessionOptions reading = options.Clone();
+            SessionOptions reading = _options!.Clone();
             // The graph is ORT's own optimized one already; optimizing it again could only differ from what it was.
             reading.GraphOptimizationLevel = GraphOptimizationLevel.DisableAll;
             InferenceSession unreordered;
@@ -97,25 +200,33 @@ internal sealed class CalibrationSession : IDisposable
             }
             catch (OnnxRuntimeException)
             {
-                return new CalibrationSession(plain, new Dictionary<string, (string, long)>(StringComparer.Ordinal));
+                return;
             }
 
-            plain.Dispose();
-            return new CalibrationSession(unreordered, blocked);
+            Session.Dispose();
+            Session = unreordered;
+            _blocked = blocked;
         }
         finally
         {
-            try
-            {
-                Directory.Delete(folder, recursive: true);
-            }
-            catch (IOException)
-            {
-                // A platform that cannot delete a file ORT still maps leaves it in the temp folder.
-            }
-            catch (UnauthorizedAccessException)
-            {
-            }
+            DeleteFolder(folder);
+        }
+    }
+
+    private static string OptimizedPath(string folder) => Path.Combine(folder, "optimized.onnx");
+
+    private static void DeleteFolder(string folder)
+    {
+        try
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A platform that cannot delete a file ORT still maps leaves it in the temp folder.
+        }
+        catch (UnauthorizedAccessException)
+        {
         }
     }
 
@@ -158,36 +269,6 @@ internal sealed class CalibrationSession : IDisposable
 
         return taken;
     }
-
-    /// <summary>Runs a batch and returns <paramref name="outputs"/> in that order, left in ORT's memory.</summary>
-    /// <exception cref="BlockedLayoutMismatch">A blocked tensor came with a channel axis other than its count: its blocks hold padding.</exception>
-    public RunOutputs RunOwned(IReadOnlyDictionary<string, DenseTensor> inputs, IReadOnlyList<string> outputs)
-    {
-        if (_blocked.Count == 0)
-        {
-            return Session.RunOwned(inputs, outputs);
-        }
-
-        RunOutputs owned = Session.RunOwned(inputs, outputs.Select(n => _blocked.TryGetValue(n, out var b) ? b.Fetch : n).ToList());
-        for (int i = 0; i < outputs.Count; i++)
-        {
-            if (!_blocked.TryGetValue(outputs[i], out var b))
-            {
-                continue;
-            }
-
-            long[] shape = owned.Tensors[i].Shape.ToArray();
-            if (shape.Length < 3 || shape[1] != b.Channels)
-            {
-                owned.Dispose();
-                throw new BlockedLayoutMismatch(outputs[i], b.Channels, shape);
-            }
-        }
-
-        return owned;
-    }
-
-    public void Dispose() => Session.Dispose();
 }
 
 /// <summary>A tensor taken in ORT's blocked layout came with a padded channel axis; calibration runs again on the plain session.</summary>

@@ -114,7 +114,9 @@ public static class Calibrator
         var anyOrder = blockedLayout
             ? outputs.Where(n => observers[n].Divisible && computed.Contains(n) && !modelOutputs.Contains(n)).ToHashSet(StringComparer.Ordinal)
             : new HashSet<string>(StringComparer.Ordinal);
-        CalibrationSession? all = outputs.Count > 0 ? CalibrationSession.Open(exposure.Model, options, outputs, anyOrder, request.BlockedChannelMultiple) : null;
+        CalibrationSession? all = outputs.Count > 0
+            ? CalibrationSession.Open(exposure.Model, options, outputs, anyOrder, batcher.SampleCount, request.BlockedChannelMultiple, request.BlockedLayoutMinimumValues)
+            : null;
         try
         {
             RunOutputs? probed = null;

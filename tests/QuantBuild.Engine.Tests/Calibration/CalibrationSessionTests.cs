@@ -27,7 +27,8 @@ public sealed class CalibrationSessionTests
         OnnxModel model = TestGraphs.SmallConvNet();
         using IDataSource data = new InMemoryDataSource("test",
             [("x", DenseTensor.FromFloats(TestGraphs.Normal(21, 45 * 3 * 16 * 16, 1.5f), 45, 3, 16, 16))]);
-        var request = new CalibrationRequest { Tensors = Tensors, BatchSize = 8, Bins = bins, ActivationBudgetBytes = budget, BatchSizeFromBudget = false };
+        var request = new CalibrationRequest { Tensors = Tensors, BatchSize = 8, Bins = bins, ActivationBudgetBytes = budget, BatchSizeFromBudget = false,
+            BlockedLayoutMinimumValues = 0 };
 
         CalibrationResult blocked = Calibrator.Run(model, data, request);
         CalibrationResult plain = Calibrator.Run(model, data, request with { BlockedLayout = false });
@@ -39,13 +40,30 @@ public sealed class CalibrationSessionTests
     }
 
     [Fact]
+    public void A_calibration_too_small_to_pay_for_a_second_session_stays_on_the_plain_one()
+    {
+        OnnxModel model = TestGraphs.SmallConvNet();
+        using IDataSource data = new InMemoryDataSource("test",
+            [("x", DenseTensor.FromFloats(TestGraphs.Normal(23, 24 * 3 * 16 * 16, 1.5f), 24, 3, 16, 16))]);
+        var request = new CalibrationRequest { Tensors = Tensors, BatchSize = 8, Bins = 0 };
+
+        // 24 samples expose a few thousand values each, far below the default minimum: no second session.
+        CalibrationResult small = Calibrator.Run(model, data, request);
+        CalibrationResult forced = Calibrator.Run(model, data, request with { BlockedLayoutMinimumValues = 1 });
+
+        Assert.Equal(0, small.BlockedLayoutTensors);
+        Assert.True(!Avx2.IsSupported || forced.BlockedLayoutTensors > 0, $"{forced.BlockedLayoutTensors} tensors taken in the blocked layout");
+        AssertSame(small, forced);
+    }
+
+    [Fact]
     public void A_block_ORT_padded_is_found_on_the_first_batch_and_calibration_runs_again_on_the_plain_session()
     {
         OnnxModel model = TestGraphs.SmallConvNet();
         using IDataSource data = new InMemoryDataSource("test",
             [("x", DenseTensor.FromFloats(TestGraphs.Normal(22, 20 * 3 * 16 * 16, 1.5f), 20, 3, 16, 16))]);
         // Any channel count taken: c1's 8 channels fill half a block of 16 under AVX-512.
-        var request = new CalibrationRequest { Tensors = Tensors, BatchSize = 8, BlockedChannelMultiple = 1 };
+        var request = new CalibrationRequest { Tensors = Tensors, BatchSize = 8, BlockedChannelMultiple = 1, BlockedLayoutMinimumValues = 0 };
 
         CalibrationResult any = Calibrator.Run(model, data, request);
         CalibrationResult plain = Calibrator.Run(model, data, request with { BlockedLayout = false });
