@@ -5,7 +5,8 @@ namespace QuantBuild.Benchmarks;
 /// <summary>
 /// Entry point: <c>dotnet run -c Release --project tests/QuantBuild.Benchmarks -- --filter '*'</c> for the
 /// BenchmarkDotNet suites, <c>-- memory [counts...]</c> for calibration memory against the sample count,
-/// <c>-- calibration-profile [samples] [repeats]</c> for where a calibration's time goes, piece by piece.
+/// <c>-- calibration-profile [samples] [repeats]</c> for where a calibration's time goes, piece by piece, and
+/// <c>-- calibration-side-by-side [samples] [rounds]</c> for the calibration ratios taken in alternating rounds.
 /// </summary>
 public static class Program
 {
@@ -14,6 +15,7 @@ public static class Program
         ["memory", .. var counts] => CalibrationMemory.Run(counts),
         ["memory-one", .. var rest] => CalibrationMemory.Child(rest),
         ["calibration-profile", .. var rest] => CalibrationProfile.Run(rest),
+        ["calibration-side-by-side", .. var rest] => CalibrationSideBySide.Run(rest),
         _ => Run(args),
     };
 

@@ -1,0 +1,72 @@
+using System.Diagnostics;
+
+namespace QuantBuild.Benchmarks;
+
+/// <summary>
+/// <c>-- calibration-side-by-side [samples] [rounds]</c>: the cases of <see cref="CalibrationBenchmarks"/> that issue 14's
+/// done-when compares (the bare passes, min/max, histograms), run in rounds, each round running every case once in an
+/// order that rotates from round to round, and reported as the median over the rounds of each case's time divided by
+/// the same round's baseline. On a shared host whose speed drifts over seconds, BenchmarkDotNet's case-after-case runs
+/// put the drift into the ratios; pairs taken a few milliseconds apart do not. Three warm-up rounds are not counted.
+/// </summary>
+public static class CalibrationSideBySide
+{
+    public static int Run(string[] args)
+    {
+        int samples = args.Length > 0 ? int.Parse(args[0]) : 256;
+        int rounds = args.Length > 1 ? int.Parse(args[1]) : 41;
+        var bench = new CalibrationBenchmarks { Samples = samples };
+        bench.Setup();
+        try
+        {
+            (string Name, Func<object> Case)[] cases =
+            [
+                ("bare passes (baseline)", () => bench.ForwardPasses()),
+                ("Calibrator.Run, min/max only", bench.CalibrateMinMax),
+                ("Calibrator.Run, histograms (auto)", bench.Calibrate),
+            ];
+            var times = cases.Select(_ => new List<double>()).ToArray();
+            string loadBefore = File.ReadAllText("/proc/loadavg").Trim();
+            for (int round = -3; round < rounds; round++)
+            {
+                var taken = new double[cases.Length];
+                for (int k = 0; k < cases.Length; k++)
+                {
+                    int c = (k + Math.Max(round, 0)) % cases.Length;
+                    var watch = Stopwatch.StartNew();
+                    GC.KeepAlive(cases[c].Case());
+                    taken[c] = watch.Elapsed.TotalMilliseconds;
+                }
+
+                if (round >= 0)
+                {
+                    for (int c = 0; c < cases.Length; c++)
+                    {
+                        times[c].Add(taken[c]);
+                    }
+                }
+            }
+
+            Console.WriteLine($"// {samples} samples, {rounds} rounds; load average before {loadBefore}, after {File.ReadAllText("/proc/loadavg").Trim()}");
+            Console.WriteLine($"| case | median | ratio (median of the rounds' ratios) | ratio p25–p75 |");
+            Console.WriteLine("| --- | ---: | ---: | ---: |");
+            for (int c = 0; c < cases.Length; c++)
+            {
+                List<double> ratios = times[c].Select((t, r) => t / times[0][r]).Order().ToList();
+                Console.WriteLine($"| {cases[c].Name} | {Median(times[c]):F2} ms | {Median(ratios):F2} | {ratios[ratios.Count / 4]:F2}–{ratios[ratios.Count * 3 / 4]:F2} |");
+            }
+        }
+        finally
+        {
+            bench.Cleanup();
+        }
+
+        return 0;
+    }
+
+    private static double Median(List<double> values)
+    {
+        List<double> sorted = values.Order().ToList();
+        return sorted[sorted.Count / 2];
+    }
+}
