@@ -172,7 +172,7 @@ public sealed class StreamingHistogram
     /// now, into <paramref name="counts"/> (<see cref="Bins"/> entries, overwritten). The counts are what
     /// <see cref="AddCovered"/> would add if the batch turns out inside that range (<see cref="Covers"/>); if not, the
     /// caller drops them and adds the batch the usual way. Reading each batch once instead of twice (a scan, then the
-    /// histogram) is what makes a histogram cost little more than min/max: observing is bound by reading the values.
+    /// histogram) saves a whole read of every value; what is left is the binning itself.
     /// False when a value is not finite: the bounds then mean nothing and the counts are to be dropped.
     /// </summary>
     internal bool CountAhead(ReadOnlySpan<float> values, Span<long> counts, out float min, out float max)
