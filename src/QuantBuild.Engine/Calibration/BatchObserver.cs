@@ -1,4 +1,3 @@
-using System.Buffers;
 using QuantBuild.Abstractions.Tensors;
 
 namespace QuantBuild.Engine.Calibration;
@@ -81,7 +80,7 @@ internal sealed class BatchObserver
         {
             if (parts.Count > 0)
             {
-                _threads.For(parts.Count, p => bounds[p] = ScanPart(batch, parts[p], ahead, p));
+                _threads.For(parts.Count, p => bounds[p] = batch[parts[p].Item].Observer.ScanAhead(Span(batch, parts[p]), out ahead[p]));
             }
 
             // Each tensor's parts combined, in order, and taken by its observer: one thread, as they change the observer.
@@ -95,22 +94,7 @@ internal sealed class BatchObserver
                     combined = combined.With(bounds[p]);
                 }
 
-                TensorObserver observer = batch[item].Observer;
-                bool counted = observer.Histogram is { } h && h.Covers(combined.Min, combined.Max);
-                for (int q = first; q < p; q++)
-                {
-                    counted &= ahead[q] is not null;
-                }
-
-                histogram[item] = observer.Take(combined, batch[item].Values.ElementCount) && !counted;
-                if (counted)
-                {
-                    observer.ReadOnce();
-                    for (int q = first; q < p; q++)
-                    {
-                        observer.Histogram!.AddAhead(ahead[q]!);
-                    }
-                }
+                histogram[item] = batch[item].Observer.TakeScanned(combined, batch[item].Values.ElementCount, ahead.AsSpan(first, p - first));
             }
 
             // The histograms' parts and the small tensors, largest first, so no thread is left with a long one at the end.
@@ -134,33 +118,9 @@ internal sealed class BatchObserver
         {
             foreach (long[]? counts in ahead)
             {
-                if (counts is not null)
-                {
-                    ArrayPool<long>.Shared.Return(counts);
-                }
+                TensorObserver.ReturnCounts(counts);
             }
         }
-    }
-
-    // A part's bounds, and its histogram counts (ahead[p]) when it could be binned in the same read: the histogram has a
-    // range already and every value is finite. Otherwise ahead[p] stays null and the part is only scanned.
-    private static TensorObserver.Bounds ScanPart(IReadOnlyList<(TensorObserver Observer, DenseTensor Values)> batch, (int Item, int Start, int Length) part,
-        long[]?[] ahead, int p)
-    {
-        ReadOnlySpan<float> values = Span(batch, part);
-        if (batch[part.Item].Observer.Histogram is { } histogram && histogram.CanCountAhead(values.Length))
-        {
-            long[] counts = ArrayPool<long>.Shared.Rent(histogram.Bins);
-            if (histogram.CountAhead(values, counts, out float min, out float max))
-            {
-                ahead[p] = counts;
-                return new TensorObserver.Bounds(min, max, 0, 0);
-            }
-
-            ArrayPool<long>.Shared.Return(counts);
-        }
-
-        return TensorObserver.Scan(values);
     }
 
     private static ReadOnlySpan<float> Span(IReadOnlyList<(TensorObserver Observer, DenseTensor Values)> batch, (int Item, int Start, int Length) part) =>

@@ -191,7 +191,7 @@ public sealed class StreamingHistogram
             counts[b] = SumCopies(tally, b);
         }
 
-        return nonFinite == 0 && float.IsFinite(min) && float.IsFinite(max);
+        return nonFinite == 0;
     }
 
     /// <summary>True when the histogram already covers [<paramref name="min"/>, <paramref name="max"/>]: <see cref="Cover"/> would not widen it.</summary>

@@ -49,9 +49,6 @@ public sealed class TensorObserver
     /// <summary>Batches whose histogram counts were taken in the same read as their range (<see cref="StreamingHistogram.CountAhead"/>).</summary>
     internal int BatchesReadOnce { get; private set; }
 
-    /// <summary>Notes a batch of this tensor binned in the same read as its range (by <see cref="BatchObserver"/>, in parts).</summary>
-    internal void ReadOnce() => BatchesReadOnce++;
-
     /// <summary>The distribution of finite values; null when the observer was created without bins.</summary>
     public StreamingHistogram? Histogram { get; }
 
@@ -100,9 +97,17 @@ public sealed class TensorObserver
             return;
         }
 
-        if (!TakeCountedAhead(values) && Take(Scan(values), values.Length))
+        Bounds bounds = ScanAhead(values, out long[]? counts);
+        try
         {
-            Histogram?.AddCovered(values, 0);
+            if (TakeScanned(bounds, values.Length, [counts]))
+            {
+                Histogram!.AddCovered(values, 0);
+            }
+        }
+        finally
+        {
+            ReturnCounts(counts);
         }
 
         if (_channelAxis is int axis && shape.Length > 0)
@@ -112,32 +117,68 @@ public sealed class TensorObserver
     }
 
     /// <summary>
-    /// Observes a batch in one read when the histogram already has a range and counts every value
-    /// (<see cref="StreamingHistogram.CountAhead"/>): its bounds and its histogram counts at once. False, having changed
-    /// nothing, when that is not so, or when the batch reaches outside the range or holds a non-finite value; the
-    /// batch is then scanned and added the usual way, with exactly the statistics this would have given.
+    /// <see cref="Scan"/> of a batch or a part of one that also bins it by the histogram's present range in the same read
+    /// when it can (<see cref="StreamingHistogram.CountAhead"/>: a range already, every value counted, every value
+    /// finite). <paramref name="counts"/> is then those counts, in an array from the shared pool that the caller gives
+    /// back with <see cref="ReturnCounts"/>; otherwise it is null and the values were only scanned. The bounds are the
+    /// same either way.
     /// </summary>
-    private bool TakeCountedAhead(ReadOnlySpan<float> values)
+    internal Bounds ScanAhead(ReadOnlySpan<float> values, out long[]? counts)
     {
-        if (Histogram is not { } histogram || !histogram.CanCountAhead(values.Length))
+        counts = null;
+        if (Histogram is { } histogram && histogram.CanCountAhead(values.Length))
+        {
+            long[] taken = ArrayPool<long>.Shared.Rent(histogram.Bins);
+            if (histogram.CountAhead(values, taken, out float min, out float max))
+            {
+                counts = taken;
+                return new Bounds(min, max, 0, 0);
+            }
+
+            ArrayPool<long>.Shared.Return(taken);
+        }
+
+        return Scan(values);
+    }
+
+    /// <summary>
+    /// <see cref="Take"/>s a batch of <paramref name="count"/> values whose parts <see cref="ScanAhead"/> read (their
+    /// bounds combined; one part for a whole batch). When every part was counted ahead and the histogram already covered
+    /// the batch, those counts are the histogram's for it, exactly what adding the batch would count, and are added.
+    /// True when the histogram still has to add the batch (<see cref="StreamingHistogram.AddCovered"/>).
+    /// </summary>
+    internal bool TakeScanned(Bounds bounds, long count, ReadOnlySpan<long[]?> ahead)
+    {
+        // Asked before Take, which widens the range of a batch that reaches outside it.
+        bool counted = Histogram is { } histogram && histogram.Covers(bounds.Min, bounds.Max);
+        foreach (long[]? part in ahead)
+        {
+            counted &= part is not null;
+        }
+
+        if (!Take(bounds, count))
         {
             return false;
         }
 
-        long[] counts = ArrayPool<long>.Shared.Rent(histogram.Bins);
-        try
+        if (!counted)
         {
-            if (!histogram.CountAhead(values, counts, out float min, out float max) || !histogram.Covers(min, max))
-            {
-                return false;
-            }
-
-            Take(new Bounds(min, max, 0, 0), values.Length);
-            histogram.AddAhead(counts);
-            ReadOnce();
             return true;
         }
-        finally
+
+        foreach (long[]? part in ahead)
+        {
+            Histogram!.AddAhead(part!);
+        }
+
+        BatchesReadOnce++;
+        return false;
+    }
+
+    /// <summary>Gives back counts <see cref="ScanAhead"/> took (null: nothing to give back).</summary>
+    internal static void ReturnCounts(long[]? counts)
+    {
+        if (counts is not null)
         {
             ArrayPool<long>.Shared.Return(counts);
         }
