@@ -16,18 +16,19 @@ namespace QuantBuild.Engine.Calibration;
 /// and a tensor asked for as a graph output gets a <c>ReorderOutput</c> node turning it back to NCHW: a write and a read
 /// of every exposed value per batch, a third of the forward pass's time on a Conv network. A tensor whose observer
 /// keeps only per-tensor statistics (min, max, histogram counts) sees the same values in either order, so for those a
-/// second session can be opened on ORT's own optimized graph (written by the first, with <c>OptimizedModelFilePath</c>)
-/// with each such <c>ReorderOutput</c> taken off and the blocked tensor made the graph output, without optimizing
-/// again. Only channel counts that are a multiple of 16 are taken, so no block holds padding; every batch checks that
-/// the channel axis ORT reports is the count the reorder named (<see cref="BlockedLayoutMismatch"/> otherwise, and
-/// calibration runs again on the plain session).
+/// second session can be opened on ORT's own optimized graph (written by a session opened for that, with
+/// <c>OptimizedModelFilePath</c>) with each such <c>ReorderOutput</c> taken off and the blocked tensor made the graph
+/// output, without optimizing again. Only channel counts that are a multiple of 16 are taken, so no block holds
+/// padding; every batch checks that the channel axis ORT reports is the count the reorder named
+/// (<see cref="BlockedLayoutMismatch"/> otherwise, and calibration runs again on the plain session).
 /// </para>
 /// <para>
-/// The second session costs about what the first did to open, and saves a reorder per exposed value, so it is worth
-/// it only over enough values. The first batch runs on the plain session and tells how many values each sample
-/// exposes; the switch happens before the second batch when the calibration's samples expose at least
-/// <see cref="MinimumValues"/> in all. The choice depends only on the model, the data's size and the plan, never on a
-/// timing, so a run makes it the same way every time.
+/// Writing the optimized graph and opening the session on it cost two to three session openings more, and save a
+/// reorder per exposed value, so they are worth it only over enough values. The first batch runs on the plain session
+/// (which writes nothing: a session told to write its optimized graph takes 1.5–2 times as long to open) and tells how
+/// many values each sample exposes; the graph is written and the switch made before the second batch when the
+/// calibration's samples expose at least <see cref="MinimumValues"/> in all. The choice depends only on the model, the
+/// data's size and the plan, never on a timing, so a run makes it the same way every time.
 /// </para>
 /// </summary>
 internal sealed class CalibrationSession : IDisposable
@@ -39,24 +40,25 @@ internal sealed class CalibrationSession : IDisposable
     internal const int ChannelMultiple = 16;
 
     /// <summary>
-    /// Values the calibration's samples must expose in all for the blocked-layout session to be opened: 2^25 (33.5 M).
-    /// On the Fashion-MNIST sample (docs/benchmarks.md, issue 14) the second session costs about 8 ms to open and the
-    /// reorders it saves 0.3–0.6 ns per value, so it breaks even between 13 M and 27 M values; at 256 samples
-    /// (11 M values) it made calibration slower, at 32,768 (1.4 G) 1.2× faster.
+    /// Values the calibration's samples must expose in all for the blocked-layout session to be opened: 2^26 (67 M).
+    /// On the Fashion-MNIST sample (docs/benchmarks.md, issue 14) the switch costs about three session openings
+    /// (the session that writes the optimized graph takes 1.5–2 times as long to open as the plain one), 20–26 ms, and the
+    /// reorders it saves 0.3–0.6 ns per value, so it breaks even between 33 M and 87 M values; at 256 samples (11 M
+    /// values) it would make calibration slower, at 32,768 (1.4 G) it makes it faster.
     /// </summary>
-    internal const long MinimumValues = 1L << 25;
+    internal const long MinimumValues = 1L << 26;
 
     private readonly SessionOptions? _options;
     private readonly IReadOnlySet<string> _anyOrder;
     private readonly int _channelMultiple;
     private readonly long _samples;
     private readonly long _minimumValues;
-    private string? _folder;
+    private (OnnxModel Model, IReadOnlyList<string> Outputs)? _pending;
     private Dictionary<string, (string Fetch, long Channels)> _blocked = new(StringComparer.Ordinal);
     private long _valuesPerSample = -1;
 
     private CalibrationSession(InferenceSession session, SessionOptions? options = null, IReadOnlySet<string>? anyOrder = null, int channelMultiple = ChannelMultiple,
-        long samples = 0, long minimumValues = MinimumValues, string? folder = null)
+        long samples = 0, long minimumValues = MinimumValues)
     {
         Session = session;
         _options = options;
@@ -64,7 +66,6 @@ internal sealed class CalibrationSession : IDisposable
         _channelMultiple = channelMultiple;
         _samples = samples;
         _minimumValues = minimumValues;
-        _folder = folder;
     }
 
     /// <summary>The ORT session the next batch runs on.</summary>
@@ -92,26 +93,19 @@ internal sealed class CalibrationSession : IDisposable
             return Plain(model, options, outputs);
         }
 
-        string folder = Path.Combine(Path.GetTempPath(), $"quantbuild-calibration-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(folder);
-        try
+        // ORT writes its optimized graph only for a session told to, which then takes 1.5–2 times as long to open: the
+        // plain session runs the first batch, and the graph is written only once that batch shows the switch pays.
+        return new CalibrationSession(ModelSessions.Open(model, options, outputs), options, anyOrder, channelMultiple, samples, minimumValues)
         {
-            SessionOptions writing = options.Clone();
-            ModelSessions.WriteOptimizedGraph(writing, OptimizedPath(folder));
-            return new CalibrationSession(ModelSessions.Open(model, writing, outputs), options, anyOrder, channelMultiple, samples, minimumValues, folder);
-        }
-        catch
-        {
-            DeleteFolder(folder);
-            throw;
-        }
+            _pending = (model, outputs),
+        };
     }
 
     /// <summary>Runs a batch and returns <paramref name="outputs"/> in that order, left in ORT's memory.</summary>
     /// <exception cref="BlockedLayoutMismatch">A blocked tensor came with a channel axis other than its count: its blocks hold padding.</exception>
     public RunOutputs RunOwned(IReadOnlyDictionary<string, DenseTensor> inputs, IReadOnlyList<string> outputs)
     {
-        if (_folder is not null && _valuesPerSample >= 0)
+        if (_pending is not null && _valuesPerSample >= 0)
         {
             // The first batch's outputs were observed and released with the plain session's memory: the switch, if any, is now.
             TakeBlockedLayout();
@@ -120,7 +114,7 @@ internal sealed class CalibrationSession : IDisposable
         if (_blocked.Count == 0)
         {
             RunOutputs plain = Session.RunOwned(inputs, outputs);
-            if (_folder is not null && _valuesPerSample < 0)
+            if (_pending is not null && _valuesPerSample < 0)
             {
                 long rows = inputs.Values.Select(t => t.Shape.Length > 0 ? t.Shape[0] : 1).DefaultIfEmpty(1).Max();
                 long values = outputs.Select((n, i) => _anyOrder.Contains(n) ? plain.Tensors[i].ElementCount : 0).Sum();
@@ -152,35 +146,36 @@ internal sealed class CalibrationSession : IDisposable
     public void Dispose()
     {
         Session.Dispose();
-        if (_folder is not null)
-        {
-            DeleteFolder(_folder);
-            _folder = null;
-        }
+        _pending = null;
     }
 
     // Opens the blocked-layout session in place of the plain one when the calibration's values make it pay and ORT's
-    // optimized graph has reorders to take off; otherwise keeps the plain session. Either way the optimized graph is
-    // then deleted.
+    // optimized graph has reorders to take off; otherwise keeps the plain session. The optimized graph is written (by a
+    // session opened only for that) into a temp folder, read back, and deleted.
     private void TakeBlockedLayout()
     {
-        string folder = _folder!;
-        _folder = null;
+        (OnnxModel model, IReadOnlyList<string> outputs) = _pending!.Value;
+        _pending = null;
+        if (_valuesPerSample * _samples < _minimumValues)
+        {
+            return;
+        }
+
+        string folder = Path.Combine(Path.GetTempPath(), $"quantbuild-calibration-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(folder);
         try
         {
-            if (_valuesPerSample * _samples < _minimumValues)
-            {
-                return;
-            }
-
             OnnxModel optimized;
             Dictionary<string, (string Fetch, long Channels)> blocked;
             try
             {
+                SessionOptions writing = _options!.Clone();
+                ModelSessions.WriteOptimizedGraph(writing, OptimizedPath(folder));
+                ModelSessions.Open(model, writing, outputs).Dispose();
                 optimized = OnnxModelLoader.Load(OptimizedPath(folder));
                 blocked = Unreorder(optimized.Graph, _anyOrder, _channelMultiple);
             }
-            catch (QuantBuildException)
+            catch (Exception e) when (e is QuantBuildException or OnnxRuntimeException)
             {
                 return;
             }
