@@ -349,13 +349,14 @@ public sealed class StreamingHistogram
         int zeroBin = (int)Math.Clamp(Math.Floor((0.0 - _start) * (1.0 / _width)), 0, _counts.Length - 1);
         Vector256<float> lowest = Vector256.Create(float.PositiveInfinity), highest = Vector256.Create(float.NegativeInfinity);
         var zeros = new TensorObserver.ZeroSigns();
+        SingleBinning single = Avx512F.VL.IsSupported ? SingleBinning.For(_start, 1.0 / _width, _counts.Length) : default;
         for (int at = 0; at < whole; at += Chunk)
         {
             int n = Math.Min(Chunk, whole - at);
             if (Avx512F.VL.IsSupported)
             {
                 // Values in the bin of 0 (a Relu's zeros) are counted at once; only the others are listed to increment.
-                n = BinChunk512(ref Unsafe.Add(ref first, at), n, bins, _start, 1.0 / _width, _counts.Length, zeroBin, out int inZeroBin, ref lowest, ref highest, ref zeros);
+                n = BinChunk512(ref Unsafe.Add(ref first, at), n, bins, _start, 1.0 / _width, single, _counts.Length, zeroBin, out int inZeroBin, ref lowest, ref highest, ref zeros);
                 Unsafe.Add(ref counts, zeroBin * Copies) += (uint)inZeroBin;
             }
             else
@@ -437,17 +438,22 @@ public sealed class StreamingHistogram
     }
 
     /// <summary>
-    /// The bins of <paramref name="n"/> (a multiple of 8) values from <paramref name="values"/> with AVX-512: the eight
-    /// floats of a 256-bit load widened to eight doubles at once (exact), (v − start) · inverse, clamped to [0, last],
-    /// non-finite lanes replaced by the skipped slot, and truncated to int32 (the scalar truncation, the value being
-    /// never negative): the same doubles and so the same bins as the 256-bit path, with half its instructions. Lanes
-    /// whose bin is <paramref name="zeroBin"/> are only counted (<paramref name="inZeroBin"/>); the others' bins are
-    /// packed to the front of <paramref name="bins"/> (AVX-512 compress), and their number is returned. The values'
-    /// lane-wise minimum and maximum are folded into <paramref name="lowest"/> and <paramref name="highest"/> on the way,
-    /// and their zeros into <paramref name="zeros"/> (the processor's min/max, made IEEE's by <see cref="TensorObserver.ZeroSigns"/>).
+    /// The bins of <paramref name="n"/> (a multiple of 8) values from <paramref name="values"/> with AVX-512, the same bins
+    /// as the scalar definition, by one of two computations. Exact: the eight floats of a 256-bit load widened to eight
+    /// doubles at once (exact), (v − start) · inverse, clamped to [0, last], non-finite lanes replaced by the skipped slot,
+    /// and truncated to int32 (the scalar truncation, the value being never negative). Fast, when
+    /// <paramref name="single"/> allows it (<see cref="SingleBinning"/>): sixteen floats at a time in single precision,
+    /// whose x is within <see cref="SingleBinning.Delta"/> of the double one; a lane farther than that from every bin edge
+    /// inside the range (the integers 1 … last; on either side of 0 or of the end the bin is the first or the last anyway)
+    /// falls in the same bin as in double, and a vector holding a lane that is not is binned the exact way instead, so
+    /// the bins are the scalar definition's, bit for bit. Lanes whose bin is <paramref name="zeroBin"/> are only
+    /// counted (<paramref name="inZeroBin"/>); the others' bins are packed to the front of <paramref name="bins"/>
+    /// (AVX-512 compress), and their number is returned. The values' lane-wise minimum and maximum are folded into
+    /// <paramref name="lowest"/> and <paramref name="highest"/> on the way, and their zeros into <paramref name="zeros"/>
+    /// (the processor's min/max, made IEEE's by <see cref="TensorObserver.ZeroSigns"/>).
     /// </summary>
-    private static int BinChunk512(ref float values, int n, Span<int> bins, double startValue, double inverseWidth, int binCount, int zeroBin, out int inZeroBin,
-        ref Vector256<float> lowest, ref Vector256<float> highest, ref TensorObserver.ZeroSigns zeros)
+    private static int BinChunk512(ref float values, int n, Span<int> bins, double startValue, double inverseWidth, in SingleBinning single, int binCount, int zeroBin,
+        out int inZeroBin, ref Vector256<float> lowest, ref Vector256<float> highest, ref TensorObserver.ZeroSigns zeros)
     {
         Vector512<double> start = Vector512.Create(startValue);
         Vector512<double> inverse = Vector512.Create(inverseWidth);
@@ -456,17 +462,61 @@ public sealed class StreamingHistogram
         Vector256<int> zero = Vector256.Create(zeroBin);
         ref int output = ref MemoryMarshal.GetReference(bins);
         int written = 0;
+        int k = 0;
         Vector256<float> low = lowest, high = highest;
         TensorObserver.ZeroSigns seen = zeros;
-        for (int k = 0; k < n; k += Vector256<float>.Count)
+        if (single.Fast)
+        {
+            Vector512<float> startSingle = Vector512.Create(single.Start);
+            Vector512<float> inverseSingle = Vector512.Create(single.Inverse);
+            Vector512<float> lastSingle = Vector512.Create((float)(binCount - 1));
+            Vector512<float> firstEdge = Vector512.Create(0.5f), lastEdge = Vector512.Create(binCount - 0.5f);
+            Vector512<float> delta = Vector512.Create(single.Delta);
+            Vector512<int> skippedSlot = Vector512.Create(binCount), zero16 = Vector512.Create(zeroBin);
+            Vector512<float> low16 = Vector512.Create(float.PositiveInfinity), high16 = Vector512.Create(float.NegativeInfinity);
+            // Sign bits seen: where the minimum is a zero, every value is ≥ 0 and a sign bit can only be a −0's; where the
+            // maximum is, every value is ≤ 0 and a clear sign bit can only be a +0's (a non-finite value voids the bounds).
+            Vector512<int> anySign = Vector512<int>.Zero, everySign = Vector512<int>.AllBitsSet;
+            for (; k + Vector512<float>.Count <= n; k += Vector512<float>.Count)
+            {
+                Vector512<float> v = Vector512.LoadUnsafe(ref values, (nuint)k);
+                low16 = Vector512.MinNative(low16, v);
+                high16 = Vector512.MaxNative(high16, v);
+                anySign |= v.AsInt32();
+                everySign &= v.AsInt32();
+                Vector512<float> x = (v - startSingle) * inverseSingle;
+                // Distance to the nearest bin edge inside the range; x clamped to [0.5, last + 0.5] leaves out 0 and the end.
+                Vector512<float> inside = Vector512.MinNative(Vector512.MaxNative(x, firstEdge), lastEdge);
+                Vector512<int> bin;
+                if (Vector512.LessThanAny(Vector512.Abs(inside - Avx512F.RoundScale(inside, 0)), delta))
+                {
+                    bin = Vector512.Create(Exact8(v.GetLower(), start, inverse, last, skipped), Exact8(v.GetUpper(), start, inverse, last, skipped));
+                }
+                else
+                {
+                    Vector512<int> finite = Vector512.Equals(v - v, Vector512<float>.Zero).AsInt32();
+                    bin = Vector512.ConditionalSelect(finite, Avx512F.ConvertToVector512Int32WithTruncation(Vector512.MinNative(Vector512.MaxNative(x, Vector512<float>.Zero), lastSingle)), skippedSlot);
+                }
+
+                Vector512<int> other = ~Vector512.Equals(bin, zero16);
+                // written <= k, so the sixteen lanes stored stay inside the n the chunk was given.
+                Avx512F.Compress(bin, other, bin).StoreUnsafe(ref output, (nuint)written);
+                written += BitOperations.PopCount(other.ExtractMostSignificantBits());
+            }
+
+            low = Vector256.MinNative(low, Vector256.MinNative(low16.GetLower(), low16.GetUpper()));
+            high = Vector256.MaxNative(high, Vector256.MaxNative(high16.GetLower(), high16.GetUpper()));
+            Vector512<int> negative = Vector512.ShiftRightArithmetic(anySign, 31), positive = ~Vector512.ShiftRightArithmetic(everySign, 31);
+            seen.Note(negative.GetLower() | negative.GetUpper(), positive.GetLower() | positive.GetUpper());
+        }
+
+        for (; k < n; k += Vector256<float>.Count)
         {
             Vector256<float> v = Vector256.LoadUnsafe(ref values, (nuint)k);
             low = Vector256.MinNative(low, v);
             high = Vector256.MaxNative(high, v);
             seen.Add(v);
-            Vector512<double> finite = Avx512F.ConvertToVector512Int64(Vector256.Equals(v - v, Vector256<float>.Zero).AsInt32()).AsDouble();
-            Vector512<double> x = Vector512.MinNative(Vector512.MaxNative((Avx512F.ConvertToVector512Double(v) - start) * inverse, Vector512<double>.Zero), last);
-            Vector256<int> bin = Avx512F.ConvertToVector256Int32WithTruncation(Vector512.ConditionalSelect(finite, x, skipped));
+            Vector256<int> bin = Exact8(v, start, inverse, last, skipped);
             Vector256<int> other = ~Vector256.Equals(bin, zero);
             // written <= k, so the eight lanes stored stay inside the n the chunk was given.
             Avx512F.VL.Compress(bin, other, bin).StoreUnsafe(ref output, (nuint)written);
@@ -478,6 +528,42 @@ public sealed class StreamingHistogram
         zeros = seen;
         inZeroBin = n - written;
         return written;
+    }
+
+    // The exact bins of eight values with AVX-512: widened to double, (v − start) · inverse clamped to [0, last] and
+    // truncated, non-finite lanes to the skipped slot.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Exact8(Vector256<float> v, Vector512<double> start, Vector512<double> inverse, Vector512<double> last, Vector512<double> skipped)
+    {
+        Vector512<double> finite = Avx512F.ConvertToVector512Int64(Vector256.Equals(v - v, Vector256<float>.Zero).AsInt32()).AsDouble();
+        Vector512<double> x = Vector512.MinNative(Vector512.MaxNative((Avx512F.ConvertToVector512Double(v) - start) * inverse, Vector512<double>.Zero), last);
+        return Avx512F.ConvertToVector256Int32WithTruncation(Vector512.ConditionalSelect(finite, x, skipped));
+    }
+
+    /// <summary>
+    /// Whether and how a histogram's bins can be computed in single precision and still be the double definition's
+    /// (<see cref="BinChunk512"/>). With s = (float)start and i = (float)inverse, the float x = (v − s) · i (each step
+    /// rounded to float) differs from the double one by at most |start − s| · inverse · (1 + 4u) plus 4u (u = 2^-24, the
+    /// float rounding of the subtraction, of the inverse and of the product, each relative) of |x| ≤ bins + 2, wherever
+    /// the bin is in question; <see cref="Delta"/> is twice that, plus u. Fast only while <see cref="Delta"/> stays
+    /// under 1/16, so few values fall near enough an edge to be binned again in double: a range that starts far from
+    /// zero in units of its bin width (start not a float, or much larger than the range) keeps the double path.
+    /// </summary>
+    internal readonly record struct SingleBinning(bool Fast, float Start, float Inverse, float Delta)
+    {
+        public static SingleBinning For(double start, double inverse, int bins)
+        {
+            const double U = 1.0 / (1 << 24);
+            float s = (float)start, i = (float)inverse;
+            if (!float.IsFinite(s) || !float.IsFinite(i) || i <= 0 || !Avx512F.IsSupported)
+            {
+                return default;
+            }
+
+            double error = (Math.Abs(start - s) * inverse * (1 + (4 * U))) + ((bins + 2.0) * 4 * U);
+            double delta = (2 * error) + U;
+            return delta < 1.0 / 16 ? new SingleBinning(true, s, i, (float)delta) : default;
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -315,6 +315,14 @@ public sealed class TensorObserver
                 | Vector256.Equals(c.AsInt32(), Vector256<int>.Zero) | Vector256.Equals(d.AsInt32(), Vector256<int>.Zero);
         }
 
+        /// <summary>Notes zeros found elsewhere: lanes of <paramref name="negative"/> set where a −0 was seen, of <paramref name="positive"/> where a +0 was.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Note(Vector256<int> negative, Vector256<int> positive)
+        {
+            _negative |= negative;
+            _positive |= positive;
+        }
+
         /// <summary>Notes the zeros of one vector.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Add(Vector256<float> v)

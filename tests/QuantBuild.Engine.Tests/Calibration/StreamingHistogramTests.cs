@@ -171,6 +171,123 @@ public class StreamingHistogramTests
         Assert.Equal(values.Length - 4, Sum(h.Counts));
     }
 
+    /// <summary>
+    /// The single-precision binning's promise (<see cref="StreamingHistogram.SingleBinning"/>): wherever it is allowed,
+    /// the float x of a value is within half its <c>Delta</c> of the double x that defines the bin, so a value farther
+    /// than <c>Delta</c> from an edge is binned the same. Checked on ranges starting at 0 (a Relu's), at a float, at a
+    /// double no float equals (a range grown to the left), far from and near zero, on values across and around them.
+    /// </summary>
+    [Fact]
+    public void Single_precision_bin_positions_stay_within_their_stated_distance_of_the_double_ones()
+    {
+        var random = new Random(7);
+        int fast = 0;
+        foreach (int bins in new[] { 64, 2048 })
+        {
+            for (int range = 0; range < 200; range++)
+            {
+                double span = Math.Pow(10, (random.NextDouble() * 8) - 4);
+                double start = (range % 4) switch
+                {
+                    0 => 0.0,
+                    1 => (float)((random.NextDouble() - 0.5) * span * 4),
+                    2 => ((random.NextDouble() - 0.5) * span * 4) + (span * 1e-9), // no float equals it
+                    _ => (random.NextDouble() - 0.5) * span * 5000, // far from zero in units of the range
+                };
+                double width = span * 1.0001 / bins, inverse = 1.0 / width;
+                StreamingHistogram.SingleBinning single = StreamingHistogram.SingleBinning.For(start, inverse, bins);
+                if (!single.Fast)
+                {
+                    continue;
+                }
+
+                fast++;
+                double allowed = (single.Delta - (1.0 / (1 << 24))) / 2;
+                for (int i = 0; i < 2000; i++)
+                {
+                    float v = (float)(start + ((random.NextDouble() * (bins + 8) - 4) * width));
+                    float xSingle = (v - single.Start) * single.Inverse;
+                    double xDouble = (v - start) * inverse;
+                    Assert.True(Math.Abs(xSingle - xDouble) <= allowed, $"start {start:R}, width {width:R}, v {v:R}: {xSingle:R} vs {xDouble:R}, allowed {allowed:R}");
+                }
+            }
+        }
+
+        if (System.Runtime.Intrinsics.X86.Avx512F.IsSupported)
+        {
+            // Every range starting at 0 or at a float near the data is allowed; most far ones are not.
+            Assert.True(fast >= 200, $"{fast} of 400 ranges binned in single precision");
+            // A start no float equals, far from zero in units of its bins (1000.1 with bins of 0.5 µ): the float start alone is 60 bins off.
+            Assert.False(StreamingHistogram.SingleBinning.For(1000.1, 2048 / 1e-3, 2048).Fast);
+        }
+    }
+
+    /// <summary>
+    /// A batch made only of values on a bin edge or one float either side of it, the values single precision cannot
+    /// place by itself, binned by the vectorized path (single precision where allowed) and by the scalar definition:
+    /// the same counts, on a range starting at 0, at a float, and at a double no float equals.
+    /// </summary>
+    [Theory]
+    [InlineData(0f, 6f, false)]
+    [InlineData(-3.7f, 2.2f, false)]
+    [InlineData(0.5f, 6f, true)] // a second batch reaching below the start grows the range to the left: start no longer a float
+    public void Values_on_and_beside_every_bin_edge_are_binned_like_the_scalar_definition(float low, float high, bool growLeft)
+    {
+        const int Bins = 256;
+        var random = new Random(11);
+        var vectorized = new StreamingHistogram(Bins);
+        var scalar = new StreamingHistogram(Bins);
+        float[] first = Enumerable.Range(0, 4 * Bins * 2).Select(i => low + ((high - low) * i / (4f * Bins * 2 - 1))).ToArray();
+        vectorized.Add(first, low, high);
+        scalar.AddScalar(first, low, high);
+        if (growLeft)
+        {
+            float[] below = first.Select(v => v - 3f).ToArray();
+            vectorized.Add(below, low - 3f, high - 3f);
+            scalar.AddScalar(below, low - 3f, high - 3f);
+            Assert.NotEqual((double)(float)vectorized.Start, vectorized.Start);
+        }
+
+        // For each edge k, the last float whose double x is below k, or the first whose x is not: the pair the bin
+        // changes between, which single precision rounds to either side. One side per batch, so a value moved up
+        // cannot hide one moved down.
+        double start = vectorized.Start, inverse = 1.0 / vectorized.BinWidth;
+        foreach (bool above in new[] { false, true })
+        {
+            float[] edges = new float[4 * Bins * 6 + 8];
+            for (int i = 0; i < edges.Length; i++)
+            {
+                int k = random.Next(1, Bins);
+                float v = (float)(start + (k * vectorized.BinWidth));
+                while ((v - start) * inverse >= k)
+                {
+                    v = MathF.BitDecrement(v);
+                }
+
+                while ((MathF.BitIncrement(v) - start) * inverse < k)
+                {
+                    v = MathF.BitIncrement(v);
+                }
+
+                edges[i] = above ? MathF.BitIncrement(v) : v;
+            }
+
+            // Bounds the histogram covers already, so neither grows it again.
+            float min = (float)vectorized.Start, max = (float)(vectorized.Start + (vectorized.BinWidth * (Bins - 1)));
+            vectorized.Add(edges, min, max);
+            scalar.AddScalar(edges, min, max);
+
+            Assert.Equal(scalar.Start, vectorized.Start);
+            Assert.Equal(scalar.BinWidth, vectorized.BinWidth);
+            Assert.Equal(scalar.Counts.ToArray(), vectorized.Counts.ToArray());
+        }
+
+        if (System.Runtime.Intrinsics.X86.Avx512F.VL.IsSupported)
+        {
+            Assert.True(StreamingHistogram.SingleBinning.For(vectorized.Start, 1.0 / vectorized.BinWidth, Bins).Fast, "the batch was binned in single precision");
+        }
+    }
+
     internal static float Gaussian(Random random)
     {
         double u1 = 1.0 - random.NextDouble();
