@@ -71,6 +71,9 @@ internal sealed class CalibrationSession : IDisposable
     /// <summary>The ORT session the next batch runs on.</summary>
     public InferenceSession Session { get; private set; }
 
+    /// <summary>Whether ORT was asked to write its optimized graph (only when the first batch showed the switch pays).</summary>
+    internal bool WroteOptimizedGraph { get; private set; }
+
     /// <summary>Exposed tensors handed over in the blocked layout.</summary>
     public int BlockedCount => _blocked.Count;
 
@@ -171,6 +174,7 @@ internal sealed class CalibrationSession : IDisposable
             {
                 SessionOptions writing = _options!.Clone();
                 ModelSessions.WriteOptimizedGraph(writing, OptimizedPath(folder));
+                WroteOptimizedGraph = true;
                 ModelSessions.Open(model, writing, outputs).Dispose();
                 optimized = OnnxModelLoader.Load(OptimizedPath(folder));
                 blocked = Unreorder(optimized.Graph, _anyOrder, _channelMultiple);
