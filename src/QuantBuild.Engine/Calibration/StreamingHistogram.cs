@@ -349,7 +349,7 @@ public sealed class StreamingHistogram
         int zeroBin = (int)Math.Clamp(Math.Floor((0.0 - _start) * (1.0 / _width)), 0, _counts.Length - 1);
         Vector256<float> lowest = Vector256.Create(float.PositiveInfinity), highest = Vector256.Create(float.NegativeInfinity);
         var zeros = new TensorObserver.ZeroSigns();
-        SingleBinning single = Avx512F.VL.IsSupported ? SingleBinning.For(_start, 1.0 / _width, _counts.Length) : default;
+        SingleBinning single = SingleBinning.For(_start, 1.0 / _width, _counts.Length);
         for (int at = 0; at < whole; at += Chunk)
         {
             int n = Math.Min(Chunk, whole - at);
@@ -474,16 +474,15 @@ public sealed class StreamingHistogram
             Vector512<float> delta = Vector512.Create(single.Delta);
             Vector512<int> skippedSlot = Vector512.Create(binCount), zero16 = Vector512.Create(zeroBin);
             Vector512<float> low16 = Vector512.Create(float.PositiveInfinity), high16 = Vector512.Create(float.NegativeInfinity);
-            // Sign bits seen: where the minimum is a zero, every value is ≥ 0 and a sign bit can only be a −0's; where the
-            // maximum is, every value is ≤ 0 and a clear sign bit can only be a +0's (a non-finite value voids the bounds).
-            Vector512<int> anySign = Vector512<int>.Zero, everySign = Vector512<int>.AllBitsSet;
+            // The signs, gathered as ZeroSigns does, sixteen lanes wide.
+            Vector512<int> signSet = Vector512<int>.Zero, signClear = Vector512<int>.Zero;
             for (; k + Vector512<float>.Count <= n; k += Vector512<float>.Count)
             {
                 Vector512<float> v = Vector512.LoadUnsafe(ref values, (nuint)k);
                 low16 = Vector512.MinNative(low16, v);
                 high16 = Vector512.MaxNative(high16, v);
-                anySign |= v.AsInt32();
-                everySign &= v.AsInt32();
+                signSet |= v.AsInt32();
+                signClear |= ~v.AsInt32();
                 Vector512<float> x = (v - startSingle) * inverseSingle;
                 // Distance to the nearest bin edge inside the range; x clamped to [0.5, last + 0.5] leaves out 0 and the end.
                 Vector512<float> inside = Vector512.MinNative(Vector512.MaxNative(x, firstEdge), lastEdge);
@@ -506,8 +505,7 @@ public sealed class StreamingHistogram
 
             low = Vector256.MinNative(low, Vector256.MinNative(low16.GetLower(), low16.GetUpper()));
             high = Vector256.MaxNative(high, Vector256.MaxNative(high16.GetLower(), high16.GetUpper()));
-            Vector512<int> negative = Vector512.ShiftRightArithmetic(anySign, 31), positive = ~Vector512.ShiftRightArithmetic(everySign, 31);
-            seen.Note(negative.GetLower() | negative.GetUpper(), positive.GetLower() | positive.GetUpper());
+            seen.Add(signSet, signClear);
         }
 
         for (; k < n; k += Vector256<float>.Count)
@@ -555,7 +553,7 @@ public sealed class StreamingHistogram
         {
             const double U = 1.0 / (1 << 24);
             float s = (float)start, i = (float)inverse;
-            if (!float.IsFinite(s) || !float.IsFinite(i) || i <= 0 || !Avx512F.IsSupported)
+            if (!float.IsFinite(s) || !float.IsFinite(i) || i <= 0 || !Avx512F.VL.IsSupported)
             {
                 return default;
             }

@@ -242,7 +242,7 @@ public sealed class TensorObserver
     /// <see cref="TensorPrimitives.Min(ReadOnlySpan{float})"/> for finite values, bit for bit, whatever the order.
     /// The vector loop uses the processor's own min/max (one instruction each, where .NET's IEEE
     /// <see cref="Vector256.Min{T}"/> is a chain of several): for finite values they differ from IEEE only in which
-    /// zero they return when +0 and −0 meet, so the loop also notes whether it saw each zero (<see cref="ZeroSigns"/>)
+    /// zero they return when +0 and −0 meet, so the loop also notes which signs it saw (<see cref="ZeroSigns"/>)
     /// and a zero result is given the sign IEEE would. A non-finite value is detected (x − x is 0 only for finite x)
     /// and left to <see cref="FiniteBounds"/>. Histogram-experiment, 11 M values of the sample: 12.4 → 3.5 ms.
     /// </summary>
@@ -297,38 +297,42 @@ public sealed class TensorObserver
 
     /// <summary>
     /// Which zeros a vector loop using the processor's min/max saw, to give a zero min or max the sign IEEE 754-2019's
-    /// minimum/maximum would (−0 below +0): only meaningful while every value is finite.
+    /// minimum/maximum would (−0 below +0): only meaningful while every value is finite. It keeps only whether some
+    /// value had its sign bit set and whether some value had it clear, two instructions a vector: where the minimum is
+    /// a zero every value is ≥ 0, so a set sign bit can only be a −0's; where the maximum is a zero every value is ≤ 0,
+    /// so a clear one can only be a +0's.
     /// </summary>
     internal struct ZeroSigns
     {
-        private Vector256<int> _negative;
-        private Vector256<int> _positive;
+        // Every value's bits OR-ed, and their complements OR-ed, lane by lane: only the sign bits are read.
+        private Vector256<int> _set;
+        private Vector256<int> _clear;
 
-        /// <summary>Notes the zeros among four vectors.</summary>
+        /// <summary>Notes the signs of four vectors.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Add(Vector256<float> a, Vector256<float> b, Vector256<float> c, Vector256<float> d)
         {
-            Vector256<int> signOnly = Vector256.Create(int.MinValue);
-            _negative |= Vector256.Equals(a.AsInt32(), signOnly) | Vector256.Equals(b.AsInt32(), signOnly)
-                | Vector256.Equals(c.AsInt32(), signOnly) | Vector256.Equals(d.AsInt32(), signOnly);
-            _positive |= Vector256.Equals(a.AsInt32(), Vector256<int>.Zero) | Vector256.Equals(b.AsInt32(), Vector256<int>.Zero)
-                | Vector256.Equals(c.AsInt32(), Vector256<int>.Zero) | Vector256.Equals(d.AsInt32(), Vector256<int>.Zero);
+            _set |= a.AsInt32() | b.AsInt32() | c.AsInt32() | d.AsInt32();
+            _clear |= ~a.AsInt32() | ~b.AsInt32() | ~c.AsInt32() | ~d.AsInt32();
         }
 
-        /// <summary>Notes zeros found elsewhere: lanes of <paramref name="negative"/> set where a −0 was seen, of <paramref name="positive"/> where a +0 was.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Note(Vector256<int> negative, Vector256<int> positive)
-        {
-            _negative |= negative;
-            _positive |= positive;
-        }
-
-        /// <summary>Notes the zeros of one vector.</summary>
+        /// <summary>Notes the signs of one vector.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Add(Vector256<float> v)
         {
-            _negative |= Vector256.Equals(v.AsInt32(), Vector256.Create(int.MinValue));
-            _positive |= Vector256.Equals(v.AsInt32(), Vector256<int>.Zero);
+            _set |= v.AsInt32();
+            _clear |= ~v.AsInt32();
+        }
+
+        /// <summary>
+        /// Notes signs a 512-bit loop gathered the same way: <paramref name="set"/> its values' bits OR-ed,
+        /// <paramref name="clear"/> their complements OR-ed.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Add(Vector512<int> set, Vector512<int> clear)
+        {
+            _set |= set.GetLower() | set.GetUpper();
+            _clear |= clear.GetLower() | clear.GetUpper();
         }
 
         /// <summary>
@@ -347,12 +351,12 @@ public sealed class TensorObserver
 
             if (min == 0)
             {
-                min = _negative != Vector256<int>.Zero ? -0f : 0f;
+                min = _set.ExtractMostSignificantBits() != 0 ? -0f : 0f;
             }
 
             if (max == 0)
             {
-                max = _positive != Vector256<int>.Zero ? 0f : -0f;
+                max = _clear.ExtractMostSignificantBits() != 0 ? 0f : -0f;
             }
 
             return (min, max);
