@@ -330,7 +330,8 @@ public sealed class StreamingHistogram
     /// (eight doubles at a time with AVX-512, <see cref="BinChunk512"/>); non-finite values go to one extra slot instead
     /// of being skipped. The counting itself is one increment per value into eight interleaved 32-bit copies of the
     /// histogram in <paramref name="tally"/>, so runs of equal bins (a Relu's zeros) do not wait on each other's
-    /// stores; <see cref="Merge"/> sums the copies into the counts. The values after the last whole vector are binned
+    /// stores; the vectors list each value's slot (bin × 8 + copy, <see cref="Slots"/>), so the increment is a load and
+    /// an add to memory and nothing else. <see cref="Merge"/> sums the copies into the counts. The values after the last whole vector are binned
     /// one by one, the scalar way, into the first copy. Returns the values' IEEE minimum and maximum, read on the way
     /// (<see cref="CountAhead"/>; meaningless when a value is not finite, which the non-finite slot then shows).
     /// </summary>
@@ -372,27 +373,12 @@ public sealed class StreamingHistogram
                     (Vector256<long> lowerFinite, Vector256<long> upperFinite) = Vector256.Widen(finite);
                     Vector256<long> lowerBin = Bin(lower, lowerFinite.AsDouble(), start, inverse, last, skipped);
                     Vector256<long> upperBin = Bin(upper, upperFinite.AsDouble(), start, inverse, last, skipped);
-                    Vector256.Narrow(lowerBin, upperBin).StoreUnsafe(ref MemoryMarshal.GetReference(bins), (nuint)k);
+                    // Each value's slot in the tally: its bin's copy number k + lane, k being a multiple of 8.
+                    Slots(Vector256.Narrow(lowerBin, upperBin), k).StoreUnsafe(ref MemoryMarshal.GetReference(bins), (nuint)k);
                 }
             }
 
-            int j = 0;
-            for (; j <= n - Copies; j += Copies)
-            {
-                Unsafe.Add(ref counts, bins[j] * Copies)++;
-                Unsafe.Add(ref counts, (bins[j + 1] * Copies) + 1)++;
-                Unsafe.Add(ref counts, (bins[j + 2] * Copies) + 2)++;
-                Unsafe.Add(ref counts, (bins[j + 3] * Copies) + 3)++;
-                Unsafe.Add(ref counts, (bins[j + 4] * Copies) + 4)++;
-                Unsafe.Add(ref counts, (bins[j + 5] * Copies) + 5)++;
-                Unsafe.Add(ref counts, (bins[j + 6] * Copies) + 6)++;
-                Unsafe.Add(ref counts, (bins[j + 7] * Copies) + 7)++;
-            }
-
-            for (; j < n; j++)
-            {
-                Unsafe.Add(ref counts, bins[j] * Copies)++;
-            }
+            Increment(ref counts, ref MemoryMarshal.GetReference(bins), n);
         }
 
         // Exact while every value is finite; with one that is not, the caller drops the bounds (see the non-finite slot).
@@ -408,6 +394,40 @@ public sealed class StreamingHistogram
         }
 
         return (min, max);
+    }
+
+    // The tally slots of eight bins listed from position at: copy (at + lane) mod 8 of each, so consecutive values never
+    // increment the same word (a run of one bin does not wait on its own stores).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Slots(Vector256<int> bins, int at) =>
+        Vector256.ShiftLeft(bins, 3) | ((Vector256.Create(at) + Vector256<int>.Indices) & Vector256.Create(Copies - 1));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> Slots(Vector512<int> bins, int at) =>
+        Vector512.ShiftLeft(bins, 3) | ((Vector512.Create(at) + Vector512<int>.Indices) & Vector512.Create(Copies - 1));
+
+    // One increment per listed slot (Slots), eight at a time: a load and an add to memory each. Optimized from its first
+    // call, as BinChunk512: a calibration over a few batches would otherwise count most of its values in unoptimized code.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Increment(ref uint counts, ref int slots, int n)
+    {
+        int j = 0;
+        for (; j <= n - 8; j += 8)
+        {
+            Unsafe.Add(ref counts, (uint)Unsafe.Add(ref slots, j))++;
+            Unsafe.Add(ref counts, (uint)Unsafe.Add(ref slots, j + 1))++;
+            Unsafe.Add(ref counts, (uint)Unsafe.Add(ref slots, j + 2))++;
+            Unsafe.Add(ref counts, (uint)Unsafe.Add(ref slots, j + 3))++;
+            Unsafe.Add(ref counts, (uint)Unsafe.Add(ref slots, j + 4))++;
+            Unsafe.Add(ref counts, (uint)Unsafe.Add(ref slots, j + 5))++;
+            Unsafe.Add(ref counts, (uint)Unsafe.Add(ref slots, j + 6))++;
+            Unsafe.Add(ref counts, (uint)Unsafe.Add(ref slots, j + 7))++;
+        }
+
+        for (; j < n; j++)
+        {
+            Unsafe.Add(ref counts, (uint)Unsafe.Add(ref slots, j))++;
+        }
     }
 
     // The count of a bin over a tally's copies.
@@ -447,11 +467,15 @@ public sealed class StreamingHistogram
     /// inside the range (the integers 1 … last; on either side of 0 or of the end the bin is the first or the last anyway)
     /// falls in the same bin as in double, and a vector holding a lane that is not is binned the exact way instead, so
     /// the bins are the scalar definition's, bit for bit. Lanes whose bin is <paramref name="zeroBin"/> are only
-    /// counted (<paramref name="inZeroBin"/>); the others' bins are packed to the front of <paramref name="bins"/>
-    /// (AVX-512 compress), and their number is returned. The values' lane-wise minimum and maximum are folded into
+    /// counted (<paramref name="inZeroBin"/>); the others' tally slots (<see cref="Slots"/>) are packed to the front of
+    /// <paramref name="bins"/> (AVX-512 compress), and their number is returned. The values' lane-wise minimum and maximum are folded into
     /// <paramref name="lowest"/> and <paramref name="highest"/> on the way, and their zeros into <paramref name="zeros"/>
     /// (the processor's min/max, made IEEE's by <see cref="TensorObserver.ZeroSigns"/>).
+    /// Compiled optimized from its first call (<c>AggressiveOptimization</c>): .NET's tiered compilation would run the
+    /// first ~30 calls and the 100 ms after them as unoptimized, instrumented code, which is the whole calibration of a
+    /// small model in a build.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int BinChunk512(ref float values, int n, Span<int> bins, double startValue, double inverseWidth, in SingleBinning single, int binCount, int zeroBin,
         out int inZeroBin, ref Vector256<float> lowest, ref Vector256<float> highest, ref TensorObserver.ZeroSigns zeros)
     {
@@ -499,7 +523,7 @@ public sealed class StreamingHistogram
 
                 Vector512<int> other = ~Vector512.Equals(bin, zero16);
                 // written <= k, so the sixteen lanes stored stay inside the n the chunk was given.
-                Avx512F.Compress(bin, other, bin).StoreUnsafe(ref output, (nuint)written);
+                Slots(Avx512F.Compress(bin, other, bin), written).StoreUnsafe(ref output, (nuint)written);
                 written += BitOperations.PopCount(other.ExtractMostSignificantBits());
             }
 
@@ -517,7 +541,7 @@ public sealed class StreamingHistogram
             Vector256<int> bin = Exact8(v, start, inverse, last, skipped);
             Vector256<int> other = ~Vector256.Equals(bin, zero);
             // written <= k, so the eight lanes stored stay inside the n the chunk was given.
-            Avx512F.VL.Compress(bin, other, bin).StoreUnsafe(ref output, (nuint)written);
+            Slots(Avx512F.VL.Compress(bin, other, bin), written).StoreUnsafe(ref output, (nuint)written);
             written += BitOperations.PopCount(other.ExtractMostSignificantBits());
         }
 

@@ -245,7 +245,9 @@ public sealed class TensorObserver
     /// zero they return when +0 and −0 meet, so the loop also notes which signs it saw (<see cref="ZeroSigns"/>)
     /// and a zero result is given the sign IEEE would. A non-finite value is detected (x − x is 0 only for finite x)
     /// and left to <see cref="FiniteBounds"/>. Histogram-experiment, 11 M values of the sample: 12.4 → 3.5 ms.
+    /// Optimized from its first call, as the histogram's binning (<c>AggressiveOptimization</c>).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static (float Min, float Max, bool Finite) MinMax(ReadOnlySpan<float> values)
     {
         int i = 0;
