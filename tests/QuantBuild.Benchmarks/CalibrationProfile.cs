@@ -91,6 +91,38 @@ public static class CalibrationProfile
         Time("Run(exposed) fresh arrays, ready session", () => { foreach (var b in batches) exposed.Run(b, observed); });
         Time("RunInto(exposed) reused buffers (full batches)", () => { foreach (var b in batches) if (b[input].Shape[0] == batch) exposed.RunInto(b, observed, buffers); });
         Time("RunOwned(exposed), ready session", () => { foreach (var b in batches) exposed.RunOwned(b, observed).Dispose(); });
+        var stop = new SessionOptions();
+        stop.AddConfigEntry("session.force_spinning_stop", "1");
+        Time("fresh session (as calibrator) + RunOwned(exposed), not observed", () =>
+        {
+            using InferenceSession s = ModelSessions.Open(model, stop, observed);
+            for (long d = 0; d < data.SampleCount; d += batch) s.RunOwned(data.Read(d, (int)Math.Min(batch, data.SampleCount - d)), observed).Dispose();
+        });
+        Time("fresh session, default options + RunOwned(exposed), not observed", () =>
+        {
+            using InferenceSession s = ModelSessions.Open(model, null, observed);
+            for (long d = 0; d < data.SampleCount; d += batch) s.RunOwned(data.Read(d, (int)Math.Min(batch, data.SampleCount - d)), observed).Dispose();
+        });
+        Time("fresh session, default options + Run(model outputs) (the baseline)", () =>
+        {
+            using InferenceSession s = ModelSessions.Open(model);
+            for (long d = 0; d < data.SampleCount; d += batch) s.Run(data.Read(d, (int)Math.Min(batch, data.SampleCount - d)), outputs);
+        });
+        {
+            var ortOnly = new Stopwatch();
+            Time("fresh session (as calibrator) + RunOwned(exposed) + min/max scan of each batch on this thread", () =>
+            {
+                using InferenceSession s = ModelSessions.Open(model, stop, observed);
+                for (long d = 0; d < data.SampleCount; d += batch)
+                {
+                    ortOnly.Start();
+                    using var o = s.RunOwned(data.Read(d, (int)Math.Min(batch, data.SampleCount - d)), observed);
+                    ortOnly.Stop();
+                    foreach (var t in o.Tensors) TensorObserver.Scan(t.AsSpan<float>());
+                }
+            });
+            Console.WriteLine($"   of which ORT {ortOnly.Elapsed.TotalMilliseconds / (repeats + 1):F2} ms per calibration");
+        }
         var nospin = new SessionOptions();
         nospin.AddConfigEntry("session.intra_op.allow_spinning", "0");
         var spin = new SessionOptions();
@@ -99,6 +131,57 @@ public static class CalibrationProfile
         Time("RunInto(exposed) reused buffers, allow_spinning 0", () => { foreach (var b in batches) if (b[input].Shape[0] == batch) exposedNoSpin.RunInto(b, observed, buffers); });
         using InferenceSession exposed1 = ModelSessions.Open(model, new SessionOptions { IntraOpNumThreads = 1 }, observed);
         Time("RunInto(exposed) reused buffers, 1 intra-op thread", () => { foreach (var b in batches) if (b[input].Shape[0] == batch) exposed1.RunInto(b, observed, buffers); });
+        using InferenceSession plainExt = ModelSessions.Open(model, new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.Extended });
+        Time("Run(model outputs), ready session, level extended", () => { foreach (var b in batches) plainExt.Run(b, outputs); });
+        using InferenceSession exposedExt = ModelSessions.Open(model, new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.Extended }, observed);
+        Time("RunInto(exposed) reused buffers, level extended", () => { foreach (var b in batches) if (b[input].Shape[0] == batch) exposedExt.RunInto(b, observed, buffers); });
+        long values = 0, nonzero = 0;
+        foreach (var o in outs) foreach (string n in observed) { foreach (float v in o[n].AsSpan<float>()) { values++; if (v != 0) nonzero++; } }
+        Console.WriteLine($"   exposed values {values:N0}, non-zero {nonzero:N0}");
+        {
+            // How the values spread over the histogram's bins, and what counting them costs on its own: each non-zero
+            // value's bin (by the scalar definition) listed in order, then incremented into 1 to 16 interleaved copies.
+            var obs = observed.ToDictionary(n => n, n => new TensorObserver(n, null, CalibrationRequest.DefaultBins));
+            var listed = new List<int>();
+            foreach (string n in observed)
+            {
+                for (int i = 0; i < batches.Count; i++)
+                {
+                    obs[n].Observe(outs[i][n].AsSpan<float>(), outs[i][n].Shape);
+                }
+
+                long[] c = obs[n].Histogram!.Counts.ToArray();
+                long sum = c.Sum();
+                string top = string.Join(", ", c.Select((x, b) => (x, b)).OrderByDescending(t => t.x).Take(4).Select(t => $"bin {t.b} {100.0 * t.x / sum:F1} %"));
+                Console.WriteLine($"   {n}: {sum:N0} values in {c.Count(x => x > 0)} bins; fullest {top}");
+                double inverse = CalibrationRequest.DefaultBins / (double)obs[n].Max;
+                for (int i = 0; i < batches.Count; i++)
+                {
+                    foreach (float v in outs[i][n].AsSpan<float>())
+                    {
+                        if (v != 0)
+                        {
+                            listed.Add((int)Math.Min(CalibrationRequest.DefaultBins - 1, Math.Floor(v * inverse)));
+                        }
+                    }
+                }
+            }
+
+            foreach (int copies in new[] { 1, 2, 4, 8, 16 })
+            {
+                int[] slots = listed.Select((b, j) => (b * copies) + (j % copies)).ToArray();
+                uint[] tally = new uint[(CalibrationRequest.DefaultBins + 1) * copies];
+                Time($"increments alone, {slots.Length:N0} non-zero values, {copies} copies", () =>
+                {
+                    Array.Clear(tally);
+                    foreach (int slot in slots)
+                    {
+                        tally[slot]++;
+                    }
+                });
+            }
+        }
+
         Time("baseline: open + reads + Run(model outputs)", () =>
         {
             using InferenceSession s = ModelSessions.Open(model);
@@ -115,11 +198,27 @@ public static class CalibrationProfile
                     obs[input].Observe(batches[i][input].AsSpan<float>(), batches[i][input].Shape);
                 }
             });
+            using (var threads = new ObserverThreads(Environment.ProcessorCount))
+            {
+                var observer = new BatchObserver(threads);
+                Time($"observe all batches, bins {bins}, BatchObserver {threads.Threads} threads", () =>
+                {
+                    var obs = needed.ToDictionary(n => n, n => new TensorObserver(n, null, bins));
+                    for (int i = 0; i < batches.Count; i++)
+                    {
+                        observer.Observe(observed.Select(n => (obs[n], outs[i][n])).Append((obs[input], batches[i][input])).ToList());
+                    }
+                });
+            }
+
             var request = new CalibrationRequest { Tensors = needed, BatchSize = batch, Bins = bins };
             Time($"Calibrator.Run bins {bins}", () => Calibrator.Run(model, data, request));
             Time($"Calibrator.Run bins {bins}, allow_spinning 1", () => Calibrator.Run(model, data, request, spin));
             var budget = request with { ActivationBudgetBytes = new MemoryBudget(MemoryBudget.Default().Bytes).ActivationBytes(new FileInfo(config.ModelPath).Length), BatchSizeFromBudget = false };
             Time($"Calibrator.Run bins {bins}, with budget (as the pipeline)", () => Calibrator.Run(model, data, budget));
+            var keepSpinning = new SessionOptions();
+            keepSpinning.AddConfigEntry("session.force_spinning_stop", "0");
+            Time($"Calibrator.Run bins {bins}, with budget, force_spinning_stop 0", () => Calibrator.Run(model, data, budget, keepSpinning));
             CalibrationResult r = Calibrator.Run(model, data, request);
             Console.WriteLine($"   last: elapsed {r.Elapsed.TotalMilliseconds:F2} ms, ORT {r.RuntimeTime.TotalMilliseconds:F2} ms");
         }

@@ -34,6 +34,7 @@ public static class CalibrationSideBySide
             // Tensors the calibrator took in ORT's blocked layout (the last round's), which decides most of its ORT time.
             var blocked = new int[cases.Length];
             string loadBefore = File.ReadAllText("/proc/loadavg").Trim();
+            long[] cpuBefore = CpuTimes();
             for (int round = -3; round < rounds; round++)
             {
                 var taken = new double[cases.Length];
@@ -58,7 +59,8 @@ public static class CalibrationSideBySide
                 }
             }
 
-            Console.WriteLine($"// {samples} samples, {rounds} rounds; load average before {loadBefore}, after {File.ReadAllText("/proc/loadavg").Trim()}");
+            long[] cpuAfter = CpuTimes();
+            Console.WriteLine($"// {samples} samples, {rounds} rounds; load average before {loadBefore}, after {File.ReadAllText("/proc/loadavg").Trim()}; {Steal(cpuBefore, cpuAfter)}");
             Console.WriteLine($"| case | median | of which in ORT's Run | ratio (median of the rounds' ratios) | ratio p25–p75 | fastest | ratio of the fastest |");
             Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
             for (int c = 0; c < cases.Length; c++)
@@ -74,6 +76,27 @@ public static class CalibrationSideBySide
         }
 
         return 0;
+    }
+
+    // The "cpu" line of /proc/stat (user, nice, system, idle, iowait, irq, softirq, steal, ...), in clock ticks; empty where there is none.
+    private static long[] CpuTimes()
+    {
+        string? line = File.Exists("/proc/stat") ? File.ReadLines("/proc/stat").FirstOrDefault(l => l.StartsWith("cpu ", StringComparison.Ordinal)) : null;
+        return line is null ? [] : line.Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(long.Parse).ToArray();
+    }
+
+    // The share of the host's CPU time the hypervisor gave to other guests while the rounds ran (steal), which a load
+    // average does not show: time this machine's cores wanted to run and could not.
+    private static string Steal(long[] before, long[] after)
+    {
+        if (before.Length < 8 || after.Length < 8)
+        {
+            return "steal not known";
+        }
+
+        long total = after.Take(8).Sum() - before.Take(8).Sum();
+        long steal = after[7] - before[7];
+        return $"CPU steal {100.0 * steal / Math.Max(1, total):F1} % of the cores' time during the rounds";
     }
 
     private static double Median(List<double> values)
