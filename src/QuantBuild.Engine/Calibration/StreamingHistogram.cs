@@ -18,7 +18,10 @@ public sealed class StreamingHistogram
     private const int VectorMinimum = 4;
 
     /// <summary>Interleaved 32-bit copies of the counts a tally keeps (<see cref="Tally"/>).</summary>
-    private const int Copies = 8;
+    private const int Copies = 1 << CopiesShift;
+
+    /// <summary>log2 of <see cref="Copies"/>: a tally slot is bin &lt;&lt; CopiesShift | copy (<see cref="Slots"/>).</summary>
+    private const int CopiesShift = 3;
 
     /// <summary>
     /// The default <see cref="ExactValues"/>: 2^24 (16.8 M). A bin holding a ten-thousandth of the values then counts at
@@ -396,15 +399,15 @@ public sealed class StreamingHistogram
         return (min, max);
     }
 
-    // The tally slots of eight bins listed from position at: copy (at + lane) mod 8 of each, so consecutive values never
+    // The tally slots of eight bins listed from position at: copy (at + lane) mod Copies of each, so consecutive values never
     // increment the same word (a run of one bin does not wait on its own stores).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<int> Slots(Vector256<int> bins, int at) =>
-        Vector256.ShiftLeft(bins, 3) | ((Vector256.Create(at) + Vector256<int>.Indices) & Vector256.Create(Copies - 1));
+        Vector256.ShiftLeft(bins, CopiesShift) | ((Vector256.Create(at) + Vector256<int>.Indices) & Vector256.Create(Copies - 1));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<int> Slots(Vector512<int> bins, int at) =>
-        Vector512.ShiftLeft(bins, 3) | ((Vector512.Create(at) + Vector512<int>.Indices) & Vector512.Create(Copies - 1));
+        Vector512.ShiftLeft(bins, CopiesShift) | ((Vector512.Create(at) + Vector512<int>.Indices) & Vector512.Create(Copies - 1));
 
     // One increment per listed slot (Slots), eight at a time: a load and an add to memory each. Optimized from its first
     // call, as BinChunk512: a calibration over a few batches would otherwise count most of its values in unoptimized code.
