@@ -75,6 +75,15 @@ public static class CalibrationProfile
             Console.WriteLine($"{what,-60} median {times[times.Count / 2],9:F2} ms  min {times[0],9:F2}  max {times[^1],9:F2}");
         }
 
+        // Every batch read from the data source, as a calibration or the baseline reads them (a lazy sequence: timed with its reader).
+        IEnumerable<IReadOnlyDictionary<string, DenseTensor>> Read()
+        {
+            for (long d = 0; d < data.SampleCount; d += batch)
+            {
+                yield return data.Read(d, (int)Math.Min(batch, data.SampleCount - d));
+            }
+        }
+
         Time("serialise (SaveForSession)", () => OnnxModelSaver.SaveForSession(model));
         Time("open plain session", () => ModelSessions.Open(model).Dispose());
         Time("open session exposing the plan", () => ModelSessions.Open(model, null, observed).Dispose());
@@ -86,7 +95,7 @@ public static class CalibrationProfile
             writing.AddConfigEntry("session.optimized_model_external_initializers_min_size_in_bytes", "1048576");
             ModelSessions.Open(model, writing, observed).Dispose();
         });
-        Time("npy reads", () => { for (long d = 0; d < data.SampleCount; d += batch) data.Read(d, (int)Math.Min(batch, data.SampleCount - d)); });
+        Time("npy reads", () => { foreach (var b in Read()) { } });
         Time("Run(model outputs), ready session", () => { foreach (var b in batches) plain.Run(b, outputs); });
         Time("Run(exposed) fresh arrays, ready session", () => { foreach (var b in batches) exposed.Run(b, observed); });
         Time("RunInto(exposed) reused buffers (full batches)", () => { foreach (var b in batches) if (b[input].Shape[0] == batch) exposed.RunInto(b, observed, buffers); });
@@ -96,27 +105,22 @@ public static class CalibrationProfile
         Time("fresh session (as calibrator) + RunOwned(exposed), not observed", () =>
         {
             using InferenceSession s = ModelSessions.Open(model, stop, observed);
-            for (long d = 0; d < data.SampleCount; d += batch) s.RunOwned(data.Read(d, (int)Math.Min(batch, data.SampleCount - d)), observed).Dispose();
+            foreach (var b in Read()) s.RunOwned(b, observed).Dispose();
         });
         Time("fresh session, default options + RunOwned(exposed), not observed", () =>
         {
             using InferenceSession s = ModelSessions.Open(model, null, observed);
-            for (long d = 0; d < data.SampleCount; d += batch) s.RunOwned(data.Read(d, (int)Math.Min(batch, data.SampleCount - d)), observed).Dispose();
-        });
-        Time("fresh session, default options + Run(model outputs) (the baseline)", () =>
-        {
-            using InferenceSession s = ModelSessions.Open(model);
-            for (long d = 0; d < data.SampleCount; d += batch) s.Run(data.Read(d, (int)Math.Min(batch, data.SampleCount - d)), outputs);
+            foreach (var b in Read()) s.RunOwned(b, observed).Dispose();
         });
         {
             var ortOnly = new Stopwatch();
             Time("fresh session (as calibrator) + RunOwned(exposed) + min/max scan of each batch on this thread", () =>
             {
                 using InferenceSession s = ModelSessions.Open(model, stop, observed);
-                for (long d = 0; d < data.SampleCount; d += batch)
+                foreach (var b in Read())
                 {
                     ortOnly.Start();
-                    using var o = s.RunOwned(data.Read(d, (int)Math.Min(batch, data.SampleCount - d)), observed);
+                    using var o = s.RunOwned(b, observed);
                     ortOnly.Stop();
                     foreach (var t in o.Tensors) TensorObserver.Scan(t.AsSpan<float>());
                 }
@@ -135,9 +139,6 @@ public static class CalibrationProfile
         Time("Run(model outputs), ready session, level extended", () => { foreach (var b in batches) plainExt.Run(b, outputs); });
         using InferenceSession exposedExt = ModelSessions.Open(model, new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.Extended }, observed);
         Time("RunInto(exposed) reused buffers, level extended", () => { foreach (var b in batches) if (b[input].Shape[0] == batch) exposedExt.RunInto(b, observed, buffers); });
-        long values = 0, nonzero = 0;
-        foreach (var o in outs) foreach (string n in observed) { foreach (float v in o[n].AsSpan<float>()) { values++; if (v != 0) nonzero++; } }
-        Console.WriteLine($"   exposed values {values:N0}, non-zero {nonzero:N0}");
         {
             // How the values spread over the histogram's bins, and what counting them costs on its own: each non-zero
             // value's bin (by the scalar definition) listed in order, then incremented into 1 to 16 interleaved copies.
@@ -167,6 +168,7 @@ public static class CalibrationProfile
                 }
             }
 
+            Console.WriteLine($"   exposed values {obs.Values.Sum(o => o.Histogram!.Total):N0}, non-zero {listed.Count:N0}");
             foreach (int copies in new[] { 1, 2, 4, 8, 16 })
             {
                 int[] slots = listed.Select((b, j) => (b * copies) + (j % copies)).ToArray();
@@ -185,7 +187,7 @@ public static class CalibrationProfile
         Time("baseline: open + reads + Run(model outputs)", () =>
         {
             using InferenceSession s = ModelSessions.Open(model);
-            for (long d = 0; d < data.SampleCount; d += batch) s.Run(data.Read(d, (int)Math.Min(batch, data.SampleCount - d)), outputs);
+            foreach (var b in Read()) s.Run(b, outputs);
         });
         foreach (int bins in new[] { 0, CalibrationRequest.DefaultBins })
         {

@@ -399,7 +399,7 @@ public sealed class StreamingHistogram
         return (min, max);
     }
 
-    // The tally slots of eight bins listed from position at: copy (at + lane) mod Copies of each, so consecutive values never
+    // The tally slots of a vector of bins listed from position at: copy (at + lane) mod Copies of each, so consecutive values never
     // increment the same word (a run of one bin does not wait on its own stores).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<int> Slots(Vector256<int> bins, int at) =>
